@@ -1,0 +1,84 @@
+"""Turn what a user pastes into the value a definition needs.
+
+Users paste whole URLs where we ask for a site name, add spaces, change case. Each
+normaliser accepts the forms a user would reasonably give and raises ``FieldError`` with a
+message saying what we expected otherwise. The registry is a plain dict.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from urllib.parse import urlsplit
+
+from django.utils.translation import gettext as _
+
+from catalog.schema import FieldSpec
+
+
+class FieldError(ValueError):
+    """A value the user gave that cannot be used; the message is safe to show."""
+
+
+_LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+_HOSTNAME = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+
+
+def text(value: str, spec: FieldSpec) -> str:
+    return value.strip()
+
+
+def subdomain(value: str, spec: FieldSpec) -> str:
+    """``acme``, ``acme.example.com`` or ``https://acme.example.com/...`` → ``acme``."""
+    host = _host_of(value.strip().lower())
+    suffix = f".{spec.domain}"
+    if host.endswith(suffix):
+        host = host[: -len(suffix)]
+    if not _LABEL.match(host):
+        raise FieldError(
+            _("Enter just the first part of your address, like “acme” in acme.%(domain)s.")
+            % {"domain": spec.domain}
+        )
+    return host
+
+
+def hostname(value: str, spec: FieldSpec) -> str:
+    """``erp.example.com`` or ``https://erp.example.com/path`` → ``erp.example.com``."""
+    host = _host_of(value.strip().lower())
+    if not _HOSTNAME.match(host):
+        raise FieldError(_("Enter the address of your system, like erp.example.com."))
+    return host
+
+
+def _host_of(value: str) -> str:
+    if "://" in value:
+        try:
+            return (urlsplit(value).hostname or "").rstrip(".")
+        except ValueError:
+            return ""
+    return value.split("/", 1)[0].split(":", 1)[0].rstrip(".")
+
+
+Normalizer = Callable[[str, FieldSpec], str]
+
+NORMALIZERS: dict[str, Normalizer] = {
+    "text": text,
+    "subdomain": subdomain,
+    "hostname": hostname,
+}
+
+
+def normalize(value: str, spec: FieldSpec) -> str:
+    """Normalise and check one field value; raise ``FieldError`` with a message to show."""
+    if len(value) > spec.max_length:
+        raise FieldError(
+            _("This is too long (at most %(count)d characters).") % {"count": spec.max_length}
+        )
+    cleaned = NORMALIZERS[spec.normalize](value, spec)
+    if not cleaned:
+        if spec.optional:
+            return ""
+        raise FieldError(_("This field is required."))
+    if spec.pattern and not re.fullmatch(spec.pattern, cleaned):
+        raise FieldError(spec.pattern_message or _("This value does not look right."))
+    return cleaned

@@ -1,0 +1,73 @@
+"""Load every definition in ``catalog/systems/`` once, validated against the code.
+
+``definitions()`` is cached for the life of the process; the files are part of the release.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from functools import cache
+from pathlib import Path
+
+from catalog.normalizers import NORMALIZERS
+from catalog.schema import DefinitionError, SystemDefinition, parse_definition
+from connections.auth import SCHEMES
+from connections.failures import FAILURES
+
+SYSTEMS_DIR = Path(__file__).resolve().parent / "systems"
+
+
+def load_file(path: Path) -> SystemDefinition:
+    """Parse and validate one definition file; raise ``DefinitionError`` when it is wrong."""
+    source = f"catalog/systems/{path.name}"
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise DefinitionError(f"{source}: {exc}") from None
+    definition = parse_definition(data, source=source)
+    if path.stem != definition.slug:
+        raise DefinitionError(f"{source}: slug must match the file name")
+    problems = definition_problems(definition)
+    if problems:
+        raise DefinitionError(f"{source}: {problems[0]}")
+    return definition
+
+
+def definition_problems(definition: SystemDefinition) -> list[str]:
+    """What the code cannot support in a definition: schemes, normalisers, failure codes."""
+    problems = [
+        f"unknown failure code {code!r} in [messages]"
+        for code in definition.messages
+        if code not in FAILURES
+    ]
+    for method in definition.methods:
+        scheme = SCHEMES.get(method.scheme)
+        if scheme is None:
+            problems.append(f"method {method.id!r}: unknown scheme {method.scheme!r}")
+            continue
+        problems += [f"method {method.id!r}: {p}" for p in scheme.check_method(method)]
+        problems += _field_problems(definition.fields + method.fields)
+    return problems
+
+
+def _field_problems(specs: tuple) -> list[str]:
+    return [
+        f"field {spec.name!r}: unknown normaliser {spec.normalize!r}"
+        for spec in specs
+        if spec.normalize not in NORMALIZERS
+    ]
+
+
+def load_directory(directory: Path) -> dict[str, SystemDefinition]:
+    loaded = (load_file(path) for path in sorted(directory.glob("*.toml")))
+    return {definition.slug: definition for definition in loaded}
+
+
+@cache
+def definitions() -> dict[str, SystemDefinition]:
+    """Every system definition, by slug."""
+    return load_directory(SYSTEMS_DIR)
+
+
+def get_definition(slug: str) -> SystemDefinition | None:
+    return definitions().get(slug)

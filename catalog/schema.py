@@ -1,0 +1,203 @@
+"""The shape of a system definition (``catalog/systems/<slug>.toml``).
+
+Definitions are data: parsed strictly (unknown keys, missing keys and wrong types are
+errors that name the file and the key) into frozen dataclasses the flow reads. Checks that
+need code — which auth schemes, normalisers and failure codes exist — live in
+``registry.validate_definition``.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+import types
+from dataclasses import MISSING, dataclass, field, fields
+from typing import Any, Union, get_args, get_origin, get_type_hints
+
+
+class DefinitionError(ValueError):
+    """A system definition that does not match the schema."""
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One input the user fills in: instance config (non-secret) or a credential."""
+
+    name: str
+    label: str
+    help: str = ""
+    placeholder: str = ""
+    secret: bool = False
+    multiline: bool = False
+    normalize: str = "text"
+    domain: str = ""  # for the "subdomain" normaliser: the system's own domain
+    pattern: str = ""
+    pattern_message: str = ""
+    max_length: int = 200
+    optional: bool = False
+
+
+@dataclass(frozen=True)
+class GuideStep:
+    """One step of a method's setup guide, shown as a checklist item."""
+
+    title: str
+    body: str
+    where: str = ""  # menu path, e.g. "Setup > Integration > Manage Integrations"
+    why: str = ""
+    link: str = ""
+
+
+@dataclass(frozen=True)
+class RequestSpec:
+    """A live check: one request after authenticating. ``path`` is relative to base_url."""
+
+    label: str
+    method: str
+    path: str
+    permission: str = ""  # what a 403 here means the user lacks
+    headers: dict[str, str] = field(default_factory=dict)
+    json: dict[str, Any] = field(default_factory=dict)
+    expect: tuple[int, ...] = (200,)
+
+
+@dataclass(frozen=True)
+class MethodSpec:
+    """One way to authenticate to a system, driven by an auth scheme."""
+
+    id: str
+    scheme: str
+    label: str
+    description: str = ""
+    recommended: bool = False
+    notice: str = ""
+    options: dict[str, Any] = field(default_factory=dict)
+    fields: tuple[FieldSpec, ...] = ()
+    guide: tuple[GuideStep, ...] = ()
+
+
+@dataclass(frozen=True)
+class SystemDefinition:
+    slug: str
+    name: str
+    vendor: str
+    summary: str
+    categories: tuple[str, ...]
+    base_url: str
+    logo: str = ""
+    aliases: tuple[str, ...] = ()
+    popularity: int = 0
+    docs_url: str = ""
+    coming_soon: bool = False
+    fields: tuple[FieldSpec, ...] = ()
+    methods: tuple[MethodSpec, ...] = ()
+    verify: tuple[RequestSpec, ...] = ()
+    messages: dict[str, str] = field(default_factory=dict)
+
+    def method(self, method_id: str) -> MethodSpec | None:
+        return next((m for m in self.methods if m.id == method_id), None)
+
+    @property
+    def recommended_method(self) -> MethodSpec | None:
+        return next((m for m in self.methods if m.recommended), None)
+
+
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+NAME = re.compile(r"^[a-z][a-z0-9_]{0,40}$")
+HTTP_METHODS = frozenset({"GET", "POST", "HEAD"})
+
+
+def parse_definition(data: dict[str, Any], *, source: str) -> SystemDefinition:
+    """Build a definition from parsed TOML; raise ``DefinitionError`` naming what is wrong."""
+    definition = _build(SystemDefinition, data, source)
+    _check_shape(definition, source)
+    return definition
+
+
+def _build(cls: type, data: Any, where: str) -> Any:
+    if not isinstance(data, dict):
+        raise DefinitionError(f"{where}: expected a table")
+    hints = get_type_hints(cls)
+    known = {f.name: f for f in fields(cls)}
+    unknown = sorted(set(data) - set(known))
+    if unknown:
+        raise DefinitionError(f"{where}: unknown key {unknown[0]!r}")
+    values = {}
+    for name, spec in known.items():
+        if name in data:
+            values[name] = _coerce(hints[name], data[name], f"{where}.{name}")
+        elif spec.default is MISSING and spec.default_factory is MISSING:
+            raise DefinitionError(f"{where}: missing key {name!r}")
+    return cls(**values)
+
+
+def _coerce(hint: Any, value: Any, where: str) -> Any:
+    origin = get_origin(hint)
+    if origin is tuple:
+        item_type = get_args(hint)[0]
+        if not isinstance(value, list):
+            raise DefinitionError(f"{where}: expected a list")
+        return tuple(_coerce(item_type, item, f"{where}[{i}]") for i, item in enumerate(value))
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise DefinitionError(f"{where}: expected a table")
+        value_type = get_args(hint)[1]
+        return {key: _coerce(value_type, item, f"{where}.{key}") for key, item in value.items()}
+    if origin in (Union, types.UnionType) or hint is Any:
+        return value
+    if isinstance(hint, type) and hasattr(hint, "__dataclass_fields__"):
+        return _build(hint, value, where)
+    if (hint is int and isinstance(value, bool)) or not isinstance(value, hint):
+        raise DefinitionError(f"{where}: expected {hint.__name__}")
+    return value
+
+
+def _check_shape(definition: SystemDefinition, source: str) -> None:
+    if not SLUG.match(definition.slug):
+        raise DefinitionError(f"{source}: slug {definition.slug!r} is not a valid slug")
+    if not definition.methods and not definition.coming_soon:
+        raise DefinitionError(f"{source}: at least one method is required")
+    if definition.methods and not definition.verify:
+        raise DefinitionError(f"{source}: at least one [[verify]] request is required")
+    if definition.methods and sum(m.recommended for m in definition.methods) != 1:
+        raise DefinitionError(f"{source}: exactly one method must be recommended")
+    ids = [m.id for m in definition.methods]
+    if len(ids) != len(set(ids)):
+        raise DefinitionError(f"{source}: method ids must be unique")
+    config_names = {f.name for f in definition.fields}
+    for method in definition.methods:
+        _check_fields(definition.fields + method.fields, f"{source}: method {method.id!r}")
+    _check_template(definition.base_url, config_names, f"{source}: base_url")
+    for spec in definition.verify:
+        if spec.method not in HTTP_METHODS:
+            raise DefinitionError(f"{source}: verify method {spec.method!r} is not allowed")
+
+
+def _check_fields(specs: tuple[FieldSpec, ...], where: str) -> None:
+    names = [spec.name for spec in specs]
+    if len(names) != len(set(names)):
+        raise DefinitionError(f"{where}: field names must be unique")
+    for spec in specs:
+        if not NAME.match(spec.name):
+            raise DefinitionError(f"{where}: field name {spec.name!r} is not valid")
+        if spec.pattern:
+            _check_pattern(spec.pattern, where)
+        if spec.secret and spec.normalize != "text":
+            raise DefinitionError(f"{where}: secret field {spec.name!r} cannot be normalised")
+
+
+def _check_pattern(pattern: str, where: str) -> None:
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise DefinitionError(f"{where}: bad pattern {pattern!r}: {exc}") from None
+
+
+def template_names(template: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+def _check_template(template: str, allowed: set[str], where: str) -> None:
+    unknown = template_names(template) - allowed
+    if unknown:
+        raise DefinitionError(f"{where}: unknown placeholder {sorted(unknown)[0]!r}")

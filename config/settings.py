@@ -1,0 +1,204 @@
+"""Onramp settings.
+
+With no environment at all this is the *embedded default*: SQLite, Celery tasks run inline,
+a local-memory cache, a local encryption key file, the Sandbox ERP and the demo partner page.
+Production sets ``DEBUG=0`` and the variables in the README's configuration table.
+"""
+
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+
+DEBUG = env.bool("DEBUG", default=True)
+ONRAMP_DATA_DIR = Path(env.str("ONRAMP_DATA_DIR", default=str(BASE_DIR / "var")))
+
+if DEBUG:
+    SECRET_KEY = env.str("SECRET_KEY", default="onramp-embedded-only-not-a-secret")
+else:
+    SECRET_KEY = env.str("SECRET_KEY")  # required in production
+
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "template_partials",
+    "ninja",
+    "catalog",
+    "connections",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "connections.middleware.ContentSecurityPolicyMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "connections.middleware.csp_nonce",
+            ],
+        },
+    },
+]
+
+if "DATABASE_URL" not in env:
+    ONRAMP_DATA_DIR.mkdir(parents=True, exist_ok=True)  # the embedded default's SQLite file
+DATABASES = {
+    "default": env.db("DATABASE_URL", default=f"sqlite:///{ONRAMP_DATA_DIR / 'onramp.sqlite3'}"),
+}
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60 if not DEBUG else 0)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = env.str("REDIS_URL", default="")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env.str("ONRAMP_CACHE_PREFIX", default="onramp"),
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Celery: a broker means real workers; none means tasks run inline (the embedded default).
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+# connect.js is loaded by partners' pages on other origins.
+WHITENOISE_ALLOW_ALL_ORIGINS = True
+
+# Security headers. X-Frame-Options DENY everywhere except flow pages, which carry
+# their own frame-ancestors (connections.middleware).
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+SESSION_COOKIE_HTTPONLY = True
+if not DEBUG:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31_536_000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+# --- Onramp -------------------------------------------------------------------------------
+
+# Where the flow is served; link session URLs are built on it.
+ONRAMP_PUBLIC_URL = env.str("ONRAMP_PUBLIC_URL", default="http://127.0.0.1:8000").rstrip("/")
+
+# Encryption key ring: "id:base64key,id:base64key", newest first. The embedded default
+# keeps a generated key file in the data directory (outside git).
+ONRAMP_ENCRYPTION_KEYS = env.str("ONRAMP_ENCRYPTION_KEYS", default="")
+ONRAMP_ENCRYPTION_KEY_FILE = "" if ONRAMP_ENCRYPTION_KEYS else str(ONRAMP_DATA_DIR / "keyring")
+if not DEBUG and not ONRAMP_ENCRYPTION_KEYS:
+    raise ImproperlyConfigured("ONRAMP_ENCRYPTION_KEYS is required when DEBUG is off.")
+
+# The Sandbox ERP: a simulated remote system served under /sandbox/.
+ONRAMP_SANDBOX = env.bool("ONRAMP_SANDBOX", default=DEBUG)
+ONRAMP_SANDBOX_DOMAIN = "sandbox-erp.test"
+if ONRAMP_SANDBOX:
+    ALLOWED_HOSTS.append(f".{ONRAMP_SANDBOX_DOMAIN}")
+
+# Outbound host map: "pattern=target,pattern=target" sends requests for a host to a
+# local simulator. Refused in production unless explicitly allowed.
+_default_host_map = (
+    f"*.{ONRAMP_SANDBOX_DOMAIN}={ONRAMP_PUBLIC_URL}" if DEBUG and ONRAMP_SANDBOX else ""
+)
+ONRAMP_OUTBOUND_HOST_MAP = env.str("ONRAMP_OUTBOUND_HOST_MAP", default=_default_host_map)
+ONRAMP_ALLOW_HOST_MAP = env.bool("ONRAMP_ALLOW_HOST_MAP", default=False)
+if ONRAMP_OUTBOUND_HOST_MAP and not DEBUG and not ONRAMP_ALLOW_HOST_MAP:
+    raise ImproperlyConfigured(
+        "ONRAMP_OUTBOUND_HOST_MAP is refused when DEBUG is off unless ONRAMP_ALLOW_HOST_MAP=1."
+    )
+ONRAMP_OUTBOUND_CONNECT_TIMEOUT = env.float("ONRAMP_OUTBOUND_CONNECT_TIMEOUT", default=5.0)
+ONRAMP_OUTBOUND_READ_TIMEOUT = env.float("ONRAMP_OUTBOUND_READ_TIMEOUT", default=15.0)
+ONRAMP_OUTBOUND_DEADLINE = env.float("ONRAMP_OUTBOUND_DEADLINE", default=25.0)
+ONRAMP_OUTBOUND_MAX_BYTES = env.int("ONRAMP_OUTBOUND_MAX_BYTES", default=2 * 1024 * 1024)
+
+# Abuse limits (SECURITY.md rule 6).
+ONRAMP_SESSION_MAX_FAILURES = env.int("ONRAMP_SESSION_MAX_FAILURES", default=8)
+ONRAMP_VALIDATIONS_PER_IP_HOUR = env.int("ONRAMP_VALIDATIONS_PER_IP_HOUR", default=60)
+ONRAMP_VALIDATIONS_PER_HOST_MINUTE = env.int("ONRAMP_VALIDATIONS_PER_HOST_MINUTE", default=30)
+ONRAMP_ADMIN_LOGIN_FAILURES = env.int("ONRAMP_ADMIN_LOGIN_FAILURES", default=5)
+
+# The demo partner page (/demo/) exists only in the embedded default.
+ONRAMP_DEMO = env.bool("ONRAMP_DEMO", default=DEBUG)

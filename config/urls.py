@@ -1,0 +1,16 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+
+from connections.api import api
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
+    path("connect/", include("connections.urls")),
+]
+
+if settings.ONRAMP_SANDBOX:
+    urlpatterns.append(path("sandbox/", include("catalog.sandbox")))
+if settings.ONRAMP_DEMO:
+    urlpatterns.append(path("demo/", include("connections.demo")))

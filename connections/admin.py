@@ -1,0 +1,202 @@
+"""Operators' admin. Secrets never appear: ciphertext fields are not editable and not listed,
+tokens show only their display prefix. State changes go through services (audited)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from connections.admin_login import LockoutAdminAuthenticationForm
+from connections.models import (
+    Connection,
+    ConnectionToken,
+    Event,
+    LinkSession,
+    Partner,
+    PartnerKey,
+    ValidationAttempt,
+)
+from connections.services.connections import connection_revoke
+from connections.services.events import event_record
+from connections.services.partners import partner_key_create, partner_key_revoke
+from connections.services.validation import attempt_start_revalidation
+
+admin.site.login_form = LockoutAdminAuthenticationForm
+admin.site.site_header = "Onramp operations"
+
+
+def _actor(request: HttpRequest) -> str:
+    return f"admin:{request.user.get_username()}"
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows that change only through the flow, the API or actions."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class PartnerKeyInline(admin.TabularInline):
+    model = PartnerKey
+    fields = ["display", "label", "created_at", "last_used_at", "revoked_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Partner)
+class PartnerAdmin(admin.ModelAdmin):
+    list_display = ["name", "id", "is_active", "created_at"]
+    search_fields = ["name", "id"]
+    fields = [
+        "name",
+        "display_name",
+        "logo_url",
+        "primary_colour",
+        "support_url",
+        "privacy_url",
+        "allowed_origins",
+        "is_active",
+    ]
+    inlines = [PartnerKeyInline]
+    actions = ["create_key"]
+
+    def save_model(self, request: HttpRequest, obj: Partner, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        event_record(
+            partner=obj,
+            kind="partner.updated" if change else "partner.created",
+            actor=_actor(request),
+            data={"fields": sorted(form.changed_data)},
+        )
+
+    @admin.action(description="Create a new secret key (shown once)")
+    def create_key(self, request: HttpRequest, queryset: QuerySet[Partner]) -> None:
+        for partner in queryset:
+            _, secret = partner_key_create(partner=partner, actor=_actor(request), label="admin")
+            self.message_user(
+                request,
+                f"New key for {partner.name} (copy it now, it is not shown again): {secret}",
+                messages.WARNING,
+            )
+
+
+@admin.register(PartnerKey)
+class PartnerKeyAdmin(ReadOnlyAdmin):
+    list_display = ["display", "partner", "label", "created_at", "last_used_at", "revoked_at"]
+    list_filter = ["revoked_at"]
+    fields = ["display", "partner", "label", "created_at", "last_used_at", "revoked_at"]
+    actions = ["revoke"]
+
+    @admin.action(description="Revoke selected keys")
+    def revoke(self, request: HttpRequest, queryset: QuerySet[PartnerKey]) -> None:
+        for key in queryset:
+            partner_key_revoke(key=key, actor=_actor(request))
+        self.message_user(request, f"Revoked {queryset.count()} key(s).", messages.SUCCESS)
+
+
+@admin.register(LinkSession)
+class LinkSessionAdmin(ReadOnlyAdmin):
+    list_display = [
+        "id",
+        "partner",
+        "end_user_id",
+        "system_chosen",
+        "created_at",
+        "validated_at",
+        "completed_at",
+        "locked_at",
+    ]
+    list_filter = ["partner"]
+    search_fields = ["id", "end_user_id", "end_user_email"]
+    exclude = ["token_digest", "public_token_digest"]
+
+
+class ConnectionTokenInline(admin.TabularInline):
+    model = ConnectionToken
+    fields = ["display", "created_at", "last_used_at", "revoked_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Connection)
+class ConnectionAdmin(ReadOnlyAdmin):
+    list_display = [
+        "id",
+        "partner",
+        "system",
+        "end_user_id",
+        "status",
+        "last_validated_at",
+        "last_error_code",
+    ]
+    list_filter = ["status", "system", "partner"]
+    search_fields = ["id", "end_user_id", "end_user_email"]
+    fields = [
+        "id",
+        "partner",
+        "system",
+        "method",
+        "end_user_id",
+        "end_user_email",
+        "end_user_organization",
+        "config",
+        "status",
+        "last_validated_at",
+        "last_error_code",
+        "last_error_message",
+        "created_at",
+        "revoked_at",
+    ]
+    inlines = [ConnectionTokenInline]
+    actions = ["revoke", "revalidate"]
+
+    @admin.action(description="Revoke selected connections")
+    def revoke(self, request: HttpRequest, queryset: QuerySet[Connection]) -> None:
+        for connection in queryset:
+            connection_revoke(connection=connection, actor=_actor(request))
+        self.message_user(request, "Revoked; their tokens no longer work.", messages.SUCCESS)
+
+    @admin.action(description="Revalidate selected connections now")
+    def revalidate(self, request: HttpRequest, queryset: QuerySet[Connection]) -> None:
+        started = [
+            attempt_start_revalidation(connection=c, actor=_actor(request))
+            for c in queryset.exclude(status="revoked")
+        ]
+        self.message_user(request, f"Queued {len(started)} revalidation(s).", messages.SUCCESS)
+
+
+@admin.register(ConnectionToken)
+class ConnectionTokenAdmin(ReadOnlyAdmin):
+    list_display = ["display", "connection", "created_at", "last_used_at", "revoked_at"]
+    fields = list_display
+
+
+@admin.register(ValidationAttempt)
+class ValidationAttemptAdmin(ReadOnlyAdmin):
+    list_display = ["id", "system_slug", "method", "status", "error_code", "created_at"]
+    list_filter = ["status", "system_slug"]
+    exclude = ["credentials"]
+
+
+@admin.register(Event)
+class EventAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "kind", "actor", "partner", "connection"]
+    list_filter = ["kind", "partner"]
+    search_fields = ["kind", "actor", "connection__id"]

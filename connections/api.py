@@ -1,0 +1,368 @@
+"""The partner REST API, ``/api/v1/`` (contract: DESIGN.md). Thin: parse, call, shape."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI, Query, Schema
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.security import HttpBearer
+from pydantic import ConfigDict, Field, field_validator
+
+from connections.errors import OnrampError
+from connections.models import Connection, LinkSession, Partner
+from connections.services import connections as connection_services
+from connections.services.link_sessions import (
+    LinkSessionSpec,
+    link_session_complete,
+    link_session_create,
+    link_session_url,
+)
+from connections.services.partners import partner_key_authenticate
+from connections.services.validation import attempt_start_revalidation
+
+logger = logging.getLogger(__name__)
+
+
+class PartnerKeyAuth(HttpBearer):
+    """``Authorization: Bearer onr_sk_…`` — a partner's secret key."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> Partner | None:
+        key = partner_key_authenticate(token)
+        if key is None:
+            return None
+        request.actor = f"partner_key:{key.id}"  # type: ignore[attr-defined]
+        return key.partner
+
+
+class ConnectionTokenAuth(HttpBearer):
+    """``Authorization: Bearer onr_ct_…`` — a connection's access token."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> Connection | None:
+        return connection_services.connection_for_token(token)
+
+
+api = NinjaAPI(
+    title="Onramp Partner API",
+    version="1.0",
+    description="Create link sessions, exchange public tokens, manage connections.",
+    urls_namespace="api-v1",
+    auth=PartnerKeyAuth(),
+)
+
+
+def error_response(
+    request: HttpRequest, status: int, code: str, message: str, **extra: Any
+) -> HttpResponse:
+    return api.create_response(
+        request, {"error": {"code": code, "message": message, **extra}}, status=status
+    )
+
+
+@api.exception_handler(OnrampError)
+def on_refusal(request: HttpRequest, exc: OnrampError) -> HttpResponse:
+    return error_response(request, exc.status, exc.code, exc.message)
+
+
+@api.exception_handler(ValidationError)
+def on_invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    # Name the fields, never echo the values (they may be secrets).
+    problems = [
+        {
+            "field": ".".join(str(p) for p in e.get("loc", ())[1:]) or "body",
+            "message": e.get("msg", "invalid"),
+        }
+        for e in exc.errors
+    ]
+    first = problems[0] if problems else {"field": "body", "message": "invalid"}
+    message = f"{first['field']}: {first['message']}"
+    return error_response(request, 400, "invalid_request", message, details=problems)
+
+
+@api.exception_handler(AuthenticationError)
+def on_unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return error_response(
+        request,
+        401,
+        "unauthorized",
+        "Missing or invalid bearer token in the Authorization header.",
+    )
+
+
+@api.exception_handler(Http404)
+def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return error_response(request, 404, "not_found", str(exc) or "Not found.")
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    code = "invalid_request" if exc.status_code < 500 else "internal_error"
+    return error_response(request, exc.status_code, code, str(exc))
+
+
+class Strict(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+
+class EndUserIn(Strict):
+    id: str = Field(min_length=1, max_length=200)
+    email: str = Field(default="", max_length=254, pattern=r"^$|^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    organization: str = Field(default="", max_length=200)
+
+
+class LinkSessionIn(Strict):
+    end_user: EndUserIn
+    systems: list[str] = Field(default_factory=list, max_length=50)
+    connection_id: str | None = Field(default=None, max_length=32)
+    allowed_origin: str | None = Field(default=None, max_length=300)
+    redirect_url: str | None = Field(default=None, max_length=1000)
+    locale: str = Field(default="en", max_length=16)
+    expires_in: int = Field(default=1800, ge=300, le=604800)
+
+    @field_validator("redirect_url")
+    @classmethod
+    def _https_redirect(cls, value: str | None) -> str | None:
+        if value and not (
+            value.startswith("https://")
+            or value.startswith("http://localhost")
+            or value.startswith("http://127.0.0.1")
+        ):
+            raise ValueError("must be an https:// URL")
+        return value
+
+    @field_validator("systems")
+    @classmethod
+    def _short_slugs(cls, value: list[str]) -> list[str]:
+        if any(not slug or len(slug) > 63 for slug in value):
+            raise ValueError("each system must be a catalog slug")
+        return value
+
+
+class LinkSessionOut(Schema):
+    id: str
+    link_token: str
+    url: str
+    expires_at: datetime
+
+
+class LinkSessionStatusOut(Schema):
+    id: str
+    status: str
+    expires_at: datetime
+    connection_id: str | None
+    public_token: str | None = None
+
+
+class TokenExchangeIn(Strict):
+    public_token: str = Field(min_length=1, max_length=200)
+
+
+class TokenExchangeOut(Schema):
+    connection_id: str
+    access_token: str
+    system: str
+    status: str
+
+
+class ErrorOut(Schema):
+    code: str
+    message: str
+
+
+class ConnectionOut(Schema):
+    id: str
+    system: str
+    method: str
+    status: str
+    end_user_id: str
+    config: dict[str, Any]
+    created_at: datetime
+    last_validated_at: datetime | None
+    last_error: ErrorOut | None
+
+    @staticmethod
+    def of(connection: Connection) -> dict[str, Any]:
+        error = (
+            {"code": connection.last_error_code, "message": connection.last_error_message}
+            if connection.last_error_code
+            else None
+        )
+        return {
+            "id": connection.id,
+            "system": connection.system_id,
+            "method": connection.method,
+            "status": connection.status,
+            "end_user_id": connection.end_user_id,
+            "config": connection.config,
+            "created_at": connection.created_at,
+            "last_validated_at": connection.last_validated_at,
+            "last_error": error,
+        }
+
+
+class ConnectionListOut(Schema):
+    data: list[ConnectionOut]
+    has_more: bool
+
+
+class ConnectionFilters(Schema):
+    end_user_id: str | None = Field(default=None, max_length=200)
+    system: str | None = Field(default=None, max_length=63)
+    status: str | None = Field(default=None, max_length=16)
+    limit: int = Field(default=50, ge=1, le=100)
+    offset: int = Field(default=0, ge=0, le=100_000)
+
+
+class RotateOut(Schema):
+    access_token: str
+
+
+class RevalidateOut(Schema):
+    attempt_id: str
+    status: str
+    connection: ConnectionOut
+
+
+class IntrospectionOut(Schema):
+    id: str
+    system: str
+    status: str
+    end_user_id: str
+    config: dict[str, Any]
+
+
+@api.post("/link-sessions", response={201: LinkSessionOut}, tags=["link sessions"])
+def create_link_session(request: HttpRequest, body: LinkSessionIn) -> tuple[int, dict]:
+    spec = LinkSessionSpec(
+        end_user_id=body.end_user.id,
+        end_user_email=body.end_user.email,
+        end_user_organization=body.end_user.organization,
+        systems=body.systems,
+        connection_id=body.connection_id,
+        allowed_origin=body.allowed_origin or "",
+        redirect_url=body.redirect_url or "",
+        locale=body.locale,
+        expires_in=body.expires_in,
+    )
+    session, link_token = link_session_create(partner=request.auth, spec=spec, actor=request.actor)
+    return 201, {
+        "id": session.id,
+        "link_token": link_token,
+        "url": link_session_url(link_token),
+        "expires_at": session.expires_at,
+    }
+
+
+@api.get("/link-sessions/{session_id}", response=LinkSessionStatusOut, tags=["link sessions"])
+def get_link_session(request: HttpRequest, session_id: str) -> dict[str, Any]:
+    """Where a session stands. For hosted links, a validated session also returns a fresh
+    one-time ``public_token`` until one is exchanged."""
+    session = _own(LinkSession, request, session_id)
+    public_token = None
+    if session.validated_at and session.public_token_used_at is None:
+        public_token = link_session_complete(session=session)
+        session.refresh_from_db()
+    return {
+        "id": session.id,
+        "status": _session_status(session),
+        "expires_at": session.expires_at,
+        "connection_id": session.connection_id,
+        "public_token": public_token,
+    }
+
+
+def _session_status(session: LinkSession) -> str:
+    if session.public_token_used_at:
+        return "exchanged"
+    if session.validated_at:
+        return "completed"
+    if session.locked_at:
+        return "locked"
+    return "expired" if session.is_expired else "open"
+
+
+@api.post("/token-exchange", response=TokenExchangeOut, tags=["connections"])
+def token_exchange(request: HttpRequest, body: TokenExchangeIn) -> dict[str, Any]:
+    connection, access_token = connection_services.public_token_exchange(
+        partner=request.auth, public_token=body.public_token, actor=request.actor
+    )
+    return {
+        "connection_id": connection.id,
+        "access_token": access_token,
+        "system": connection.system_id,
+        "status": connection.status,
+    }
+
+
+@api.get("/connections", response=ConnectionListOut, tags=["connections"])
+def list_connections(request: HttpRequest, filters: Query[ConnectionFilters]) -> dict:
+    rows = Connection.objects.filter(partner=request.auth).order_by("-created_at", "id")
+    for name in ("end_user_id", "status"):
+        if (value := getattr(filters, name)) is not None:
+            rows = rows.filter(**{name: value})
+    if filters.system is not None:
+        rows = rows.filter(system_id=filters.system)
+    page = list(rows[filters.offset : filters.offset + filters.limit + 1])
+    return {
+        "data": [ConnectionOut.of(c) for c in page[: filters.limit]],
+        "has_more": len(page) > filters.limit,
+    }
+
+
+@api.get("/connections/{connection_id}", response=ConnectionOut, tags=["connections"])
+def get_connection(request: HttpRequest, connection_id: str) -> dict[str, Any]:
+    return ConnectionOut.of(_own(Connection, request, connection_id))
+
+
+@api.post(
+    "/connections/{connection_id}/revalidate", response={202: RevalidateOut}, tags=["connections"]
+)
+def revalidate(request: HttpRequest, connection_id: str) -> tuple[int, dict]:
+    connection = _own(Connection, request, connection_id)
+    attempt = attempt_start_revalidation(connection=connection, actor=request.actor)
+    attempt.refresh_from_db()
+    connection.refresh_from_db()
+    return 202, {
+        "attempt_id": attempt.id,
+        "status": attempt.status,
+        "connection": ConnectionOut.of(connection),
+    }
+
+
+@api.post("/connections/{connection_id}/rotate-token", response=RotateOut, tags=["connections"])
+def rotate_token(request: HttpRequest, connection_id: str) -> dict[str, str]:
+    connection = _own(Connection, request, connection_id)
+    token = connection_services.connection_rotate_token(connection=connection, actor=request.actor)
+    return {"access_token": token}
+
+
+@api.delete("/connections/{connection_id}", response=ConnectionOut, tags=["connections"])
+def revoke(request: HttpRequest, connection_id: str) -> dict[str, Any]:
+    connection = _own(Connection, request, connection_id)
+    connection_services.connection_revoke(connection=connection, actor=request.actor)
+    return ConnectionOut.of(connection)
+
+
+@api.get(
+    "/connection", response=IntrospectionOut, auth=ConnectionTokenAuth(), tags=["introspection"]
+)
+def introspect(request: HttpRequest) -> dict[str, Any]:
+    """What the connection access token in the Authorization header opens."""
+    connection = request.auth
+    return {
+        "id": connection.id,
+        "system": connection.system_id,
+        "status": connection.status,
+        "end_user_id": connection.end_user_id,
+        "config": connection.config,
+    }
+
+
+def _own(model: type, request: HttpRequest, object_id: str) -> Any:
+    found = model.objects.filter(pk=object_id[:32], partner=request.auth).first()
+    if found is None:
+        raise Http404(f"No {model._meta.verbose_name} with id {object_id[:32]!r}.")
+    return found

@@ -1,0 +1,155 @@
+"""Why a validation failed, at which step, and what the user should do about it.
+
+Every failure has a code (stored on the attempt and the connection, shown to partners), the
+step it fails, a message saying what happened and advice saying what to do. A system's
+definition can replace the advice for a code (``[messages]``) where it knows better.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.utils.translation import gettext_lazy as _
+
+REACH, AUTHENTICATE, TEST_CALL, PERMISSIONS = "reach", "authenticate", "test_call", "permissions"
+STEPS = (REACH, AUTHENTICATE, TEST_CALL, PERMISSIONS)
+STEP_LABELS = {
+    REACH: _("Reach the system"),
+    AUTHENTICATE: _("Sign in"),
+    TEST_CALL: _("Make a test call"),
+    PERMISSIONS: _("Check permissions"),
+}
+
+
+@dataclass(frozen=True)
+class Failure:
+    step: str
+    message: str  # may use {host}, {permission}, {status}
+    advice: str
+
+
+FAILURES: dict[str, Failure] = {
+    "invalid_url": Failure(
+        REACH,
+        _("The address of your system is not valid."),
+        _("Check the address you entered."),
+    ),
+    "forbidden_address": Failure(
+        REACH,
+        _("{host} points to a private or reserved network address."),
+        _("Use the public address of your system; Onramp cannot reach private networks."),
+    ),
+    "host_not_found": Failure(
+        REACH,
+        _("We could not find {host}."),
+        _("Check the address or account ID for typos: this usually means it is misspelled."),
+    ),
+    "tls_error": Failure(
+        REACH,
+        _("The secure connection to {host} failed."),
+        _("The system's TLS certificate may be invalid or expired. Ask your IT team."),
+    ),
+    "timeout": Failure(
+        REACH,
+        _("{host} did not answer in time."),
+        _(
+            "Try again in a minute. If it keeps happening, the system may be down or behind a "
+            "firewall that blocks Onramp."
+        ),
+    ),
+    "connection_failed": Failure(
+        REACH,
+        _("We could not connect to {host}."),
+        _("Check the address, and that the system accepts connections from the internet."),
+    ),
+    "invalid_credentials": Failure(
+        AUTHENTICATE,
+        _("{host} rejected these credentials."),
+        _("Check the credentials for typos and that the user is active, then try again."),
+    ),
+    "forbidden": Failure(
+        PERMISSIONS,
+        _("Signed in, but the account is missing a permission: {permission}."),
+        _("Ask an administrator to grant it to the user or role, then try again."),
+    ),
+    "redirected": Failure(
+        TEST_CALL,
+        _("{host} answered with a redirect instead of data."),
+        _(
+            "This usually means the address points to a login page rather than the API. "
+            "Check the address."
+        ),
+    ),
+    "not_found": Failure(
+        TEST_CALL,
+        _("{host} answered, but not where we expected ({status})."),
+        _("Check the address: it may belong to a different product or an old instance."),
+    ),
+    "rate_limited": Failure(
+        TEST_CALL,
+        _("{host} is limiting requests right now."),
+        _("Wait a minute and try again."),
+    ),
+    "server_error": Failure(
+        TEST_CALL,
+        _("{host} had an internal error ({status})."),
+        _("This is a problem on the system's side. Try again later."),
+    ),
+    "unexpected_response": Failure(
+        TEST_CALL,
+        _("{host} gave an answer we did not expect ({status})."),
+        _("Check the address. If it looks right, contact support with the time of this attempt."),
+    ),
+    "response_too_large": Failure(
+        TEST_CALL,
+        _("{host} sent a response that was too large."),
+        _("Check the address: it may point to something other than the API."),
+    ),
+    "attempts_exhausted": Failure(
+        REACH,
+        _("Too many attempts."),
+        _("For your security this link is locked. Ask for a new link to try again."),
+    ),
+    "rate_limited_local": Failure(
+        REACH,
+        _("Too many attempts in a short time."),
+        _("Wait a few minutes and try again."),
+    ),
+    "internal_error": Failure(
+        TEST_CALL,
+        _("Something went wrong on our side."),
+        _("Try again. If it keeps happening, contact support."),
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A failure, rendered for one attempt: safe to store and show (escaped)."""
+
+    code: str
+    step: str
+    message: str
+    advice: str
+    detail: str = ""
+
+
+def describe(
+    code: str,
+    *,
+    step: str | None = None,
+    host: str = "",
+    permission: str = "",
+    status: int | None = None,
+    detail: str = "",
+    advice_overrides: dict[str, str] | None = None,
+) -> Outcome:
+    failure = FAILURES[code]
+    values = {
+        "host": host or _("the system"),
+        "permission": permission or _("unknown"),
+        "status": status or "",
+    }
+    advice = (advice_overrides or {}).get(code) or str(failure.advice)
+    message = str(failure.message).format(**values)
+    return Outcome(code, step or failure.step, message, advice, detail)

@@ -1,0 +1,29 @@
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from connections.errors import OnrampError
+from connections.services.partners import partner_create
+
+
+class Command(BaseCommand):
+    help = "Create a partner and print its secret API key (shown only this once)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--name", required=True)
+        parser.add_argument(
+            "--origin",
+            action="append",
+            default=[],
+            help="An origin allowed to embed the flow (repeatable).",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            partner, secret = partner_create(
+                name=options["name"], origins=options["origin"], actor="cli:create_partner"
+            )
+        except OnrampError as exc:
+            raise CommandError(exc.message) from None
+        self.stdout.write(f"Partner {partner.id} ({partner.name}) created.")
+        self.stdout.write(f"Secret key (shown once, store it now): {secret}")

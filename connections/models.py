@@ -1,0 +1,274 @@
+"""Partners, link sessions, connections, tokens and the audit trail.
+
+Ids shown to partners are prefixed and opaque (``conn_…``, ``ls_…``). Secrets are stored only
+as ciphertext (``crypto.py``) and tokens only as SHA-256 digests (``tokens.py``).
+"""
+
+from __future__ import annotations
+
+import secrets
+import string
+
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+_ID_ALPHABET = string.ascii_letters + string.digits
+
+
+def random_id(prefix: str) -> str:
+    """``prefix_`` and 22 random base62 characters (about 131 bits)."""
+    return f"{prefix}_" + "".join(secrets.choice(_ID_ALPHABET) for _ in range(22))
+
+
+# Module-level defaults, so migrations can refer to them.
+def new_partner_id() -> str:
+    return random_id("ptn")
+
+
+def new_key_id() -> str:
+    return random_id("key")
+
+
+def new_link_session_id() -> str:
+    return random_id("ls")
+
+
+def new_connection_id() -> str:
+    return random_id("conn")
+
+
+def new_token_id() -> str:
+    return random_id("tok")
+
+
+def new_attempt_id() -> str:
+    return random_id("va")
+
+
+def new_event_id() -> str:
+    return random_id("evt")
+
+
+hex_colour = RegexValidator(r"^#[0-9a-fA-F]{6}$", _("Use a colour like #4f46e5."))
+
+
+class Partner(models.Model):
+    id = models.CharField(primary_key=True, max_length=32, default=new_partner_id, editable=False)
+    name = models.CharField(max_length=120)
+    display_name = models.CharField(
+        max_length=120, blank=True, help_text=_("Shown to end users; defaults to the name.")
+    )
+    logo_url = models.URLField(blank=True, max_length=500)
+    primary_colour = models.CharField(max_length=7, default="#4f46e5", validators=[hex_colour])
+    support_url = models.URLField(blank=True, max_length=500)
+    privacy_url = models.URLField(blank=True, max_length=500)
+    allowed_origins = models.JSONField(
+        default=list,
+        blank=True,
+        help_text=_("Exact origins allowed to embed the flow, e.g. https://app.example.com"),
+    )
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def shown_name(self) -> str:
+        return self.display_name or self.name
+
+
+class PartnerKey(models.Model):
+    """A partner's secret API key (``onr_sk_…``), stored as a digest."""
+
+    id = models.CharField(primary_key=True, max_length=32, default=new_key_id, editable=False)
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="keys")
+    label = models.CharField(max_length=120, blank=True)
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    display = models.CharField(max_length=32, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    def __str__(self) -> str:
+        return self.display
+
+
+class LinkSession(models.Model):
+    """One end user's run through the flow, created by the partner API."""
+
+    id = models.CharField(
+        primary_key=True, max_length=32, default=new_link_session_id, editable=False
+    )
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="sessions")
+    token_digest = models.CharField(max_length=64, unique=True, editable=False)
+    end_user_id = models.CharField(max_length=200)
+    end_user_email = models.EmailField(blank=True)
+    end_user_organization = models.CharField(max_length=200, blank=True)
+    systems = models.JSONField(default=list, blank=True)
+    connection = models.ForeignKey(
+        "Connection", null=True, blank=True, on_delete=models.SET_NULL, related_name="sessions"
+    )
+    allowed_origin = models.CharField(max_length=300, blank=True)
+    redirect_url = models.URLField(blank=True, max_length=1000)
+    locale = models.CharField(max_length=16, default="en")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    # Funnel progress.
+    opened_at = models.DateTimeField(null=True, blank=True)
+    system_chosen = models.CharField(max_length=63, blank=True)
+    method_chosen = models.CharField(max_length=63, blank=True)
+    guide_viewed_at = models.DateTimeField(null=True, blank=True)
+    validated_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    exited_at = models.DateTimeField(null=True, blank=True)
+    failed_attempts = models.PositiveIntegerField(default=0)
+    locked_at = models.DateTimeField(null=True, blank=True)
+    # The one-time public token handed to the partner's page on success.
+    public_token_digest = models.CharField(
+        max_length=64, null=True, blank=True, unique=True, editable=False
+    )
+    public_token_expires_at = models.DateTimeField(null=True, blank=True)
+    public_token_used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return self.id
+
+    @property
+    def is_expired(self) -> bool:
+        return timezone.now() >= self.expires_at
+
+    @property
+    def is_usable(self) -> bool:
+        return not (self.is_expired or self.completed_at or self.locked_at)
+
+
+class ConnectionStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    ACTIVE = "active", _("Active")
+    INVALID = "invalid", _("Invalid")
+    REVOKED = "revoked", _("Revoked")
+
+
+class Connection(models.Model):
+    """A validated link to one customer system. Credentials are ciphertext only."""
+
+    id = models.CharField(
+        primary_key=True, max_length=32, default=new_connection_id, editable=False
+    )
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="connections")
+    system = models.ForeignKey(
+        "catalog.System", to_field="slug", on_delete=models.PROTECT, related_name="connections"
+    )
+    method = models.CharField(max_length=63)
+    end_user_id = models.CharField(max_length=200, db_index=True)
+    end_user_email = models.EmailField(blank=True)
+    end_user_organization = models.CharField(max_length=200, blank=True)
+    config = models.JSONField(default=dict, blank=True)
+    credentials = models.TextField(blank=True, editable=False)
+    status = models.CharField(
+        max_length=16,
+        choices=ConnectionStatus.choices,
+        default=ConnectionStatus.PENDING,
+        db_index=True,
+    )
+    last_validated_at = models.DateTimeField(null=True, blank=True)
+    last_error_code = models.CharField(max_length=63, blank=True)
+    last_error_message = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    encrypted_fields = ("credentials",)
+
+    class Meta:
+        indexes = [models.Index(fields=["partner", "end_user_id"])]
+
+    def __str__(self) -> str:
+        return self.id
+
+
+class ConnectionToken(models.Model):
+    """A partner's access token for one connection (``onr_ct_…``), stored as a digest."""
+
+    id = models.CharField(primary_key=True, max_length=32, default=new_token_id, editable=False)
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="tokens")
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    display = models.CharField(max_length=32, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    def __str__(self) -> str:
+        return self.display
+
+
+class AttemptStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")
+
+
+class ValidationAttempt(models.Model):
+    """One live check of a configuration, from the flow or a revalidation.
+
+    Holds the candidate configuration and (encrypted) credentials, so a connection never
+    changes until a check has passed.
+    """
+
+    id = models.CharField(primary_key=True, max_length=32, default=new_attempt_id, editable=False)
+    link_session = models.ForeignKey(
+        LinkSession, null=True, blank=True, on_delete=models.CASCADE, related_name="attempts"
+    )
+    connection = models.ForeignKey(
+        Connection, null=True, blank=True, on_delete=models.CASCADE, related_name="attempts"
+    )
+    system_slug = models.CharField(max_length=63)
+    method = models.CharField(max_length=63)
+    config = models.JSONField(default=dict)
+    credentials = models.TextField(blank=True, editable=False)
+    status = models.CharField(
+        max_length=16, choices=AttemptStatus.choices, default=AttemptStatus.QUEUED
+    )
+    steps = models.JSONField(default=dict)
+    error_code = models.CharField(max_length=63, blank=True)
+    error_message = models.CharField(max_length=500, blank=True)
+    error_advice = models.CharField(max_length=500, blank=True)
+    error_detail = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    encrypted_fields = ("credentials",)
+
+    def __str__(self) -> str:
+        return self.id
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (AttemptStatus.SUCCEEDED, AttemptStatus.FAILED)
+
+
+class Event(models.Model):
+    """The audit trail: every state change, who did it, never a secret."""
+
+    id = models.CharField(primary_key=True, max_length=32, default=new_event_id, editable=False)
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=63, db_index=True)
+    actor = models.CharField(max_length=200)
+    connection = models.ForeignKey(
+        Connection, null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
+    )
+    link_session = models.ForeignKey(
+        LinkSession, null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
+    )
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} by {self.actor}"

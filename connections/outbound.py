@@ -1,0 +1,286 @@
+"""The one HTTP client for talking to customer systems and webhook receivers.
+
+SECURITY.md rule 3: https only; the resolved address must be public and the connection goes
+to the address that was checked (requests-hardened pins it); redirects are returned, never
+followed; connect/read timeouts plus a total deadline; a response size cap; no proxy or
+netrc from the environment.
+
+Tests and the demo reach local simulators through ``ONRAMP_OUTBOUND_HOST_MAP``: an explicit
+map from host patterns to local addresses, like a DNS override. A mapped request keeps its
+original ``Host`` header, so a simulator sees what the real system would.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json as jsonlib
+import logging
+import socket
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+from urllib.parse import SplitResult, urlsplit, urlunsplit
+
+import requests
+from django.conf import settings
+from django.core.signals import setting_changed
+from requests_hardened import Config, HTTPSession
+from requests_hardened.ip_filter import InvalidIPAddress
+
+logger = logging.getLogger(__name__)
+
+USER_AGENT = "Onramp/1.0 (+connection validation)"
+MAX_URL_LENGTH = 2048
+
+
+class OutboundError(Exception):
+    """A request that produced no usable response. ``code`` says why, for the user."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class OutboundResponse:
+    status: int
+    headers: Mapping[str, str]
+    content: bytes
+    elapsed: float
+
+    @property
+    def text(self) -> str:
+        return self.content.decode("utf-8", errors="replace")
+
+    def json(self) -> Any:
+        """The body as JSON; raises ``ValueError`` when it is not."""
+        return jsonlib.loads(self.content)
+
+
+@dataclass(frozen=True)
+class HostRoute:
+    """One entry of the host map: requests for ``pattern`` go to ``target`` instead."""
+
+    pattern: str
+    target: SplitResult
+
+    def matches(self, host: str) -> bool:
+        if self.pattern.startswith("*."):
+            return host.endswith(self.pattern[1:])
+        return host == self.pattern
+
+
+@dataclass(frozen=True)
+class Limits:
+    connect_timeout: float
+    read_timeout: float
+    deadline: float
+    max_bytes: int
+
+
+@dataclass
+class _Prepared:
+    url: str
+    headers: dict[str, str] = field(default_factory=dict)
+    mapped: bool = False
+
+
+def parse_host_map(spec: str) -> tuple[HostRoute, ...]:
+    """Parse ``pattern=target,pattern=target``; raise ``ValueError`` on a bad entry."""
+    routes = []
+    for item in filter(None, (part.strip() for part in spec.split(","))):
+        pattern, _, target = item.partition("=")
+        parsed = urlsplit(target.strip())
+        if not pattern.strip() or parsed.scheme not in ("http", "https") or not parsed.netloc:
+            raise ValueError(f"Bad ONRAMP_OUTBOUND_HOST_MAP entry: {item!r}")
+        routes.append(HostRoute(pattern=pattern.strip().lower(), target=parsed))
+    return tuple(routes)
+
+
+@cache
+def host_map() -> tuple[HostRoute, ...]:
+    return parse_host_map(settings.ONRAMP_OUTBOUND_HOST_MAP)
+
+
+def limits() -> Limits:
+    return Limits(
+        connect_timeout=settings.ONRAMP_OUTBOUND_CONNECT_TIMEOUT,
+        read_timeout=settings.ONRAMP_OUTBOUND_READ_TIMEOUT,
+        deadline=settings.ONRAMP_OUTBOUND_DEADLINE,
+        max_bytes=settings.ONRAMP_OUTBOUND_MAX_BYTES,
+    )
+
+
+def _reset_host_map(*, setting: str, **kwargs: Any) -> None:
+    if setting == "ONRAMP_OUTBOUND_HOST_MAP":
+        host_map.cache_clear()
+
+
+setting_changed.connect(_reset_host_map)
+
+
+def request(
+    method: str,
+    url: str,
+    *,
+    headers: Mapping[str, str] | None = None,
+    data: Mapping[str, str] | None = None,
+    json: Any = None,
+    auth: tuple[str, str] | None = None,
+) -> OutboundResponse:
+    """Send one request to a customer system; raise ``OutboundError`` when none comes back."""
+    prepared = _prepare(url, headers or {})
+    started = time.monotonic()
+    with _session(mapped=prepared.mapped) as session:
+        try:
+            response = session.request(
+                method,
+                prepared.url,
+                headers=prepared.headers,
+                data=data,
+                json=json,
+                auth=auth,
+                allow_redirects=False,
+                stream=True,
+                timeout=(limits().connect_timeout, limits().read_timeout),
+            )
+        except requests.RequestException as exc:
+            raise _translate(exc, url) from None
+        with response:
+            content = _read_capped(response, started)
+    elapsed = time.monotonic() - started
+    logger.info(
+        "outbound %s %s -> %s in %.2fs", method, _loggable(url), response.status_code, elapsed
+    )
+    return OutboundResponse(response.status_code, response.headers, content, elapsed)
+
+
+def check_url(url: str) -> SplitResult:
+    """Refuse what can never be sent: a non-https scheme, userinfo, a non-public IP literal."""
+    if len(url) > MAX_URL_LENGTH:
+        raise OutboundError("invalid_url", "The address is too long.")
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        raise OutboundError("invalid_url", "The address is not a valid URL.") from None
+    host = (parts.hostname or "").lower()
+    if parts.scheme != "https":
+        raise OutboundError("invalid_url", "Only https:// addresses can be used.")
+    if not host or "@" in parts.netloc or any(c in host for c in "%\\ "):
+        raise OutboundError("invalid_url", "The address has no valid host name.")
+    if port == 0:
+        raise OutboundError("invalid_url", "The address has an invalid port.")
+    _refuse_non_public_literal(host)
+    return parts
+
+
+def _refuse_non_public_literal(host: str) -> None:
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        if host.replace(".", "").isdigit() or host.startswith("0x"):
+            # Numeric forms like 2130706433 or 0x7f.1 resolve to private addresses.
+            raise OutboundError("forbidden_address", "This address is not allowed.") from None
+        return
+    if not address.is_global or address.is_multicast:
+        raise OutboundError("forbidden_address", "This address is not allowed.")
+
+
+def _prepare(url: str, headers: Mapping[str, str]) -> _Prepared:
+    parts = check_url(url)
+    prepared = _Prepared(url=url, headers={"User-Agent": USER_AGENT, **headers})
+    route = next((r for r in host_map() if r.matches(parts.hostname or "")), None)
+    if route is not None:
+        target = route.target
+        path = target.path.rstrip("/") + parts.path
+        prepared.url = urlunsplit((target.scheme, target.netloc, path, parts.query, ""))
+        prepared.headers["Host"] = parts.hostname or ""
+        prepared.mapped = True
+    return prepared
+
+
+def _session(*, mapped: bool) -> requests.Session:
+    if mapped:
+        session = requests.Session()  # an explicit local simulator: no address filter
+    else:
+        session = HTTPSession(
+            Config(
+                ip_filter_enable=True,
+                ip_filter_allow_loopback_ips=False,
+                never_redirect=True,
+                default_timeout=(limits().connect_timeout, limits().read_timeout),
+                user_agent_override=USER_AGENT,
+            )
+        )
+    session.trust_env = False  # no proxies or netrc from the environment
+    return session
+
+
+def _read_capped(response: requests.Response, started: float) -> bytes:
+    cap = limits().max_bytes
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > cap:
+        raise OutboundError("response_too_large", "The system sent a response that is too large.")
+    chunks, size = [], 0
+    try:
+        for chunk in response.iter_content(chunk_size=65536):
+            size += len(chunk)
+            if size > cap:
+                raise OutboundError(
+                    "response_too_large", "The system sent a response that is too large."
+                )
+            if time.monotonic() - started > limits().deadline:
+                raise OutboundError("timeout", "The system took too long to answer.")
+            chunks.append(chunk)
+    except requests.RequestException as exc:
+        raise _translate(exc, response.url) from None
+    return b"".join(chunks)
+
+
+def _translate(exc: requests.RequestException, url: str) -> OutboundError:
+    host = urlsplit(url).hostname or "the host"
+    causes = list(_causes(exc))
+    if any(isinstance(cause, InvalidIPAddress) for cause in causes):
+        return OutboundError(
+            "forbidden_address", f"{host} resolves to an address that is not allowed."
+        )
+    if any(_is_name_error(cause) for cause in causes):
+        return OutboundError("host_not_found", f"{host} could not be found.")
+    if isinstance(exc, requests.exceptions.SSLError):
+        return OutboundError("tls_error", f"The secure connection to {host} failed.")
+    if isinstance(exc, requests.exceptions.Timeout):
+        return OutboundError("timeout", f"{host} took too long to answer.")
+    return OutboundError("connection_failed", f"Could not connect to {host}.")
+
+
+def _is_name_error(exc: BaseException) -> bool:
+    return isinstance(exc, socket.gaierror) or type(exc).__name__ == "NameResolutionError"
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    """The exception and everything it wraps (requests nests urllib3's errors in args)."""
+    found: list[BaseException] = []
+    pending = [exc]
+    while pending:
+        current = pending.pop()
+        if any(current is seen for seen in found):
+            continue
+        found.append(current)
+        linked = (
+            current.__cause__,
+            current.__context__,
+            getattr(current, "reason", None),
+            *current.args,
+        )
+        pending.extend(item for item in linked if isinstance(item, BaseException))
+    return found
+
+
+def _loggable(url: str) -> str:
+    """Scheme, host and path only: query strings may carry identifiers we do not log."""
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))

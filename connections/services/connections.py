@@ -1,0 +1,202 @@
+"""Connections and their access tokens: activation, exchange, introspection, revocation."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from connections import crypto, tokens
+from connections.errors import OnrampError
+from connections.models import (
+    Connection,
+    ConnectionStatus,
+    ConnectionToken,
+    LinkSession,
+    Partner,
+    ValidationAttempt,
+)
+from connections.services.events import event_record
+from connections.tokens import TokenKind
+
+# Token use is recorded at most this often, to keep introspection a single read.
+LAST_USED_GRANULARITY = timedelta(minutes=1)
+
+
+def connection_credentials(connection: Connection) -> dict[str, str]:
+    """Decrypt a connection's credentials (for validation only; never render them)."""
+    aad = crypto.associated_data(connection, "credentials")
+    return crypto.unseal(connection.credentials, aad=aad)
+
+
+def attempt_credentials(attempt: ValidationAttempt) -> dict[str, str]:
+    return crypto.unseal(attempt.credentials, aad=crypto.associated_data(attempt, "credentials"))
+
+
+@transaction.atomic
+def connection_activate(*, attempt: ValidationAttempt, session: LinkSession) -> Connection:
+    """Store a passed attempt as an active connection (new, or the one being reconnected)."""
+    connection = session.connection or Connection(
+        partner=session.partner,
+        end_user_id=session.end_user_id,
+        end_user_email=session.end_user_email,
+        end_user_organization=session.end_user_organization,
+    )
+    created = connection._state.adding
+    connection.system_id = attempt.system_slug
+    connection.method = attempt.method
+    connection.config = attempt.config
+    connection.credentials = crypto.seal(
+        attempt_credentials(attempt), aad=crypto.associated_data(connection, "credentials")
+    )
+    _mark_valid(connection)
+    connection.save()
+    kind = "connection.created" if created else "connection.reconnected"
+    event_record(
+        partner=session.partner,
+        kind=kind,
+        actor=f"end_user:{session.end_user_id}",
+        connection=connection,
+        link_session=session,
+        data={"system": attempt.system_slug, "method": attempt.method},
+    )
+    return connection
+
+
+def _mark_valid(connection: Connection) -> None:
+    connection.status = ConnectionStatus.ACTIVE
+    connection.last_validated_at = timezone.now()
+    connection.last_error_code = ""
+    connection.last_error_message = ""
+
+
+@transaction.atomic
+def connection_record_revalidation(
+    *, connection: Connection, passed: bool, code: str = "", message: str = ""
+) -> None:
+    """Apply a revalidation's result: active again, or invalid with the reason."""
+    connection = Connection.objects.select_for_update().get(pk=connection.pk)
+    if connection.status == ConnectionStatus.REVOKED:
+        return
+    previous = connection.status
+    if passed:
+        _mark_valid(connection)
+    else:
+        connection.status = ConnectionStatus.INVALID
+        connection.last_error_code, connection.last_error_message = code, message[:500]
+    connection.save()
+    if connection.status != previous:
+        kind = "connection.validated" if passed else "connection.invalidated"
+        event_record(
+            partner=connection.partner,
+            kind=kind,
+            actor="system",
+            connection=connection,
+            data={"error_code": code} if code else {},
+        )
+
+
+@transaction.atomic
+def public_token_exchange(
+    *, partner: Partner, public_token: str, actor: str
+) -> tuple[Connection, str]:
+    """Trade a one-time public token for the connection and a new access token."""
+    refused = OnrampError(
+        "invalid_public_token", "This public token is invalid, expired or already used."
+    )
+    if not tokens.well_formed(public_token, TokenKind.PUBLIC):
+        raise refused
+    session = (
+        LinkSession.objects.select_for_update()
+        .filter(public_token_digest=tokens.digest(public_token), partner=partner)
+        .select_related("connection")
+        .first()
+    )
+    if (
+        session is None
+        or session.public_token_used_at is not None
+        or session.public_token_expires_at <= timezone.now()
+        or session.connection is None
+    ):
+        raise refused
+    session.public_token_used_at = timezone.now()
+    session.save(update_fields=["public_token_used_at"])
+    return session.connection, connection_token_mint(connection=session.connection, actor=actor)
+
+
+def connection_token_mint(*, connection: Connection, actor: str) -> str:
+    minted = tokens.mint(TokenKind.CONNECTION)
+    token = ConnectionToken.objects.create(
+        connection=connection, digest=minted.digest, display=minted.display
+    )
+    event_record(
+        partner=connection.partner,
+        kind="connection_token.created",
+        actor=actor,
+        connection=connection,
+        data={"token": token.id, "display": token.display},
+    )
+    return minted.value
+
+
+def connection_for_token(access_token: str) -> Connection | None:
+    """Introspection: the active connection an access token opens, or None."""
+    if not tokens.well_formed(access_token, TokenKind.CONNECTION):
+        return None
+    token = (
+        ConnectionToken.objects.select_related("connection")
+        .filter(
+            digest=tokens.digest(access_token),
+            revoked_at=None,
+            connection__status=ConnectionStatus.ACTIVE,
+        )
+        .only(
+            "digest",
+            "last_used_at",
+            "connection__id",
+            "connection__system_id",
+            "connection__status",
+            "connection__end_user_id",
+            "connection__config",
+        )
+        .first()
+    )
+    if token is None or not tokens.digests_match(access_token, token.digest):
+        return None
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at > LAST_USED_GRANULARITY:
+        ConnectionToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token.connection
+
+
+@transaction.atomic
+def connection_revoke(*, connection: Connection, actor: str) -> None:
+    """Revoke a connection: its tokens stop working at once and its secrets are erased."""
+    if connection.status == ConnectionStatus.REVOKED:
+        return
+    now = timezone.now()
+    connection.tokens.filter(revoked_at=None).update(revoked_at=now)
+    connection.status = ConnectionStatus.REVOKED
+    connection.revoked_at = now
+    connection.credentials = ""
+    connection.save(update_fields=["status", "revoked_at", "credentials", "updated_at"])
+    event_record(
+        partner=connection.partner, kind="connection.revoked", actor=actor, connection=connection
+    )
+
+
+@transaction.atomic
+def connection_rotate_token(*, connection: Connection, actor: str) -> str:
+    """Replace every access token of a connection with a new one."""
+    if connection.status == ConnectionStatus.REVOKED:
+        raise OnrampError("connection_revoked", "This connection has been revoked.", 409)
+    revoked = connection.tokens.filter(revoked_at=None).update(revoked_at=timezone.now())
+    event_record(
+        partner=connection.partner,
+        kind="connection_token.rotated",
+        actor=actor,
+        connection=connection,
+        data={"revoked": revoked},
+    )
+    return connection_token_mint(connection=connection, actor=actor)

@@ -1,0 +1,23 @@
+from typing import Any
+
+from connections.models import Connection, Event, LinkSession, Partner
+
+
+def event_record(
+    *,
+    partner: Partner,
+    kind: str,
+    actor: str,
+    connection: Connection | None = None,
+    link_session: LinkSession | None = None,
+    data: dict[str, Any] | None = None,
+) -> Event:
+    """Write one audit row. ``data`` must never hold a secret: ids, codes, names only."""
+    return Event.objects.create(
+        partner=partner,
+        kind=kind,
+        actor=actor[:200],
+        connection=connection,
+        link_session=link_session,
+        data=data or {},
+    )

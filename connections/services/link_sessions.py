@@ -1,0 +1,170 @@
+"""Link sessions: created by a partner, carried by the end user through the flow."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from catalog.models import System
+from connections import tokens
+from connections.errors import OnrampError
+from connections.models import Connection, ConnectionStatus, LinkSession, Partner
+from connections.services.events import event_record
+from connections.services.partners import origin_normalize
+from connections.tokens import TokenKind
+
+DEFAULT_EXPIRES_IN = 30 * 60
+MIN_EXPIRES_IN = 5 * 60
+MAX_EXPIRES_IN = 7 * 24 * 3600
+PUBLIC_TOKEN_LIFETIME = timedelta(minutes=30)
+MILESTONES = ("opened", "system", "method", "guide", "exited")
+
+
+@dataclass(frozen=True)
+class LinkSessionSpec:
+    """What a partner asks for when creating a link session (already shape-checked)."""
+
+    end_user_id: str
+    end_user_email: str = ""
+    end_user_organization: str = ""
+    systems: list[str] = field(default_factory=list)
+    connection_id: str | None = None
+    allowed_origin: str = ""
+    redirect_url: str = ""
+    locale: str = "en"
+    expires_in: int = DEFAULT_EXPIRES_IN
+
+
+@transaction.atomic
+def link_session_create(
+    *, partner: Partner, spec: LinkSessionSpec, actor: str
+) -> tuple[LinkSession, str]:
+    """Create a session for one end user; return it with its link token (shown once)."""
+    minted = tokens.mint(TokenKind.LINK)
+    session = LinkSession.objects.create(
+        partner=partner,
+        token_digest=minted.digest,
+        end_user_id=spec.end_user_id,
+        end_user_email=spec.end_user_email,
+        end_user_organization=spec.end_user_organization,
+        systems=_checked_systems(spec.systems),
+        connection=_reconnect_target(partner, spec.connection_id),
+        allowed_origin=_pinned_origin(partner, spec.allowed_origin),
+        redirect_url=spec.redirect_url,
+        locale=spec.locale if spec.locale in dict(settings.LANGUAGES) else "en",
+        expires_at=timezone.now() + timedelta(seconds=_checked_lifetime(spec.expires_in)),
+    )
+    event_record(
+        partner=partner,
+        kind="link_session.created",
+        actor=actor,
+        link_session=session,
+        data={"end_user_id": spec.end_user_id},
+    )
+    return session, minted.value
+
+
+def link_session_url(link_token: str) -> str:
+    return f"{settings.ONRAMP_PUBLIC_URL}/connect/{link_token}/"
+
+
+def _checked_systems(slugs: list[str]) -> list[str]:
+    unique = list(dict.fromkeys(slugs))
+    listed = set(System.objects.listed().filter(slug__in=unique).values_list("slug", flat=True))
+    unknown = [slug for slug in unique if slug not in listed]
+    if unknown:
+        raise OnrampError("unknown_system", f"Unknown or disabled system: {unknown[0]!r}.")
+    return unique
+
+
+def _reconnect_target(partner: Partner, connection_id: str | None) -> Connection | None:
+    if not connection_id:
+        return None
+    connection = Connection.objects.filter(pk=connection_id, partner=partner).first()
+    if connection is None or connection.status == ConnectionStatus.REVOKED:
+        raise OnrampError("unknown_connection", "No such connection to reconnect.", 404)
+    return connection
+
+
+def _pinned_origin(partner: Partner, requested: str) -> str:
+    """The one origin allowed to frame this session: asked for, or the partner's only one."""
+    if not requested:
+        return partner.allowed_origins[0] if len(partner.allowed_origins) == 1 else ""
+    origin = origin_normalize(requested)
+    if origin not in partner.allowed_origins:
+        raise OnrampError(
+            "origin_not_allowed", f"{origin} is not one of this partner's allowed origins."
+        )
+    return origin
+
+
+def _checked_lifetime(expires_in: int) -> int:
+    if not MIN_EXPIRES_IN <= expires_in <= MAX_EXPIRES_IN:
+        raise OnrampError(
+            "invalid_expires_in",
+            f"expires_in must be between {MIN_EXPIRES_IN} and {MAX_EXPIRES_IN}.",
+        )
+    return expires_in
+
+
+def link_session_for_token(link_token: str) -> LinkSession | None:
+    """The session a flow URL's token opens, or None. Malformed tokens cost no query."""
+    if not tokens.well_formed(link_token, TokenKind.LINK):
+        return None
+    session = (
+        LinkSession.objects.select_related("partner", "connection")
+        .filter(token_digest=tokens.digest(link_token), partner__is_active=True)
+        .first()
+    )
+    if session is None or not tokens.digests_match(link_token, session.token_digest):
+        return None
+    return session
+
+
+def link_session_mark(*, session: LinkSession, milestone: str, value: str = "") -> None:
+    """Record funnel progress (first time only for timestamps)."""
+    now = timezone.now()
+    updates: dict[str, object] = {}
+    if milestone == "opened" and session.opened_at is None:
+        updates["opened_at"] = now
+    elif milestone == "system" and session.system_chosen != value:
+        updates["system_chosen"] = value
+    elif milestone == "method" and session.method_chosen != value:
+        updates["method_chosen"] = value
+    elif milestone == "guide" and session.guide_viewed_at is None:
+        updates["guide_viewed_at"] = now
+    elif milestone == "exited" and session.exited_at is None:
+        updates["exited_at"] = now
+    if updates:
+        LinkSession.objects.filter(pk=session.pk).update(**updates)
+        for name, new_value in updates.items():
+            setattr(session, name, new_value)
+
+
+@transaction.atomic
+def link_session_complete(*, session: LinkSession) -> str:
+    """Finish a validated session: mint its one-time public token (30 minutes)."""
+    session = LinkSession.objects.select_for_update().get(pk=session.pk)
+    if session.connection is None or session.validated_at is None:
+        raise OnrampError("not_validated", "This connection has not been validated yet.", 409)
+    if session.public_token_used_at is not None:
+        raise OnrampError("already_exchanged", "This session has already been completed.", 409)
+    minted = tokens.mint(TokenKind.PUBLIC)
+    first_time = session.completed_at is None
+    session.public_token_digest = minted.digest
+    session.public_token_expires_at = timezone.now() + PUBLIC_TOKEN_LIFETIME
+    session.completed_at = session.completed_at or timezone.now()
+    session.save(update_fields=["public_token_digest", "public_token_expires_at", "completed_at"])
+    if first_time:
+        event_record(
+            partner=session.partner,
+            kind="link_session.completed",
+            actor=f"end_user:{session.end_user_id}",
+            link_session=session,
+            connection=session.connection,
+        )
+    return minted.value

@@ -1,0 +1,217 @@
+"""Validation attempts: start one (limits, encryption, enqueue) and run it (in a worker)."""
+
+from __future__ import annotations
+
+import logging
+from functools import partial
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from catalog.registry import get_definition
+from catalog.schema import MethodSpec, SystemDefinition
+from connections import crypto
+from connections.errors import OnrampError
+from connections.failures import STEPS, Outcome, describe
+from connections.models import AttemptStatus, Connection, LinkSession, ValidationAttempt
+from connections.services.connections import (
+    attempt_credentials,
+    connection_activate,
+    connection_credentials,
+    connection_record_revalidation,
+)
+from connections.services.events import event_record
+from connections.verification import build_target, verify
+
+logger = logging.getLogger(__name__)
+
+
+def attempt_start(
+    *,
+    session: LinkSession,
+    definition: SystemDefinition,
+    method: MethodSpec,
+    config: dict[str, str],
+    credentials: dict[str, str],
+    client_ip: str,
+) -> ValidationAttempt:
+    """Check limits, store the candidate (secrets encrypted) and queue its validation."""
+    if not session.is_usable:
+        raise OnrampError("session_closed", "This link can no longer be used.", 403)
+    host = build_target(definition, method, config).base_url
+    _enforce_limits(client_ip=client_ip, host=host)
+    attempt = ValidationAttempt(
+        link_session=session,
+        system_slug=definition.slug,
+        method=method.id,
+        config=config,
+        steps=_initial_steps(),
+    )
+    attempt.credentials = crypto.seal(
+        credentials, aad=crypto.associated_data(attempt, "credentials")
+    )
+    attempt.save()
+    _enqueue(attempt)
+    return attempt
+
+
+def attempt_start_revalidation(*, connection: Connection, actor: str) -> ValidationAttempt:
+    """Queue a fresh live check of a stored connection with its stored credentials."""
+    if connection.status == "revoked":
+        raise OnrampError("connection_revoked", "This connection has been revoked.", 409)
+    attempt = ValidationAttempt.objects.create(
+        connection=connection,
+        system_slug=connection.system_id,
+        method=connection.method,
+        config=connection.config,
+        steps=_initial_steps(),
+    )
+    event_record(
+        partner=connection.partner,
+        kind="connection.revalidation_requested",
+        actor=actor,
+        connection=connection,
+        data={"attempt": attempt.id},
+    )
+    _enqueue(attempt)
+    return attempt
+
+
+def secrets_on_file(
+    *, session: LinkSession, system_slug: str, method_id: str, config: dict[str, str]
+) -> dict[str, str]:
+    """Secrets from this session's last attempt with the same system, method and config.
+
+    They let a user fix a typo without typing every secret again; a changed instance
+    (config) never reuses them (SECURITY.md rule 3).
+    """
+    last = session.attempts.order_by("-created_at").first()
+    if last is None or (last.system_slug, last.method, last.config) != (
+        system_slug,
+        method_id,
+        config,
+    ):
+        return {}
+    return attempt_credentials(last)
+
+
+def _initial_steps() -> dict[str, str]:
+    return dict.fromkeys(STEPS, "pending")
+
+
+def _enforce_limits(*, client_ip: str, host: str) -> None:
+    if _over_limit(f"onramp:va:ip:{client_ip}", settings.ONRAMP_VALIDATIONS_PER_IP_HOUR, 3600):
+        raise OnrampError(
+            "rate_limited", "Too many attempts from your network. Wait a while and try again.", 429
+        )
+    if _over_limit(f"onramp:va:host:{host}", settings.ONRAMP_VALIDATIONS_PER_HOST_MINUTE, 60):
+        raise OnrampError(
+            "rate_limited",
+            "Too many attempts against this system right now. Wait a minute and try again.",
+            429,
+        )
+
+
+def _over_limit(key: str, limit: int, window: int) -> bool:
+    cache.add(key, 0, timeout=window)
+    try:
+        return cache.incr(key) > limit
+    except ValueError:  # the key expired between add and incr
+        cache.set(key, 1, timeout=window)
+        return False
+
+
+def _enqueue(attempt: ValidationAttempt) -> None:
+    from connections import tasks  # tasks import services; enqueue lazily to avoid a cycle
+
+    transaction.on_commit(partial(tasks.run_validation.delay, attempt.id))
+
+
+def attempt_run(*, attempt_id: str) -> None:
+    """Run one queued attempt to its end and apply the result. Safe to call twice."""
+    attempt = (
+        ValidationAttempt.objects.select_related("link_session__partner", "connection__partner")
+        .filter(pk=attempt_id)
+        .first()
+    )
+    if attempt is None or attempt.is_finished:
+        return
+    attempt.status = AttemptStatus.RUNNING
+    attempt.save(update_fields=["status"])
+    outcome = _verify_attempt(attempt)
+    if outcome is None:
+        _succeed(attempt)
+    else:
+        _fail(attempt, outcome)
+
+
+def _verify_attempt(attempt: ValidationAttempt) -> Outcome | None:
+    definition = get_definition(attempt.system_slug)
+    method = definition.method(attempt.method) if definition else None
+    if method is None:
+        return describe("internal_error")
+    target = build_target(definition, method, attempt.config)
+    try:
+        credentials = (
+            connection_credentials(attempt.connection)
+            if attempt.connection_id
+            else attempt_credentials(attempt)
+        )
+        return verify(target, credentials, partial(_save_step, attempt))
+    except Exception:  # a bug must not leave the user waiting forever
+        logger.exception("validation attempt %s crashed", attempt.id)
+        return describe("internal_error")
+
+
+def _save_step(attempt: ValidationAttempt, step: str, state: str) -> None:
+    attempt.steps[step] = state
+    attempt.save(update_fields=["steps"])
+
+
+@transaction.atomic
+def _succeed(attempt: ValidationAttempt) -> None:
+    _finish(attempt, AttemptStatus.SUCCEEDED)
+    session = attempt.link_session
+    if session is not None:
+        session.connection = connection_activate(attempt=attempt, session=session)
+        session.validated_at = timezone.now()
+        session.save(update_fields=["connection", "validated_at"])
+    else:
+        connection_record_revalidation(connection=attempt.connection, passed=True)
+
+
+@transaction.atomic
+def _fail(attempt: ValidationAttempt, outcome: Outcome) -> None:
+    attempt.error_code, attempt.error_message = outcome.code, outcome.message[:500]
+    attempt.error_advice, attempt.error_detail = outcome.advice[:500], outcome.detail[:300]
+    _finish(attempt, AttemptStatus.FAILED)
+    if attempt.link_session is not None:
+        _count_failure(attempt.link_session)
+    else:
+        connection_record_revalidation(
+            connection=attempt.connection, passed=False, code=outcome.code, message=outcome.message
+        )
+
+
+def _finish(attempt: ValidationAttempt, status: str) -> None:
+    attempt.status = status
+    attempt.finished_at = timezone.now()
+    attempt.save()
+
+
+def _count_failure(session: LinkSession) -> None:
+    LinkSession.objects.filter(pk=session.pk).update(failed_attempts=F("failed_attempts") + 1)
+    session.refresh_from_db(fields=["failed_attempts", "locked_at"])
+    if session.failed_attempts >= settings.ONRAMP_SESSION_MAX_FAILURES and not session.locked_at:
+        session.locked_at = timezone.now()
+        session.save(update_fields=["locked_at"])
+        event_record(
+            partner=session.partner,
+            kind="link_session.locked",
+            actor="system",
+            link_session=session,
+            data={"failed_attempts": session.failed_attempts},
+        )

@@ -1,0 +1,82 @@
+"""Mint, check and hash Onramp's tokens (SECURITY.md rule 2).
+
+A token reads ``onr_<kind>_<body><check>``: 27 base62 characters of randomness (160 bits)
+followed by a 6-character base62 CRC32 of everything before it, so a mistyped or truncated
+token is refused before any database query. Only the SHA-256 digest is stored; the token
+itself is shown once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import string
+import zlib
+from dataclasses import dataclass
+from enum import Enum
+
+ALPHABET = string.digits + string.ascii_letters
+BODY_LENGTH = 27  # 62**27 > 2**160
+CHECK_LENGTH = 6
+DISPLAY_LENGTH = 6
+
+
+class TokenKind(Enum):
+    PARTNER_KEY = "sk"
+    CONNECTION = "ct"
+    LINK = "lt"
+    PUBLIC = "pt"
+
+    @property
+    def prefix(self) -> str:
+        return f"onr_{self.value}_"
+
+
+@dataclass(frozen=True)
+class MintedToken:
+    """A new token: show ``value`` once, store ``digest`` and ``display``."""
+
+    value: str
+    digest: str
+    display: str
+
+
+def mint(kind: TokenKind) -> MintedToken:
+    body = "".join(secrets.choice(ALPHABET) for _ in range(BODY_LENGTH))
+    value = kind.prefix + body + _check(kind.prefix + body)
+    return MintedToken(value=value, digest=digest(value), display=display(value))
+
+
+def well_formed(value: str, kind: TokenKind) -> bool:
+    """True when ``value`` looks like a token of ``kind``: prefix, length, alphabet, check."""
+    expected_length = len(kind.prefix) + BODY_LENGTH + CHECK_LENGTH
+    if len(value) != expected_length or not value.startswith(kind.prefix):
+        return False
+    payload, check = value[:-CHECK_LENGTH], value[-CHECK_LENGTH:]
+    if any(char not in ALPHABET for char in value[len(kind.prefix) :]):
+        return False
+    return hmac.compare_digest(check, _check(payload))
+
+
+def digest(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def digests_match(value: str, stored_digest: str) -> bool:
+    return hmac.compare_digest(digest(value), stored_digest)
+
+
+def display(value: str) -> str:
+    """A short, non-secret label to recognise a token by (``onr_ct_Ab3xY9…``)."""
+    prefix_length = value.index("_", 4) + 1
+    return value[: prefix_length + DISPLAY_LENGTH] + "…"
+
+
+def _check(payload: str) -> str:
+    number = zlib.crc32(payload.encode())
+    chars = []
+    for _ in range(CHECK_LENGTH):
+        number, remainder = divmod(number, len(ALPHABET))
+        chars.append(ALPHABET[remainder])
+    return "".join(reversed(chars))

@@ -1,0 +1,83 @@
+/* Onramp embed script for partners' pages.
+ *
+ *   <script src="https://ONRAMP/static/connect.js"></script>
+ *   Onramp.open({url, onSuccess(publicToken, meta), onExit(error, meta), onEvent(name, meta)})
+ *
+ * Opens the flow in a modal iframe. Only messages from the flow's exact origin and from
+ * that iframe's window are accepted.
+ */
+(function () {
+  "use strict";
+  var current = null;
+
+  function style(element, rules) {
+    for (var key in rules) element.style[key] = rules[key];
+    return element;
+  }
+
+  function open(options) {
+    if (!options || !options.url) throw new Error("Onramp.open needs {url}");
+    if (current) current.close();
+    var flowOrigin = new URL(options.url, window.location.href).origin;
+    var returnFocus = document.activeElement;
+
+    var overlay = style(document.createElement("div"), {
+      position: "fixed", inset: "0", background: "rgba(17, 24, 39, 0.55)", zIndex: "2147483000",
+      display: "flex", alignItems: "center", justifyContent: "center"
+    });
+    var iframe = style(document.createElement("iframe"), {
+      width: "min(560px, 100vw)", height: "min(760px, 100vh)", border: "0",
+      borderRadius: "12px", background: "#fff", boxShadow: "0 20px 50px rgba(0,0,0,0.3)"
+    });
+    iframe.src = options.url;
+    iframe.title = options.title || "Connect your business system";
+    iframe.setAttribute("referrerpolicy", "no-referrer");
+    overlay.setAttribute("role", "dialog");
+    overlay.setAttribute("aria-modal", "true");
+    overlay.setAttribute("aria-label", iframe.title);
+    overlay.appendChild(iframe);
+    document.body.appendChild(overlay);
+    iframe.focus();
+
+    var finished = false;
+    function close() {
+      window.removeEventListener("message", onMessage);
+      document.removeEventListener("keydown", onKey);
+      if (overlay.parentNode) overlay.parentNode.removeChild(overlay);
+      if (returnFocus && returnFocus.focus) returnFocus.focus();
+      current = null;
+    }
+    function finish(callback, args) {
+      if (finished) return;
+      finished = true;
+      close();
+      if (typeof callback === "function") callback.apply(null, args);
+    }
+    function onMessage(event) {
+      if (event.origin !== flowOrigin || event.source !== iframe.contentWindow) return;
+      var data = event.data;
+      if (!data || data.source !== "onramp" || typeof data.type !== "string") return;
+      var meta = data.meta || {};
+      meta.link_session_id = data.link_session_id;
+      if (data.type === "ready" && typeof options.onEvent === "function") options.onEvent("READY", meta);
+      if (data.type === "event" && typeof options.onEvent === "function") options.onEvent(data.name, meta);
+      if (data.type === "success") {
+        // Let the user see the "connected" screen for a moment before the modal closes.
+        if (finished) return;
+        finished = true;
+        if (typeof options.onSuccess === "function") options.onSuccess(data.public_token, meta);
+        window.setTimeout(close, options.closeDelay === undefined ? 1200 : options.closeDelay);
+      }
+      if (data.type === "exit") finish(options.onExit, [data.error || null, meta]);
+    }
+    function onKey(event) {
+      if (event.key === "Escape") finish(options.onExit, [null, { reason: "escape" }]);
+    }
+    window.addEventListener("message", onMessage);
+    document.addEventListener("keydown", onKey);
+    current = { close: function () { finish(options.onExit, [null, { reason: "closed" }]); } };
+    return current;
+  }
+
+  window.Onramp = { open: open };
+})();

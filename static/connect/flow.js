@@ -1,0 +1,81 @@
+/* Inside the flow (iframe or hosted page): tell the partner's page what happens.
+ *
+ * Messages go to exactly the session's pinned origin, never "*", and carry
+ * {source: "onramp", type, ...}. Screens mark what to announce with data attributes,
+ * so no inline script is needed (strict CSP).
+ */
+(function () {
+  "use strict";
+  var body = document.body;
+  var parentOrigin = body.dataset.parentOrigin || "";
+  var framed = window.parent !== window;
+  var linkSession = body.dataset.linkSession || "";
+
+  function post(type, extra) {
+    if (!framed || !parentOrigin) return;
+    var message = { source: "onramp", type: type, link_session_id: linkSession };
+    for (var key in extra) message[key] = extra[key];
+    window.parent.postMessage(message, parentOrigin);
+  }
+
+  function metaOf(element) {
+    var data = element.dataset;
+    var meta = {};
+    if (data.onrampSystem) meta.system = data.onrampSystem;
+    if (data.onrampMethod) meta.method = data.onrampMethod;
+    if (data.onrampError) meta.error_code = data.onrampError;
+    return meta;
+  }
+
+  function announce(root) {
+    var marked = root.querySelectorAll("[data-onramp-event]:not([data-announced])");
+    if (root.matches && root.matches("[data-onramp-event]:not([data-announced])")) {
+      marked = [root].concat(Array.prototype.slice.call(marked));
+    }
+    Array.prototype.forEach.call(marked, function (element) {
+      element.setAttribute("data-announced", "");
+      post("event", { name: element.dataset.onrampEvent, meta: metaOf(element) });
+    });
+    var success = root.querySelector("[data-onramp-success]:not([data-announced])");
+    if (success) {
+      success.setAttribute("data-announced", "");
+      post("success", { public_token: success.dataset.publicToken, meta: metaOf(success) });
+      if (!framed && success.dataset.returnUrl) {
+        window.setTimeout(function () { window.location.assign(success.dataset.returnUrl); }, 2500);
+      }
+    }
+    var closed = root.querySelector("[data-onramp-closed]");
+    if (closed) post("event", { name: "ERROR", meta: { error_code: closed.dataset.onrampClosed } });
+  }
+
+  function focusHeading() {
+    var heading = document.querySelector("#flow h1");
+    if (heading) heading.focus({ preventScroll: false });
+  }
+
+  function exit() {
+    var url = body.dataset.exitUrl;
+    if (url) fetch(url, { method: "POST", keepalive: true, credentials: "omit" }).catch(function () {});
+    var screen = document.querySelector("#flow [data-onramp-closed]");
+    var error = screen ? { code: screen.dataset.onrampClosed } : null;
+    post("exit", { error: error, meta: {} });
+    if (!framed) {
+      document.querySelector("#flow").innerHTML = "";
+      window.close();
+    }
+  }
+
+  document.addEventListener("click", function (event) {
+    if (event.target.closest("[data-onramp-close]")) exit();
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape" && framed) exit();
+  });
+  body.addEventListener("htmx:afterSettle", function (event) {
+    if (event.detail.target && event.detail.target.id === "flow") focusHeading();
+    announce(event.detail.target || document);
+  });
+
+  post("ready", {});
+  announce(document);
+})();

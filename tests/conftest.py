@@ -1,0 +1,147 @@
+"""Shared fixtures: partners, an API client, local simulators, a real Celery worker."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings as django_settings
+from django.core.cache import cache
+from django.test import Client
+
+from catalog.sync import catalog_sync
+from config.celery import app as celery_app
+from connections.models import Partner
+from connections.services.partners import partner_create
+from tests.fakes.infoplus import FakeInfoplus
+from tests.fakes.mintsoft import FakeMintsoft
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> Iterator[None]:
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def catalog(db: Any) -> None:
+    catalog_sync()
+
+
+@dataclass
+class PartnerWithKey:
+    partner: Partner
+    secret: str
+
+    def client(self) -> Client:
+        return Client(headers={"Authorization": f"Bearer {self.secret}"})
+
+
+@pytest.fixture
+def acme(catalog: None) -> PartnerWithKey:
+    partner, secret = partner_create(name="Acme", origins=["https://app.acme.test"],
+                                     actor="test")
+    return PartnerWithKey(partner, secret)
+
+
+@pytest.fixture
+def api(acme: PartnerWithKey) -> Client:
+    return acme.client()
+
+
+@dataclass
+class Fakes:
+    infoplus: FakeInfoplus
+    mintsoft: FakeMintsoft
+
+    def host_map(self) -> str:
+        return (f"*.infopluswms.com={self.infoplus.url},"
+                f"api.mintsoft.co.uk={self.mintsoft.url}")
+
+
+@pytest.fixture(scope="session")
+def fakes() -> Iterator[Fakes]:
+    running = Fakes(FakeInfoplus().start(), FakeMintsoft().start())
+    yield running
+    running.infoplus.stop()
+    running.mintsoft.stop()
+
+
+@pytest.fixture
+def fake_systems(fakes: Fakes, settings: Any) -> Iterator[Fakes]:
+    """The simulators, reachable through the host map, with fresh state."""
+    fakes.infoplus.sites.clear()
+    fakes.infoplus.read_only_keys.clear()
+    fakes.mintsoft.users.clear()
+    fakes.mintsoft.keys.clear()
+    for fake in (fakes.infoplus, fakes.mintsoft):
+        fake.requests.clear()
+    settings.ONRAMP_OUTBOUND_HOST_MAP = fakes.host_map()
+    yield fakes
+
+
+@pytest.fixture
+def onramp_server(live_server: Any, settings: Any, fakes: Fakes) -> str:
+    """The app on a real port: link URLs point at it, the Sandbox ERP is reached through it."""
+    settings.ONRAMP_PUBLIC_URL = live_server.url
+    settings.ONRAMP_OUTBOUND_HOST_MAP = (f"*.{settings.ONRAMP_SANDBOX_DOMAIN}={live_server.url},"
+                                         + fakes.host_map())
+    return live_server.url
+
+
+def _worker_available() -> bool:
+    return bool(django_settings.USING_POSTGRES and django_settings.USING_REDIS)
+
+
+@pytest.fixture(scope="session")
+def _celery_worker_process(django_db_setup: Any, django_db_blocker: Any, live_server: Any,
+                           fakes: Fakes) -> Iterator[subprocess.Popen | None]:
+    if not _worker_available():
+        yield None
+        return
+    from django.db import connection
+
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings",
+           "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{connection.settings_dict['NAME']}",
+           "ONRAMP_TEST_HOST_MAP": f"*.sandbox-erp.test={live_server.url},{fakes.host_map()}",
+           "ONRAMP_PUBLIC_URL": live_server.url}
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo",
+         "--concurrency=1", "--loglevel=WARNING", "--without-gossip", "--without-mingle"],
+        cwd=ROOT, env=env,
+    )
+    _wait_for_worker(worker)
+    yield worker
+    worker.terminate()
+    worker.wait(timeout=20)
+
+
+def _wait_for_worker(worker: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if worker.poll() is not None:
+            raise RuntimeError("The Celery worker exited at start-up.")
+        if celery_app.control.ping(timeout=0.5):
+            return
+    raise RuntimeError("The Celery worker did not answer within 60 s.")
+
+
+@pytest.fixture
+def celery_worker(_celery_worker_process: subprocess.Popen | None) -> Iterator[bool]:
+    """A real worker (PostgreSQL + Redis available) or inline tasks. Yields True if real."""
+    if _celery_worker_process is None:
+        yield False
+        return
+    celery_app.conf.task_always_eager = False
+    yield True
+    celery_app.conf.task_always_eager = True

@@ -1,0 +1,42 @@
+"""Test settings: the production path (PostgreSQL, Redis) when those services answer,
+the embedded default (SQLite, local memory) when they do not."""
+
+import base64
+import os
+import secrets
+import socket
+import tempfile
+
+
+def _answers(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+if "DATABASE_URL" not in os.environ and _answers("127.0.0.1", 5432):
+    os.environ["DATABASE_URL"] = "postgres://postgres@127.0.0.1:5432/postgres"
+if "REDIS_URL" not in os.environ and _answers("127.0.0.1", 6379):
+    os.environ["REDIS_URL"] = "redis://127.0.0.1:6379/15"
+
+def _key(key_id: str) -> str:
+    return f"{key_id}:{base64.b64encode(secrets.token_bytes(32)).decode()}"
+
+
+os.environ.setdefault("ONRAMP_ENCRYPTION_KEYS", f"{_key('test2')},{_key('test1')}")
+os.environ.setdefault("ONRAMP_DATA_DIR", tempfile.mkdtemp(prefix="onramp-test-"))
+os.environ.setdefault("ONRAMP_CACHE_PREFIX", f"onramp-test-{os.getpid()}")
+
+from config.settings import *  # noqa: E402, F403
+
+# Unit tests run tasks inline; tests that need a real worker use the celery_worker fixture.
+CELERY_TASK_ALWAYS_EAGER = True
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+ONRAMP_OUTBOUND_HOST_MAP = os.environ.get("ONRAMP_TEST_HOST_MAP", "")
+ONRAMP_OUTBOUND_CONNECT_TIMEOUT = 2.0
+ONRAMP_OUTBOUND_READ_TIMEOUT = 3.0
+ONRAMP_OUTBOUND_DEADLINE = 5.0
+USING_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")  # noqa: F405
+USING_REDIS = bool(REDIS_URL)  # noqa: F405
