@@ -27,12 +27,18 @@ import requests
 from django.conf import settings
 from django.core.signals import setting_changed
 from requests_hardened import Config, HTTPSession
-from requests_hardened.ip_filter import InvalidIPAddress
+from requests_hardened.ip_filter import EXTRA_BLOCKED_NET_RANGES, InvalidIPAddress
+from requests_hardened.ip_filter_adapter import IPFilterAdapter
 
 logger = logging.getLogger(__name__)
 
 USER_AGENT = "Onramp/1.0 (+connection validation)"
 MAX_URL_LENGTH = 2048
+# IPv6 forms that embed or translate IPv4 (and so can reach it): refused outright.
+EMBEDDING_IPV6 = tuple(
+    ipaddress.ip_network(net)
+    for net in ("::/96", "64:ff9b::/96", "64:ff9b:1::/48", "2002::/16", "2001::/32")
+)
 
 
 class OutboundError(Exception):
@@ -178,6 +184,19 @@ def check_url(url: str) -> SplitResult:
     return parts
 
 
+def is_public_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """Globally routable unicast, and no IPv6 form that smuggles an IPv4 address."""
+    if address.version == 6:
+        mapped = address.ipv4_mapped  # type: ignore[union-attr]
+        if mapped is not None:
+            return is_public_address(mapped)
+        if any(address in net for net in EMBEDDING_IPV6):
+            return False
+    if any(address in net for net in EXTRA_BLOCKED_NET_RANGES):
+        return False
+    return address.is_global and not address.is_multicast
+
+
 def _refuse_non_public_literal(host: str) -> None:
     try:
         address = ipaddress.ip_address(host)
@@ -186,8 +205,24 @@ def _refuse_non_public_literal(host: str) -> None:
             # Numeric forms like 2130706433 or 0x7f.1 resolve to private addresses.
             raise OutboundError("forbidden_address", "This address is not allowed.") from None
         return
-    if not address.is_global or address.is_multicast:
+    if not is_public_address(address):
         raise OutboundError("forbidden_address", "This address is not allowed.")
+
+
+class _PublicOnlyAdapter(IPFilterAdapter):
+    """requests-hardened resolves once and pins the address; we then hold that pinned
+    address to our own, stricter rule as well."""
+
+    def build_connection_pool_key_attributes(
+        self, request: Any, verify: Any, cert: Any = None
+    ) -> Any:
+        host_params, pool_kwargs = super().build_connection_pool_key_attributes(
+            request, verify, cert
+        )
+        pinned = ipaddress.ip_address(host_params["host"].strip("[]"))
+        if not is_public_address(pinned):
+            raise InvalidIPAddress(pinned)
+        return host_params, pool_kwargs
 
 
 def _prepare(url: str, headers: Mapping[str, str]) -> _Prepared:
@@ -216,6 +251,7 @@ def _session(*, mapped: bool) -> requests.Session:
                 user_agent_override=USER_AGENT,
             )
         )
+        session.mount("https://", _PublicOnlyAdapter(is_https_proto=True, allow_loopback=False))
     session.trust_env = False  # no proxies or netrc from the environment
     return session
 

@@ -49,8 +49,7 @@ class PartnerWithKey:
 
 @pytest.fixture
 def acme(catalog: None) -> PartnerWithKey:
-    partner, secret = partner_create(name="Acme", origins=["https://app.acme.test"],
-                                     actor="test")
+    partner, secret = partner_create(name="Acme", origins=["https://app.acme.test"], actor="test")
     return PartnerWithKey(partner, secret)
 
 
@@ -65,8 +64,7 @@ class Fakes:
     mintsoft: FakeMintsoft
 
     def host_map(self) -> str:
-        return (f"*.infopluswms.com={self.infoplus.url},"
-                f"api.mintsoft.co.uk={self.mintsoft.url}")
+        return f"*.infopluswms.com={self.infoplus.url},api.mintsoft.co.uk={self.mintsoft.url}"
 
 
 @pytest.fixture(scope="session")
@@ -94,8 +92,9 @@ def fake_systems(fakes: Fakes, settings: Any) -> Iterator[Fakes]:
 def onramp_server(live_server: Any, settings: Any, fakes: Fakes) -> str:
     """The app on a real port: link URLs point at it, the Sandbox ERP is reached through it."""
     settings.ONRAMP_PUBLIC_URL = live_server.url
-    settings.ONRAMP_OUTBOUND_HOST_MAP = (f"*.{settings.ONRAMP_SANDBOX_DOMAIN}={live_server.url},"
-                                         + fakes.host_map())
+    settings.ONRAMP_OUTBOUND_HOST_MAP = (
+        f"*.{settings.ONRAMP_SANDBOX_DOMAIN}={live_server.url}," + fakes.host_map()
+    )
     return live_server.url
 
 
@@ -104,21 +103,37 @@ def _worker_available() -> bool:
 
 
 @pytest.fixture(scope="session")
-def _celery_worker_process(django_db_setup: Any, django_db_blocker: Any, live_server: Any,
-                           fakes: Fakes) -> Iterator[subprocess.Popen | None]:
+def _celery_worker_process(
+    django_db_setup: Any, django_db_blocker: Any, live_server: Any, fakes: Fakes
+) -> Iterator[subprocess.Popen | None]:
     if not _worker_available():
         yield None
         return
     from django.db import connection
 
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings",
-           "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{connection.settings_dict['NAME']}",
-           "ONRAMP_TEST_HOST_MAP": f"*.sandbox-erp.test={live_server.url},{fakes.host_map()}",
-           "ONRAMP_PUBLIC_URL": live_server.url}
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{connection.settings_dict['NAME']}",
+        "ONRAMP_TEST_HOST_MAP": f"*.sandbox-erp.test={live_server.url},{fakes.host_map()}",
+        "ONRAMP_PUBLIC_URL": live_server.url,
+    }
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo",
-         "--concurrency=1", "--loglevel=WARNING", "--without-gossip", "--without-mingle"],
-        cwd=ROOT, env=env,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "--pool=solo",
+            "--concurrency=1",
+            "--loglevel=WARNING",
+            "--without-gossip",
+            "--without-mingle",
+        ],
+        cwd=ROOT,
+        env=env,
     )
     _wait_for_worker(worker)
     yield worker

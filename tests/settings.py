@@ -21,6 +21,7 @@ if "DATABASE_URL" not in os.environ and _answers("127.0.0.1", 5432):
 if "REDIS_URL" not in os.environ and _answers("127.0.0.1", 6379):
     os.environ["REDIS_URL"] = "redis://127.0.0.1:6379/15"
 
+
 def _key(key_id: str) -> str:
     return f"{key_id}:{base64.b64encode(secrets.token_bytes(32)).decode()}"
 

@@ -67,7 +67,13 @@ def test_malformed_ciphertext_refuses(token):
 
 @pytest.mark.parametrize(
     "spec",
-    ["", "k1:" + "QUJD", "bad id!:" + "A" * 44, "k1:%%%", new_key_spec("k1") + "," + new_key_spec("k1")],
+    [
+        "",
+        "k1:" + "QUJD",
+        "bad id!:" + "A" * 44,
+        "k1:%%%",
+        new_key_spec("k1") + "," + new_key_spec("k1"),
+    ],
 )
 def test_bad_key_ring_is_a_configuration_error(spec):
     with pytest.raises(ImproperlyConfigured):

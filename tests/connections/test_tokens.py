@@ -28,8 +28,15 @@ def test_a_mistyped_character_is_caught_by_the_checksum():
     assert not tokens.well_formed(typo, TokenKind.PARTNER_KEY)
 
 
-@pytest.mark.parametrize("mangle", [lambda v: v[:-1], lambda v: v + "a", lambda v: v.upper(),
-                                    lambda v: v.replace("onr_sk_", "onr_ct_")])
+@pytest.mark.parametrize(
+    "mangle",
+    [
+        lambda v: v[:-1],
+        lambda v: v + "a",
+        lambda v: v.upper(),
+        lambda v: v.replace("onr_sk_", "onr_ct_"),
+    ],
+)
 def test_truncated_extended_or_wrong_kind_is_refused(mangle):
     value = tokens.mint(TokenKind.PARTNER_KEY).value
     assert not tokens.well_formed(mangle(value), TokenKind.PARTNER_KEY)

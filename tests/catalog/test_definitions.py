@@ -1,0 +1,141 @@
+"""Every definition in catalog/systems/ is valid; the schema refuses what it should."""
+
+import tomllib
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from catalog.checks import check_definitions
+from catalog.registry import SYSTEMS_DIR, load_file
+from catalog.schema import DefinitionError
+
+FILES = sorted(SYSTEMS_DIR.glob("*.toml"))
+STATIC = Path(settings.BASE_DIR) / "static"
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.stem)
+def test_every_definition_is_valid_and_complete(path):
+    definition = load_file(path)
+    assert (STATIC / definition.logo).is_file(), "each system needs a logo"
+    assert definition.summary and definition.categories
+    for method in definition.methods:
+        assert method.guide, f"method {method.id} needs a setup guide"
+        assert any(field.secret for field in method.fields), "a method stores some secret"
+    for spec in definition.fields:
+        assert spec.help, f"instance field {spec.name} needs help text for non-technical users"
+
+
+def test_the_catalog_has_the_systems_the_product_promises():
+    assert {p.stem for p in FILES} >= {"sandbox-erp", "infoplus", "mintsoft", "netsuite"}
+
+
+VALID = """
+slug = "acme-erp"
+name = "Acme ERP"
+vendor = "Acme"
+summary = "An ERP."
+categories = ["erp"]
+base_url = "https://{host}"
+[[fields]]
+name = "host"
+label = "Host"
+normalize = "hostname"
+[[methods]]
+id = "key"
+scheme = "api_key"
+label = "API key"
+recommended = true
+options = { header = "X-Key" }
+[[methods.fields]]
+name = "api_key"
+label = "API key"
+secret = true
+[[verify]]
+label = "Ping"
+method = "GET"
+path = "/ping"
+"""
+
+
+def write(tmp_path, text, name="acme-erp"):
+    path = tmp_path / f"{name}.toml"
+    path.write_text(text)
+    return path
+
+
+def test_a_valid_definition_loads(tmp_path):
+    definition = load_file(write(tmp_path, VALID))
+    assert definition.recommended_method.id == "key"
+    assert definition.method("key").options == {"header": "X-Key"}
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda t: t + 'colour = "red"\n', "unknown key 'colour'"),
+        (
+            lambda t: t.replace('label = "Host"', 'label = "Host"\nsecrett = true'),
+            "fields[0]: unknown key 'secrett'",
+        ),
+        (lambda t: t.replace('vendor = "Acme"\n', ""), "missing key 'vendor'"),
+        (
+            lambda t: t.replace('categories = ["erp"]', 'categories = "erp"'),
+            "categories: expected a list",
+        ),
+        (
+            lambda t: t.replace('scheme = "api_key"', 'scheme = "carrier_pigeon"'),
+            "unknown scheme 'carrier_pigeon'",
+        ),
+        (
+            lambda t: t.replace('normalize = "hostname"', 'normalize = "magic"'),
+            "unknown normaliser 'magic'",
+        ),
+        (
+            lambda t: t.replace('options = { header = "X-Key" }', 'options = { heder = "X" }'),
+            "unknown option 'heder'",
+        ),
+        (
+            lambda t: t.replace('name = "api_key"', 'name = "key_value"'),
+            "field 'api_key' is required",
+        ),
+        (
+            lambda t: t.replace("recommended = true", "recommended = false"),
+            "exactly one method must be recommended",
+        ),
+        (
+            lambda t: t.replace("https://{host}", "https://{tenant}"),
+            "unknown placeholder 'tenant'",
+        ),
+        (lambda t: t.replace('method = "GET"', 'method = "DELETE"'), "verify method 'DELETE'"),
+        (lambda t: t + '[messages]\nnot_a_code = "x"\n', "unknown failure code 'not_a_code'"),
+        (lambda t: t.replace('slug = "acme-erp"', 'slug = "Acme ERP"'), "not a valid slug"),
+        (lambda t: t.replace("[[verify]]", "[[verify_]]"), "unknown key 'verify_'"),
+        (lambda t: t + "[[", "acme-erp.toml"),
+    ],
+)
+def test_mistakes_are_refused_with_a_precise_message(tmp_path, change, message):
+    with pytest.raises(DefinitionError, match=message.replace("[", r"\[").replace("(", r"\(")):
+        load_file(write(tmp_path, change(VALID)))
+
+
+def test_the_file_name_must_match_the_slug(tmp_path):
+    with pytest.raises(DefinitionError, match="slug must match the file name"):
+        load_file(write(tmp_path, VALID, name="other"))
+
+
+def test_the_system_check_reports_a_broken_definition(tmp_path, monkeypatch):
+    write(tmp_path, VALID.replace('vendor = "Acme"\n', ""))
+    monkeypatch.setattr("catalog.checks.SYSTEMS_DIR", tmp_path)
+    errors = check_definitions()
+    assert [e.id for e in errors] == ["catalog.E001"]
+    assert "acme-erp.toml" in errors[0].msg
+
+
+def test_the_shipped_catalog_passes_the_system_check():
+    assert check_definitions() == []
+
+
+def test_definitions_are_plain_toml():
+    for path in FILES:
+        tomllib.loads(path.read_text())
