@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
-from ninja import NinjaAPI, Query, Schema
+from ninja import NinjaAPI, Query, Schema, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer
 from pydantic import ConfigDict, Field, field_validator
@@ -235,7 +235,7 @@ class IntrospectionOut(Schema):
 
 
 @api.post("/link-sessions", response={201: LinkSessionOut}, tags=["link sessions"])
-def create_link_session(request: HttpRequest, body: LinkSessionIn) -> tuple[int, dict]:
+def create_link_session(request: HttpRequest, body: LinkSessionIn) -> Status:
     spec = LinkSessionSpec(
         end_user_id=body.end_user.id,
         end_user_email=body.end_user.email,
@@ -248,12 +248,15 @@ def create_link_session(request: HttpRequest, body: LinkSessionIn) -> tuple[int,
         expires_in=body.expires_in,
     )
     session, link_token = link_session_create(partner=request.auth, spec=spec, actor=request.actor)
-    return 201, {
-        "id": session.id,
-        "link_token": link_token,
-        "url": link_session_url(link_token),
-        "expires_at": session.expires_at,
-    }
+    return Status(
+        201,
+        {
+            "id": session.id,
+            "link_token": link_token,
+            "url": link_session_url(link_token),
+            "expires_at": session.expires_at,
+        },
+    )
 
 
 @api.get("/link-sessions/{session_id}", response=LinkSessionStatusOut, tags=["link sessions"])
@@ -320,16 +323,19 @@ def get_connection(request: HttpRequest, connection_id: str) -> dict[str, Any]:
 @api.post(
     "/connections/{connection_id}/revalidate", response={202: RevalidateOut}, tags=["connections"]
 )
-def revalidate(request: HttpRequest, connection_id: str) -> tuple[int, dict]:
+def revalidate(request: HttpRequest, connection_id: str) -> Status:
     connection = _own(Connection, request, connection_id)
     attempt = attempt_start_revalidation(connection=connection, actor=request.actor)
     attempt.refresh_from_db()
     connection.refresh_from_db()
-    return 202, {
-        "attempt_id": attempt.id,
-        "status": attempt.status,
-        "connection": ConnectionOut.of(connection),
-    }
+    return Status(
+        202,
+        {
+            "attempt_id": attempt.id,
+            "status": attempt.status,
+            "connection": ConnectionOut.of(connection),
+        },
+    )
 
 
 @api.post("/connections/{connection_id}/rotate-token", response=RotateOut, tags=["connections"])

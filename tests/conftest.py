@@ -82,6 +82,7 @@ def fake_systems(fakes: Fakes, settings: Any) -> Iterator[Fakes]:
     fakes.infoplus.read_only_keys.clear()
     fakes.mintsoft.users.clear()
     fakes.mintsoft.keys.clear()
+    fakes.mintsoft.now = time.time
     for fake in (fakes.infoplus, fakes.mintsoft):
         fake.requests.clear()
     settings.ONRAMP_OUTBOUND_HOST_MAP = fakes.host_map()

@@ -41,3 +41,9 @@ ONRAMP_OUTBOUND_READ_TIMEOUT = 3.0
 ONRAMP_OUTBOUND_DEADLINE = 5.0
 USING_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")  # noqa: F405
 USING_REDIS = bool(REDIS_URL)  # noqa: F405
+
+# Tests run with DEBUG off; serve static files (connect.js) from the finders.
+STATIC_ROOT = os.path.join(os.environ["ONRAMP_DATA_DIR"], "static")
+os.makedirs(STATIC_ROOT, exist_ok=True)
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

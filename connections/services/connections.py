@@ -76,7 +76,7 @@ def connection_record_revalidation(
     *, connection: Connection, passed: bool, code: str = "", message: str = ""
 ) -> None:
     """Apply a revalidation's result: active again, or invalid with the reason."""
-    connection = Connection.objects.select_for_update().get(pk=connection.pk)
+    connection = Connection.objects.select_for_update(of=("self",)).get(pk=connection.pk)
     if connection.status == ConnectionStatus.REVOKED:
         return
     previous = connection.status
@@ -108,7 +108,7 @@ def public_token_exchange(
     if not tokens.well_formed(public_token, TokenKind.PUBLIC):
         raise refused
     session = (
-        LinkSession.objects.select_for_update()
+        LinkSession.objects.select_for_update(of=("self",))
         .filter(public_token_digest=tokens.digest(public_token), partner=partner)
         .select_related("connection")
         .first()

@@ -148,7 +148,7 @@ def link_session_mark(*, session: LinkSession, milestone: str, value: str = "") 
 @transaction.atomic
 def link_session_complete(*, session: LinkSession) -> str:
     """Finish a validated session: mint its one-time public token (30 minutes)."""
-    session = LinkSession.objects.select_for_update().get(pk=session.pk)
+    session = LinkSession.objects.select_for_update(of=("self",)).get(pk=session.pk)
     if session.connection is None or session.validated_at is None:
         raise OnrampError("not_validated", "This connection has not been validated yet.", 409)
     if session.public_token_used_at is not None:

@@ -1,0 +1,53 @@
+"""Build rows the way the product does (through services), for tests that start mid-flow."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+
+from catalog.registry import get_definition
+from connections import crypto
+from connections.models import Connection, LinkSession, Partner, ValidationAttempt
+from connections.services.connections import connection_activate, public_token_exchange
+from connections.services.link_sessions import (
+    LinkSessionSpec,
+    link_session_complete,
+    link_session_create,
+)
+
+
+def link_session(partner: Partner, **spec: object) -> tuple[LinkSession, str]:
+    spec.setdefault("end_user_id", "user-1")
+    return link_session_create(partner=partner, spec=LinkSessionSpec(**spec), actor="test")
+
+
+def validated_session(
+    partner: Partner,
+    *,
+    system: str = "infoplus",
+    config: dict[str, str] | None = None,
+    credentials: dict[str, str] | None = None,
+    end_user_id: str = "user-1",
+) -> LinkSession:
+    """A session whose details passed validation (as if the flow had run)."""
+    session, _ = link_session(partner, end_user_id=end_user_id)
+    attempt = ValidationAttempt(
+        link_session=session,
+        system_slug=system,
+        method=get_definition(system).recommended_method.id,
+        config=config if config is not None else {"site": "acme"},
+        status="succeeded",
+    )
+    secrets = credentials if credentials is not None else {"api_key": "key-1"}
+    attempt.credentials = crypto.seal(secrets, aad=crypto.associated_data(attempt, "credentials"))
+    attempt.save()
+    session.connection = connection_activate(attempt=attempt, session=session)
+    session.validated_at = timezone.now()
+    session.save()
+    return session
+
+
+def connected(partner: Partner, **kwargs: object) -> tuple[Connection, str]:
+    """An active connection and its access token, as a partner holds them."""
+    session = validated_session(partner, **kwargs)
+    public_token = link_session_complete(session=session)
+    return public_token_exchange(partner=partner, public_token=public_token, actor="test")
