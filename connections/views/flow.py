@@ -204,7 +204,14 @@ def details(request: Any, session: LinkSession, slug: str, method_id: str) -> Ht
     specs = definition.fields + method.fields
     context = {"system": row, "definition": definition, "method": method}
     if request.method == "GET":
-        form = DetailsForm(specs=specs, initial=_initial_config(session, slug))
+        initial = _initial_config(session, slug)
+        on_file = secrets_on_file(
+            session=session,
+            system_slug=slug,
+            method_id=method.id,
+            config={s.name: initial.get(s.name) for s in definition.fields},
+        )
+        form = DetailsForm(specs=specs, initial=initial, secrets_on_file=frozenset(on_file))
         return screen(request, session, "details", context | {"form": form})
     return _submit_details(request, session, definition, method, context)
 

@@ -191,7 +191,7 @@ def test_public_token_expires_after_30_minutes(acme, api):
 
 
 def test_a_public_token_works_only_for_its_partner(acme):
-    other, other_secret = partner_create(name="Other", origins=[], actor="test")
+    _, other_secret = partner_create(name="Other", origins=[], actor="test")
     public_token = link_session_complete(session=validated_session(acme.partner))
     response = post(bearer(other_secret), "/token-exchange", {"public_token": public_token})
     assert response.status_code == 400

@@ -1,0 +1,260 @@
+"""The end-user flow through Django's test client: every screen, full page and htmx."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from connections.models import Connection, Event, LinkSession, ValidationAttempt
+from tests.factories import connected, link_session
+
+pytestmark = pytest.mark.django_db
+
+HTMX = {"HX-Request": "true"}
+
+
+class Flow:
+    """An end user's browser, holding only the flow URL (no cookies are ever needed)."""
+
+    def __init__(self, link_token: str, capture) -> None:
+        self.base = f"/connect/{link_token}/"
+        self.client = Client()
+        self.capture = capture
+
+    def get(self, path: str = "", htmx: bool = False, **kwargs):
+        return self.client.get(self.base + path, headers=HTMX if htmx else {}, **kwargs)
+
+    def submit(self, path: str, data: dict, htmx: bool = False, **kwargs):
+        with self.capture(execute=True):
+            return self.client.post(self.base + path, data, headers=HTMX if htmx else {}, **kwargs)
+
+
+@pytest.fixture
+def flow(acme, django_capture_on_commit_callbacks):
+    def start(**spec) -> tuple[Flow, LinkSession]:
+        session, token = link_session(acme.partner, **spec)
+        return Flow(token, django_capture_on_commit_callbacks), session
+
+    return start
+
+
+def text(response) -> str:
+    return response.content.decode()
+
+
+def test_full_page_walk_to_a_working_connection(flow, fake_systems, api):
+    fake_systems.infoplus.sites["acme"] = {"key-1"}
+    user, session = flow()
+    choose = user.get()
+    assert choose.status_code == 200
+    assert "Which system do you use?" in text(choose)
+    assert "Infoplus" in text(choose) and "Sandbox ERP" in text(choose)
+
+    to_prepare = user.get("s/infoplus/")  # one method: straight to its guide
+    assert to_prepare.status_code == 302 and to_prepare["Location"].endswith("s/infoplus/api_key/")
+    guide = user.get("s/infoplus/api_key/")
+    assert "Create an API key" in text(guide)
+
+    details = user.get("s/infoplus/api_key/details/")
+    assert 'name="site"' in text(details) and 'type="password"' in text(details)
+
+    submitted = user.submit(
+        "s/infoplus/api_key/details/",
+        {"site": "https://ACME.infopluswms.com/app", "api_key": "key-1"},
+    )
+    assert submitted.status_code == 303
+    attempt_page = user.get(submitted["Location"].removeprefix(user.base))
+    assert attempt_page.status_code == 302 and attempt_page["Location"].endswith("/done/")
+
+    done = user.get("done/")
+    assert "Infoplus is connected" in text(done)
+    public_token = re.search(r'data-public-token="([^"]+)"', text(done)).group(1)
+    exchanged = api.post(
+        "/api/v1/token-exchange", {"public_token": public_token}, content_type="application/json"
+    )
+    assert exchanged.status_code == 200
+    connection = Connection.objects.get(pk=exchanged.json()["connection_id"])
+    assert connection.config == {"site": "acme"} and connection.status == "active"
+    session.refresh_from_db()
+    assert session.opened_at and session.guide_viewed_at and session.validated_at
+    assert (session.system_chosen, session.method_chosen) == ("infoplus", "api_key")
+
+
+def test_search_as_you_type_returns_just_the_results(flow):
+    user, _ = flow()
+    response = user.get("systems/?q=oracle", htmx=True)
+    html = text(response)
+    assert html.lstrip().startswith('<div id="results">')
+    assert "NetSuite" in html and "Infoplus" not in html
+    empty = text(user.get("systems/?q=zzzz", htmx=True))
+    assert "No system matches" in empty
+
+
+def test_htmx_navigation_gets_partials_and_full_loads_get_pages(flow):
+    user, _ = flow()
+    partial = text(user.get("s/infoplus/api_key/", htmx=True))
+    assert "<html" not in partial and "Before you connect Infoplus" in partial
+    full = text(user.get("s/infoplus/api_key/"))
+    assert full.lstrip().startswith("<!doctype html>")
+
+
+def test_bad_input_gets_a_clear_message_and_stores_nothing(flow, fake_systems):
+    user, _ = flow()
+    response = user.submit("s/infoplus/api_key/details/", {"site": "acme corp", "api_key": ""})
+    assert response.status_code == 422
+    html = text(response)
+    assert "Enter just the first part of your address" in html
+    assert "This field is required." in html
+    assert 'value="acme corp"' in html  # what the user typed is kept…
+    assert ValidationAttempt.objects.count() == 0
+
+
+def test_secrets_are_never_echoed_and_can_be_kept_for_a_retry(flow, fake_systems):
+    fake_systems.infoplus.sites["acme"] = {"right-key"}
+    user, _ = flow()
+    first = user.submit("s/infoplus/api_key/details/", {"site": "acme", "api_key": "wrong-key-77"})
+    failed = text(user.get(first["Location"].removeprefix(user.base)))
+    assert "rejected these credentials" in failed and "wrong-key-77" not in failed
+
+    again = text(user.get("s/infoplus/api_key/details/"))
+    assert "wrong-key-77" not in again
+    assert 'value="acme"' in again and "Leave blank to keep" in again
+
+    retry = user.submit("s/infoplus/api_key/details/", {"site": "acme", "api_key": ""})
+    assert retry.status_code == 303
+    assert fake_systems.infoplus.requests[-1].headers["api-key"] == "wrong-key-77"
+
+    moved = user.submit("s/infoplus/api_key/details/", {"site": "other", "api_key": ""})
+    assert moved.status_code == 422 and "This field is required." in text(moved)
+
+
+def test_htmx_submit_shows_progress_and_pushes_the_attempt_url(flow, fake_systems):
+    fake_systems.infoplus.sites["acme"] = {"key-1"}
+    user, _ = flow()
+    response = user.submit(
+        "s/infoplus/api_key/details/", {"site": "acme", "api_key": "nope"}, htmx=True
+    )
+    assert response.status_code == 200
+    assert "/attempts/va_" in response["HX-Push-Url"]
+    assert "Checking your Infoplus connection" in text(response)
+    poll = user.get(response["HX-Push-Url"].removeprefix(user.base) + "?poll=1", htmx=True)
+    html = text(poll)
+    assert html.lstrip().startswith('<div id="progress"')
+    assert "Sign in" in html and "step-failed" in html and 'role="alert"' in html
+    assert "hx-trigger" not in html  # finished: polling stops
+
+
+def test_a_successful_htmx_poll_redirects_the_client_to_done(flow, fake_systems):
+    fake_systems.infoplus.sites["acme"] = {"key-1"}
+    user, _ = flow()
+    user.submit("s/infoplus/api_key/details/", {"site": "acme", "api_key": "key-1"})
+    attempt = ValidationAttempt.objects.get()
+    response = user.get(f"attempts/{attempt.id}/?poll=1", htmx=True)
+    assert response["HX-Redirect"].endswith("/done/")
+
+
+def test_the_session_locks_after_repeated_failures(flow, fake_systems, settings):
+    settings.ONRAMP_SESSION_MAX_FAILURES = 2
+    user, session = flow()
+    for _ in range(2):
+        user.submit("s/infoplus/api_key/details/", {"site": "acme", "api_key": "bad"})
+    locked = user.get("s/infoplus/api_key/details/")
+    assert locked.status_code == 403 and "This link is locked" in text(locked)
+    refused = user.submit("s/infoplus/api_key/details/", {"site": "acme", "api_key": "bad"})
+    assert refused.status_code == 403
+    assert ValidationAttempt.objects.count() == 2
+    assert Event.objects.filter(kind="link_session.locked", link_session=session).exists()
+
+
+def test_validation_is_rate_limited_per_network(flow, fake_systems, settings):
+    settings.ONRAMP_VALIDATIONS_PER_IP_HOUR = 2
+    user, _ = flow()
+    for _ in range(2):
+        user.submit("s/infoplus/api_key/details/", {"site": "acme", "api_key": "k"})
+    limited = user.submit("s/infoplus/api_key/details/", {"site": "acme", "api_key": "k"})
+    assert limited.status_code == 429
+    assert "Too many attempts" in text(limited)
+
+
+def test_expired_and_invalid_links(flow):
+    user, session = flow()
+    LinkSession.objects.filter(pk=session.pk).update(expires_at=timezone.now() - timedelta(1))
+    expired = user.get()
+    assert expired.status_code == 410 and "This link has expired" in text(expired)
+    invalid = Client().get("/connect/onr_lt_notatoken/")
+    assert invalid.status_code == 404 and "This link is not valid" in text(invalid)
+    assert "frame-ancestors 'none'" in invalid["Content-Security-Policy"]
+
+
+def test_restricted_sessions_skip_the_catalog_and_hide_other_systems(flow):
+    user, _ = flow(systems=["infoplus"])
+    assert user.get()["Location"].endswith("/s/infoplus/")
+    assert user.get("s/mintsoft/").status_code == 404
+    assert user.get("s/infoplus/nope/").status_code == 404
+
+
+def test_coming_soon_systems_say_so(flow):
+    user, _ = flow()
+    assert "NetSuite is coming soon" in text(user.get("s/netsuite/"))
+
+
+def test_reconnect_updates_the_same_connection(acme, flow, fake_systems):
+    fake_systems.infoplus.sites["acme"] = {"key-2"}
+    connection, token = connected(acme.partner)
+    user, _ = flow(connection_id=connection.id)
+    assert user.get()["Location"].endswith("/s/infoplus/")
+    assert 'value="acme"' in text(user.get("s/infoplus/api_key/details/"))
+    user.submit("s/infoplus/api_key/details/", {"site": "acme", "api_key": "key-2"})
+    assert Connection.objects.count() == 1
+    assert Event.objects.filter(kind="connection.reconnected", connection=connection).exists()
+    assert (
+        Client(headers={"Authorization": f"Bearer {token}"}).get("/api/v1/connection").status_code
+        == 200
+    )
+
+
+def test_flow_pages_may_be_framed_only_by_the_pinned_origin_and_set_no_cookies(flow):
+    user, _ = flow()
+    for path in ["", "systems/?q=a", "s/infoplus/api_key/", "s/infoplus/api_key/details/"]:
+        response = user.get(path)
+        assert "frame-ancestors https://app.acme.test" in response["Content-Security-Policy"]
+        assert "X-Frame-Options" not in response
+        assert response["Referrer-Policy"] == "no-referrer"
+        assert not response.cookies
+
+
+def test_hosted_sessions_without_an_origin_cannot_be_framed(acme, flow):
+    acme.partner.allowed_origins = ["https://a.test", "https://b.test"]
+    acme.partner.save()
+    user, _ = flow()
+    assert "frame-ancestors 'none'" in user.get()["Content-Security-Policy"]
+
+
+def test_cross_origin_posts_are_refused(flow):
+    user, _ = flow()
+    response = user.submit(
+        "s/infoplus/api_key/details/",
+        {"site": "acme", "api_key": "k"},
+        HTTP_ORIGIN="https://evil.test",
+    )
+    assert response.status_code == 403
+    assert ValidationAttempt.objects.count() == 0
+
+
+def test_exit_is_recorded(flow):
+    user, session = flow()
+    assert user.submit("exit/", {}).status_code == 204
+    session.refresh_from_db()
+    assert session.exited_at is not None
+
+
+def test_done_after_exchange_says_already_connected(acme, flow, fake_systems, api):
+    fake_systems.infoplus.sites["acme"] = {"key-1"}
+    user, _ = flow()
+    user.submit("s/infoplus/api_key/details/", {"site": "acme", "api_key": "key-1"})
+    token = re.search(r'data-public-token="([^"]+)"', text(user.get("done/"))).group(1)
+    api.post("/api/v1/token-exchange", {"public_token": token}, content_type="application/json")
+    again = user.get("done/")
+    assert again.status_code == 409 and "already connected" in text(again)
