@@ -81,19 +81,17 @@ def attempt_start_revalidation(*, connection: Connection, actor: str) -> Validat
 
 
 def secrets_on_file(
-    *, session: LinkSession, system_slug: str, method_id: str, config: dict[str, str]
+    *, session: LinkSession, system_slug: str, method_id: str, instance: dict[str, str]
 ) -> dict[str, str]:
-    """Secrets from this session's last attempt with the same system, method and config.
+    """Secrets from this session's last attempt on the same system, method and instance.
 
-    They let a user fix a typo without typing every secret again; a changed instance
-    (config) never reuses them (SECURITY.md rule 3).
+    They let a user fix a typo without typing every secret again. A changed instance
+    (where the secrets would be sent) never reuses them (SECURITY.md rule 3).
     """
     last = session.attempts.order_by("-created_at").first()
-    if last is None or (last.system_slug, last.method, last.config) != (
-        system_slug,
-        method_id,
-        config,
-    ):
+    if last is None or (last.system_slug, last.method) != (system_slug, method_id):
+        return {}
+    if {name: last.config.get(name) for name in instance} != instance:
         return {}
     return attempt_credentials(last)
 

@@ -205,12 +205,7 @@ def details(request: Any, session: LinkSession, slug: str, method_id: str) -> Ht
     context = {"system": row, "definition": definition, "method": method}
     if request.method == "GET":
         initial = _initial_config(session, slug)
-        on_file = secrets_on_file(
-            session=session,
-            system_slug=slug,
-            method_id=method.id,
-            config={s.name: initial.get(s.name) for s in definition.fields},
-        )
+        on_file = _secrets_for(session, definition, method, initial)
         form = DetailsForm(specs=specs, initial=initial, secrets_on_file=frozenset(on_file))
         return screen(request, session, "details", context | {"form": form})
     return _submit_details(request, session, definition, method, context)
@@ -232,7 +227,8 @@ def _submit_details(
 ) -> HttpResponse:
     specs = definition.fields + method.fields
     probe = DetailsForm(request.POST, specs=specs)
-    on_file = _secrets_for(session, definition, method, probe)
+    probe.is_valid()  # only to read the normalised instance fields
+    on_file = _secrets_for(session, definition, method, probe.cleaned_data)
     form = DetailsForm(request.POST, specs=specs, secrets_on_file=frozenset(on_file))
     if not form.is_valid():
         return screen(request, session, "details", context | {"form": form}, status=422)
@@ -254,15 +250,14 @@ def _submit_details(
 
 
 def _secrets_for(
-    session: LinkSession, definition: SystemDefinition, method: MethodSpec, probe: DetailsForm
+    session: LinkSession, definition: SystemDefinition, method: MethodSpec, values: dict
 ) -> dict[str, str]:
     """Secrets already entered in this session, if the instance fields are unchanged."""
-    probe.is_valid()
-    config = {s.name: probe.cleaned_data.get(s.name) for s in definition.fields}
-    if any(value is None for value in config.values()):
+    instance = {spec.name: values.get(spec.name) for spec in definition.fields}
+    if any(value is None for value in instance.values()):
         return {}
     return secrets_on_file(
-        session=session, system_slug=definition.slug, method_id=method.id, config=config
+        session=session, system_slug=definition.slug, method_id=method.id, instance=instance
     )
 
 
