@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
+from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
@@ -72,6 +73,7 @@ class PartnerAdmin(admin.ModelAdmin):
     ]
     inlines = [PartnerKeyInline]
     actions = ["create_key"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def save_model(self, request: HttpRequest, obj: Partner, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)
