@@ -1,0 +1,37 @@
+"""The demo partner page a newcomer opens after `make demo`."""
+
+import re
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from playwright.sync_api import expect
+
+from catalog.sync import catalog_sync
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_demo_page_connects_shows_a_masked_token_and_revokes(browser, onramp_server):
+    catalog_sync()
+    call_command("seed_demo", "--base-url", onramp_server, stdout=StringIO())
+    page = browser.new_page()
+    page.goto(f"{onramp_server}/demo/")
+    page.get_by_role("button", name="Connect your ERP").click()
+    frame = page.frame_locator("iframe")
+    frame.get_by_role("link", name="Sandbox ERP").click()
+    frame.get_by_role("link", name=re.compile("enter details")).click()
+    frame.get_by_label("Company ID").fill("demo")
+    frame.get_by_label("Username").fill("demo")
+    frame.get_by_label("Password").fill("sandbox-demo")
+    frame.get_by_role("button", name="Connect").click()
+
+    panel = page.locator("#connection")
+    expect(panel).to_contain_text("sandbox-erp", timeout=30_000)
+    expect(panel).to_contain_text("active")
+    token_shown = panel.locator("dd").nth(3).inner_text()
+    assert re.fullmatch(r"onr_ct_\w{6}…", token_shown)  # masked, never the whole token
+    expect(page.locator("#events")).to_contain_text("onSuccess")
+
+    page.get_by_role("button", name="Revoke connection").click()
+    expect(panel).to_contain_text("revoked — the token now gets 401")

@@ -1,0 +1,79 @@
+import re
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.test import Client
+
+from connections import crypto
+from connections.demo import demo_key_file
+from connections.models import Connection, Partner, PartnerKey, ValidationAttempt
+from tests.factories import connected
+
+pytestmark = pytest.mark.django_db
+
+
+def run(*args: str) -> str:
+    out = StringIO()
+    call_command(*args, stdout=out)
+    return out.getvalue()
+
+
+def test_create_partner_prints_a_working_key_once(catalog):
+    output = run(
+        "create_partner",
+        "--name",
+        "Globex",
+        "--origin",
+        "https://app.globex.test",
+        "--origin",
+        "http://localhost:3000",
+    )
+    secret = re.search(r"(onr_sk_\w+)", output).group(1)
+    partner = Partner.objects.get(name="Globex")
+    assert partner.allowed_origins == ["https://app.globex.test", "http://localhost:3000"]
+    assert PartnerKey.objects.get(partner=partner).digest != secret
+    client = Client(headers={"Authorization": f"Bearer {secret}"})
+    assert client.get("/api/v1/connections").status_code == 200
+
+
+def test_create_partner_refuses_a_bad_origin():
+    with pytest.raises(CommandError, match="not an origin"):
+        run("create_partner", "--name", "X", "--origin", "http://app.example.com/path")
+
+
+def test_seed_demo_rotates_the_demo_key(catalog):
+    first = re.search(r"(onr_sk_\w+)", run("seed_demo", "--base-url", "http://127.0.0.1:8000"))
+    second = re.search(r"(onr_sk_\w+)", run("seed_demo", "--base-url", "http://127.0.0.1:8000"))
+    assert Partner.objects.count() == 1
+    assert demo_key_file().read_text() == second.group(1)
+    assert demo_key_file().stat().st_mode & 0o777 == 0o600
+    old = Client(headers={"Authorization": f"Bearer {first.group(1)}"})
+    new = Client(headers={"Authorization": f"Bearer {second.group(1)}"})
+    assert old.get("/api/v1/connections").status_code == 401
+    assert new.get("/api/v1/connections").status_code == 200
+    assert Partner.objects.get().allowed_origins == [
+        "http://localhost:8000",
+        "http://127.0.0.1:8000",
+    ]
+
+
+def test_reencrypt_moves_every_secret_to_the_newest_key_and_can_rerun(acme, settings):
+    connection, _ = connected(acme.partner, credentials={"api_key": "k-1"})
+    old_key = crypto.key_id_of(connection.credentials)
+    settings.ONRAMP_ENCRYPTION_KEYS = (
+        crypto.new_key_spec("next") + "," + settings.ONRAMP_ENCRYPTION_KEYS
+    )
+    output = run("reencrypt", "--batch-size", "1")
+    assert "connections.Connection: 1 re-encrypted" in output
+    connection.refresh_from_db()
+    assert crypto.key_id_of(connection.credentials) == "next" != old_key
+    assert crypto.unseal(
+        connection.credentials, aad=crypto.associated_data(connection, "credentials")
+    ) == {"api_key": "k-1"}
+    for attempt in ValidationAttempt.objects.all():
+        assert crypto.key_id_of(attempt.credentials) == "next"
+    assert "connections.Connection: 0 re-encrypted" in run("reencrypt")
+    # Once everything moved, the old key can leave the ring.
+    settings.ONRAMP_ENCRYPTION_KEYS = settings.ONRAMP_ENCRYPTION_KEYS.split(",")[0]
+    assert Connection.objects.get().credentials == connection.credentials
