@@ -23,8 +23,10 @@ CHROMIUM_FLAGS = [
     "--no-first-run",
     "--test-third-party-cookie-phaseout",
 ]
-# Playwright's sync API runs an event loop in the test thread; the ORM calls the tests make
-# between browser steps are synchronous and safe.
+
+# Playwright's sync API keeps an event loop in the test thread for the rest of the session;
+# the ORM calls tests make around browser steps are synchronous and safe. (Subprocesses that
+# run production checks drop this variable.)
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 PARTNER_PAGE = """<!doctype html>

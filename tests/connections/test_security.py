@@ -210,7 +210,7 @@ def production_env(**extra: str) -> dict[str, str]:
     env = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("ONRAMP_", "DATABASE_URL", "REDIS_URL"))
+        if not key.startswith(("ONRAMP_", "DATABASE_URL", "REDIS_URL", "DJANGO_"))
     }
     env.update(
         {
