@@ -43,7 +43,7 @@ def _call(
 
 @require_GET
 def page(request: HttpRequest) -> HttpResponse:
-    return render(
+    response = render(
         request,
         "demo/index.html",
         {
@@ -51,6 +51,8 @@ def page(request: HttpRequest) -> HttpResponse:
             "onramp_url": settings.ONRAMP_PUBLIC_URL,
         },
     )
+    response.frame_src = settings.ONRAMP_PUBLIC_URL  # the flow's iframe; partners allow it too
+    return response
 
 
 @require_POST

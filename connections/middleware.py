@@ -32,11 +32,12 @@ class ContentSecurityPolicyMiddleware:
         setattr(request, NONCE_ATTRIBUTE, nonce)
         response = self.get_response(request)
         ancestors = getattr(response, "frame_ancestors", "'none'")
-        response.headers.setdefault("Content-Security-Policy", _policy(nonce, ancestors))
+        frames = getattr(response, "frame_src", "'none'")
+        response.headers.setdefault("Content-Security-Policy", _policy(nonce, ancestors, frames))
         return response
 
 
-def _policy(nonce: str, ancestors: str) -> str:
+def _policy(nonce: str, ancestors: str, frames: str) -> str:
     return "; ".join(
         [
             "default-src 'self'",
@@ -47,6 +48,7 @@ def _policy(nonce: str, ancestors: str) -> str:
             "form-action 'self'",
             "base-uri 'none'",
             "object-src 'none'",
+            f"frame-src {frames}",
             f"frame-ancestors {ancestors}",
         ]
     )

@@ -138,7 +138,7 @@ def test_htmx_submit_shows_progress_and_pushes_the_attempt_url(flow, fake_system
     )
     assert response.status_code == 200
     assert "/attempts/va_" in response["HX-Push-Url"]
-    assert "Checking your Infoplus connection" in text(response)
+    assert "Connecting to Infoplus" in text(response)
     poll = user.get(response["HX-Push-Url"].removeprefix(user.base) + "?poll=1", htmx=True)
     html = text(poll)
     assert html.lstrip().startswith('<div id="progress"')
