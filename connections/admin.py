@@ -46,15 +46,20 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-class PartnerKeyInline(admin.TabularInline):
-    model = PartnerKey
-    fields = ["display", "label", "created_at", "last_used_at", "revoked_at"]
-    readonly_fields = fields
+class ReadOnlyInline(admin.TabularInline):
     extra = 0
     can_delete = False
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return list(self.fields)
+
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+class PartnerKeyInline(ReadOnlyInline):
+    model = PartnerKey
+    fields = ["display", "label", "created_at", "last_used_at", "revoked_at"]
 
 
 @admin.register(Partner)
@@ -126,15 +131,9 @@ class LinkSessionAdmin(ReadOnlyAdmin):
     exclude = ["token_digest", "public_token_digest"]
 
 
-class ConnectionTokenInline(admin.TabularInline):
+class ConnectionTokenInline(ReadOnlyInline):
     model = ConnectionToken
     fields = ["display", "created_at", "last_used_at", "revoked_at"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(Connection)

@@ -121,13 +121,6 @@ def _definition(session: LinkSession, slug: str) -> tuple[System, SystemDefiniti
     return system, definition
 
 
-def _method(definition: SystemDefinition, method_id: str) -> MethodSpec:
-    method = definition.method(method_id)
-    if method is None:
-        raise Http404("No such method.")
-    return method
-
-
 @require_GET
 @flow_view
 def start(request: Any, session: LinkSession) -> HttpResponse:
@@ -170,14 +163,36 @@ def system(request: Any, session: LinkSession, slug: str) -> HttpResponse:
         return closed
     row, definition = _definition(session, slug)
     link_session_mark(session=session, milestone="system", value=slug)
+    back_url = "" if _only_system(session) else flow_url(request, "start")
     if definition.coming_soon:
-        return screen(request, session, "soon", {"system": row, "definition": definition})
+        return screen(
+            request,
+            session,
+            "soon",
+            {"system": row, "definition": definition, "back_url": back_url},
+        )
     if len(definition.methods) == 1:
         return HttpResponseRedirect(flow_url(request, "prepare", slug, definition.methods[0].id))
     methods = sorted(definition.methods, key=lambda m: not m.recommended)
-    return screen(
-        request, session, "method", {"system": row, "definition": definition, "methods": methods}
-    )
+    context = {"system": row, "definition": definition, "methods": methods, "back_url": back_url}
+    return screen(request, session, "method", context)
+
+
+def _method_context(
+    request: Any, session: LinkSession, slug: str, method_id: str, back: str
+) -> dict[str, Any]:
+    """The system and method a screen is about, and where its Back link goes."""
+    row, definition = _definition(session, slug)
+    method = definition.method(method_id)
+    if method is None:
+        raise Http404("No such method.")
+    if back == "prepare":
+        back_url = flow_url(request, "prepare", slug, method.id)
+    elif len(definition.methods) > 1:
+        back_url = flow_url(request, "system", slug)
+    else:
+        back_url = "" if _only_system(session) else flow_url(request, "start")
+    return {"system": row, "definition": definition, "method": method, "back_url": back_url}
 
 
 @require_GET
@@ -185,13 +200,10 @@ def system(request: Any, session: LinkSession, slug: str) -> HttpResponse:
 def prepare(request: Any, session: LinkSession, slug: str, method_id: str) -> HttpResponse:
     if closed := _closed(request, session):
         return closed
-    row, definition = _definition(session, slug)
-    method = _method(definition, method_id)
-    link_session_mark(session=session, milestone="method", value=method.id)
+    context = _method_context(request, session, slug, method_id, back="system")
+    link_session_mark(session=session, milestone="method", value=method_id)
     link_session_mark(session=session, milestone="guide")
-    return screen(
-        request, session, "prepare", {"system": row, "definition": definition, "method": method}
-    )
+    return screen(request, session, "prepare", context)
 
 
 @require_http_methods(["GET", "POST"])
@@ -199,16 +211,18 @@ def prepare(request: Any, session: LinkSession, slug: str, method_id: str) -> Ht
 def details(request: Any, session: LinkSession, slug: str, method_id: str) -> HttpResponse:
     if closed := _closed(request, session):
         return closed
-    row, definition = _definition(session, slug)
-    method = _method(definition, method_id)
-    specs = definition.fields + method.fields
-    context = {"system": row, "definition": definition, "method": method}
-    if request.method == "GET":
-        initial = _initial_config(session, slug)
-        on_file = _secrets_for(session, definition, method, initial)
-        form = DetailsForm(specs=specs, initial=initial, secrets_on_file=frozenset(on_file))
-        return screen(request, session, "details", context | {"form": form})
-    return _submit_details(request, session, definition, method, context)
+    context = _method_context(request, session, slug, method_id, back="prepare")
+    definition, method = context["definition"], context["method"]
+    if request.method == "POST":
+        return _submit_details(request, session, definition, method, context)
+    initial = _initial_config(session, slug)
+    on_file = _secrets_for(session, definition, method, initial)
+    form = DetailsForm(
+        specs=definition.fields + method.fields,
+        initial=initial,
+        secrets_on_file=frozenset(on_file),
+    )
+    return screen(request, session, "details", context | {"form": form})
 
 
 def _initial_config(session: LinkSession, slug: str) -> dict[str, str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -11,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import BrowserContext, Playwright, sync_playwright
+from playwright.sync_api import BrowserContext, FrameLocator, Playwright, sync_playwright
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = [
@@ -110,3 +111,19 @@ def partner_site(onramp_server: str) -> Iterator[PartnerSite]:
     site = PartnerSite(onramp_server)
     yield site
     site.close()
+
+
+def connect_sandbox(
+    frame: FrameLocator,
+    *,
+    company: str = "demo",
+    username: str = "demo",
+    password: str = "sandbox-demo",
+) -> None:
+    """From the catalog screen: pick the Sandbox ERP, pass its guide, submit its details."""
+    frame.get_by_role("link", name="Sandbox ERP").click()
+    frame.get_by_role("link", name=re.compile("enter details")).click()
+    frame.get_by_label("Company ID").fill(company)
+    frame.get_by_label("Username").fill(username)
+    frame.get_by_label("Password").fill(password)
+    frame.get_by_role("button", name="Connect").click()

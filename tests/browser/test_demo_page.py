@@ -8,6 +8,7 @@ from django.core.management import call_command
 from playwright.sync_api import expect
 
 from catalog.sync import catalog_sync
+from tests.browser.conftest import connect_sandbox
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -20,13 +21,7 @@ def test_demo_page_connects_shows_a_masked_token_and_revokes(browser, onramp_ser
     demo_site = onramp_server.replace("//localhost:", "//127.0.0.1:")
     page.goto(f"{demo_site}/demo/")
     page.get_by_role("button", name="Connect your ERP").click()
-    frame = page.frame_locator("iframe")
-    frame.get_by_role("link", name="Sandbox ERP").click()
-    frame.get_by_role("link", name=re.compile("enter details")).click()
-    frame.get_by_label("Company ID").fill("demo")
-    frame.get_by_label("Username").fill("demo")
-    frame.get_by_label("Password").fill("sandbox-demo")
-    frame.get_by_role("button", name="Connect").click()
+    connect_sandbox(page.frame_locator("iframe"))
 
     panel = page.locator("#connection")
     expect(panel).to_contain_text("sandbox-erp", timeout=30_000)

@@ -12,6 +12,7 @@ from playwright.sync_api import Frame, Page, expect
 from catalog.sync import catalog_sync
 from connections.models import ValidationAttempt
 from connections.services.partners import partner_create
+from tests.browser.conftest import connect_sandbox
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -96,12 +97,7 @@ def test_a_failed_check_shows_what_to_do_and_the_retry_succeeds(
     page = browser.new_page()
     open_flow(page, partner_site.origin, session["url"])
     frame = page.frame_locator("iframe")
-    frame.get_by_role("link", name="Sandbox ERP").click()
-    frame.get_by_role("link", name=re.compile("enter details")).click()
-    frame.get_by_label("Company ID").fill("demo")
-    frame.get_by_label("Username").fill("readonly")
-    frame.get_by_label("Password").fill("sandbox-demo")
-    frame.get_by_role("button", name="Connect").click()
+    connect_sandbox(frame, username="readonly")
     alert = frame.get_by_role("alert")
     expect(alert).to_contain_text("missing a permission: Orders: read")
     expect(alert).to_contain_text("Ask an administrator")

@@ -258,3 +258,13 @@ def test_done_after_exchange_says_already_connected(acme, flow, fake_systems, ap
     api.post("/api/v1/token-exchange", {"public_token": token}, content_type="application/json")
     again = user.get("done/")
     assert again.status_code == 409 and "already connected" in text(again)
+
+
+def test_back_links_lead_to_the_previous_screen(flow):
+    user, _ = flow()
+    assert f'href="{user.base}"' in text(user.get("s/infoplus/api_key/"))
+    assert f'href="{user.base}s/infoplus/api_key/"' in text(
+        user.get("s/infoplus/api_key/details/")
+    )
+    only, _ = flow(systems=["infoplus"])
+    assert 'class="back"' not in text(only.get("s/infoplus/api_key/"))
