@@ -50,6 +50,33 @@ def hostname(value: str, spec: FieldSpec) -> str:
     return host
 
 
+_NETSUITE_ACCOUNT = re.compile(r"^[a-z0-9]{3,24}(?:[-_](?:sb\d{1,2}|rp))?$")
+
+
+def netsuite_account(value: str, spec: FieldSpec) -> str:
+    """``1234567``, ``1234567_sb1``, ``1234567-SB1`` or a pasted NetSuite URL → ``1234567_SB1``.
+
+    The UI (``…app.netsuite.com``), SuiteTalk and RESTlet hosts all start with the account
+    label; NetSuite writes the id with ``_`` and uppercase, and the host with ``-`` lowercase.
+    """
+    text = value.strip().lower()
+    if "." in text or "/" in text:
+        host = _host_of(text)
+        if not host.endswith(".netsuite.com"):
+            raise FieldError(_netsuite_help())
+        text = host.split(".", 1)[0]
+    if not _NETSUITE_ACCOUNT.match(text):
+        raise FieldError(_netsuite_help())
+    return text.replace("-", "_").upper()
+
+
+def _netsuite_help() -> str:
+    return _(
+        "Enter your NetSuite account ID, like 1234567 or 1234567_SB1 (Setup > Company > "
+        "Company Information), or paste the address of your NetSuite page."
+    )
+
+
 def _host_of(value: str) -> str:
     if "://" in value:
         try:
@@ -65,7 +92,31 @@ NORMALIZERS: dict[str, Normalizer] = {
     "text": text,
     "subdomain": subdomain,
     "hostname": hostname,
+    "netsuite_account": netsuite_account,
 }
+
+# Values derived from a normalised field, usable in a definition's templates as
+# ``{<field>_<suffix>}`` (e.g. ``{account_host}`` → ``1234567-sb1``).
+DERIVATIONS: dict[str, dict[str, Callable[[str], str]]] = {
+    "netsuite_account": {"host": lambda account: account.lower().replace("_", "-")},
+}
+
+
+def derived_names(specs: tuple[FieldSpec, ...]) -> set[str]:
+    return {
+        f"{spec.name}_{suffix}" for spec in specs for suffix in DERIVATIONS.get(spec.normalize, {})
+    }
+
+
+def with_derived(specs: tuple[FieldSpec, ...], config: dict[str, str]) -> dict[str, str]:
+    """``config`` plus the values its fields derive (for templates and auth schemes)."""
+    extra = {
+        f"{spec.name}_{suffix}": derive(config[spec.name])
+        for spec in specs
+        if spec.name in config
+        for suffix, derive in DERIVATIONS.get(spec.normalize, {}).items()
+    }
+    return {**config, **extra}
 
 
 def normalize(value: str, spec: FieldSpec) -> str:

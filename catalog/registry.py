@@ -9,8 +9,8 @@ import tomllib
 from functools import cache
 from pathlib import Path
 
-from catalog.normalizers import NORMALIZERS
-from catalog.schema import DefinitionError, SystemDefinition, parse_definition
+from catalog.normalizers import NORMALIZERS, derived_names
+from catalog.schema import DefinitionError, SystemDefinition, parse_definition, template_names
 from connections.auth import SCHEMES
 from connections.failures import FAILURES
 
@@ -35,10 +35,14 @@ def load_file(path: Path) -> SystemDefinition:
 
 def definition_problems(definition: SystemDefinition) -> list[str]:
     """What the code cannot support in a definition: schemes, normalisers, failure codes."""
+    messages = [*definition.messages, *(c for m in definition.methods for c in m.messages)]
     problems = [
-        f"unknown failure code {code!r} in [messages]"
-        for code in definition.messages
-        if code not in FAILURES
+        f"unknown failure code {code!r} in [messages]" for code in messages if code not in FAILURES
+    ]
+    allowed = {spec.name for spec in definition.fields} | derived_names(definition.fields)
+    problems += [
+        f"base_url: unknown placeholder {name!r}"
+        for name in sorted(template_names(definition.base_url) - allowed)
     ]
     for method in definition.methods:
         scheme = SCHEMES.get(method.scheme)

@@ -74,6 +74,7 @@ class MethodSpec:
     options: dict[str, Any] = field(default_factory=dict)
     fields: tuple[FieldSpec, ...] = ()
     guide: tuple[GuideStep, ...] = ()
+    messages: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -164,10 +165,8 @@ def _check_shape(definition: SystemDefinition, source: str) -> None:
     ids = [m.id for m in definition.methods]
     if len(ids) != len(set(ids)):
         raise DefinitionError(f"{source}: method ids must be unique")
-    config_names = {f.name for f in definition.fields}
     for method in definition.methods:
         _check_fields(definition.fields + method.fields, f"{source}: method {method.id!r}")
-    _check_template(definition.base_url, config_names, f"{source}: base_url")
     for spec in definition.verify:
         if spec.method not in HTTP_METHODS:
             raise DefinitionError(f"{source}: verify method {spec.method!r} is not allowed")
@@ -195,9 +194,3 @@ def _check_pattern(pattern: str, where: str) -> None:
 
 def template_names(template: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(template) if name}
-
-
-def _check_template(template: str, allowed: set[str], where: str) -> None:
-    unknown = template_names(template) - allowed
-    if unknown:
-        raise DefinitionError(f"{where}: unknown placeholder {sorted(unknown)[0]!r}")

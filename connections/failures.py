@@ -67,6 +67,32 @@ FAILURES: dict[str, Failure] = {
         _("{host} rejected these credentials."),
         _("Check the credentials for typos and that the user is active, then try again."),
     ),
+    "invalid_client": Failure(
+        AUTHENTICATE,
+        _("{host} did not accept the integration's credentials (invalid_client)."),
+        _("Check the client ID and the key or secret that goes with it."),
+    ),
+    "invalid_grant": Failure(
+        AUTHENTICATE,
+        _("{host} refused to grant access (invalid_grant)."),
+        _("Check that the grant type, scopes and the user or role behind it are enabled."),
+    ),
+    "invalid_request": Failure(
+        AUTHENTICATE,
+        _("{host} refused the sign-in request (invalid_request)."),
+        _(
+            "The integration's settings may not match what Onramp sends; check its grant types "
+            "and scopes."
+        ),
+    ),
+    "clock_skew": Failure(
+        AUTHENTICATE,
+        _("{host} and Onramp disagree about the current time."),
+        _(
+            "Signed requests are only valid for a few minutes. Try again; if it keeps "
+            "happening, contact support with the time of this attempt."
+        ),
+    ),
     "forbidden": Failure(
         PERMISSIONS,
         _("Signed in, but the account is missing a permission: {permission}."),

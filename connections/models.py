@@ -51,6 +51,10 @@ def new_event_id() -> str:
     return random_id("evt")
 
 
+def new_signing_key_id() -> str:
+    return random_id("sk")
+
+
 hex_colour = RegexValidator(r"^#[0-9a-fA-F]{6}$", _("Use a colour like #4f46e5."))
 
 
@@ -249,6 +253,35 @@ class ValidationAttempt(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (AttemptStatus.SUCCEEDED, AttemptStatus.FAILED)
+
+
+class SigningKey(models.Model):
+    """A key pair for certificate-based auth, made or checked during one link session.
+
+    The private key is ciphertext only and never leaves the server; the certificate is the
+    public half the customer uploads to their system.
+    """
+
+    id = models.CharField(
+        primary_key=True, max_length=32, default=new_signing_key_id, editable=False
+    )
+    link_session = models.ForeignKey(
+        LinkSession, on_delete=models.CASCADE, related_name="signing_keys"
+    )
+    source = models.CharField(
+        max_length=16, choices=[("generated", _("Generated")), ("uploaded", _("Uploaded"))]
+    )
+    algorithm = models.CharField(max_length=8)
+    private_key = models.TextField(editable=False)
+    certificate_pem = models.TextField()
+    fingerprint = models.CharField(max_length=100)
+    not_after = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    encrypted_fields = ("private_key",)
+
+    def __str__(self) -> str:
+        return f"{self.algorithm} {self.fingerprint[:23]}"
 
 
 class Event(models.Model):

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from connections.views import flow
+from connections.views import details, flow
 
 app_name = "connect"
 
@@ -11,7 +11,9 @@ urlpatterns = [
     path("<str:link_token>/systems/", flow.search, name="search"),
     path("<str:link_token>/s/<slug:slug>/", flow.system, name="system"),
     path("<str:link_token>/s/<slug:slug>/<slug:method_id>/", flow.prepare, name="prepare"),
-    path("<str:link_token>/s/<slug:slug>/<slug:method_id>/details/", flow.details, name="details"),
+    path(
+        "<str:link_token>/s/<slug:slug>/<slug:method_id>/details/", details.details, name="details"
+    ),
     path("<str:link_token>/attempts/<str:attempt_id>/", flow.attempt, name="attempt"),
     path("<str:link_token>/done/", flow.done, name="done"),
     path("<str:link_token>/exit/", flow.exit_flow, name="exit"),

@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
+from catalog.normalizers import with_derived
 from catalog.schema import MethodSpec, RequestSpec, SystemDefinition
 from connections import outbound
 from connections.auth import SCHEMES
@@ -46,7 +47,8 @@ class _Probe:
 def build_target(
     definition: SystemDefinition, method: MethodSpec, config: Mapping[str, str]
 ) -> Target:
-    return Target(definition, method, definition.base_url.format_map(config), config)
+    values = with_derived(definition.fields, dict(config))
+    return Target(definition, method, definition.base_url.format_map(values), values)
 
 
 def verify(target: Target, credentials: Mapping[str, str], report: Report) -> Outcome | None:
@@ -62,7 +64,7 @@ def verify(target: Target, credentials: Mapping[str, str], report: Report) -> Ou
         return describe(
             failed.code,
             host=host,
-            advice_overrides=target.system.messages,
+            advice_overrides={**target.system.messages, **target.method.messages},
             step=failed.step,
             **failed.details,
         )
@@ -103,16 +105,21 @@ def _check(
         raise _Failed(exc.code, step if probe.reached else REACH) from None
     if response.status in spec.expect:
         return
-    code = _code_for(response.status, first=first)
-    step = {"invalid_credentials": AUTHENTICATE, "forbidden": PERMISSIONS}.get(code, step)
-    if first and step == AUTHENTICATE and code != "invalid_credentials":
+    found = SCHEMES[target.method.scheme].interpret(response)
+    code = found.code if found else _code_for(response.status, first=first)
+    step = {
+        "invalid_credentials": AUTHENTICATE,
+        "clock_skew": AUTHENTICATE,
+        "forbidden": PERMISSIONS,
+    }.get(code, step)
+    if first and step == AUTHENTICATE and code not in ("invalid_credentials", "clock_skew"):
         step = TEST_CALL
     raise _Failed(
         code,
         step,
         status=response.status,
-        permission=spec.permission or spec.label,
-        detail=remote_detail(response),
+        permission=(found and found.permission) or spec.permission or spec.label,
+        detail=(found and found.detail) or remote_detail(response),
     )
 
 

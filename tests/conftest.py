@@ -22,6 +22,7 @@ from connections.models import Partner
 from connections.services.partners import partner_create
 from tests.fakes.infoplus import FakeInfoplus
 from tests.fakes.mintsoft import FakeMintsoft
+from tests.fakes.netsuite import FakeNetSuite
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -62,17 +63,24 @@ def api(acme: PartnerWithKey) -> Client:
 class Fakes:
     infoplus: FakeInfoplus
     mintsoft: FakeMintsoft
+    netsuite: FakeNetSuite
 
     def host_map(self) -> str:
-        return f"*.infopluswms.com={self.infoplus.url},api.mintsoft.co.uk={self.mintsoft.url}"
+        return (
+            f"*.infopluswms.com={self.infoplus.url},api.mintsoft.co.uk={self.mintsoft.url},"
+            f"*.suitetalk.api.netsuite.com={self.netsuite.url}"
+        )
+
+    def all(self) -> tuple:
+        return (self.infoplus, self.mintsoft, self.netsuite)
 
 
 @pytest.fixture(scope="session")
 def fakes() -> Iterator[Fakes]:
-    running = Fakes(FakeInfoplus().start(), FakeMintsoft().start())
+    running = Fakes(FakeInfoplus().start(), FakeMintsoft().start(), FakeNetSuite().start())
     yield running
-    running.infoplus.stop()
-    running.mintsoft.stop()
+    for fake in running.all():
+        fake.stop()
 
 
 @pytest.fixture
@@ -83,7 +91,8 @@ def fake_systems(fakes: Fakes, settings: Any) -> Iterator[Fakes]:
     fakes.mintsoft.users.clear()
     fakes.mintsoft.keys.clear()
     fakes.mintsoft.now = time.time
-    for fake in (fakes.infoplus, fakes.mintsoft):
+    fakes.netsuite.reset()
+    for fake in fakes.all():
         fake.requests.clear()
     settings.ONRAMP_OUTBOUND_HOST_MAP = fakes.host_map()
     yield fakes

@@ -61,6 +61,15 @@ class Target:
         return self.base_url.rstrip("/") + "/" + rendered.lstrip("/")
 
 
+@dataclass(frozen=True)
+class Interpretation:
+    """What a system-specific error body means: a failure code, its detail, a permission."""
+
+    code: str
+    detail: str = ""
+    permission: str = ""
+
+
 class AuthScheme:
     """Base for schemes: declares its options and the credential fields it needs."""
 
@@ -68,6 +77,13 @@ class AuthScheme:
     option_types: ClassVar[Mapping[str, type]] = {}
     required_options: ClassVar[frozenset[str]] = frozenset()
     required_fields: ClassVar[frozenset[str]] = frozenset()
+    # The flow makes or checks a key pair before details (its private key joins the
+    # credentials as ``private_key``).
+    uses_certificate: ClassVar[bool] = False
+
+    def interpret(self, response: OutboundResponse) -> Interpretation | None:
+        """A system's own reading of an error response; None leaves it to the status code."""
+        return None
 
     def check_method(self, method: MethodSpec) -> list[str]:
         """Problems with how a definition uses this scheme (empty when fine)."""

@@ -4,10 +4,10 @@ from django.db import transaction
 from django.db.models import Model
 
 from connections import crypto
-from connections.models import Connection, ValidationAttempt
+from connections.models import Connection, SigningKey, ValidationAttempt
 
 # Every model holding ciphertext, with its encrypted fields (``encrypted_fields``).
-ENCRYPTED_MODELS: tuple[type[Model], ...] = (Connection, ValidationAttempt)
+ENCRYPTED_MODELS: tuple[type[Model], ...] = (Connection, ValidationAttempt, SigningKey)
 
 
 def reencrypt_all(*, batch_size: int = 500) -> dict[str, int]:

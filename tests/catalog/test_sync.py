@@ -13,7 +13,7 @@ def test_sync_creates_then_leaves_unchanged_rows():
     assert first["created"] >= 4
     again = catalog_sync()
     assert again["created"] == 0 and again["updated"] == 0
-    assert System.objects.get(slug="netsuite").coming_soon
+    assert not System.objects.get(slug="netsuite").coming_soon
 
 
 def test_sync_keeps_an_operators_choice_and_marks_removed_files():

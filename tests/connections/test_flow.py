@@ -195,9 +195,15 @@ def test_restricted_sessions_skip_the_catalog_and_hide_other_systems(flow):
     assert user.get("s/infoplus/nope/").status_code == 404
 
 
-def test_coming_soon_systems_say_so(flow):
+def test_coming_soon_systems_say_so(flow, monkeypatch):
+    from dataclasses import replace
+
+    from catalog.registry import get_definition
+
+    soon = replace(get_definition("mintsoft"), coming_soon=True)
+    monkeypatch.setattr("connections.views.session.get_definition", lambda slug: soon)
     user, _ = flow()
-    assert "NetSuite is coming soon" in text(user.get("s/netsuite/"))
+    assert "Mintsoft is coming soon" in text(user.get("s/mintsoft/"))
 
 
 def test_reconnect_updates_the_same_connection(acme, flow, fake_systems):

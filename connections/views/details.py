@@ -1,0 +1,93 @@
+"""The details screen: instance fields and credentials (and, for certificate schemes, the
+key pair made on the certificate step), submitted for live validation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpResponse
+from django.views.decorators.http import require_http_methods
+
+from catalog.schema import MethodSpec, SystemDefinition
+from connections.errors import OnrampError
+from connections.forms import DetailsForm
+from connections.models import LinkSession, ValidationAttempt
+from connections.services.validation import attempt_start, secrets_on_file
+from connections.views.flow import attempt_screen
+from connections.views.session import flow_screen, flow_url, method_context, screen, see_other
+
+
+@require_http_methods(["GET", "POST"])
+@flow_screen
+def details(request: Any, session: LinkSession, slug: str, method_id: str) -> HttpResponse:
+    context = method_context(request, session, slug, method_id, back="prepare")
+    definition, method = context["definition"], context["method"]
+    if request.method == "POST":
+        return _submit_details(request, session, definition, method, context)
+    initial = _initial_config(session, slug)
+    on_file = _secrets_for(session, definition, method, initial)
+    form = DetailsForm(
+        specs=definition.fields + method.fields,
+        initial=initial,
+        secrets_on_file=frozenset(on_file),
+    )
+    return screen(request, session, "details", context | {"form": form})
+
+
+def _initial_config(session: LinkSession, slug: str) -> dict[str, str]:
+    last = session.attempts.filter(system_slug=slug).order_by("-created_at").first()
+    if last is not None:
+        return last.config
+    return session.connection.config if session.connection_id else {}
+
+
+def _submit_details(
+    request: Any,
+    session: LinkSession,
+    definition: SystemDefinition,
+    method: MethodSpec,
+    context: dict[str, Any],
+) -> HttpResponse:
+    specs = definition.fields + method.fields
+    probe = DetailsForm(request.POST, specs=specs)
+    probe.is_valid()  # only to read the normalised instance fields
+    on_file = _secrets_for(session, definition, method, probe.cleaned_data)
+    form = DetailsForm(request.POST, specs=specs, secrets_on_file=frozenset(on_file))
+    if not form.is_valid():
+        return screen(request, session, "details", context | {"form": form}, status=422)
+    config, credentials = form.split()
+    credentials = {name: value or on_file.get(name, "") for name, value in credentials.items()}
+    try:
+        attempt = attempt_start(
+            session=session,
+            definition=definition,
+            method=method,
+            config=config,
+            credentials=credentials,
+            client_ip=request.META.get("REMOTE_ADDR", ""),
+        )
+    except OnrampError as exc:
+        form.add_error(None, exc.message)
+        return screen(request, session, "details", context | {"form": form}, status=exc.status)
+    return _to_attempt(request, attempt)
+
+
+def _secrets_for(
+    session: LinkSession, definition: SystemDefinition, method: MethodSpec, values: dict
+) -> dict[str, str]:
+    """Secrets already entered in this session, if the instance fields are unchanged."""
+    instance = {spec.name: values.get(spec.name) for spec in definition.fields}
+    if any(value is None for value in instance.values()):
+        return {}
+    return secrets_on_file(
+        session=session, system_slug=definition.slug, method_id=method.id, instance=instance
+    )
+
+
+def _to_attempt(request: Any, attempt: ValidationAttempt) -> HttpResponse:
+    url = flow_url(request, "attempt", attempt.id)
+    if request.htmx:
+        response = attempt_screen(request, attempt)
+        response["HX-Push-Url"] = url
+        return response
+    return see_other(url)
