@@ -3,11 +3,13 @@ from django.contrib import admin
 from django.urls import include, path
 
 from connections.api import api
+from connections.views.guides import guide
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("connect/", include("connections.urls")),
+    path("guides/<slug:slug>/<slug:method_id>/", guide, name="guide"),
 ]
 
 if settings.ONRAMP_SANDBOX:

@@ -32,6 +32,7 @@
     iframe.src = options.url;
     iframe.title = options.title || "Connect your business system";
     iframe.setAttribute("referrerpolicy", "no-referrer");
+    iframe.setAttribute("allow", "clipboard-write");
     overlay.setAttribute("role", "dialog");
     overlay.setAttribute("aria-modal", "true");
     overlay.setAttribute("aria-label", iframe.title);

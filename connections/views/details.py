@@ -6,12 +6,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpResponse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from catalog.schema import MethodSpec, SystemDefinition
 from connections.errors import OnrampError
 from connections.forms import DetailsForm
 from connections.models import LinkSession, ValidationAttempt
+from connections.services.signing_keys import signing_key_private_pem
 from connections.services.validation import attempt_start, secrets_on_file
 from connections.views.flow import attempt_screen
 from connections.views.session import flow_screen, flow_url, method_context, screen, see_other
@@ -57,6 +59,16 @@ def _submit_details(
         return screen(request, session, "details", context | {"form": form}, status=422)
     config, credentials = form.split()
     credentials = {name: value or on_file.get(name, "") for name, value in credentials.items()}
+    if context["uses_certificate"]:
+        key = context["signing_key"]
+        if key is None:
+            form.add_error(None, _("Make or upload the certificate first (step 1)."))
+            return screen(request, session, "details", context | {"form": form}, status=422)
+        credentials["private_key"] = signing_key_private_pem(key)
+        config |= {
+            "certificate_fingerprint": key.fingerprint,
+            "certificate_expires": key.not_after.date().isoformat(),
+        }
     try:
         attempt = attempt_start(
             session=session,

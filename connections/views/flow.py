@@ -8,6 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -77,8 +79,15 @@ def prepare(request: Any, session: LinkSession, slug: str, method_id: str) -> Ht
     context = method_context(request, session, slug, method_id, back="system")
     link_session_mark(session=session, milestone="method", value=method_id)
     link_session_mark(session=session, milestone="guide")
-    guide_url = request.build_absolute_uri(f"/guides/{slug}/{method_id}/")
-    return screen(request, session, "prepare", context | {"guide_url": guide_url})
+    guide_url = request.build_absolute_uri(reverse("guide", args=[slug, method_id]))
+    name = context["system"].name
+    share = {
+        "guide_url": guide_url,
+        "share_subject": _("Please set up %(name)s for our integration") % {"name": name},
+        "share_body": _("Hi, could you do these %(name)s setup steps for our integration? %(url)s")
+        % {"name": name, "url": guide_url},
+    }
+    return screen(request, session, "prepare", context | share)
 
 
 @require_GET

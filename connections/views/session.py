@@ -24,6 +24,7 @@ from connections.auth import SCHEMES
 from connections.middleware import allow_framing
 from connections.models import LinkSession
 from connections.services.link_sessions import link_session_for_token
+from connections.services.signing_keys import signing_key_current
 
 FlowView = Callable[..., HttpResponse]
 
@@ -150,10 +151,12 @@ def method_context(
         back_url = flow_url(request, "system", slug)
     else:
         back_url = "" if only_system(session) else flow_url(request, "start")
+    uses_certificate = SCHEMES[method.scheme].uses_certificate
     return {
         "system": row,
         "definition": definition,
         "method": method,
         "back_url": back_url,
-        "uses_certificate": SCHEMES[method.scheme].uses_certificate,
+        "uses_certificate": uses_certificate,
+        "signing_key": signing_key_current(session) if uses_certificate else None,
     }

@@ -65,8 +65,28 @@
     }
   }
 
+  function copy(button) {
+    var source = document.getElementById(button.dataset.copy);
+    var text = source.value !== undefined ? source.value : source.textContent;
+    var done = function () { button.textContent = button.dataset.copied || "Copied"; };
+    if (navigator.clipboard) {
+      navigator.clipboard.writeText(text).then(done, function () { select(source); });
+    } else {
+      select(source);
+    }
+  }
+
+  function select(element) {
+    var range = document.createRange();
+    range.selectNodeContents(element);
+    window.getSelection().removeAllRanges();
+    window.getSelection().addRange(range);
+  }
+
   document.addEventListener("click", function (event) {
     if (event.target.closest("[data-onramp-close]")) exit();
+    var copyButton = event.target.closest("[data-copy]");
+    if (copyButton) copy(copyButton);
   });
   document.addEventListener("keydown", function (event) {
     if (event.key === "Escape" && framed) exit();

@@ -1,0 +1,100 @@
+"""The certificate step of certificate-based methods (NetSuite M2M), on the details screen.
+
+A: Onramp generates the key pair (EC P-256 by default, RSA 4096 on request); B: the customer
+uploads a certificate and private key made with OpenSSL, which are checked. Either way only
+the public certificate can ever be downloaded.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.files.uploadedfile import UploadedFile
+from django.http import Http404, HttpResponse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from connections.certificates import KINDS, MAX_PEM_BYTES, CertificateError
+from connections.forms import DetailsForm
+from connections.models import LinkSession
+from connections.services.signing_keys import (
+    signing_key_current,
+    signing_key_generate,
+    signing_key_upload,
+)
+from connections.views.session import (
+    flow_screen,
+    flow_url,
+    flow_view,
+    method_context,
+    screen,
+    see_other,
+)
+
+
+def certificate_context(request: Any, session: LinkSession, slug: str, method_id: str) -> dict:
+    context = method_context(request, session, slug, method_id, back="prepare")
+    if not context["uses_certificate"]:
+        raise Http404("This method does not use a certificate.")
+    return context
+
+
+@require_POST
+@flow_screen
+def generate(request: Any, session: LinkSession, slug: str, method_id: str) -> HttpResponse:
+    context = certificate_context(request, session, slug, method_id)
+    kind = request.POST.get("kind", "ec")
+    signing_key_generate(session=session, kind=kind if kind in KINDS else "ec")
+    return _answer(request, session, context)
+
+
+@require_POST
+@flow_screen
+def upload(request: Any, session: LinkSession, slug: str, method_id: str) -> HttpResponse:
+    context = certificate_context(request, session, slug, method_id)
+    try:
+        signing_key_upload(
+            session=session,
+            certificate=_read(request.FILES.get("certificate"), _("the certificate file")),
+            private_key=_read(request.FILES.get("private_key"), _("the private key file")),
+            passphrase=request.POST.get("passphrase", "")[:1024],
+        )
+    except CertificateError as exc:
+        return _answer(request, session, context, error=exc.message)
+    return _answer(request, session, context)
+
+
+def _read(upload: UploadedFile | None, what: str) -> bytes:
+    if upload is None or upload.size == 0:
+        raise CertificateError(_("Choose %(what)s to upload.") % {"what": what})
+    return upload.read(MAX_PEM_BYTES + 1)
+
+
+def _answer(request: Any, session: LinkSession, context: dict, error: str = "") -> HttpResponse:
+    """htmx: the certificate section again; full page: the details screen."""
+    slug, method = context["system"].slug, context["method"]
+    if not error and not request.htmx:
+        return see_other(flow_url(request, "details", slug, method.id))
+    definition = context["definition"]
+    form = DetailsForm(specs=definition.fields + method.fields)
+    context = context | {
+        "form": form,
+        "certificate_error": error,
+        "signing_key": signing_key_current(session),
+    }
+    return screen(
+        request, session, "details", context, status=422 if error else 200, partial="certificate"
+    )
+
+
+@require_GET
+@flow_view
+def download(request: Any, session: LinkSession) -> HttpResponse:
+    """The public certificate to upload in the customer's system (never the private key)."""
+    key = signing_key_current(session)
+    if key is None:
+        raise Http404("No certificate yet.")
+    response = HttpResponse(key.certificate_pem, content_type="application/x-pem-file")
+    filename = f"onramp-certificate-{key.created_at:%Y%m%d}.pem"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
