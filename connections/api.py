@@ -3,15 +3,26 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
-from ninja import NinjaAPI, Query, Schema, Status
+from ninja import NinjaAPI, Query, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer
-from pydantic import ConfigDict, Field, field_validator
 
+from connections.api_schemas import (
+    ConnectionFilters,
+    ConnectionListOut,
+    ConnectionOut,
+    IntrospectionOut,
+    LinkSessionIn,
+    LinkSessionOut,
+    LinkSessionStatusOut,
+    RevalidateOut,
+    RotateOut,
+    TokenExchangeIn,
+    TokenExchangeOut,
+)
 from connections.errors import OnrampError
 from connections.models import Connection, LinkSession, Partner
 from connections.services import connections as connection_services
@@ -101,137 +112,6 @@ def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
 def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     code = "invalid_request" if exc.status_code < 500 else "internal_error"
     return error_response(request, exc.status_code, code, str(exc))
-
-
-class Strict(Schema):
-    model_config = ConfigDict(extra="forbid")
-
-
-class EndUserIn(Strict):
-    id: str = Field(min_length=1, max_length=200)
-    email: str = Field(default="", max_length=254, pattern=r"^$|^[^@\s]+@[^@\s]+\.[^@\s]+$")
-    organization: str = Field(default="", max_length=200)
-
-
-class LinkSessionIn(Strict):
-    end_user: EndUserIn
-    systems: list[str] = Field(default_factory=list, max_length=50)
-    connection_id: str | None = Field(default=None, max_length=32)
-    allowed_origin: str | None = Field(default=None, max_length=300)
-    redirect_url: str | None = Field(default=None, max_length=1000)
-    locale: str = Field(default="en", max_length=16)
-    expires_in: int = Field(default=1800, ge=300, le=604800)
-
-    @field_validator("redirect_url")
-    @classmethod
-    def _https_redirect(cls, value: str | None) -> str | None:
-        if value and not (
-            value.startswith("https://")
-            or value.startswith("http://localhost")
-            or value.startswith("http://127.0.0.1")
-        ):
-            raise ValueError("must be an https:// URL")
-        return value
-
-    @field_validator("systems")
-    @classmethod
-    def _short_slugs(cls, value: list[str]) -> list[str]:
-        if any(not slug or len(slug) > 63 for slug in value):
-            raise ValueError("each system must be a catalog slug")
-        return value
-
-
-class LinkSessionOut(Schema):
-    id: str
-    link_token: str
-    url: str
-    expires_at: datetime
-
-
-class LinkSessionStatusOut(Schema):
-    id: str
-    status: str
-    expires_at: datetime
-    connection_id: str | None
-    public_token: str | None = None
-
-
-class TokenExchangeIn(Strict):
-    public_token: str = Field(min_length=1, max_length=200)
-
-
-class TokenExchangeOut(Schema):
-    connection_id: str
-    access_token: str
-    system: str
-    status: str
-
-
-class ErrorOut(Schema):
-    code: str
-    message: str
-
-
-class ConnectionOut(Schema):
-    id: str
-    system: str
-    method: str
-    status: str
-    end_user_id: str
-    config: dict[str, Any]
-    created_at: datetime
-    last_validated_at: datetime | None
-    last_error: ErrorOut | None
-
-    @staticmethod
-    def of(connection: Connection) -> dict[str, Any]:
-        error = (
-            {"code": connection.last_error_code, "message": connection.last_error_message}
-            if connection.last_error_code
-            else None
-        )
-        return {
-            "id": connection.id,
-            "system": connection.system_id,
-            "method": connection.method,
-            "status": connection.status,
-            "end_user_id": connection.end_user_id,
-            "config": connection.config,
-            "created_at": connection.created_at,
-            "last_validated_at": connection.last_validated_at,
-            "last_error": error,
-        }
-
-
-class ConnectionListOut(Schema):
-    data: list[ConnectionOut]
-    has_more: bool
-
-
-class ConnectionFilters(Schema):
-    end_user_id: str | None = Field(default=None, max_length=200)
-    system: str | None = Field(default=None, max_length=63)
-    status: str | None = Field(default=None, max_length=16)
-    limit: int = Field(default=50, ge=1, le=100)
-    offset: int = Field(default=0, ge=0, le=100_000)
-
-
-class RotateOut(Schema):
-    access_token: str
-
-
-class RevalidateOut(Schema):
-    attempt_id: str
-    status: str
-    connection: ConnectionOut
-
-
-class IntrospectionOut(Schema):
-    id: str
-    system: str
-    status: str
-    end_user_id: str
-    config: dict[str, Any]
 
 
 @api.post("/link-sessions", response={201: LinkSessionOut}, tags=["link sessions"])

@@ -50,7 +50,7 @@ def _systems(session: LinkSession, query: str) -> list[System]:
 @require_GET
 @flow_screen
 def search(request: Any, session: LinkSession) -> HttpResponse:
-    query = request.GET.get("q", "")[:100]
+    query = request.GET.get("q", "")[:100].replace("\x00", "")
     context = {"systems": _systems(session, query), "query": query}
     return screen(request, session, "choose", context, partial="results")
 

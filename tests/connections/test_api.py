@@ -329,7 +329,8 @@ def test_introspection_refuses_other_credentials(acme):
     _, token = connected(acme.partner)
     assert bearer(acme.secret).get("/api/v1/connection").status_code == 401
     assert Client().get(f"/api/v1/connection?access_token={token}").status_code == 401
-    assert bearer(token[:-1] + "x").get("/api/v1/connection").status_code == 401
+    mangled = token[:-1] + ("x" if token[-1] != "x" else "y")
+    assert bearer(mangled).get("/api/v1/connection").status_code == 401
 
 
 # --- audit, docs ----------------------------------------------------------------------------

@@ -96,3 +96,15 @@ def test_flow_urls_never_500(acme, path):
     _, token = link_session(acme.partner)
     response = Client().get(f"/connect/{token}/{path}")
     assert response.status_code < 500
+
+
+@pytest.mark.parametrize("path", ["/api/v1/connections?end_user_id=a%00b"])
+def test_nul_characters_are_a_400_not_a_database_error(api, path):
+    assert api.get(path).status_code == 400
+    body = {"end_user": {"id": "\x00"}}
+    assert api.post("/api/v1/link-sessions", body, content_type="application/json").status_code == 400
+
+
+def test_search_ignores_nul_characters(acme):
+    _, token = link_session(acme.partner)
+    assert Client().get(f"/connect/{token}/systems/?q=net%00suite").status_code == 200

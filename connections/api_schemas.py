@@ -1,0 +1,154 @@
+"""Request and response shapes of the partner API (``api.py``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from ninja import Schema
+from pydantic import ConfigDict, Field, field_validator
+
+from connections.models import Connection
+
+
+class Clean(Schema):
+    """Text a database can store: PostgreSQL refuses NUL characters, so we refuse them first."""
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        texts = value if isinstance(value, list) else [value]
+        if any(isinstance(text, str) and "\x00" in text for text in texts):
+            raise ValueError("must not contain NUL characters")
+        return value
+
+
+class Strict(Clean):
+    model_config = ConfigDict(extra="forbid")
+
+
+class EndUserIn(Strict):
+    id: str = Field(min_length=1, max_length=200)
+    email: str = Field(default="", max_length=254, pattern=r"^$|^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    organization: str = Field(default="", max_length=200)
+
+
+class LinkSessionIn(Strict):
+    end_user: EndUserIn
+    systems: list[str] = Field(default_factory=list, max_length=50)
+    connection_id: str | None = Field(default=None, max_length=32)
+    allowed_origin: str | None = Field(default=None, max_length=300)
+    redirect_url: str | None = Field(default=None, max_length=1000)
+    locale: str = Field(default="en", max_length=16)
+    expires_in: int = Field(default=1800, ge=300, le=604800)
+
+    @field_validator("redirect_url")
+    @classmethod
+    def _https_redirect(cls, value: str | None) -> str | None:
+        if value and not (
+            value.startswith("https://")
+            or value.startswith("http://localhost")
+            or value.startswith("http://127.0.0.1")
+        ):
+            raise ValueError("must be an https:// URL")
+        return value
+
+    @field_validator("systems")
+    @classmethod
+    def _short_slugs(cls, value: list[str]) -> list[str]:
+        if any(not slug or len(slug) > 63 for slug in value):
+            raise ValueError("each system must be a catalog slug")
+        return value
+
+
+class LinkSessionOut(Schema):
+    id: str
+    link_token: str
+    url: str
+    expires_at: datetime
+
+
+class LinkSessionStatusOut(Schema):
+    id: str
+    status: str
+    expires_at: datetime
+    connection_id: str | None
+    public_token: str | None = None
+
+
+class TokenExchangeIn(Strict):
+    public_token: str = Field(min_length=1, max_length=200)
+
+
+class TokenExchangeOut(Schema):
+    connection_id: str
+    access_token: str
+    system: str
+    status: str
+
+
+class ErrorOut(Schema):
+    code: str
+    message: str
+
+
+class ConnectionOut(Schema):
+    id: str
+    system: str
+    method: str
+    status: str
+    end_user_id: str
+    config: dict[str, Any]
+    created_at: datetime
+    last_validated_at: datetime | None
+    last_error: ErrorOut | None
+
+    @staticmethod
+    def of(connection: Connection) -> dict[str, Any]:
+        error = (
+            {"code": connection.last_error_code, "message": connection.last_error_message}
+            if connection.last_error_code
+            else None
+        )
+        return {
+            "id": connection.id,
+            "system": connection.system_id,
+            "method": connection.method,
+            "status": connection.status,
+            "end_user_id": connection.end_user_id,
+            "config": connection.config,
+            "created_at": connection.created_at,
+            "last_validated_at": connection.last_validated_at,
+            "last_error": error,
+        }
+
+
+class ConnectionListOut(Schema):
+    data: list[ConnectionOut]
+    has_more: bool
+
+
+class ConnectionFilters(Clean):
+    end_user_id: str | None = Field(default=None, max_length=200)
+    system: str | None = Field(default=None, max_length=63)
+    status: str | None = Field(default=None, max_length=16)
+    limit: int = Field(default=50, ge=1, le=100)
+    offset: int = Field(default=0, ge=0, le=100_000)
+
+
+class RotateOut(Schema):
+    access_token: str
+
+
+class RevalidateOut(Schema):
+    attempt_id: str
+    status: str
+    connection: ConnectionOut
+
+
+class IntrospectionOut(Schema):
+    id: str
+    system: str
+    status: str
+    end_user_id: str
+    config: dict[str, Any]
