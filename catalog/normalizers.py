@@ -50,7 +50,7 @@ def hostname(value: str, spec: FieldSpec) -> str:
     return host
 
 
-_NETSUITE_ACCOUNT = re.compile(r"^[a-z0-9]{3,24}(?:[-_](?:sb\d{1,2}|rp))?$")
+_NETSUITE_ACCOUNT = re.compile(r"^(?=[a-z_-]*\d)[a-z0-9]{3,24}(?:[-_](?:sb\d{1,2}|rp))?$")
 
 
 def netsuite_account(value: str, spec: FieldSpec) -> str:

@@ -53,3 +53,54 @@ def test_patterns_use_the_definition_message():
     assert normalize("123", spec) == "123"
     with pytest.raises(FieldError, match="Digits only"):
         normalize("12a", spec)
+
+
+NETSUITE = FieldSpec(name="account", label="Account ID", normalize="netsuite_account")
+
+
+@pytest.mark.parametrize(
+    ("raw", "account"),
+    [
+        ("1234567", "1234567"),
+        ("1234567_SB1", "1234567_SB1"),
+        ("1234567-sb1", "1234567_SB1"),
+        (" 1234567_sb2 ", "1234567_SB2"),
+        ("1234567_RP", "1234567_RP"),
+        ("TSTDRV1234567", "TSTDRV1234567"),
+        ("https://1234567-sb1.app.netsuite.com/app/center/card.nl?sc=-29&whence=", "1234567_SB1"),
+        ("https://1234567.suitetalk.api.netsuite.com", "1234567"),
+        (
+            "https://1234567-SB1.restlets.api.netsuite.com/app/site/hosting/restlet.nl",
+            "1234567_SB1",
+        ),
+        ("1234567.app.netsuite.com", "1234567"),
+    ],
+)
+def test_netsuite_account_ids_in_every_form_a_user_pastes(raw, account):
+    assert normalize(raw, NETSUITE) == account
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "12",
+        "1234567_sb",
+        "1234567 SB1",
+        "https://system.netsuite.com/app/login",
+        "https://1234567.example.com",
+        "12345678901234567890123456789",
+        "1234567__SB1",
+    ],
+)
+def test_impossible_netsuite_account_ids_say_where_to_look(raw):
+    with pytest.raises(FieldError, match="Setup > Company > Company Information"):
+        normalize(raw, NETSUITE)
+
+
+def test_netsuite_hosts_are_derived_from_the_account_id():
+    from catalog.normalizers import with_derived
+
+    assert with_derived((NETSUITE,), {"account": "1234567_SB1"}) == {
+        "account": "1234567_SB1",
+        "account_host": "1234567-sb1",
+    }

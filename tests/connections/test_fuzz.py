@@ -102,7 +102,9 @@ def test_flow_urls_never_500(acme, path):
 def test_nul_characters_are_a_400_not_a_database_error(api, path):
     assert api.get(path).status_code == 400
     body = {"end_user": {"id": "\x00"}}
-    assert api.post("/api/v1/link-sessions", body, content_type="application/json").status_code == 400
+    assert (
+        api.post("/api/v1/link-sessions", body, content_type="application/json").status_code == 400
+    )
 
 
 def test_search_ignores_nul_characters(acme):
