@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-import subprocess
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import FrameLocator, Page, expect
 
 from tests.browser.test_embedded_flow import open_flow, start_session
+from tests.keys import EC_P256, openssl_pair
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 ACCOUNT = "1234567_SB1"
@@ -85,33 +85,10 @@ def test_m2m_with_a_generated_certificate(
 def test_m2m_with_openssl_files(
     browser, partner_site, onramp_server, fake_systems, tmp_path, celery_worker
 ):
-    subprocess.run(
-        [
-            "openssl",
-            "req",
-            "-new",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-            "-nodes",
-            "-days",
-            "730",
-            "-subj",
-            "/CN=t",
-            "-out",
-            "public.pem",
-            "-keyout",
-            "private.pem",
-        ],
-        cwd=tmp_path,
-        check=True,
-        capture_output=True,
-    )
+    public, private = openssl_pair(tmp_path, EC_P256)
     account = fake_systems.netsuite.add_account(ACCOUNT)
     integration = account.add_integration()
-    mapping = account.map_certificate(integration, (tmp_path / "public.pem").read_text())
+    mapping = account.map_certificate(integration, public.read_text())
     _, session = start_session(partner_site.origin)
     page = browser.new_page()
     open_flow(page, partner_site.origin, session["url"])
@@ -120,8 +97,8 @@ def test_m2m_with_openssl_files(
 
     frame.get_by_text(re.compile("make it with OpenSSL")).click()
     expect(frame.locator("#cmd-rsa")).to_contain_text("rsa_padding_mode:pss")
-    frame.get_by_label("Certificate (public.pem)").set_input_files(tmp_path / "public.pem")
-    frame.get_by_label("Private key (private.pem)").set_input_files(tmp_path / "private.pem")
+    frame.get_by_label("Certificate (public.pem)").set_input_files(public)
+    frame.get_by_label("Private key (private.pem)").set_input_files(private)
     frame.get_by_role("button", name="Check and use these files").click()
     expect(frame.get_by_role("status")).to_contain_text("Certificate ready (ES256)")
     frame.get_by_label("Account ID").fill("1234567-SB1")

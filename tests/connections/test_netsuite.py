@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-import re
 from urllib.parse import parse_qsl
 
 import pytest
@@ -13,9 +12,11 @@ from django.test import Client
 from catalog.registry import get_definition
 from connections import outbound
 from connections.auth import netsuite
-from connections.certificates import generate
+from connections.certificates import check_upload, generate
 from connections.verification import build_target, verify
+from tests.factories import connected
 from tests.fakes.netsuite import M2M_LOGIN, TBA_LOGIN, TOKEN_PATH
+from tests.keys import RSA_PSS, openssl_pair
 
 ACCOUNT = "1234567_SB1"
 ALL_DONE = {"reach": "done", "authenticate": "done", "test_call": "done", "permissions": "done"}
@@ -91,42 +92,10 @@ def test_m2m_round_trip_with_a_generated_key(account, fake_systems, kind, alg):
 
 
 def test_m2m_round_trip_with_an_openssl_made_key(account, tmp_path):
-    import subprocess
-
-    from connections.certificates import check_upload
-
-    subprocess.run(
-        [
-            "openssl",
-            "req",
-            "-new",
-            "-x509",
-            "-newkey",
-            "rsa:3072",
-            "-keyout",
-            "private.pem",
-            "-sigopt",
-            "rsa_padding_mode:pss",
-            "-sha256",
-            "-sigopt",
-            "rsa_pss_saltlen:64",
-            "-out",
-            "public.pem",
-            "-nodes",
-            "-days",
-            "730",
-            "-subj",
-            "/CN=t",
-        ],
-        cwd=tmp_path,
-        check=True,
-        capture_output=True,
-    )
-    pair = check_upload(
-        (tmp_path / "public.pem").read_bytes(), (tmp_path / "private.pem").read_bytes()
-    )
+    public, private = openssl_pair(tmp_path, RSA_PSS)
+    pair = check_upload(public.read_bytes(), private.read_bytes())
     integration = account.add_integration()
-    mapping = account.map_certificate(integration, (tmp_path / "public.pem").read_text())
+    mapping = account.map_certificate(integration, public.read_text())
     outcome, _ = run(
         "m2m",
         {
@@ -327,50 +296,45 @@ def test_tba_realm_must_be_the_uppercase_account_id(tba, fake_systems):
 # --- through the API: a stored connection ---------------------------------------------------
 
 
-def test_revalidating_a_stored_m2m_connection_signs_in_again(
-    acme, api, m2m, account, django_capture_on_commit_callbacks
-):
-    from tests.factories import connected
-
+@pytest.fixture
+def stored(acme, m2m):
+    """An active NetSuite M2M connection, as the flow would have stored it."""
     values, _ = m2m
-    connection, _ = connected(
+    config = {
+        "account": ACCOUNT,
+        "client_id": values["client_id"],
+        "certificate_id": values["certificate_id"],
+    }
+    return connected(
         acme.partner,
         system="netsuite",
-        config={
-            "account": ACCOUNT,
-            "client_id": values["client_id"],
-            "certificate_id": values["certificate_id"],
-        },
+        config=config,
         credentials={"private_key": values["private_key"]},
     )
-    for _ in range(2):
+
+
+@pytest.fixture
+def revalidate(api, django_capture_on_commit_callbacks):
+    def call(connection) -> dict:
         with django_capture_on_commit_callbacks(execute=True):
             api.post(f"/api/v1/connections/{connection.id}/revalidate")
-        assert api.get(f"/api/v1/connections/{connection.id}").json()["status"] == "active"
+        return api.get(f"/api/v1/connections/{connection.id}").json()
+
+    return call
+
+
+def test_revalidating_a_stored_m2m_connection_signs_in_again(stored, account, revalidate):
+    connection, _ = stored
+    assert revalidate(connection)["status"] == "active"
+    assert revalidate(connection)["status"] == "active"
     assert len(account.issued) == 2
 
 
-def test_role_switched_to_missing_permission_invalidates_the_connection(
-    acme, api, m2m, django_capture_on_commit_callbacks
-):
-    from tests.factories import connected
-
-    values, mapping = m2m
-    connection, token = connected(
-        acme.partner,
-        system="netsuite",
-        config={
-            "account": ACCOUNT,
-            "client_id": values["client_id"],
-            "certificate_id": values["certificate_id"],
-        },
-        credentials={"private_key": values["private_key"]},
-    )
-    mapping.role.active = False
-    with django_capture_on_commit_callbacks(execute=True):
-        api.post(f"/api/v1/connections/{connection.id}/revalidate")
-    body = api.get(f"/api/v1/connections/{connection.id}").json()
+def test_a_disabled_role_invalidates_the_connection(stored, m2m, revalidate):
+    connection, token = stored
+    m2m[1].role.active = False
+    body = revalidate(connection)
     assert body["status"] == "invalid" and body["last_error"]["code"] == "invalid_grant"
+    assert "invalid_grant" in body["last_error"]["message"]
     access = Client(headers={"Authorization": f"Bearer {token}"})
     assert access.get("/api/v1/connection").status_code == 401
-    assert re.search("invalid_grant", body["last_error"]["message"])

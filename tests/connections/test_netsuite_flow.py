@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import subprocess
 from io import BytesIO
 
 import pytest
@@ -13,6 +12,7 @@ from django.test import Client
 
 from connections.models import Connection, SigningKey, ValidationAttempt
 from tests.factories import link_session
+from tests.keys import openssl_pair
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HX-Request": "true"}
@@ -96,32 +96,6 @@ def test_full_page_generate_returns_to_details(user):
     assert "Certificate ready (ES256)" in html(user.get(response["Location"]))
 
 
-def openssl_pair(tmp_path, bits: str = "rsa:4096") -> tuple[bytes, bytes]:
-    subprocess.run(
-        [
-            "openssl",
-            "req",
-            "-new",
-            "-x509",
-            "-newkey",
-            bits,
-            "-keyout",
-            "private.pem",
-            "-out",
-            "public.pem",
-            "-nodes",
-            "-days",
-            "730",
-            "-subj",
-            "/CN=t",
-        ],
-        cwd=tmp_path,
-        check=True,
-        capture_output=True,
-    )
-    return (tmp_path / "public.pem").read_bytes(), (tmp_path / "private.pem").read_bytes()
-
-
 def upload(user, certificate: bytes, private_key: bytes, passphrase: str = ""):
     return user.post(
         user.base + "s/netsuite/m2m/certificate/upload/",
@@ -135,15 +109,15 @@ def upload(user, certificate: bytes, private_key: bytes, passphrase: str = ""):
 
 
 def test_upload_of_openssl_files(user, tmp_path):
-    certificate, private_key = openssl_pair(tmp_path)
-    response = upload(user, certificate, private_key)
+    public, private = openssl_pair(tmp_path)
+    response = upload(user, public.read_bytes(), private.read_bytes())
     assert response.status_code == 200 and "Certificate ready (PS256)" in html(response)
     assert SigningKey.objects.get().source == "uploaded"
 
 
 def test_upload_of_a_2048_bit_key_is_refused_with_the_reason(user, tmp_path):
-    certificate, private_key = openssl_pair(tmp_path, "rsa:2048")
-    response = upload(user, certificate, private_key)
+    public, private = openssl_pair(tmp_path, ["-newkey", "rsa:2048"])
+    response = upload(user, public.read_bytes(), private.read_bytes())
     assert response.status_code == 422
     assert "2048-bit keys are refused" in html(response) and 'role="alert"' in html(response)
     assert not SigningKey.objects.exists()
