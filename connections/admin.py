@@ -18,6 +18,7 @@ from connections.models import (
     LinkSession,
     Partner,
     PartnerKey,
+    SigningKey,
     ValidationAttempt,
 )
 from connections.services.connections import connection_revoke
@@ -194,6 +195,13 @@ class ValidationAttemptAdmin(ReadOnlyAdmin):
     list_display = ["id", "system_slug", "method", "status", "error_code", "created_at"]
     list_filter = ["status", "system_slug"]
     exclude = ["credentials"]
+
+
+@admin.register(SigningKey)
+class SigningKeyAdmin(ReadOnlyAdmin):
+    list_display = ["id", "link_session", "source", "algorithm", "not_after", "created_at"]
+    list_filter = ["source", "algorithm"]
+    exclude = ["private_key"]
 
 
 @admin.register(Event)

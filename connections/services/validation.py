@@ -177,6 +177,9 @@ def _succeed(attempt: ValidationAttempt) -> None:
         session.connection = connection_activate(attempt=attempt, session=session)
         session.validated_at = timezone.now()
         session.save(update_fields=["connection", "validated_at"])
+        # The connection now holds the secrets; keep no other copy of them.
+        session.attempts.update(credentials="")
+        session.signing_keys.update(private_key="")
     else:
         connection_record_revalidation(connection=attempt.connection, passed=True)
 

@@ -163,9 +163,11 @@ def test_m2m_through_the_flow_keeps_the_private_key_secret(
     assert connection.config["account"] == ACCOUNT
     assert connection.config["client_id"] == integration.client_id
     assert ValidationAttempt.objects.get().status == "succeeded"
-    from connections.services.signing_keys import signing_key_private_pem
+    from connections.services.connections import connection_credentials
 
-    private_body = signing_key_private_pem(SigningKey.objects.get()).splitlines()[1]
+    assert SigningKey.objects.get().private_key == ""  # only the connection keeps it now
+    assert ValidationAttempt.objects.get().credentials == ""
+    private_body = connection_credentials(connection)["private_key"].splitlines()[1]
     dump = "\n".join(
         str(row) for model in apps.get_models() for row in model.objects.values_list()
     )

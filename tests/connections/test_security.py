@@ -14,6 +14,7 @@ from django.test import Client
 
 from connections import crypto
 from connections.models import Connection, ValidationAttempt
+from connections.services.signing_keys import signing_key_generate, signing_key_private_pem
 from tests.conftest import ROOT
 from tests.factories import link_session
 from tests.fakes.mintsoft import MintsoftUser
@@ -116,9 +117,14 @@ def test_the_admin_never_shows_secrets_or_tokens(
             "partnerkey",
             "event",
             "connectiontoken",
+            "signingkey",
         )
     ]
+    session, _ = link_session(acme.partner)
+    signing_key = signing_key_generate(session=session, kind="ec")
+    private_body = signing_key_private_pem(signing_key).splitlines()[1]
     pages += [
+        f"/admin/connections/signingkey/{signing_key.pk}/change/",
         f"/admin/connections/connection/{connection.pk}/change/",
         f"/admin/connections/validationattempt/{attempt.pk}/change/",
         f"/admin/connections/partner/{acme.partner.pk}/change/",
@@ -130,6 +136,7 @@ def test_the_admin_never_shows_secrets_or_tokens(
         assert canary not in html, url
         assert acme.secret not in html, url
         assert connection.credentials not in html, url
+        assert private_body not in html and signing_key.private_key not in html, url
         assert response["X-Frame-Options"] == "DENY"
 
 
