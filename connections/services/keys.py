@@ -1,10 +1,13 @@
-"""Key rotation: re-encrypt stored secrets under the newest key, in batches."""
+"""Secrets at rest over time: re-encrypt under the newest key; erase what is no longer needed."""
+
+from datetime import timedelta
 
 from django.db import transaction
 from django.db.models import Model
+from django.utils import timezone
 
 from connections import crypto
-from connections.models import Connection, SigningKey, ValidationAttempt
+from connections.models import Connection, LinkSession, SigningKey, ValidationAttempt
 
 # Every model holding ciphertext, with its encrypted fields (``encrypted_fields``).
 ENCRYPTED_MODELS: tuple[type[Model], ...] = (Connection, ValidationAttempt, SigningKey)
@@ -38,3 +41,19 @@ def _reencrypt_row(row: Model, current: str) -> bool:
     if changed:
         row.save(update_fields=changed)
     return bool(changed)
+
+
+def stale_secrets_purge(*, older_than: timedelta = timedelta(days=1)) -> dict[str, int]:
+    """Erase secrets left on link sessions that ended without a connection.
+
+    A validated session's copies are erased at once; this catches sessions that expired,
+    locked or were abandoned, once they are ``older_than`` past their expiry.
+    """
+    cutoff = timezone.now() - older_than
+    stale = LinkSession.objects.filter(expires_at__lt=cutoff)
+    attempts = ValidationAttempt.objects.filter(link_session__in=stale).exclude(credentials="")
+    keys = SigningKey.objects.filter(link_session__in=stale).exclude(private_key="")
+    return {
+        "attempts": attempts.update(credentials=""),
+        "signing_keys": keys.update(private_key=""),
+    }

@@ -77,3 +77,31 @@ def test_reencrypt_moves_every_secret_to_the_newest_key_and_can_rerun(acme, sett
     # Once everything moved, the old key can leave the ring.
     settings.ONRAMP_ENCRYPTION_KEYS = settings.ONRAMP_ENCRYPTION_KEYS.split(",")[0]
     assert Connection.objects.get().credentials == connection.credentials
+
+
+def test_stale_secrets_of_abandoned_sessions_are_erased(
+    acme, fake_systems, django_capture_on_commit_callbacks
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from connections.models import LinkSession, SigningKey
+    from connections.services.signing_keys import signing_key_generate
+    from tests.factories import link_session
+
+    abandoned, token = link_session(acme.partner)
+    with django_capture_on_commit_callbacks(execute=True):
+        Client().post(
+            f"/connect/{token}/s/infoplus/api_key/details/", {"site": "acme", "api_key": "wrong"}
+        )
+    signing_key_generate(session=abandoned, kind="ec")
+    fresh, _ = link_session(acme.partner)
+    signing_key_generate(session=fresh, kind="ec")
+    assert "0 attempt(s)" in run("purge_stale_secrets")  # not expired yet: kept
+    LinkSession.objects.filter(pk=abandoned.pk).update(
+        expires_at=timezone.now() - timedelta(days=2)
+    )
+    assert "1 attempt(s) and 1 signing key(s)" in run("purge_stale_secrets")
+    assert ValidationAttempt.objects.get().credentials == ""
+    assert SigningKey.objects.get(link_session=fresh).private_key != ""
