@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import secrets
 import string
+from datetime import timedelta
 
 from django.core.validators import RegexValidator
 from django.db import models
@@ -15,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 _ID_ALPHABET = string.ascii_letters + string.digits
+SLOW_ATTEMPT = timedelta(seconds=20)
 
 
 def random_id(prefix: str) -> str:
@@ -253,6 +255,11 @@ class ValidationAttempt(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (AttemptStatus.SUCCEEDED, AttemptStatus.FAILED)
+
+    @property
+    def is_slow(self) -> bool:
+        """Unfinished well past the usual few seconds (a busy or stopped worker)."""
+        return not self.is_finished and timezone.now() - self.created_at > SLOW_ATTEMPT
 
 
 class SigningKey(models.Model):

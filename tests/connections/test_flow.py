@@ -274,3 +274,15 @@ def test_back_links_lead_to_the_previous_screen(flow):
     )
     only, _ = flow(systems=["infoplus"])
     assert 'class="back"' not in text(only.get("s/infoplus/api_key/"))
+
+
+def test_a_slow_check_says_so(flow, fake_systems):
+    user, _ = flow()
+    user.client.post(user.base + "s/infoplus/api_key/details/", {"site": "acme", "api_key": "k"})
+    attempt = ValidationAttempt.objects.get()  # queued: on_commit never ran, like no worker
+    assert "taking longer" not in text(user.get(f"attempts/{attempt.id}/?poll=1", htmx=True))
+    ValidationAttempt.objects.filter(pk=attempt.pk).update(
+        created_at=timezone.now() - timedelta(minutes=1)
+    )
+    slow = text(user.get(f"attempts/{attempt.id}/?poll=1", htmx=True))
+    assert "taking longer than usual" in slow and "hx-trigger" in slow  # still polling
