@@ -98,4 +98,5 @@
 
   post("ready", {});
   announce(document);
+  focusHeading();  // full page loads too: a screen reader starts at the new screen's title
 })();

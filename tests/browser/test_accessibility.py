@@ -44,11 +44,13 @@ def test_the_flow_can_be_completed_with_the_keyboard_alone(browser, partner_site
     assert focused["outline"] != "none", "keyboard focus must be visible"
     page.keyboard.press("Enter")
     frame.wait_for_selector("text=Before you connect Sandbox ERP")
-    assert frame.evaluate("document.activeElement.id") == "screen-title"  # focus follows
+    # Focus follows the user to the new screen's heading.
+    frame.wait_for_function("() => document.activeElement.id === 'screen-title'")
 
     tab_to(page, frame, "enter details")
     page.keyboard.press("Enter")
     frame.wait_for_selector("text=Your Sandbox ERP details")
+    frame.wait_for_function("() => document.activeElement.id === 'screen-title'")
     for label, value in [
         ("Company ID", "demo"),
         ("Username", "demo"),
