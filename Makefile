@@ -17,6 +17,7 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
+demo: export ONRAMP_PUBLIC_URL = http://$(HOST):$(PORT)
 demo: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py sync_catalog
