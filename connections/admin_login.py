@@ -6,9 +6,10 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+
+from connections.ratelimit import count_hit, hits
 
 LOCKOUT_SECONDS = 15 * 60
 
@@ -21,14 +22,13 @@ class LockoutAdminAuthenticationForm(AdminAuthenticationForm):
 
     def clean(self) -> dict[str, Any]:
         keys = self._lockout_keys()
-        if any(cache.get(key, 0) >= settings.ONRAMP_ADMIN_LOGIN_FAILURES for key in keys):
+        if any(hits(key) >= settings.ONRAMP_ADMIN_LOGIN_FAILURES for key in keys):
             raise ValidationError(self.error_messages["locked"], code="locked")
         try:
             return super().clean()
         except ValidationError:
             for key in keys:
-                cache.add(key, 0, LOCKOUT_SECONDS)
-                cache.incr(key)
+                count_hit(key, LOCKOUT_SECONDS)
             raise
 
     def _lockout_keys(self) -> list[str]:

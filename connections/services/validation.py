@@ -6,7 +6,6 @@ import logging
 from functools import partial
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -17,6 +16,7 @@ from connections import crypto
 from connections.errors import OnrampError
 from connections.failures import STEPS, Outcome, describe
 from connections.models import AttemptStatus, Connection, LinkSession, ValidationAttempt
+from connections.ratelimit import count_hit
 from connections.services.connections import (
     attempt_credentials,
     connection_activate,
@@ -101,25 +101,16 @@ def _initial_steps() -> dict[str, str]:
 
 
 def _enforce_limits(*, client_ip: str, host: str) -> None:
-    if _over_limit(f"onramp:va:ip:{client_ip}", settings.ONRAMP_VALIDATIONS_PER_IP_HOUR, 3600):
+    if count_hit(f"onramp:va:ip:{client_ip}", 3600) > settings.ONRAMP_VALIDATIONS_PER_IP_HOUR:
         raise OnrampError(
             "rate_limited", "Too many attempts from your network. Wait a while and try again.", 429
         )
-    if _over_limit(f"onramp:va:host:{host}", settings.ONRAMP_VALIDATIONS_PER_HOST_MINUTE, 60):
+    if count_hit(f"onramp:va:host:{host}", 60) > settings.ONRAMP_VALIDATIONS_PER_HOST_MINUTE:
         raise OnrampError(
             "rate_limited",
             "Too many attempts against this system right now. Wait a minute and try again.",
             429,
         )
-
-
-def _over_limit(key: str, limit: int, window: int) -> bool:
-    cache.add(key, 0, timeout=window)
-    try:
-        return cache.incr(key) > limit
-    except ValueError:  # the key expired between add and incr
-        cache.set(key, 1, timeout=window)
-        return False
 
 
 def _enqueue(attempt: ValidationAttempt) -> None:
