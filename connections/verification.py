@@ -15,7 +15,15 @@ from catalog.schema import MethodSpec, RequestSpec, SystemDefinition
 from connections import outbound
 from connections.auth import SCHEMES
 from connections.auth.base import AuthFailure, Authorizer, Target, remote_detail
-from connections.failures import AUTHENTICATE, PERMISSIONS, REACH, TEST_CALL, Outcome, describe
+from connections.failures import (
+    AUTHENTICATE,
+    FAILURES,
+    PERMISSIONS,
+    REACH,
+    TEST_CALL,
+    Outcome,
+    describe,
+)
 from connections.outbound import OutboundError, OutboundResponse
 
 RUNNING, DONE, FAILED = "running", "done", "failed"
@@ -107,13 +115,8 @@ def _check(
         return
     found = SCHEMES[target.method.scheme].interpret(response)
     code = found.code if found else _code_for(response.status, first=first)
-    step = {
-        "invalid_credentials": AUTHENTICATE,
-        "clock_skew": AUTHENTICATE,
-        "forbidden": PERMISSIONS,
-    }.get(code, step)
-    if first and step == AUTHENTICATE and code not in ("invalid_credentials", "clock_skew"):
-        step = TEST_CALL
+    # The first check's failure lands where the catalogue says; later ones are permissions.
+    step = FAILURES[code].step if first else PERMISSIONS
     raise _Failed(
         code,
         step,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from functools import partial
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import transaction
@@ -41,7 +42,7 @@ def attempt_start(
     """Check limits, store the candidate (secrets encrypted) and queue its validation."""
     if not session.is_usable:
         raise OnrampError("session_closed", "This link can no longer be used.", 403)
-    host = build_target(definition, method, config).base_url
+    host = urlsplit(build_target(definition, method, config).base_url).hostname or ""
     _enforce_limits(client_ip=client_ip, host=host)
     attempt = ValidationAttempt(
         link_session=session,
