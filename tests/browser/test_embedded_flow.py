@@ -7,7 +7,7 @@ from urllib.parse import quote
 
 import pytest
 from django.test import Client
-from playwright.sync_api import Frame, Page, expect
+from playwright.sync_api import Frame, FrameLocator, Page, expect
 
 from catalog.sync import catalog_sync
 from connections.models import ValidationAttempt
@@ -32,6 +32,14 @@ def open_flow(page: Page, partner_origin: str, url: str) -> None:
     page.click("#connect")
 
 
+def embed(browser, partner_site) -> tuple[Client, Page, FrameLocator]:
+    """A partner page on its own site with the flow opened in it: (partner API, page, flow)."""
+    api, session = start_session(partner_site.origin)
+    page = browser.new_page()
+    open_flow(page, partner_site.origin, session["url"])
+    return api, page, page.frame_locator("iframe")
+
+
 def flow_frame(page: Page, onramp_url: str) -> Frame:
     page.wait_for_function(
         "url => [...document.querySelectorAll('iframe')].some(f => f.src.startsWith(url))",
@@ -48,10 +56,7 @@ def flow_frame(page: Page, onramp_url: str) -> Frame:
 def test_embedded_cross_site_flow_connects_the_sandbox_erp(
     browser, partner_site, onramp_server, celery_worker
 ):
-    api, session = start_session(partner_site.origin)
-    page = browser.new_page()
-    open_flow(page, partner_site.origin, session["url"])
-    frame = page.frame_locator("iframe")
+    api, page, frame = embed(browser, partner_site)
     expect(frame.get_by_role("heading", name="Which system do you use?")).to_be_visible()
 
     inner = flow_frame(page, onramp_server)
@@ -93,10 +98,7 @@ def test_embedded_cross_site_flow_connects_the_sandbox_erp(
 def test_a_failed_check_shows_what_to_do_and_the_retry_succeeds(
     browser, partner_site, onramp_server, celery_worker
 ):
-    _, session = start_session(partner_site.origin)
-    page = browser.new_page()
-    open_flow(page, partner_site.origin, session["url"])
-    frame = page.frame_locator("iframe")
+    _, page, frame = embed(browser, partner_site)
     connect_sandbox(frame, username="readonly")
     alert = frame.get_by_role("alert")
     expect(alert).to_contain_text("missing a permission: Orders: read")
@@ -109,10 +111,7 @@ def test_a_failed_check_shows_what_to_do_and_the_retry_succeeds(
 
 
 def test_closing_the_flow_calls_on_exit(browser, partner_site, onramp_server):
-    _, session = start_session(partner_site.origin)
-    page = browser.new_page()
-    open_flow(page, partner_site.origin, session["url"])
-    frame = page.frame_locator("iframe")
+    _, page, frame = embed(browser, partner_site)
     expect(frame.get_by_role("heading", name="Which system do you use?")).to_be_visible()
     frame.get_by_role("button", name="Close").click()
     page.wait_for_function("window.results.exit !== null")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import FrameLocator, Page, expect
 
-from tests.browser.test_embedded_flow import open_flow, start_session
+from tests.browser.test_embedded_flow import embed
 from tests.keys import EC_P256, openssl_pair
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -50,10 +50,7 @@ def test_m2m_with_a_generated_certificate(
     browser, partner_site, onramp_server, fake_systems, celery_worker
 ):
     account = fake_systems.netsuite.add_account(ACCOUNT)
-    api, session = start_session(partner_site.origin)
-    page = browser.new_page()
-    open_flow(page, partner_site.origin, session["url"])
-    frame = page.frame_locator("iframe")
+    api, page, frame = embed(browser, partner_site)
     seen: list[str] = []
     go_to_details(page, frame, "OAuth 2.0 with a certificate", seen)
 
@@ -89,10 +86,7 @@ def test_m2m_with_openssl_files(
     account = fake_systems.netsuite.add_account(ACCOUNT)
     integration = account.add_integration()
     mapping = account.map_certificate(integration, public.read_text())
-    _, session = start_session(partner_site.origin)
-    page = browser.new_page()
-    open_flow(page, partner_site.origin, session["url"])
-    frame = page.frame_locator("iframe")
+    _, page, frame = embed(browser, partner_site)
     go_to_details(page, frame, "OAuth 2.0 with a certificate", [])
 
     frame.get_by_text(re.compile("make it with OpenSSL")).click()
@@ -111,10 +105,7 @@ def test_m2m_refusal_shows_the_login_audit_trail(
     browser, partner_site, onramp_server, fake_systems, celery_worker
 ):
     account = fake_systems.netsuite.add_account(ACCOUNT)
-    _, session = start_session(partner_site.origin)
-    page = browser.new_page()
-    open_flow(page, partner_site.origin, session["url"])
-    frame = page.frame_locator("iframe")
+    _, page, frame = embed(browser, partner_site)
     go_to_details(page, frame, "OAuth 2.0 with a certificate", [])
     frame.get_by_role("button", name="Generate the certificate").click()
     expect(frame.get_by_role("status")).to_be_visible()
@@ -132,10 +123,7 @@ def test_token_based_auth(browser, partner_site, onramp_server, fake_systems, ce
     account = fake_systems.netsuite.add_account(ACCOUNT)
     integration = account.add_integration(m2m=False, tba=True)
     token = account.add_token(integration)
-    _, session = start_session(partner_site.origin)
-    page = browser.new_page()
-    open_flow(page, partner_site.origin, session["url"])
-    frame = page.frame_locator("iframe")
+    _, page, frame = embed(browser, partner_site)
     go_to_details(page, frame, "Token-Based Authentication", [])
     expect(frame.get_by_text("Generate the certificate")).to_have_count(0)
     frame.get_by_label("Account ID").fill("1234567_sb1")
