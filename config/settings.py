@@ -41,6 +41,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "connections.middleware.RequestBodyLimitMiddleware",
     "connections.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -155,12 +156,20 @@ if not DEBUG:
     CSRF_COOKIE_SECURE = True
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
+# Every handler drops bearer tokens from what it writes (the flow's URLs carry one).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"redact_tokens": {"()": "connections.log_filters.RedactTokens"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["redact_tokens"]},
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # runserver's request lines: through our handler, not Django's default one.
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
 }
 
 # --- Onramp -------------------------------------------------------------------------------
@@ -200,8 +209,35 @@ ONRAMP_OUTBOUND_MAX_BYTES = env.int("ONRAMP_OUTBOUND_MAX_BYTES", default=2 * 102
 # Abuse limits (SECURITY.md rule 6).
 ONRAMP_SESSION_MAX_FAILURES = env.int("ONRAMP_SESSION_MAX_FAILURES", default=8)
 ONRAMP_VALIDATIONS_PER_IP_HOUR = env.int("ONRAMP_VALIDATIONS_PER_IP_HOUR", default=60)
+ONRAMP_VALIDATIONS_PER_END_USER_MINUTE = env.int(
+    "ONRAMP_VALIDATIONS_PER_END_USER_MINUTE", default=6
+)
+# Per target host and partner; the global ceiling protects the remote system itself.
 ONRAMP_VALIDATIONS_PER_HOST_MINUTE = env.int("ONRAMP_VALIDATIONS_PER_HOST_MINUTE", default=30)
+ONRAMP_VALIDATIONS_PER_HOST_MINUTE_GLOBAL = env.int(
+    "ONRAMP_VALIDATIONS_PER_HOST_MINUTE_GLOBAL", default=300
+)
+ONRAMP_REVALIDATIONS_PER_CONNECTION_MINUTE = env.int(
+    "ONRAMP_REVALIDATIONS_PER_CONNECTION_MINUTE", default=1
+)
+ONRAMP_KEY_GENERATIONS_PER_SESSION_MINUTE = env.int(
+    "ONRAMP_KEY_GENERATIONS_PER_SESSION_MINUTE", default=2
+)
+ONRAMP_KEY_UPLOADS_PER_SESSION_MINUTE = env.int(
+    "ONRAMP_KEY_UPLOADS_PER_SESSION_MINUTE", default=10
+)
+# Work factors an uploaded, passphrase-protected private key may ask of us.
+ONRAMP_KDF_MAX_PBKDF2_ITERATIONS = env.int("ONRAMP_KDF_MAX_PBKDF2_ITERATIONS", default=1_000_000)
+ONRAMP_KDF_MAX_SCRYPT_COST = env.int("ONRAMP_KDF_MAX_SCRYPT_COST", default=2**20 * 8)
 ONRAMP_ADMIN_LOGIN_FAILURES = env.int("ONRAMP_ADMIN_LOGIN_FAILURES", default=5)
+# Proxies in front of Onramp whose X-Forwarded-For is believed: a hop count or networks.
+ONRAMP_TRUSTED_PROXIES = env.str("ONRAMP_TRUSTED_PROXIES", default="")
+# Request bodies are refused (413) from their Content-Length before they are read.
+ONRAMP_MAX_REQUEST_BYTES = env.int("ONRAMP_MAX_REQUEST_BYTES", default=1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = ONRAMP_MAX_REQUEST_BYTES
+FILE_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024  # uploads this small never touch the disk
+# Partner origins and redirect URLs may be plain http only on localhost, and only then.
+ONRAMP_ALLOW_HTTP_LOCALHOST = env.bool("ONRAMP_ALLOW_HTTP_LOCALHOST", default=DEBUG)
 
 # The demo partner page (/demo/) exists only in the embedded default.
 ONRAMP_DEMO = env.bool("ONRAMP_DEMO", default=DEBUG)

@@ -5,14 +5,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.db import models
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext_lazy as _
 
 from connections.admin_login import LockoutAdminAuthenticationForm
+from connections.errors import OnrampError
 from connections.models import (
     Connection,
+    ConnectionStatus,
     ConnectionToken,
     Event,
     LinkSession,
@@ -23,7 +28,11 @@ from connections.models import (
 )
 from connections.services.connections import connection_revoke
 from connections.services.events import event_record
-from connections.services.partners import partner_key_create, partner_key_revoke
+from connections.services.partners import (
+    origin_normalize,
+    partner_key_create,
+    partner_key_revoke,
+)
 from connections.services.validation import attempt_start_revalidation
 
 admin.site.login_form = LockoutAdminAuthenticationForm
@@ -58,6 +67,48 @@ class ReadOnlyInline(admin.TabularInline):
         return False
 
 
+def _https_urls(field: models.Field, **kwargs: Any) -> forms.Field | None:
+    if isinstance(field, models.URLField):
+        kwargs["assume_scheme"] = "https"
+    return field.formfield(**kwargs)
+
+
+class PartnerForm(forms.ModelForm):
+    """Allowed origins one per line, each checked like the API and ``create_partner`` do."""
+
+    allowed_origins = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("One exact origin per line, e.g. https://app.example.com"),
+    )
+
+    class Meta:
+        model = Partner
+        formfield_callback = _https_urls
+        fields = [
+            "name",
+            "display_name",
+            "logo_url",
+            "primary_colour",
+            "support_url",
+            "privacy_url",
+            "allowed_origins",
+            "is_active",
+        ]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial["allowed_origins"] = "\n".join(self.instance.allowed_origins)
+
+    def clean_allowed_origins(self) -> list[str]:
+        lines = [line.strip() for line in self.cleaned_data["allowed_origins"].splitlines()]
+        try:
+            return list(dict.fromkeys(origin_normalize(line) for line in lines if line))
+        except OnrampError as exc:
+            raise forms.ValidationError(exc.message) from None
+
+
 class PartnerKeyInline(ReadOnlyInline):
     model = PartnerKey
     fields = ["display", "label", "created_at", "last_used_at", "revoked_at"]
@@ -67,16 +118,8 @@ class PartnerKeyInline(ReadOnlyInline):
 class PartnerAdmin(admin.ModelAdmin):
     list_display = ["name", "id", "is_active", "created_at"]
     search_fields = ["name", "id"]
-    fields = [
-        "name",
-        "display_name",
-        "logo_url",
-        "primary_colour",
-        "support_url",
-        "privacy_url",
-        "allowed_origins",
-        "is_active",
-    ]
+    form = PartnerForm
+    fields = PartnerForm.Meta.fields
     inlines = [PartnerKeyInline]
     actions = ["create_key"]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
@@ -91,14 +134,20 @@ class PartnerAdmin(admin.ModelAdmin):
         )
 
     @admin.action(description="Create a new secret key (shown once)")
-    def create_key(self, request: HttpRequest, queryset: QuerySet[Partner]) -> None:
-        for partner in queryset:
-            _, secret = partner_key_create(partner=partner, actor=_actor(request), label="admin")
-            self.message_user(
-                request,
-                f"New key for {partner.name} (copy it now, it is not shown again): {secret}",
-                messages.WARNING,
-            )
+    def create_key(self, request: HttpRequest, queryset: QuerySet[Partner]) -> HttpResponse:
+        """Show the new keys on this response only: never in a message cookie or a URL."""
+        created = [
+            (partner, partner_key_create(partner=partner, actor=_actor(request), label="admin"))
+            for partner in queryset
+        ]
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("New secret keys"),
+            "keys": [(partner, secret) for partner, (_key, secret) in created],
+        }
+        response = TemplateResponse(request, "admin/connections/new_keys.html", context)
+        response["Cache-Control"] = "no-store"
+        return response
 
 
 @admin.register(PartnerKey)
@@ -177,11 +226,18 @@ class ConnectionAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Revalidate selected connections now")
     def revalidate(self, request: HttpRequest, queryset: QuerySet[Connection]) -> None:
-        started = [
-            attempt_start_revalidation(connection=c, actor=_actor(request))
-            for c in queryset.exclude(status="revoked")
-        ]
-        self.message_user(request, f"Queued {len(started)} revalidation(s).", messages.SUCCESS)
+        queued, refused = 0, 0
+        for connection in queryset.exclude(status=ConnectionStatus.REVOKED):
+            try:
+                attempt_start_revalidation(connection=connection, actor=_actor(request))
+                queued += 1
+            except OnrampError:  # checked a moment ago: the throttle protects the customer
+                refused += 1
+        self.message_user(request, f"Queued {queued} revalidation(s).", messages.SUCCESS)
+        if refused:
+            self.message_user(
+                request, f"Skipped {refused}: checked less than a minute ago.", messages.WARNING
+            )
 
 
 @admin.register(ConnectionToken)

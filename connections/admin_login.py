@@ -9,7 +9,8 @@ from django.contrib.admin.forms import AdminAuthenticationForm
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from connections.ratelimit import count_hit, hits
+from connections.clientip import client_ip
+from connections.ratelimit import Limit
 
 LOCKOUT_SECONDS = 15 * 60
 
@@ -21,17 +22,21 @@ class LockoutAdminAuthenticationForm(AdminAuthenticationForm):
     }
 
     def clean(self) -> dict[str, Any]:
-        keys = self._lockout_keys()
-        if any(hits(key) >= settings.ONRAMP_ADMIN_LOGIN_FAILURES for key in keys):
+        limits = self._lockout_limits()
+        if any(limit.reached() is not None for limit in limits):
             raise ValidationError(self.error_messages["locked"], code="locked")
         try:
             return super().clean()
         except ValidationError:
-            for key in keys:
-                count_hit(key, LOCKOUT_SECONDS)
+            for limit in limits:
+                limit.hit()
             raise
 
-    def _lockout_keys(self) -> list[str]:
+    def _lockout_limits(self) -> list[Limit]:
         username = (self.data.get("username") or "").lower()[:150]
-        address = self.request.META.get("REMOTE_ADDR", "") if self.request else ""
-        return [f"onramp:admin-login:user:{username}", f"onramp:admin-login:ip:{address}"]
+        address = client_ip(self.request) if self.request else ""
+        failures = settings.ONRAMP_ADMIN_LOGIN_FAILURES
+        return [
+            Limit(f"onramp:admin-login:user:{username}", failures, LOCKOUT_SECONDS),
+            Limit(f"onramp:admin-login:ip:{address}", failures, LOCKOUT_SECONDS),
+        ]

@@ -23,14 +23,14 @@ from connections.api_schemas import (
     TokenExchangeIn,
     TokenExchangeOut,
 )
-from connections.errors import OnrampError
+from connections.errors import OnrampError, with_headers
 from connections.models import Connection, LinkSession, Partner
 from connections.services import connections as connection_services
 from connections.services.link_sessions import (
     LinkSessionSpec,
-    link_session_complete,
     link_session_create,
     link_session_url,
+    public_token_outstanding,
 )
 from connections.services.partners import partner_key_authenticate
 from connections.services.validation import attempt_start_revalidation
@@ -75,7 +75,7 @@ def error_response(
 
 @api.exception_handler(OnrampError)
 def on_refusal(request: HttpRequest, exc: OnrampError) -> HttpResponse:
-    return error_response(request, exc.status, exc.code, exc.message)
+    return with_headers(error_response(request, exc.status, exc.code, exc.message), exc)
 
 
 @api.exception_handler(ValidationError)
@@ -141,13 +141,11 @@ def create_link_session(request: HttpRequest, body: LinkSessionIn) -> Status:
 
 @api.get("/link-sessions/{session_id}", response=LinkSessionStatusOut, tags=["link sessions"])
 def get_link_session(request: HttpRequest, session_id: str) -> dict[str, Any]:
-    """Where a session stands. For hosted links, a validated session also returns a fresh
-    one-time ``public_token`` until one is exchanged."""
+    """Where a session stands. Once validated it also returns the session's one-time
+    ``public_token`` until it is exchanged or expires (for hosted links). Reading changes
+    nothing."""
     session = _own(LinkSession, request, session_id)
-    public_token = None
-    if session.validated_at and session.public_token_used_at is None:
-        public_token = link_session_complete(session=session)
-        session.refresh_from_db()
+    public_token = public_token_outstanding(session)
     return {
         "id": session.id,
         "status": _session_status(session),

@@ -42,17 +42,6 @@ class LinkSessionIn(Strict):
     locale: str = Field(default="en", max_length=16)
     expires_in: int = Field(default=1800, ge=300, le=604800)
 
-    @field_validator("redirect_url")
-    @classmethod
-    def _https_redirect(cls, value: str | None) -> str | None:
-        if value and not (
-            value.startswith("https://")
-            or value.startswith("http://localhost")
-            or value.startswith("http://127.0.0.1")
-        ):
-            raise ValueError("must be an https:// URL")
-        return value
-
     @field_validator("systems")
     @classmethod
     def _short_slugs(cls, value: list[str]) -> list[str]:

@@ -15,7 +15,10 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import NameOID
+from django.conf import settings
 from django.utils.translation import gettext as _
+
+from connections import pkcs8
 
 MAX_PEM_BYTES = 64 * 1024
 MAX_VALIDITY = timedelta(days=730)
@@ -153,6 +156,7 @@ def _load_private_key(data: bytes, passphrase: str) -> PrivateKey:
             _("This file is a certificate, not a private key. Upload private.pem here."),
             field="private_key",
         )
+    _refuse_costly_encryption(data)
     try:
         key = serialization.load_pem_private_key(data, password=passphrase.encode() or None)
     except TypeError:
@@ -182,6 +186,35 @@ def _load_private_key(data: bytes, passphrase: str) -> PrivateKey:
     if not isinstance(key, (rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey)):
         jwt_algorithm(key)
     return key  # type: ignore[return-value]
+
+
+def _refuse_costly_encryption(data: bytes) -> None:
+    """Refuse a key whose passphrase would cost us more work than any honest tool asks for."""
+    try:
+        factors = pkcs8.work_factors(data)
+    except pkcs8.UnreadableKey:
+        raise CertificateError(
+            _("This encrypted private key could not be read. Export it again."),
+            field="private_key",
+        ) from None
+    if any(not _affordable(factor) for factor in factors):
+        raise CertificateError(
+            _(
+                "This private key is protected with unusual encryption settings we do not "
+                "accept. Export it without a passphrase (openssl pkey -in key.pem -out "
+                "private.pem), or with standard settings (openssl pkcs8 -topk8 -v2 aes-256-cbc "
+                "-iter 100000 -in key.pem -out private.pem), and upload that file."
+            ),
+            field="private_key",
+        )
+
+
+def _affordable(factor: pkcs8.WorkFactor) -> bool:
+    if factor.kdf in ("pbkdf2", "pbes1"):
+        return factor.iterations <= settings.ONRAMP_KDF_MAX_PBKDF2_ITERATIONS
+    if factor.kdf == "scrypt":
+        return factor.scrypt_cost <= settings.ONRAMP_KDF_MAX_SCRYPT_COST
+    return False  # a KDF we cannot price
 
 
 def _check_dates(certificate: x509.Certificate, now: datetime) -> None:

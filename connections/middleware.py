@@ -9,10 +9,15 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
+from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.html import escape
+from django.utils.translation import gettext as _
 
 NONCE_ATTRIBUTE = "csp_nonce"
+ViewFunc = Callable[..., HttpResponse]
 
 
 def allow_framing(response: HttpResponse, origin: str) -> HttpResponse:
@@ -57,3 +62,57 @@ def _policy(nonce: str, ancestors: str, frames: str) -> str:
 def csp_nonce(request: HttpRequest) -> dict[str, str]:
     """Context processor: ``csp_nonce`` for ``<script nonce>`` (django-htmx reads it too)."""
     return {"csp_nonce": getattr(request, NONCE_ATTRIBUTE, "")}
+
+
+def declared_body_size(request: HttpRequest) -> int:
+    """The request body's declared size. Django reads no more than this (WSGI), ever."""
+    try:
+        return max(0, int(request.META.get("CONTENT_LENGTH") or 0))
+    except ValueError:
+        return 0
+
+
+def body_limit(max_bytes: int) -> Callable[[ViewFunc], ViewFunc]:
+    """Declare that a view takes bodies up to ``max_bytes`` and refuses larger ones itself
+    (with its own, friendlier answer); the middleware then leaves that check to the view."""
+
+    def decorate(view: ViewFunc) -> ViewFunc:
+        view.max_body_bytes = max_bytes  # type: ignore[attr-defined]
+        return view
+
+    return decorate
+
+
+class RequestBodyLimitMiddleware:
+    """Refuse a request whose declared body is too large before anything reads it (413).
+
+    The cap is ``ONRAMP_MAX_REQUEST_BYTES``, or what the view declared with ``body_limit``.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(
+        self, request: HttpRequest, view: ViewFunc, args: Any, kwargs: Any
+    ) -> HttpResponse | None:
+        declared = getattr(view, "max_body_bytes", None)
+        size = declared_body_size(request)
+        if declared is not None and size <= max(declared, settings.ONRAMP_MAX_REQUEST_BYTES):
+            return None  # the view answers oversized bodies up to the global cap itself
+        if size <= settings.ONRAMP_MAX_REQUEST_BYTES:
+            return None
+        return too_large(request)
+
+
+def too_large(request: HttpRequest) -> HttpResponse:
+    limit = settings.ONRAMP_MAX_REQUEST_BYTES // 1024
+    message = _("The request is too large (at most %(limit)d KiB).") % {"limit": limit}
+    if request.path.startswith("/api/"):
+        body = {"error": {"code": "request_too_large", "message": message}}
+        response: HttpResponse = JsonResponse(body, status=413)
+    else:
+        response = HttpResponse(escape(message), status=413, content_type="text/html")
+    return response

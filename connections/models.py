@@ -136,8 +136,11 @@ class LinkSession(models.Model):
     public_token_digest = models.CharField(
         max_length=64, null=True, blank=True, unique=True, editable=False
     )
+    public_token_sealed = models.TextField(blank=True, editable=False)
     public_token_expires_at = models.DateTimeField(null=True, blank=True)
     public_token_used_at = models.DateTimeField(null=True, blank=True)
+
+    encrypted_fields = ("public_token_sealed",)
 
     def __str__(self) -> str:
         return self.id
@@ -218,6 +221,9 @@ class AttemptStatus(models.TextChoices):
     FAILED = "failed", _("Failed")
 
 
+IN_FLIGHT = (AttemptStatus.QUEUED, AttemptStatus.RUNNING)
+
+
 class ValidationAttempt(models.Model):
     """One live check of a configuration, from the flow or a revalidation.
 
@@ -248,6 +254,21 @@ class ValidationAttempt(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
 
     encrypted_fields = ("credentials",)
+
+    class Meta:
+        constraints = [
+            # One attempt in flight per link session, and per connection (revalidations).
+            models.UniqueConstraint(
+                fields=["link_session"],
+                condition=models.Q(status__in=IN_FLIGHT),
+                name="one_attempt_in_flight_per_session",
+            ),
+            models.UniqueConstraint(
+                fields=["connection"],
+                condition=models.Q(status__in=IN_FLIGHT, link_session=None),
+                name="one_revalidation_in_flight_per_connection",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.id

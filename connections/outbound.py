@@ -27,18 +27,15 @@ import requests
 from django.conf import settings
 from django.core.signals import setting_changed
 from requests_hardened import Config, HTTPSession
-from requests_hardened.ip_filter import EXTRA_BLOCKED_NET_RANGES, InvalidIPAddress
+from requests_hardened.ip_filter import InvalidIPAddress
 from requests_hardened.ip_filter_adapter import IPFilterAdapter
+
+from connections.addresses import RefusedHost, canonical_host, is_public_address
 
 logger = logging.getLogger(__name__)
 
 USER_AGENT = "Onramp/1.0 (+connection validation)"
 MAX_URL_LENGTH = 2048
-# IPv6 forms that embed or translate IPv4 (and so can reach it): refused outright.
-EMBEDDING_IPV6 = tuple(
-    ipaddress.ip_network(net)
-    for net in ("::/96", "64:ff9b::/96", "64:ff9b:1::/48", "2002::/16", "2001::/32")
-)
 
 
 class OutboundError(Exception):
@@ -165,7 +162,8 @@ def request(
 
 
 def check_url(url: str) -> SplitResult:
-    """Refuse what can never be sent: a non-https scheme, userinfo, a non-public IP literal."""
+    """Refuse what can never be sent: a non-https scheme, userinfo, a non-public IP literal,
+    a local or reserved name. Returns the URL's parts with the host in its canonical form."""
     if len(url) > MAX_URL_LENGTH:
         raise OutboundError("invalid_url", "The address is too long.")
     try:
@@ -173,40 +171,35 @@ def check_url(url: str) -> SplitResult:
         port = parts.port
     except ValueError:
         raise OutboundError("invalid_url", "The address is not a valid URL.") from None
-    host = (parts.hostname or "").lower()
+    host = parts.hostname or ""
     if parts.scheme != "https":
         raise OutboundError("invalid_url", "Only https:// addresses can be used.")
     if not host or "@" in parts.netloc or any(c in host for c in "%\\ "):
         raise OutboundError("invalid_url", "The address has no valid host name.")
     if port == 0:
         raise OutboundError("invalid_url", "The address has an invalid port.")
-    _refuse_non_public_literal(host)
-    return parts
+    host = _checked_host(host)
+    netloc = (f"[{host}]" if ":" in host else host) + (f":{port}" if port else "")
+    return parts._replace(netloc=netloc)
 
 
-def is_public_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    """Globally routable unicast, and no IPv6 form that smuggles an IPv4 address."""
-    if address.version == 6:
-        mapped = address.ipv4_mapped  # type: ignore[union-attr]
-        if mapped is not None:
-            return is_public_address(mapped)
-        if any(address in net for net in EMBEDDING_IPV6):
-            return False
-    if any(address in net for net in EXTRA_BLOCKED_NET_RANGES):
-        return False
-    return address.is_global and not address.is_multicast
-
-
-def _refuse_non_public_literal(host: str) -> None:
+def _checked_host(host: str) -> str:
     try:
         address = ipaddress.ip_address(host)
     except ValueError:
-        if host.replace(".", "").isdigit() or host.startswith("0x"):
-            # Numeric forms like 2130706433 or 0x7f.1 resolve to private addresses.
-            raise OutboundError("forbidden_address", "This address is not allowed.") from None
-        return
-    if not is_public_address(address):
+        pass
+    else:
+        if not is_public_address(address):
+            raise OutboundError("forbidden_address", "This address is not allowed.")
+        return str(address)
+    try:
+        host = canonical_host(host)
+    except RefusedHost:
+        raise OutboundError("forbidden_address", "This address is not allowed.") from None
+    if host.replace(".", "").isdigit() or host.startswith("0x"):
+        # Numeric forms like 2130706433 or 0x7f.1 resolve to private addresses.
         raise OutboundError("forbidden_address", "This address is not allowed.")
+    return host
 
 
 class _PublicOnlyAdapter(IPFilterAdapter):
@@ -227,7 +220,7 @@ class _PublicOnlyAdapter(IPFilterAdapter):
 
 def _prepare(url: str, headers: Mapping[str, str]) -> _Prepared:
     parts = check_url(url)
-    prepared = _Prepared(url=url, headers={"User-Agent": USER_AGENT, **headers})
+    prepared = _Prepared(url=urlunsplit(parts), headers={"User-Agent": USER_AGENT, **headers})
     route = next((r for r in host_map() if r.matches(parts.hostname or "")), None)
     if route is not None:
         target = route.target

@@ -1,17 +1,69 @@
-"""Fixed-window counters in the cache (Redis in production), for limits and lockouts."""
+"""Fixed-window counters in the cache (Redis in production), for limits and lockouts.
+
+A window is a time bucket (``now // seconds``), so every counter knows when it resets and a
+refusal can say ``Retry-After`` exactly.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
 
 from django.core.cache import cache
 
-
-def count_hit(key: str, window: int) -> int:
-    """Count one hit on ``key`` in a window of ``window`` seconds; return the count so far."""
-    cache.add(key, 0, timeout=window)
-    try:
-        return cache.incr(key)
-    except ValueError:  # the key expired between add and incr: a new window starts
-        cache.set(key, 1, timeout=window)
-        return 1
+from connections.errors import OnrampError
 
 
-def hits(key: str) -> int:
-    return cache.get(key, 0)
+def _now() -> float:
+    """The clock (a seam for tests)."""
+    return time.time()
+
+
+@dataclass(frozen=True)
+class Limit:
+    """At most ``count`` hits on ``key`` per window of ``seconds``."""
+
+    key: str
+    count: int
+    seconds: int
+
+    def _bucket(self) -> tuple[str, int]:
+        now = _now()
+        window = int(now // self.seconds)
+        retry_after = max(1, int((window + 1) * self.seconds - now + 0.999))
+        return f"{self.key}:{window}", retry_after
+
+    def hit(self) -> int | None:
+        """Count one hit; return the seconds until the window resets when over the limit."""
+        bucket, retry_after = self._bucket()
+        cache.add(bucket, 0, timeout=self.seconds + 1)
+        try:
+            count = cache.incr(bucket)
+        except ValueError:  # evicted between add and incr
+            cache.set(bucket, 1, timeout=self.seconds + 1)
+            count = 1
+        return retry_after if count > self.count else None
+
+    def reached(self) -> int | None:
+        """Without counting: the seconds to wait when the limit is already reached."""
+        bucket, retry_after = self._bucket()
+        return retry_after if cache.get(bucket, 0) >= self.count else None
+
+
+class RateLimited(OnrampError):
+    """A refusal for going too fast: 429 with ``Retry-After``."""
+
+    def __init__(self, message: str, retry_after: int, code: str = "rate_limited") -> None:
+        super().__init__(code, message, 429)
+        self.retry_after = retry_after
+
+
+def enforce(*limits: tuple[Limit, str]) -> None:
+    """Count a hit on each limit in turn; the first one over raises ``RateLimited``.
+
+    A refused hit stops the count there, so a caller over a narrow limit (one end user)
+    never spends a wider one (the partner's budget) it shares with others.
+    """
+    for limit, message in limits:
+        if (retry_after := limit.hit()) is not None:
+            raise RateLimited(message, retry_after)

@@ -35,6 +35,18 @@ def _fresh_cache() -> Iterator[None]:
 
 
 @pytest.fixture
+def rate_clock(monkeypatch: pytest.MonkeyPatch):
+    """The rate limiters' clock, to move on to the next window: ``rate_clock(61)``."""
+    now = [time.time()]
+    monkeypatch.setattr("connections.ratelimit._now", lambda: now[0])
+
+    def advance(seconds: float) -> None:
+        now[0] += seconds
+
+    return advance
+
+
+@pytest.fixture
 def catalog(db: Any) -> None:
     catalog_sync()
 

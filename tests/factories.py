@@ -12,6 +12,7 @@ from connections.services.link_sessions import (
     LinkSessionSpec,
     link_session_complete,
     link_session_create,
+    public_token_issue,
 )
 
 
@@ -43,6 +44,7 @@ def validated_session(
     session.connection = connection_activate(attempt=attempt, session=session)
     session.validated_at = timezone.now()
     session.save()
+    public_token_issue(session)
     return session
 
 

@@ -42,6 +42,9 @@ ONRAMP_OUTBOUND_DEADLINE = 5.0
 USING_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")  # noqa: F405
 USING_REDIS = bool(REDIS_URL)  # noqa: F405
 
+# Partner pages in tests are served on http://127.0.0.1 (production refuses plain http).
+ONRAMP_ALLOW_HTTP_LOCALHOST = True
+
 # Tests run with DEBUG off; serve static files (connect.js) from the finders.
 STATIC_ROOT = os.path.join(os.environ["ONRAMP_DATA_DIR"], "static")
 os.makedirs(STATIC_ROOT, exist_ok=True)

@@ -121,7 +121,8 @@ def public_token_exchange(
     ):
         raise refused
     session.public_token_used_at = timezone.now()
-    session.save(update_fields=["public_token_used_at"])
+    session.public_token_sealed = ""
+    session.save(update_fields=["public_token_used_at", "public_token_sealed"])
     return session.connection, connection_token_mint(connection=session.connection, actor=actor)
 
 

@@ -10,7 +10,12 @@ from connections import crypto
 from connections.models import Connection, LinkSession, SigningKey, ValidationAttempt
 
 # Every model holding ciphertext, with its encrypted fields (``encrypted_fields``).
-ENCRYPTED_MODELS: tuple[type[Model], ...] = (Connection, ValidationAttempt, SigningKey)
+ENCRYPTED_MODELS: tuple[type[Model], ...] = (
+    Connection,
+    ValidationAttempt,
+    SigningKey,
+    LinkSession,
+)
 
 
 def reencrypt_all(*, batch_size: int = 500) -> dict[str, int]:

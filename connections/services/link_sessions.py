@@ -10,11 +10,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from catalog.models import System
-from connections import tokens
+from connections import crypto, tokens
 from connections.errors import OnrampError
 from connections.models import Connection, ConnectionStatus, LinkSession, Partner
 from connections.services.events import event_record
-from connections.services.partners import origin_normalize
+from connections.services.partners import origin_normalize, redirect_url_check
 from connections.tokens import TokenKind
 
 DEFAULT_EXPIRES_IN = 30 * 60
@@ -54,7 +54,9 @@ def link_session_create(
         systems=_checked_systems(spec.systems),
         connection=_reconnect_target(partner, spec.connection_id),
         allowed_origin=_pinned_origin(partner, spec.allowed_origin),
-        redirect_url=spec.redirect_url,
+        redirect_url=(
+            redirect_url_check(partner=partner, url=spec.redirect_url) if spec.redirect_url else ""
+        ),
         locale=spec.locale if spec.locale in dict(settings.LANGUAGES) else "en",
         expires_at=timezone.now() + timedelta(seconds=_checked_lifetime(spec.expires_in)),
     )
@@ -145,21 +147,52 @@ def link_session_mark(*, session: LinkSession, milestone: str, value: str = "") 
             setattr(session, name, new_value)
 
 
+def public_token_issue(session: LinkSession) -> None:
+    """Mint the session's one-time public token (30 minutes), when its connection is made.
+
+    The token is kept encrypted (not only hashed) so the done screen and the partner's
+    ``GET /link-sessions/{id}`` hand out the same one; it is erased once exchanged.
+    """
+    minted = tokens.mint(TokenKind.PUBLIC)
+    session.public_token_digest = minted.digest
+    session.public_token_sealed = crypto.encrypt(
+        minted.value.encode(), aad=crypto.associated_data(session, "public_token_sealed")
+    )
+    session.public_token_expires_at = timezone.now() + PUBLIC_TOKEN_LIFETIME
+    session.save(
+        update_fields=["public_token_digest", "public_token_sealed", "public_token_expires_at"]
+    )
+
+
+def public_token_outstanding(session: LinkSession) -> str | None:
+    """The session's public token while it can still be exchanged; reading has no effect."""
+    expires = session.public_token_expires_at
+    if not session.public_token_sealed or not expires or expires <= timezone.now():
+        return None
+    if session.public_token_used_at is not None:
+        return None
+    aad = crypto.associated_data(session, "public_token_sealed")
+    return crypto.decrypt(session.public_token_sealed, aad=aad).decode()
+
+
 @transaction.atomic
 def link_session_complete(*, session: LinkSession) -> str:
-    """Finish a validated session: mint its one-time public token (30 minutes)."""
+    """The done screen: the session's outstanding public token (a new one only if the last
+    lapsed while the link itself is still valid). Records completion once."""
     session = LinkSession.objects.select_for_update(of=("self",)).get(pk=session.pk)
-    if session.connection is None or session.validated_at is None:
+    if session.connection_id is None or session.validated_at is None:
         raise OnrampError("not_validated", "This connection has not been validated yet.", 409)
     if session.public_token_used_at is not None:
         raise OnrampError("already_exchanged", "This session has already been completed.", 409)
-    minted = tokens.mint(TokenKind.PUBLIC)
-    first_time = session.completed_at is None
-    session.public_token_digest = minted.digest
-    session.public_token_expires_at = timezone.now() + PUBLIC_TOKEN_LIFETIME
-    session.completed_at = session.completed_at or timezone.now()
-    session.save(update_fields=["public_token_digest", "public_token_expires_at", "completed_at"])
-    if first_time:
+    token = public_token_outstanding(session)
+    if token is None:
+        if session.is_expired:
+            raise OnrampError("expired", "This link has expired.", 410)
+        public_token_issue(session)
+        token = public_token_outstanding(session)
+    if session.completed_at is None:
+        session.completed_at = timezone.now()
+        session.save(update_fields=["completed_at"])
         event_record(
             partner=session.partner,
             kind="link_session.completed",
@@ -167,4 +200,4 @@ def link_session_complete(*, session: LinkSession) -> str:
             link_session=session,
             connection=session.connection,
         )
-    return minted.value
+    return token

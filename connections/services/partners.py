@@ -1,7 +1,10 @@
 """Partners and their secret API keys."""
 
+import ipaddress
+import re
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -11,25 +14,79 @@ from connections.models import Partner, PartnerKey
 from connections.services.events import event_record
 from connections.tokens import TokenKind
 
-LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]", "::1"})
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 
 
 def origin_normalize(value: str) -> str:
-    """An exact origin (``https://app.example.com[:port]``); http only for loopback."""
+    """An exact origin: ``https://host[:port]``, nothing else (no path, wildcard, userinfo).
+
+    Plain http only for localhost, and only when ``ONRAMP_ALLOW_HTTP_LOCALHOST`` is on (the
+    embedded default). Every way in (admin, API, ``create_partner``) goes through here, since
+    the result is written into ``Content-Security-Policy: frame-ancestors``.
+    """
+    scheme, host, port = _origin_parts(value)
+    if not _allowed_scheme(scheme, host):
+        raise _not_an_origin(value)
+    netloc = f"[{host}]" if ":" in host else host
+    return f"{scheme}://{netloc}" + (f":{port}" if port else "")
+
+
+def redirect_url_check(*, partner: Partner, url: str) -> str:
+    """A redirect URL whose scheme, host and port are exactly one of the partner's origins."""
     try:
-        parts = urlsplit(value.strip())
+        parts = urlsplit(url)
+        origin = origin_normalize(f"{parts.scheme}://{parts.netloc}")
+    except (ValueError, OnrampError):
+        raise OnrampError(
+            "invalid_redirect_url", "redirect_url must be an https:// URL without user info."
+        ) from None
+    if origin not in partner.allowed_origins:
+        raise OnrampError(
+            "redirect_url_not_allowed",
+            f"redirect_url must be on one of this partner's allowed origins, not {origin}.",
+        )
+    return url
+
+
+def _origin_parts(value: str) -> tuple[str, str, int | None]:
+    text = value.strip()
+    try:
+        parts = urlsplit(text)
         port = parts.port
     except ValueError:
-        raise OnrampError("invalid_origin", f"{value!r} is not a valid origin.") from None
+        raise _not_an_origin(value) from None
+    if parts.username is not None or "@" in parts.netloc or "*" in text:
+        raise _not_an_origin(value)
+    if parts.path not in ("", "/") or parts.query or parts.fragment or port == 0:
+        raise _not_an_origin(value)
     host = (parts.hostname or "").lower()
-    secure = parts.scheme == "https" or (parts.scheme == "http" and host in LOOPBACK_HOSTS)
-    if not host or not secure or parts.path not in ("", "/") or parts.query or parts.username:
-        raise OnrampError(
-            "invalid_origin",
-            f"{value!r} is not an origin like https://app.example.com (http only for localhost).",
-        )
-    netloc = f"[{host}]" if ":" in host else host
-    return f"{parts.scheme}://{netloc}" + (f":{port}" if port else "")
+    if not _valid_host(host):
+        raise _not_an_origin(value)
+    return parts.scheme, host, port
+
+
+def _valid_host(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        labels = host.removesuffix(".").split(".")
+        return bool(host) and all(_LABEL.match(label) for label in labels)
+
+
+def _allowed_scheme(scheme: str, host: str) -> bool:
+    if scheme == "https":
+        return True
+    return scheme == "http" and host in LOOPBACK_HOSTS and settings.ONRAMP_ALLOW_HTTP_LOCALHOST
+
+
+def _not_an_origin(value: str) -> OnrampError:
+    return OnrampError(
+        "invalid_origin",
+        f"{value[:100]!r} is not an origin like https://app.example.com "
+        "(scheme, host and optional port only).",
+    )
 
 
 @transaction.atomic

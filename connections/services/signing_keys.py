@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from connections import crypto
 from connections.certificates import KeyPair, check_upload, generate
 from connections.models import LinkSession, SigningKey
+from connections.ratelimit import Limit, enforce
 from connections.services.events import event_record
 
 
 def signing_key_generate(*, session: LinkSession, kind: str) -> SigningKey:
-    """Make a key pair and certificate; the private key is encrypted before it is stored."""
+    """Make a key pair and certificate; the private key is encrypted before it is stored.
+
+    Throttled per session: an RSA 4096 key costs seconds of CPU.
+    """
+    _throttle(session, "generate", settings.ONRAMP_KEY_GENERATIONS_PER_SESSION_MINUTE)
     pair = generate(kind, organization=session.end_user_organization)
     return _store(session, pair, source="generated")
 
@@ -20,6 +27,7 @@ def signing_key_upload(
     *, session: LinkSession, certificate: bytes, private_key: bytes, passphrase: str
 ) -> SigningKey:
     """Check a customer's certificate and key (raises ``CertificateError``) and store them."""
+    _throttle(session, "upload", settings.ONRAMP_KEY_UPLOADS_PER_SESSION_MINUTE)
     pair = check_upload(certificate, private_key, passphrase)
     return _store(session, pair, source="uploaded")
 
@@ -30,6 +38,15 @@ def signing_key_current(session: LinkSession) -> SigningKey | None:
 
 def signing_key_private_pem(key: SigningKey) -> str:
     return crypto.decrypt(key.private_key, aad=crypto.associated_data(key, "private_key")).decode()
+
+
+def _throttle(session: LinkSession, action: str, per_minute: int) -> None:
+    enforce(
+        (
+            Limit(f"onramp:signing-key:{action}:{session.pk}", per_minute, 60),
+            _("You just made or uploaded a certificate. Wait a moment and try again."),
+        )
+    )
 
 
 @transaction.atomic
@@ -46,6 +63,8 @@ def _store(session: LinkSession, pair: KeyPair, *, source: str) -> SigningKey:
         pair.private_key_pem.encode(), aad=crypto.associated_data(key, "private_key")
     )
     key.save()
+    # Only the newest key is ever used: keep no unused private keys around.
+    session.signing_keys.exclude(pk=key.pk).delete()
     event_record(
         partner=session.partner,
         kind=f"signing_key.{source}",

@@ -7,17 +7,25 @@ from functools import partial
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from catalog.registry import get_definition
 from catalog.schema import MethodSpec, SystemDefinition
 from connections import crypto
 from connections.errors import OnrampError
 from connections.failures import STEPS, Outcome, describe
-from connections.models import AttemptStatus, Connection, LinkSession, ValidationAttempt
-from connections.ratelimit import count_hit
+from connections.models import (
+    IN_FLIGHT,
+    AttemptStatus,
+    Connection,
+    ConnectionStatus,
+    LinkSession,
+    ValidationAttempt,
+)
+from connections.ratelimit import Limit, enforce
 from connections.services.connections import (
     attempt_credentials,
     connection_activate,
@@ -25,11 +33,13 @@ from connections.services.connections import (
     connection_record_revalidation,
 )
 from connections.services.events import event_record
+from connections.services.link_sessions import public_token_issue
 from connections.verification import build_target, verify
 
 logger = logging.getLogger(__name__)
 
 
+@transaction.atomic
 def attempt_start(
     *,
     session: LinkSession,
@@ -39,11 +49,19 @@ def attempt_start(
     credentials: dict[str, str],
     client_ip: str,
 ) -> ValidationAttempt:
-    """Check limits, store the candidate (secrets encrypted) and queue its validation."""
+    """Check limits, store the candidate (secrets encrypted) and queue its validation.
+
+    One attempt is in flight per session: the session row is locked while we look, and a
+    partial unique index refuses a second one however the requests race. A submit while
+    one is queued or running gets that one back.
+    """
+    session = LinkSession.objects.select_for_update().get(pk=session.pk)
     if not session.is_usable:
         raise OnrampError("session_closed", "This link can no longer be used.", 403)
+    if in_flight := session.attempts.filter(status__in=IN_FLIGHT).first():
+        return in_flight
     host = urlsplit(build_target(definition, method, config).base_url).hostname or ""
-    _enforce_limits(client_ip=client_ip, host=host)
+    _enforce_limits(session=session, client_ip=client_ip, host=host)
     attempt = ValidationAttempt(
         link_session=session,
         system_slug=definition.slug,
@@ -54,15 +72,38 @@ def attempt_start(
     attempt.credentials = crypto.seal(
         credentials, aad=crypto.associated_data(attempt, "credentials")
     )
-    attempt.save()
+    try:
+        with transaction.atomic():
+            attempt.save()
+    except IntegrityError:  # another request won the race (SQLite has no row locks)
+        return session.attempts.get(status__in=IN_FLIGHT)
     _enqueue(attempt)
     return attempt
 
 
-def attempt_start_revalidation(*, connection: Connection, actor: str) -> ValidationAttempt:
-    """Queue a fresh live check of a stored connection with its stored credentials."""
-    if connection.status == "revoked":
+@transaction.atomic
+def attempt_start_revalidation(
+    *, connection: Connection, actor: str, limited: bool = True
+) -> ValidationAttempt:
+    """Queue a fresh live check of a stored connection with its stored credentials.
+
+    A check already in flight is returned instead of a second one. ``limited`` checks
+    (asked for by a partner or operator) are throttled per connection: each one signs in
+    to the customer's system with their stored credentials.
+    """
+    connection = Connection.objects.select_for_update().get(pk=connection.pk)
+    if connection.status == ConnectionStatus.REVOKED:
         raise OnrampError("connection_revoked", "This connection has been revoked.", 409)
+    in_flight = connection.attempts.filter(status__in=IN_FLIGHT, link_session=None).first()
+    if in_flight is not None:
+        return in_flight
+    if limited:
+        limit = Limit(
+            f"onramp:revalidate:{connection.pk}",
+            settings.ONRAMP_REVALIDATIONS_PER_CONNECTION_MINUTE,
+            60,
+        )
+        enforce((limit, _("This connection was checked a moment ago. Try again shortly.")))
     attempt = ValidationAttempt.objects.create(
         connection=connection,
         system_slug=connection.system_id,
@@ -101,17 +142,34 @@ def _initial_steps() -> dict[str, str]:
     return dict.fromkeys(STEPS, "pending")
 
 
-def _enforce_limits(*, client_ip: str, host: str) -> None:
-    if count_hit(f"onramp:va:ip:{client_ip}", 3600) > settings.ONRAMP_VALIDATIONS_PER_IP_HOUR:
-        raise OnrampError(
-            "rate_limited", "Too many attempts from your network. Wait a while and try again.", 429
-        )
-    if count_hit(f"onramp:va:host:{host}", 60) > settings.ONRAMP_VALIDATIONS_PER_HOST_MINUTE:
-        raise OnrampError(
-            "rate_limited",
-            "Too many attempts against this system right now. Wait a minute and try again.",
-            429,
-        )
+def _enforce_limits(*, session: LinkSession, client_ip: str, host: str) -> None:
+    """Per IP, then per end user, then per partner and host, then per host for everyone.
+
+    Each narrower limit is checked first, so one end user cannot spend the budget that a
+    partner's other end users share, nor one partner the remote system's ceiling.
+    """
+    partner = session.partner_id
+    busy = _("Too many attempts against this system right now. Wait a minute and try again.")
+    per_host, everyone = (
+        settings.ONRAMP_VALIDATIONS_PER_HOST_MINUTE,
+        settings.ONRAMP_VALIDATIONS_PER_HOST_MINUTE_GLOBAL,
+    )
+    enforce(
+        (
+            Limit(f"onramp:va:ip:{client_ip}", settings.ONRAMP_VALIDATIONS_PER_IP_HOUR, 3600),
+            _("Too many attempts from your network. Wait a while and try again."),
+        ),
+        (
+            Limit(
+                f"onramp:va:user:{partner}:{session.end_user_id}:{host}",
+                settings.ONRAMP_VALIDATIONS_PER_END_USER_MINUTE,
+                60,
+            ),
+            _("Too many attempts in a short time. Wait a minute and try again."),
+        ),
+        (Limit(f"onramp:va:host:{partner}:{host}", per_host, 60), busy),
+        (Limit(f"onramp:va:host:{host}", everyone, 60), busy),
+    )
 
 
 def _enqueue(attempt: ValidationAttempt) -> None:
@@ -169,6 +227,7 @@ def _succeed(attempt: ValidationAttempt) -> None:
         session.connection = connection_activate(attempt=attempt, session=session)
         session.validated_at = timezone.now()
         session.save(update_fields=["connection", "validated_at"])
+        public_token_issue(session)
         # The connection now holds the secrets; keep no other copy of them.
         session.attempts.update(credentials="")
         session.signing_keys.update(private_key="")

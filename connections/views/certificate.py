@@ -15,7 +15,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from connections.certificates import KINDS, MAX_PEM_BYTES, CertificateError
+from connections.errors import OnrampError, with_headers
 from connections.forms import DetailsForm
+from connections.middleware import body_limit, declared_body_size
 from connections.models import LinkSession
 from connections.services.signing_keys import (
     signing_key_current,
@@ -31,6 +33,9 @@ from connections.views.session import (
     see_other,
 )
 
+# Two 64 KiB files, a passphrase and the multipart framing around them.
+UPLOAD_MAX_BYTES = 2 * MAX_PEM_BYTES + 16 * 1024
+
 
 def certificate_context(request: Any, session: LinkSession, slug: str, method_id: str) -> dict:
     context = method_context(request, session, slug, method_id, back="prepare")
@@ -44,14 +49,21 @@ def certificate_context(request: Any, session: LinkSession, slug: str, method_id
 def generate(request: Any, session: LinkSession, slug: str, method_id: str) -> HttpResponse:
     context = certificate_context(request, session, slug, method_id)
     kind = request.POST.get("kind", "ec")
-    signing_key_generate(session=session, kind=kind if kind in KINDS else "ec")
+    try:
+        signing_key_generate(session=session, kind=kind if kind in KINDS else "ec")
+    except OnrampError as exc:
+        return with_headers(_answer(request, session, context, exc.message, exc.status), exc)
     return _answer(request, session, context)
 
 
 @require_POST
 @flow_screen
+@body_limit(UPLOAD_MAX_BYTES)
 def upload(request: Any, session: LinkSession, slug: str, method_id: str) -> HttpResponse:
     context = certificate_context(request, session, slug, method_id)
+    if declared_body_size(request) > UPLOAD_MAX_BYTES:
+        message = _("These files are too large: a certificate or key file is at most 64 KiB.")
+        return _answer(request, session, context, message, status=413)
     try:
         signing_key_upload(
             session=session,
@@ -60,7 +72,9 @@ def upload(request: Any, session: LinkSession, slug: str, method_id: str) -> Htt
             passphrase=request.POST.get("passphrase", "")[:1024],
         )
     except CertificateError as exc:
-        return _answer(request, session, context, error=exc.message)
+        return _answer(request, session, context, exc.message, status=422)
+    except OnrampError as exc:
+        return with_headers(_answer(request, session, context, exc.message, exc.status), exc)
     return _answer(request, session, context)
 
 
@@ -70,7 +84,9 @@ def _read(upload: UploadedFile | None, what: str) -> bytes:
     return upload.read(MAX_PEM_BYTES + 1)
 
 
-def _answer(request: Any, session: LinkSession, context: dict, error: str = "") -> HttpResponse:
+def _answer(
+    request: Any, session: LinkSession, context: dict, error: str = "", status: int = 200
+) -> HttpResponse:
     """htmx: the certificate section again; full page: the details screen."""
     slug, method = context["system"].slug, context["method"]
     if not error and not request.htmx:
@@ -82,9 +98,7 @@ def _answer(request: Any, session: LinkSession, context: dict, error: str = "") 
         "certificate_error": error,
         "signing_key": signing_key_current(session),
     }
-    return screen(
-        request, session, "details", context, status=422 if error else 200, partial="certificate"
-    )
+    return screen(request, session, "details", context, status=status, partial="certificate")
 
 
 @require_GET

@@ -10,7 +10,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from catalog.schema import MethodSpec, SystemDefinition
-from connections.errors import OnrampError
+from connections.clientip import client_ip
+from connections.errors import OnrampError, with_headers
 from connections.forms import DetailsForm
 from connections.models import LinkSession, ValidationAttempt
 from connections.services.signing_keys import signing_key_private_pem
@@ -76,11 +77,12 @@ def _submit_details(
             method=method,
             config=config,
             credentials=credentials,
-            client_ip=request.META.get("REMOTE_ADDR", ""),
+            client_ip=client_ip(request),
         )
     except OnrampError as exc:
         form.add_error(None, exc.message)
-        return screen(request, session, "details", context | {"form": form}, status=exc.status)
+        response = screen(request, session, "details", context | {"form": form}, status=exc.status)
+        return with_headers(response, exc)
     return _to_attempt(request, attempt)
 
 

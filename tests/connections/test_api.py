@@ -106,7 +106,11 @@ def test_create_link_session(api, settings):
         ),
         ({"end_user": {"id": "u"}, "expires_in": 10}, 400, "invalid_request"),
         ({"end_user": {"id": "u"}, "expires_in": 8 * 24 * 3600}, 400, "invalid_request"),
-        ({"end_user": {"id": "u"}, "redirect_url": "http://evil.test/"}, 400, "invalid_request"),
+        (
+            {"end_user": {"id": "u"}, "redirect_url": "http://evil.test/"},
+            400,
+            "invalid_redirect_url",
+        ),
         ({"end_user": {"id": "u"}, "connection_id": "conn_nope"}, 404, "unknown_connection"),
         ({"end_user": {"id": "u"}, "surprise": True}, 400, "invalid_request"),
         ([1, 2], 400, "invalid_request"),
@@ -265,9 +269,10 @@ def test_other_partners_connections_are_404(acme, api):
 
 
 def test_revalidate_passes_then_fails_when_the_key_is_withdrawn(
-    acme, api, fake_systems, django_capture_on_commit_callbacks
+    acme, api, fake_systems, django_capture_on_commit_callbacks, rate_clock
 ):
     def revalidate() -> dict:
+        rate_clock(61)  # one revalidation a minute per connection
         with django_capture_on_commit_callbacks(execute=True):
             response = post(api, f"/connections/{connection.id}/revalidate")
         assert response.status_code == 202

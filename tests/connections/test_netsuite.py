@@ -314,8 +314,9 @@ def stored(acme, m2m):
 
 
 @pytest.fixture
-def revalidate(api, django_capture_on_commit_callbacks):
+def revalidate(api, django_capture_on_commit_callbacks, rate_clock):
     def call(connection) -> dict:
+        rate_clock(61)  # one revalidation a minute per connection
         with django_capture_on_commit_callbacks(execute=True):
             api.post(f"/api/v1/connections/{connection.id}/revalidate")
         return api.get(f"/api/v1/connections/{connection.id}").json()

@@ -162,6 +162,8 @@ def test_the_connection_goes_to_the_address_that_was_checked(monkeypatch, listen
         "requests_hardened.ip_filter._is_ip_in_extra_blocked_ranges", lambda ip: False
     )
     monkeypatch.setattr("ipaddress.IPv4Address.is_private", property(lambda self: False))
+    # 192.0.2.10 is a documentation address: let it pass as public for this test.
+    monkeypatch.setattr(outbound, "is_public_address", lambda ip: str(ip) == "192.0.2.10")
     with pytest.raises(OutboundError):
         outbound.request("GET", f"https://rebind.example.com:{listener.port}/")
     assert listener.hits == 0
