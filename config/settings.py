@@ -166,9 +166,10 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
+        # Django's own loggers (request errors, runserver's request lines) through our
+        # handler, instead of the default ones that would bypass the filter.
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "django.db.backends": {"level": "WARNING"},
-        # runserver's request lines: through our handler, not Django's default one.
-        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import subprocess
 from pathlib import Path
 
@@ -41,3 +42,47 @@ def openssl_pair(directory: Path, key: list[str] = RSA_PSS, days: int = 730) -> 
         capture_output=True,
     )
     return directory / "public.pem", directory / "private.pem"
+
+
+def _der(tag: int, content: bytes) -> bytes:
+    size = len(content)
+    if size < 0x80:
+        return bytes([tag, size]) + content
+    raw = size.to_bytes((size.bit_length() + 7) // 8, "big")
+    return bytes([tag, 0x80 | len(raw)]) + raw + content
+
+
+def _oid(dotted: str) -> bytes:
+    first, second, *rest = (int(part) for part in dotted.split("."))
+    body = bytearray([first * 40 + second])
+    for number in rest:
+        chunk = [number & 0x7F]
+        while number := number >> 7:
+            chunk.insert(0, 0x80 | (number & 0x7F))
+        body += bytes(chunk)
+    return _der(0x06, bytes(body))
+
+
+def _int(value: int) -> bytes:
+    return _der(0x02, value.to_bytes(value.bit_length() // 8 + 1, "big"))
+
+
+def hostile_pkcs8(*, kdf: str = "pbkdf2", cost: int = 2**31 - 1) -> bytes:
+    """An encrypted PKCS#8 key (PEM) that asks for ``cost`` work: PBKDF2 iterations, scrypt N
+    (r=8, p=1), or an unknown KDF. Its ciphertext is junk: only the work matters."""
+    salt = _der(0x04, b"\x01" * 8)
+    if kdf == "pbkdf2":
+        hmac_sha256 = _der(0x30, _oid("1.2.840.113549.2.9") + b"\x05\x00")
+        params = _der(0x30, salt + _int(cost) + hmac_sha256)
+        kdf_id = _der(0x30, _oid("1.2.840.113549.1.5.12") + params)
+    elif kdf == "scrypt":
+        params = _der(0x30, salt + _int(cost) + _int(8) + _int(1))
+        kdf_id = _der(0x30, _oid("1.3.6.1.4.1.11591.4.11") + params)
+    else:
+        kdf_id = _der(0x30, _oid("1.2.3.4.5") + _der(0x30, salt))
+    aes = _der(0x30, _oid("2.16.840.1.101.3.4.1.42") + _der(0x04, b"\x02" * 16))
+    algorithm = _der(0x30, _oid("1.2.840.113549.1.5.13") + _der(0x30, kdf_id + aes))
+    der = _der(0x30, algorithm + _der(0x04, b"\x03" * 144))
+    body = base64.encodebytes(der)
+    label = b"ENCRYPTED PRIVATE KEY-----\n"
+    return b"-----BEGIN " + label + body + b"-----END " + label
