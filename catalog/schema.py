@@ -59,6 +59,10 @@ class RequestSpec:
     headers: dict[str, str] = field(default_factory=dict)
     json: dict[str, Any] = field(default_factory=dict)
     expect: tuple[int, ...] = (200,)
+    # What a good answer looks like, beyond its status: its content type ("" for any), and
+    # a key its JSON object must have ("[]": the answer is a JSON list).
+    expect_type: str = "application/json"
+    expect_key: str = ""
 
 
 @dataclass(frozen=True)

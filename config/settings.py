@@ -94,6 +94,10 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # Celery: a broker means real workers; none means tasks run inline (the embedded default).
+# At least once: acks late, a lost worker's message goes back to the queue, and every task
+# is idempotent. The Redis visibility timeout (when an unacked message is redelivered) is
+# longer than any task but far shorter than Redis's default hour; the attempt sweeper does
+# not wait for it anyway.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
@@ -105,7 +109,36 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_TIME_LIMIT = 300  # prefork workers: no task runs longer than this
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("ONRAMP_BROKER_VISIBILITY_TIMEOUT", default=600),
+    # A web request that cannot reach the broker gives up fast; the sweeper sends later.
+    "socket_connect_timeout": 2,
+    "socket_timeout": 5,
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
+CELERY_TASK_PUBLISH_RETRY = False
+
+# Validation attempts reach a final state within ONRAMP_ATTEMPT_TIMEOUT: a run holds a lease
+# of a third of it; a run whose lease lapses (worker killed) is re-run once by the sweeper.
+ONRAMP_ATTEMPT_TIMEOUT = env.int("ONRAMP_ATTEMPT_TIMEOUT", default=120)
+ONRAMP_SWEEP_INTERVAL = env.float("ONRAMP_SWEEP_INTERVAL", default=10.0)
+# Health checks: every active connection is revalidated this often (seconds, with jitter);
+# network-class failures make it invalid only after this many in a row.
+ONRAMP_HEALTHCHECK_INTERVAL = env.int("ONRAMP_HEALTHCHECK_INTERVAL", default=24 * 3600)
+ONRAMP_HEALTHCHECK_TOLERANCE = env.int("ONRAMP_HEALTHCHECK_TOLERANCE", default=3)
 CELERY_BEAT_SCHEDULE = {
+    "sweep-attempts": {
+        "task": "connections.tasks.sweep_attempts",
+        "schedule": ONRAMP_SWEEP_INTERVAL,
+    },
+    "health-checks": {
+        "task": "connections.tasks.schedule_health_checks",
+        "schedule": env.float("ONRAMP_HEALTHCHECK_SWEEP_INTERVAL", default=300.0),
+    },
     "purge-stale-secrets": {"task": "connections.tasks.purge_stale_secrets", "schedule": 3600.0},
 }
 

@@ -90,6 +90,8 @@ class ConnectionOut(Schema):
     config: dict[str, Any]
     created_at: datetime
     last_validated_at: datetime | None
+    last_checked_at: datetime | None
+    next_check_at: datetime | None
     last_error: ErrorOut | None
 
     @staticmethod
@@ -108,6 +110,8 @@ class ConnectionOut(Schema):
             "config": connection.config,
             "created_at": connection.created_at,
             "last_validated_at": connection.last_validated_at,
+            "last_checked_at": connection.last_checked_at,
+            "next_check_at": connection.next_check_at,
             "last_error": error,
         }
 

@@ -8,6 +8,7 @@ definition can replace the advice for a code (``[messages]``) where it knows bet
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import Enum
 
 from django.utils.translation import gettext_lazy as _
 
@@ -21,11 +22,31 @@ STEP_LABELS = {
 }
 
 
+class Blame(Enum):
+    """Whose problem a failure is, which decides what it changes.
+
+    CREDENTIALS and SETUP are the customer's (an attempt ``failed``; it counts against the
+    session). A stored connection turns invalid at once on CREDENTIALS, and on SETUP or
+    NETWORK only when they persist across health checks. OURS never counts or changes a
+    connection; NETWORK and OURS end an attempt in ``error``.
+    """
+
+    CREDENTIALS = "credentials"
+    SETUP = "setup"
+    NETWORK = "network"
+    OURS = "ours"
+
+    @property
+    def is_customers(self) -> bool:
+        return self in (Blame.CREDENTIALS, Blame.SETUP)
+
+
 @dataclass(frozen=True)
 class Failure:
     step: str
-    message: str  # may use {host}, {permission}, {status}
+    message: str  # may use {host}, {permission}, {status}, {system}
     advice: str
+    blame: Blame = Blame.SETUP
 
 
 FAILURES: dict[str, Failure] = {
@@ -56,26 +77,31 @@ FAILURES: dict[str, Failure] = {
             "Try again in a minute. If it keeps happening, the system may be down or behind a "
             "firewall that blocks Onramp."
         ),
+        Blame.NETWORK,
     ),
     "connection_failed": Failure(
         REACH,
         _("We could not connect to {host}."),
         _("Check the address, and that the system accepts connections from the internet."),
+        Blame.NETWORK,
     ),
     "invalid_credentials": Failure(
         AUTHENTICATE,
         _("{host} rejected these credentials."),
         _("Check the credentials for typos and that the user is active, then try again."),
+        Blame.CREDENTIALS,
     ),
     "invalid_client": Failure(
         AUTHENTICATE,
         _("{host} did not accept the integration's credentials (invalid_client)."),
         _("Check the client ID and the key or secret that goes with it."),
+        Blame.CREDENTIALS,
     ),
     "invalid_grant": Failure(
         AUTHENTICATE,
         _("{host} refused to grant access (invalid_grant)."),
         _("Check that the grant type, scopes and the user or role behind it are enabled."),
+        Blame.CREDENTIALS,
     ),
     "invalid_request": Failure(
         AUTHENTICATE,
@@ -84,6 +110,7 @@ FAILURES: dict[str, Failure] = {
             "The integration's settings may not match what Onramp sends; check its grant types "
             "and scopes."
         ),
+        Blame.CREDENTIALS,
     ),
     "clock_skew": Failure(
         AUTHENTICATE,
@@ -92,11 +119,13 @@ FAILURES: dict[str, Failure] = {
             "Signed requests are only valid for a few minutes. Try again; if it keeps "
             "happening, contact support with the time of this attempt."
         ),
+        Blame.OURS,
     ),
     "forbidden": Failure(
         PERMISSIONS,
         _("Signed in, but the account is missing a permission: {permission}."),
         _("Ask an administrator to grant it to the user or role, then try again."),
+        Blame.CREDENTIALS,
     ),
     "redirected": Failure(
         TEST_CALL,
@@ -115,11 +144,13 @@ FAILURES: dict[str, Failure] = {
         TEST_CALL,
         _("{host} is limiting requests right now."),
         _("Wait a minute and try again."),
+        Blame.NETWORK,
     ),
     "server_error": Failure(
         TEST_CALL,
         _("{host} had an internal error ({status})."),
         _("This is a problem on the system's side. Try again later."),
+        Blame.NETWORK,
     ),
     "unexpected_response": Failure(
         TEST_CALL,
@@ -135,16 +166,33 @@ FAILURES: dict[str, Failure] = {
         REACH,
         _("Too many attempts."),
         _("For your security this link is locked. Ask for a new link to try again."),
+        Blame.OURS,
     ),
     "rate_limited_local": Failure(
         REACH,
         _("Too many attempts in a short time."),
         _("Wait a few minutes and try again."),
+        Blame.OURS,
+    ),
+    "not_the_api": Failure(
+        TEST_CALL,
+        _("{host} answers, but not like the {system} API."),
+        _(
+            "The address may point to a website, a login page or another product. Check the "
+            "address, then try again."
+        ),
+    ),
+    "worker_lost": Failure(
+        TEST_CALL,
+        _("We could not finish checking."),
+        _("This was a problem on our side, not with your details. Try again."),
+        Blame.OURS,
     ),
     "internal_error": Failure(
         TEST_CALL,
         _("Something went wrong on our side."),
         _("Try again. If it keeps happening, contact support."),
+        Blame.OURS,
     ),
 }
 
@@ -159,6 +207,10 @@ class Outcome:
     advice: str
     detail: str = ""
 
+    @property
+    def blame(self) -> Blame:
+        return FAILURES[self.code].blame
+
 
 def describe(
     code: str,
@@ -167,6 +219,7 @@ def describe(
     host: str = "",
     permission: str = "",
     status: int | None = None,
+    system: str = "",
     detail: str = "",
     advice_overrides: dict[str, str] | None = None,
 ) -> Outcome:
@@ -175,7 +228,9 @@ def describe(
         "host": host or _("the system"),
         "permission": permission or _("unknown"),
         "status": status or "",
+        "system": system or _("expected"),
     }
-    advice = (advice_overrides or {}).get(code) or str(failure.advice)
+    override = (advice_overrides or {}).get(code)
+    advice = override or str(failure.advice).format(**values)
     message = str(failure.message).format(**values)
     return Outcome(code, step or failure.step, message, advice, detail)

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 _ID_ALPHABET = string.ascii_letters + string.digits
 SLOW_ATTEMPT = timedelta(seconds=20)
+NOT_STARTED = timedelta(seconds=3)
 
 
 def random_id(prefix: str) -> str:
@@ -184,8 +185,21 @@ class Connection(models.Model):
         db_index=True,
     )
     last_validated_at = models.DateTimeField(null=True, blank=True)
+    last_checked_at = models.DateTimeField(null=True, blank=True)
+    next_check_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # Network-class failures in a row (health checks tolerate a few before "invalid").
+    consecutive_failures = models.PositiveIntegerField(default=0)
     last_error_code = models.CharField(max_length=63, blank=True)
     last_error_message = models.CharField(max_length=500, blank=True)
+    # The link session that made this connection: one session yields at most one.
+    origin_session = models.OneToOneField(
+        "LinkSession",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="made_connection",
+        editable=False,
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
@@ -215,13 +229,26 @@ class ConnectionToken(models.Model):
 
 
 class AttemptStatus(models.TextChoices):
+    """``failed`` is the customer's problem (bad password, missing permission); ``error`` is
+    ours or transient (worker lost, timeout, broker down, decryption) and never counts
+    against a session or changes a connection."""
+
     QUEUED = "queued", _("Queued")
     RUNNING = "running", _("Running")
     SUCCEEDED = "succeeded", _("Succeeded")
     FAILED = "failed", _("Failed")
+    ERROR = "error", _("Error")
 
 
 IN_FLIGHT = (AttemptStatus.QUEUED, AttemptStatus.RUNNING)
+FINISHED = (AttemptStatus.SUCCEEDED, AttemptStatus.FAILED, AttemptStatus.ERROR)
+
+
+class StepState(models.TextChoices):
+    PENDING = "pending", _("Waiting")
+    RUNNING = "running", _("In progress")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
 
 
 class ValidationAttempt(models.Model):
@@ -251,11 +278,18 @@ class ValidationAttempt(models.Model):
     error_advice = models.CharField(max_length=500, blank=True)
     error_detail = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Sent to the broker (null: not yet, or the broker was down; the sweeper sends it).
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    # A running attempt's lease: past it, the sweeper takes the run for dead.
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    claimed_by = models.CharField(max_length=64, blank=True)
+    runs = models.PositiveSmallIntegerField(default=0)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     encrypted_fields = ("credentials",)
 
     class Meta:
+        indexes = [models.Index(fields=["status", "created_at"], name="attempt_status_age")]
         constraints = [
             # One attempt in flight per link session, and per connection (revalidations).
             models.UniqueConstraint(
@@ -275,7 +309,16 @@ class ValidationAttempt(models.Model):
 
     @property
     def is_finished(self) -> bool:
-        return self.status in (AttemptStatus.SUCCEEDED, AttemptStatus.FAILED)
+        return self.status in FINISHED
+
+    @property
+    def is_waiting_to_start(self) -> bool:
+        """Queued but not yet handed to a worker (the broker was down): the sweeper retries."""
+        return (
+            self.status == AttemptStatus.QUEUED
+            and self.dispatched_at is None
+            and timezone.now() - self.created_at > NOT_STARTED
+        )
 
     @property
     def is_slow(self) -> bool:

@@ -19,18 +19,19 @@ import socket
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Any
 from urllib.parse import SplitResult, urlsplit, urlunsplit
 
 import requests
 from django.conf import settings
-from django.core.signals import setting_changed
+from requests.adapters import HTTPAdapter
 from requests_hardened import Config, HTTPSession
 from requests_hardened.ip_filter import InvalidIPAddress
 from requests_hardened.ip_filter_adapter import IPFilterAdapter
 
 from connections.addresses import RefusedHost, canonical_host, is_public_address
+from connections.deadlines import WATCHED_POOLS, Deadline
+from connections.hostmap import host_map
 
 logger = logging.getLogger(__name__)
 
@@ -64,19 +65,6 @@ class OutboundResponse:
 
 
 @dataclass(frozen=True)
-class HostRoute:
-    """One entry of the host map: requests for ``pattern`` go to ``target`` instead."""
-
-    pattern: str
-    target: SplitResult
-
-    def matches(self, host: str) -> bool:
-        if self.pattern.startswith("*."):
-            return host.endswith(self.pattern[1:])
-        return host == self.pattern
-
-
-@dataclass(frozen=True)
 class Limits:
     connect_timeout: float
     read_timeout: float
@@ -91,23 +79,6 @@ class _Prepared:
     mapped: bool = False
 
 
-def parse_host_map(spec: str) -> tuple[HostRoute, ...]:
-    """Parse ``pattern=target,pattern=target``; raise ``ValueError`` on a bad entry."""
-    routes = []
-    for item in filter(None, (part.strip() for part in spec.split(","))):
-        pattern, _, target = item.partition("=")
-        parsed = urlsplit(target.strip())
-        if not pattern.strip() or parsed.scheme not in ("http", "https") or not parsed.netloc:
-            raise ValueError(f"Bad ONRAMP_OUTBOUND_HOST_MAP entry: {item!r}")
-        routes.append(HostRoute(pattern=pattern.strip().lower(), target=parsed))
-    return tuple(routes)
-
-
-@cache
-def host_map() -> tuple[HostRoute, ...]:
-    return parse_host_map(settings.ONRAMP_OUTBOUND_HOST_MAP)
-
-
 def limits() -> Limits:
     return Limits(
         connect_timeout=settings.ONRAMP_OUTBOUND_CONNECT_TIMEOUT,
@@ -117,12 +88,68 @@ def limits() -> Limits:
     )
 
 
-def _reset_host_map(*, setting: str, **kwargs: Any) -> None:
-    if setting == "ONRAMP_OUTBOUND_HOST_MAP":
-        host_map.cache_clear()
+class Client:
+    """Outbound requests that may share connections (all the calls of one validation run).
 
+    Use as a context manager, or call ``close()``. Every request keeps every rule of this
+    module, and each has its own total deadline.
+    """
 
-setting_changed.connect(_reset_host_map)
+    def __init__(self) -> None:
+        self._sessions: dict[bool, requests.Session] = {}
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        for session in self._sessions.values():
+            session.close()
+        self._sessions.clear()
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        data: Mapping[str, str] | bytes | None = None,
+        json: Any = None,
+        auth: tuple[str, str] | None = None,
+    ) -> OutboundResponse:
+        """Send one request; raise ``OutboundError`` when no usable response comes back."""
+        prepared = _prepare(url, headers or {})
+        session = self._session(mapped=prepared.mapped)
+        started = time.monotonic()
+        with Deadline(limits().deadline) as deadline:
+            try:
+                response = session.request(
+                    method,
+                    prepared.url,
+                    headers=prepared.headers,
+                    data=data,
+                    json=json,
+                    auth=auth,
+                    allow_redirects=False,
+                    stream=True,
+                    timeout=(limits().connect_timeout, limits().read_timeout),
+                )
+                with response:
+                    content = _read_capped(response)
+            except requests.RequestException as exc:
+                raise _translate(exc, url, deadline_passed=deadline.expired) from None
+        elapsed = time.monotonic() - started
+        logger.info(
+            "outbound %s %s -> %s in %.2fs", method, _loggable(url), response.status_code, elapsed
+        )
+        return OutboundResponse(response.status_code, response.headers, content, elapsed)
+
+    def _session(self, *, mapped: bool) -> requests.Session:
+        if mapped not in self._sessions:
+            self._sessions[mapped] = _session(mapped=mapped)
+        return self._sessions[mapped]
 
 
 def request(
@@ -130,35 +157,13 @@ def request(
     url: str,
     *,
     headers: Mapping[str, str] | None = None,
-    data: Mapping[str, str] | None = None,
+    data: Mapping[str, str] | bytes | None = None,
     json: Any = None,
     auth: tuple[str, str] | None = None,
 ) -> OutboundResponse:
     """Send one request to a customer system; raise ``OutboundError`` when none comes back."""
-    prepared = _prepare(url, headers or {})
-    started = time.monotonic()
-    with _session(mapped=prepared.mapped) as session:
-        try:
-            response = session.request(
-                method,
-                prepared.url,
-                headers=prepared.headers,
-                data=data,
-                json=json,
-                auth=auth,
-                allow_redirects=False,
-                stream=True,
-                timeout=(limits().connect_timeout, limits().read_timeout),
-            )
-        except requests.RequestException as exc:
-            raise _translate(exc, url) from None
-        with response:
-            content = _read_capped(response, started)
-    elapsed = time.monotonic() - started
-    logger.info(
-        "outbound %s %s -> %s in %.2fs", method, _loggable(url), response.status_code, elapsed
-    )
-    return OutboundResponse(response.status_code, response.headers, content, elapsed)
+    with Client() as client:
+        return client.request(method, url, headers=headers, data=data, json=json, auth=auth)
 
 
 def check_url(url: str) -> SplitResult:
@@ -202,7 +207,15 @@ def _checked_host(host: str) -> str:
     return host
 
 
-class _PublicOnlyAdapter(IPFilterAdapter):
+class _WatchedAdapter(HTTPAdapter):
+    """Its connections register with the request's ``Deadline``."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = WATCHED_POOLS
+
+
+class _PublicOnlyAdapter(_WatchedAdapter, IPFilterAdapter):
     """requests-hardened resolves once and pins the address; we then hold that pinned
     address to our own, stricter rule as well."""
 
@@ -234,6 +247,8 @@ def _prepare(url: str, headers: Mapping[str, str]) -> _Prepared:
 def _session(*, mapped: bool) -> requests.Session:
     if mapped:
         session = requests.Session()  # an explicit local simulator: no address filter
+        for prefix in ("http://", "https://"):
+            session.mount(prefix, _WatchedAdapter())
     else:
         session = HTTPSession(
             Config(
@@ -249,29 +264,29 @@ def _session(*, mapped: bool) -> requests.Session:
     return session
 
 
-def _read_capped(response: requests.Response, started: float) -> bytes:
+def _read_capped(response: requests.Response) -> bytes:
     cap = limits().max_bytes
     declared = response.headers.get("Content-Length", "")
+    too_large = OutboundError(
+        "response_too_large", "The system sent a response that is too large."
+    )
     if declared.isdigit() and int(declared) > cap:
-        raise OutboundError("response_too_large", "The system sent a response that is too large.")
+        raise too_large
     chunks, size = [], 0
-    try:
-        for chunk in response.iter_content(chunk_size=65536):
-            size += len(chunk)
-            if size > cap:
-                raise OutboundError(
-                    "response_too_large", "The system sent a response that is too large."
-                )
-            if time.monotonic() - started > limits().deadline:
-                raise OutboundError("timeout", "The system took too long to answer.")
-            chunks.append(chunk)
-    except requests.RequestException as exc:
-        raise _translate(exc, response.url) from None
+    for chunk in response.iter_content(chunk_size=65536):
+        size += len(chunk)
+        if size > cap:
+            raise too_large
+        chunks.append(chunk)
     return b"".join(chunks)
 
 
-def _translate(exc: requests.RequestException, url: str) -> OutboundError:
+def _translate(
+    exc: requests.RequestException, url: str, *, deadline_passed: bool = False
+) -> OutboundError:
     host = urlsplit(url).hostname or "the host"
+    if deadline_passed:
+        return OutboundError("timeout", f"{host} took too long to answer.")
     causes = list(_causes(exc))
     if any(isinstance(cause, InvalidIPAddress) for cause in causes):
         return OutboundError(

@@ -1,17 +1,41 @@
-"""Celery tasks: thin, take ids, call one service."""
+"""Celery tasks: thin, take ids, call one service. Every one is safe to run twice."""
 
 from celery import shared_task
+from django.db import Error as DatabaseError
 
+from connections.services.attempts import attempt_run, attempt_sweep
+from connections.services.health import health_checks_start
 from connections.services.keys import stale_secrets_purge
-from connections.services.validation import attempt_run
 
 
-@shared_task(acks_late=True, ignore_result=True)
-def run_validation(attempt_id: str) -> None:
-    attempt_run(attempt_id=attempt_id)
+@shared_task(
+    bind=True,
+    acks_late=True,
+    ignore_result=True,
+    autoretry_for=(DatabaseError,),
+    retry_backoff=1,
+    retry_backoff_max=20,
+    max_retries=5,
+)
+def run_validation(self, attempt_id: str) -> None:  # noqa: ANN001
+    """A database error mid-run retries the same delivery (it keeps its claim); past the
+    retries, the sweeper ends the attempt."""
+    attempt_run(attempt_id=attempt_id, run_id=self.request.id or f"inline:{attempt_id}")
+
+
+@shared_task(ignore_result=True)
+def sweep_attempts() -> None:
+    """Every ``ONRAMP_SWEEP_INTERVAL`` from Celery beat."""
+    attempt_sweep()
+
+
+@shared_task(ignore_result=True)
+def schedule_health_checks() -> None:
+    """Every few minutes from Celery beat: start the connection checks that are due."""
+    health_checks_start()
 
 
 @shared_task(ignore_result=True)
 def purge_stale_secrets() -> None:
-    """Schedule hourly with Celery beat (see README)."""
+    """Hourly from Celery beat (see README)."""
     stale_secrets_purge()

@@ -1,7 +1,9 @@
 """Check a configuration live against its system: reach → sign in → test call → permissions.
 
-``verify`` talks to the system only through ``outbound.request``, reports each step as it
-goes, and returns ``None`` when everything passed or the ``Outcome`` of the first failure.
+``verify`` talks to the system only through an ``outbound.Client`` (one per run, so
+connections are reused), reports steps as they finish (one report per change, so progress
+costs a write or two), and returns ``None`` when everything passed or the ``Outcome`` of the
+first failure. A step is running while it is the first one not yet done.
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ from urllib.parse import urlsplit
 
 from catalog.normalizers import with_derived
 from catalog.schema import MethodSpec, RequestSpec, SystemDefinition
-from connections import outbound
 from connections.auth import SCHEMES
 from connections.auth.base import AuthFailure, Authorizer, Target, remote_detail
 from connections.failures import (
@@ -24,10 +25,11 @@ from connections.failures import (
     Outcome,
     describe,
 )
-from connections.outbound import OutboundError, OutboundResponse
+from connections.models import StepState
+from connections.outbound import Client, OutboundError, OutboundResponse
 
-RUNNING, DONE, FAILED = "running", "done", "failed"
-Report = Callable[[str, str], None]
+DONE, FAILED = StepState.DONE, StepState.FAILED
+Report = Callable[[dict[str, str]], None]
 
 
 class _Failed(Exception):
@@ -39,16 +41,16 @@ class _Failed(Exception):
 class _Probe:
     """Sends requests for a scheme and the checks; remembers whether the host answered."""
 
-    def __init__(self, report: Report) -> None:
+    def __init__(self, report: Report, client: Client) -> None:
         self.reached = False
         self._report = report
+        self._client = client
 
     def send(self, method: str, url: str, **kwargs: Any) -> OutboundResponse:
-        response = outbound.request(method, url, **kwargs)
+        response = self._client.request(method, url, **kwargs)
         if not self.reached:
             self.reached = True
-            self._report(REACH, DONE)
-            self._report(AUTHENTICATE, RUNNING)
+            self._report({REACH: DONE})
         return response
 
 
@@ -60,22 +62,22 @@ def build_target(
 
 
 def verify(target: Target, credentials: Mapping[str, str], report: Report) -> Outcome | None:
-    """Run every step; ``report(step, state)`` is called as each starts, passes or fails."""
-    probe = _Probe(report)
-    host = urlsplit(target.base_url).hostname or ""
-    report(REACH, RUNNING)
-    try:
-        authorizer = _authenticate(target, credentials, probe)
-        _run_checks(target, authorizer, probe, report)
-    except _Failed as failed:
-        report(failed.step, FAILED)
-        return describe(
-            failed.code,
-            host=host,
-            advice_overrides={**target.system.messages, **target.method.messages},
-            step=failed.step,
-            **failed.details,
-        )
+    """Run every step; ``report({step: state})`` is called as steps pass or fail."""
+    with Client() as client:
+        probe = _Probe(report, client)
+        try:
+            authorizer = _authenticate(target, credentials, probe)
+            _run_checks(target, authorizer, probe, report)
+        except _Failed as failed:
+            report({failed.step: FAILED})
+            return describe(
+                failed.code,
+                host=urlsplit(target.base_url).hostname or "",
+                system=target.system.name,
+                advice_overrides={**target.system.messages, **target.method.messages},
+                step=failed.step,
+                **failed.details,
+            )
     return None
 
 
@@ -93,12 +95,10 @@ def _authenticate(target: Target, credentials: Mapping[str, str], probe: _Probe)
 def _run_checks(target: Target, authorizer: Authorizer, probe: _Probe, report: Report) -> None:
     first, *others = target.system.verify
     _check(target, authorizer, probe, first, first=True)
-    report(AUTHENTICATE, DONE)
-    report(TEST_CALL, DONE)
-    report(PERMISSIONS, RUNNING)
+    report({AUTHENTICATE: DONE, TEST_CALL: DONE})
     for spec in others:
         _check(target, authorizer, probe, spec, first=False)
-    report(PERMISSIONS, DONE)
+    report({PERMISSIONS: DONE})
 
 
 def _check(
@@ -112,6 +112,8 @@ def _check(
     except OutboundError as exc:
         raise _Failed(exc.code, step if probe.reached else REACH) from None
     if response.status in spec.expect:
+        if not answers_like_the_api(response, spec):
+            raise _Failed("not_the_api", TEST_CALL if first else PERMISSIONS)
         return
     found = SCHEMES[target.method.scheme].interpret(response)
     code = found.code if found else _code_for(response.status, first=first)
@@ -124,6 +126,25 @@ def _check(
         permission=(found and found.permission) or spec.permission or spec.label,
         detail=(found and found.detail) or remote_detail(response),
     )
+
+
+def answers_like_the_api(response: OutboundResponse, spec: RequestSpec) -> bool:
+    """Whether a good status also comes with the answer the definition describes: its
+    content type, and (``expect_key``) a JSON object with that key, or ``[]`` a JSON list.
+    A login page or a parked domain answers 200 too."""
+    content_type = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+    json_family = spec.expect_type == "application/json" and content_type.endswith("+json")
+    if spec.expect_type and content_type != spec.expect_type and not json_family:
+        return False
+    if not spec.expect_key:
+        return True
+    try:
+        body = response.json()
+    except ValueError:
+        return False
+    if spec.expect_key == "[]":
+        return isinstance(body, list)
+    return isinstance(body, dict) and spec.expect_key in body
 
 
 def _code_for(status: int, *, first: bool) -> str:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+import random
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from connections import crypto, tokens
 from connections.errors import OnrampError
+from connections.failures import Blame, Outcome
 from connections.models import (
     Connection,
     ConnectionStatus,
@@ -42,6 +45,7 @@ def connection_activate(*, attempt: ValidationAttempt, session: LinkSession) -> 
         end_user_id=session.end_user_id,
         end_user_email=session.end_user_email,
         end_user_organization=session.end_user_organization,
+        origin_session=session,  # unique: a session never makes a second connection
     )
     created = connection._state.adding
     connection.system_id = attempt.system_slug
@@ -65,36 +69,64 @@ def connection_activate(*, attempt: ValidationAttempt, session: LinkSession) -> 
 
 
 def _mark_valid(connection: Connection) -> None:
+    now = timezone.now()
     connection.status = ConnectionStatus.ACTIVE
-    connection.last_validated_at = timezone.now()
+    connection.last_validated_at = connection.last_checked_at = now
+    connection.next_check_at = next_check_at(now)
+    connection.consecutive_failures = 0
     connection.last_error_code = ""
     connection.last_error_message = ""
 
 
+def next_check_at(after: datetime) -> datetime:
+    """When to check a connection next: the interval, spread by ±10% so checks of
+    connections made together never all run at once."""
+    interval = settings.ONRAMP_HEALTHCHECK_INTERVAL
+    return after + timedelta(seconds=interval * random.uniform(0.9, 1.1))  # noqa: S311
+
+
 @transaction.atomic
-def connection_record_revalidation(
-    *, connection: Connection, passed: bool, code: str = "", message: str = ""
-) -> None:
-    """Apply a revalidation's result: active again, or invalid with the reason."""
-    connection = Connection.objects.select_for_update(of=("self",)).get(pk=connection.pk)
+def connection_record_check(*, connection_id: str, outcome: Outcome | None) -> None:
+    """Apply a revalidation's result (a passed check is ``None``).
+
+    Sign-in and permission failures make the connection invalid at once; address and network
+    failures only once they persist across ``ONRAMP_HEALTHCHECK_TOLERANCE`` checks in a row;
+    our own errors never change it. Each change of status is an event.
+    """
+    connection = Connection.objects.select_for_update(of=("self",)).get(pk=connection_id)
     if connection.status == ConnectionStatus.REVOKED:
         return
     previous = connection.status
-    if passed:
+    if outcome is None:
         _mark_valid(connection)
     else:
-        connection.status = ConnectionStatus.INVALID
-        connection.last_error_code, connection.last_error_message = code, message[:500]
+        _record_failure(connection, outcome)
     connection.save()
     if connection.status != previous:
-        kind = "connection.validated" if passed else "connection.invalidated"
-        event_record(
-            partner=connection.partner,
-            kind=kind,
-            actor="system",
-            connection=connection,
-            data={"error_code": code} if code else {},
-        )
+        _status_event(connection, outcome)
+
+
+def _record_failure(connection: Connection, outcome: Outcome) -> None:
+    connection.last_checked_at = timezone.now()
+    connection.next_check_at = next_check_at(connection.last_checked_at)
+    if outcome.blame is Blame.OURS:
+        return
+    connection.last_error_code, connection.last_error_message = outcome.code, outcome.message[:500]
+    connection.consecutive_failures += 1
+    tolerated = connection.consecutive_failures < settings.ONRAMP_HEALTHCHECK_TOLERANCE
+    if outcome.blame is Blame.CREDENTIALS or not tolerated:
+        connection.status = ConnectionStatus.INVALID
+
+
+def _status_event(connection: Connection, outcome: Outcome | None) -> None:
+    if connection.status == ConnectionStatus.ACTIVE:
+        kind, data = "connection.restored", {}
+    else:
+        kind = "connection.invalid"
+        data = {"error": {"code": outcome.code, "message": outcome.message}} if outcome else {}
+    event_record(
+        partner=connection.partner, kind=kind, actor="system", connection=connection, data=data
+    )
 
 
 @transaction.atomic

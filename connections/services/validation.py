@@ -1,42 +1,31 @@
-"""Validation attempts: start one (limits, encryption, enqueue) and run it (in a worker)."""
+"""Starting validation attempts: from the flow (limits, one in flight, secrets encrypted)
+and revalidations of stored connections. Their runs are in ``attempts.py``."""
 
 from __future__ import annotations
 
-import logging
-from functools import partial
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from catalog.registry import get_definition
 from catalog.schema import MethodSpec, SystemDefinition
 from connections import crypto
 from connections.errors import OnrampError
-from connections.failures import STEPS, Outcome, describe
+from connections.failures import STEPS
 from connections.models import (
     IN_FLIGHT,
-    AttemptStatus,
     Connection,
     ConnectionStatus,
     LinkSession,
+    StepState,
     ValidationAttempt,
 )
 from connections.ratelimit import Limit, enforce
-from connections.services.connections import (
-    attempt_credentials,
-    connection_activate,
-    connection_credentials,
-    connection_record_revalidation,
-)
+from connections.services.attempts import attempt_enqueue
+from connections.services.connections import attempt_credentials
 from connections.services.events import event_record
-from connections.services.link_sessions import public_token_issue
-from connections.verification import build_target, verify
-
-logger = logging.getLogger(__name__)
+from connections.verification import build_target
 
 
 @transaction.atomic
@@ -77,7 +66,7 @@ def attempt_start(
             attempt.save()
     except IntegrityError:  # another request won the race (SQLite has no row locks)
         return session.attempts.get(status__in=IN_FLIGHT)
-    _enqueue(attempt)
+    attempt_enqueue(attempt)
     return attempt
 
 
@@ -118,7 +107,7 @@ def attempt_start_revalidation(
         connection=connection,
         data={"attempt": attempt.id},
     )
-    _enqueue(attempt)
+    attempt_enqueue(attempt)
     return attempt
 
 
@@ -139,7 +128,7 @@ def secrets_on_file(
 
 
 def _initial_steps() -> dict[str, str]:
-    return dict.fromkeys(STEPS, "pending")
+    return dict.fromkeys(STEPS, StepState.PENDING)
 
 
 def _enforce_limits(*, session: LinkSession, client_ip: str, host: str) -> None:
@@ -170,100 +159,3 @@ def _enforce_limits(*, session: LinkSession, client_ip: str, host: str) -> None:
         (Limit(f"onramp:va:host:{partner}:{host}", per_host, 60), busy),
         (Limit(f"onramp:va:host:{host}", everyone, 60), busy),
     )
-
-
-def _enqueue(attempt: ValidationAttempt) -> None:
-    from connections import tasks  # tasks import services; enqueue lazily to avoid a cycle
-
-    transaction.on_commit(partial(tasks.run_validation.delay, attempt.id))
-
-
-def attempt_run(*, attempt_id: str) -> None:
-    """Run one queued attempt to its end and apply the result. Safe to call twice."""
-    attempt = (
-        ValidationAttempt.objects.select_related("link_session__partner", "connection__partner")
-        .filter(pk=attempt_id)
-        .first()
-    )
-    if attempt is None or attempt.is_finished:
-        return
-    attempt.status = AttemptStatus.RUNNING
-    attempt.save(update_fields=["status"])
-    outcome = _verify_attempt(attempt)
-    if outcome is None:
-        _succeed(attempt)
-    else:
-        _fail(attempt, outcome)
-
-
-def _verify_attempt(attempt: ValidationAttempt) -> Outcome | None:
-    definition = get_definition(attempt.system_slug)
-    method = definition.method(attempt.method) if definition else None
-    if method is None:
-        return describe("internal_error")
-    target = build_target(definition, method, attempt.config)
-    try:
-        credentials = (
-            connection_credentials(attempt.connection)
-            if attempt.connection_id
-            else attempt_credentials(attempt)
-        )
-        return verify(target, credentials, partial(_save_step, attempt))
-    except Exception:  # a bug must not leave the user waiting forever
-        logger.exception("validation attempt %s crashed", attempt.id)
-        return describe("internal_error")
-
-
-def _save_step(attempt: ValidationAttempt, step: str, state: str) -> None:
-    attempt.steps[step] = state
-    attempt.save(update_fields=["steps"])
-
-
-@transaction.atomic
-def _succeed(attempt: ValidationAttempt) -> None:
-    _finish(attempt, AttemptStatus.SUCCEEDED)
-    session = attempt.link_session
-    if session is not None:
-        session.connection = connection_activate(attempt=attempt, session=session)
-        session.validated_at = timezone.now()
-        session.save(update_fields=["connection", "validated_at"])
-        public_token_issue(session)
-        # The connection now holds the secrets; keep no other copy of them.
-        session.attempts.update(credentials="")
-        session.signing_keys.update(private_key="")
-    else:
-        connection_record_revalidation(connection=attempt.connection, passed=True)
-
-
-@transaction.atomic
-def _fail(attempt: ValidationAttempt, outcome: Outcome) -> None:
-    attempt.error_code, attempt.error_message = outcome.code, outcome.message[:500]
-    attempt.error_advice, attempt.error_detail = outcome.advice[:500], outcome.detail[:300]
-    _finish(attempt, AttemptStatus.FAILED)
-    if attempt.link_session is not None:
-        _count_failure(attempt.link_session)
-    else:
-        connection_record_revalidation(
-            connection=attempt.connection, passed=False, code=outcome.code, message=outcome.message
-        )
-
-
-def _finish(attempt: ValidationAttempt, status: str) -> None:
-    attempt.status = status
-    attempt.finished_at = timezone.now()
-    attempt.save()
-
-
-def _count_failure(session: LinkSession) -> None:
-    LinkSession.objects.filter(pk=session.pk).update(failed_attempts=F("failed_attempts") + 1)
-    session.refresh_from_db(fields=["failed_attempts", "locked_at"])
-    if session.failed_attempts >= settings.ONRAMP_SESSION_MAX_FAILURES and not session.locked_at:
-        session.locked_at = timezone.now()
-        session.save(update_fields=["locked_at"])
-        event_record(
-            partner=session.partner,
-            kind="link_session.locked",
-            actor="system",
-            link_session=session,
-            data={"failed_attempts": session.failed_attempts},
-        )

@@ -17,7 +17,8 @@ from catalog.models import System
 from catalog.registry import get_definition
 from connections.errors import OnrampError
 from connections.failures import STEP_LABELS, STEPS
-from connections.models import AttemptStatus, LinkSession, ValidationAttempt
+from connections.models import AttemptStatus, LinkSession, StepState, ValidationAttempt
+from connections.services.attempts import attempt_expire_if_overdue
 from connections.services.link_sessions import link_session_complete, link_session_mark
 from connections.views.session import (
     closed_screen,
@@ -96,6 +97,7 @@ def attempt(request: Any, session: LinkSession, attempt_id: str) -> HttpResponse
     found = session.attempts.filter(pk=attempt_id).first()
     if found is None:
         raise Http404("No such attempt.")
+    found = attempt_expire_if_overdue(found)  # the flow never polls forever
     if found.status == AttemptStatus.SUCCEEDED:
         done_url = flow_url(request, "done")
         if request.htmx:
@@ -107,8 +109,8 @@ def attempt(request: Any, session: LinkSession, attempt_id: str) -> HttpResponse
 def attempt_screen(request: Any, attempt: ValidationAttempt, poll: bool = False) -> HttpResponse:
     session = attempt.link_session
     steps = [
-        {"key": key, "label": STEP_LABELS[key], "state": attempt.steps.get(key, "pending")}
-        for key in STEPS
+        {"key": key, "label": STEP_LABELS[key], "state": state}
+        for key, state in _step_states(attempt).items()
     ]
     context = {
         "attempt": attempt,
@@ -119,6 +121,16 @@ def attempt_screen(request: Any, attempt: ValidationAttempt, poll: bool = False)
     }
     partial = "progress" if poll else "screen"
     return screen(request, session, "validate", context, partial=partial)
+
+
+def _step_states(attempt: ValidationAttempt) -> dict[str, str]:
+    """Stored states, and the first step not yet done shown running while the check runs."""
+    states = {key: attempt.steps.get(key, StepState.PENDING) for key in STEPS}
+    if not attempt.is_finished:
+        first_open = next((k for k, v in states.items() if v == StepState.PENDING), None)
+        if first_open:
+            states[first_open] = StepState.RUNNING
+    return states
 
 
 @require_GET

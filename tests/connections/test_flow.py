@@ -282,7 +282,7 @@ def test_a_slow_check_says_so(flow, fake_systems):
     attempt = ValidationAttempt.objects.get()  # queued: on_commit never ran, like no worker
     assert "taking longer" not in text(user.get(f"attempts/{attempt.id}/?poll=1", htmx=True))
     ValidationAttempt.objects.filter(pk=attempt.pk).update(
-        created_at=timezone.now() - timedelta(minutes=1)
+        created_at=timezone.now() - timedelta(minutes=1), dispatched_at=timezone.now()
     )
     slow = text(user.get(f"attempts/{attempt.id}/?poll=1", htmx=True))
     assert "taking longer than usual" in slow and "hx-trigger" in slow  # still polling

@@ -25,10 +25,10 @@ AUDIT_TRAIL = "Setup > Users/Roles > User Management > View Login Audit Trail"
 
 def run(method_id: str, values: dict[str, str], account: str = ACCOUNT):
     definition = get_definition("netsuite")
-    reports: list[tuple[str, str]] = []
+    reports: dict[str, str] = {}
     target = build_target(definition, definition.method(method_id), {"account": account})
-    outcome = verify(target, values, lambda step, state: reports.append((step, state)))
-    return outcome, dict(reports)
+    outcome = verify(target, values, reports.update)
+    return outcome, reports
 
 
 @pytest.fixture

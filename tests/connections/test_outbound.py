@@ -8,7 +8,8 @@ import time
 import pytest
 
 from connections import outbound
-from connections.outbound import OutboundError, parse_host_map
+from connections.hostmap import parse_host_map
+from connections.outbound import OutboundError
 from tests.conftest import ROOT
 from tests.fakes.base import FakeSystem, Reply, Request
 

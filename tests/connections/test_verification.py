@@ -10,13 +10,9 @@ from tests.fakes.mintsoft import KEY_LIFETIME, MintsoftUser
 def run(slug, config, credentials):
     definition = get_definition(slug)
     method = definition.recommended_method
-    reports = []
-    outcome = verify(
-        build_target(definition, method, config),
-        credentials,
-        lambda step, state: reports.append((step, state)),
-    )
-    return outcome, dict(reports)
+    reports: dict[str, str] = {}
+    outcome = verify(build_target(definition, method, config), credentials, reports.update)
+    return outcome, reports
 
 
 ALL_DONE = {"reach": "done", "authenticate": "done", "test_call": "done", "permissions": "done"}

@@ -1,0 +1,288 @@
+"""A validation attempt's life after it is queued: dispatch, run, finish, sweep.
+
+At least once, exactly one result: a message may be delivered twice or never, a worker may
+die mid-run, the database may blink as a run ends. So a run *claims* its attempt with a
+conditional UPDATE (and a lease, ``claimed_until``), applies its result only if it still
+holds the claim, and the sweeper (Celery beat) re-sends attempts whose message was lost,
+re-runs once those whose lease lapsed, and ends with ``error`` whatever is still unfinished
+after ``ONRAMP_ATTEMPT_TIMEOUT``. Readers expire overdue attempts too, so nothing polls
+forever even without beat.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from functools import partial
+
+from django.conf import settings
+from django.db import DatabaseError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from catalog.registry import get_definition
+from connections.failures import Outcome, describe
+from connections.models import (
+    IN_FLIGHT,
+    AttemptStatus,
+    LinkSession,
+    StepState,
+    ValidationAttempt,
+)
+from connections.services.connections import (
+    attempt_credentials,
+    connection_activate,
+    connection_credentials,
+    connection_record_check,
+)
+from connections.services.events import event_record
+from connections.services.link_sessions import public_token_issue
+from connections.verification import build_target, verify
+
+logger = logging.getLogger(__name__)
+MAX_RUNS = 2  # the first run, and one re-run after a lost worker
+
+
+def timeout() -> timedelta:
+    return timedelta(seconds=settings.ONRAMP_ATTEMPT_TIMEOUT)
+
+
+def lease() -> timedelta:
+    """How long a run may hold its attempt before it is taken for dead."""
+    return timeout() / 3
+
+
+# --- dispatch -----------------------------------------------------------------------------
+
+
+def attempt_enqueue(attempt: ValidationAttempt) -> None:
+    """Send the attempt to a worker once the transaction that made it commits."""
+    transaction.on_commit(partial(attempt_dispatch, attempt_id=attempt.id))
+
+
+def attempt_dispatch(*, attempt_id: str) -> bool:
+    """Put the attempt's task on the broker. A broker that is down is not an error here:
+    the attempt stays queued (undispatched) and the sweeper sends it later."""
+    from connections import tasks  # tasks import services
+
+    try:
+        tasks.run_validation.apply_async((attempt_id,), retry=False)
+    except Exception:  # kombu raises many kinds; none may fail the user's request
+        logger.warning("could not send validation attempt %s to the broker", attempt_id)
+        return False
+    ValidationAttempt.objects.filter(pk=attempt_id).update(dispatched_at=timezone.now())
+    return True
+
+
+# --- run ------------------------------------------------------------------------------------
+
+
+def attempt_run(*, attempt_id: str, run_id: str) -> None:
+    """Run one attempt to its end and apply the result, if this run holds its claim.
+
+    Safe to call any number of times with the same id: only one run claims the attempt.
+    ``run_id`` (the task's id) lets a retry of the same delivery take its claim back.
+    """
+    attempt = _claim(attempt_id, run_id)
+    if attempt is None:
+        return
+    outcome = _verify(attempt)
+    _settle(attempt, outcome, run_id)
+
+
+def _claim(attempt_id: str, run_id: str) -> ValidationAttempt | None:
+    now = timezone.now()
+    fresh = Q(status=AttemptStatus.QUEUED) | Q(status=AttemptStatus.RUNNING, claimed_by=run_id)
+    claimed = ValidationAttempt.objects.filter(
+        fresh, pk=attempt_id, created_at__gt=now - timeout()
+    ).update(
+        status=AttemptStatus.RUNNING,
+        claimed_by=run_id,
+        claimed_until=now + lease(),
+        runs=F("runs") + 1,
+    )
+    if not claimed:
+        return None
+    return ValidationAttempt.objects.select_related(
+        "link_session__partner", "connection__partner"
+    ).get(pk=attempt_id)
+
+
+def _verify(attempt: ValidationAttempt) -> Outcome | None:
+    definition = get_definition(attempt.system_slug)
+    method = definition.method(attempt.method) if definition else None
+    if method is None:
+        return describe("internal_error")
+    target = build_target(definition, method, attempt.config)
+    try:
+        credentials = (
+            connection_credentials(attempt.connection)
+            if attempt.connection_id
+            else attempt_credentials(attempt)
+        )
+        return verify(target, credentials, partial(_save_steps, attempt))
+    except DatabaseError:
+        raise  # the task retries; the attempt keeps its claim
+    except Exception:  # a bug (or a missing key) must not leave anyone waiting forever
+        logger.exception("validation attempt %s crashed", attempt.id)
+        return describe("internal_error")
+
+
+def _save_steps(attempt: ValidationAttempt, states: dict[str, str]) -> None:
+    attempt.steps.update(states)
+    ValidationAttempt.objects.filter(pk=attempt.pk).update(steps=attempt.steps)
+
+
+@transaction.atomic
+def _settle(attempt: ValidationAttempt, outcome: Outcome | None, run_id: str) -> None:
+    """Apply a run's result, if the run still holds the attempt (else another run does)."""
+    held = ValidationAttempt.objects.select_for_update().filter(
+        pk=attempt.pk, status=AttemptStatus.RUNNING, claimed_by=run_id
+    )
+    if not list(held.values_list("pk", flat=True)):
+        return
+    if outcome is None:
+        _succeed(attempt)
+    else:
+        _fail(attempt, outcome)
+
+
+def _succeed(attempt: ValidationAttempt) -> None:
+    _finish(attempt, AttemptStatus.SUCCEEDED)
+    session = attempt.link_session
+    if session is None:
+        connection_record_check(connection_id=attempt.connection_id, outcome=None)
+        return
+    session.connection = connection_activate(attempt=attempt, session=session)
+    session.validated_at = timezone.now()
+    session.save(update_fields=["connection", "validated_at"])
+    public_token_issue(session)
+    # The connection now holds the secrets; keep no other copy of them.
+    session.attempts.update(credentials="")
+    session.signing_keys.update(private_key="")
+
+
+def _fail(attempt: ValidationAttempt, outcome: Outcome) -> None:
+    attempt.error_code, attempt.error_message = outcome.code, outcome.message[:500]
+    attempt.error_advice, attempt.error_detail = outcome.advice[:500], outcome.detail[:300]
+    customers = outcome.blame.is_customers
+    _finish(attempt, AttemptStatus.FAILED if customers else AttemptStatus.ERROR)
+    if attempt.link_session is None:
+        connection_record_check(connection_id=attempt.connection_id, outcome=outcome)
+    elif customers:
+        _count_failure(attempt.link_session)
+
+
+def _finish(attempt: ValidationAttempt, status: str) -> None:
+    attempt.status = status
+    attempt.finished_at = timezone.now()
+    attempt.claimed_until = None
+    attempt.steps = _settled_steps(attempt.steps)
+    attempt.save(
+        update_fields=[
+            "status",
+            "finished_at",
+            "claimed_until",
+            "steps",
+            "error_code",
+            "error_message",
+            "error_advice",
+            "error_detail",
+        ]
+    )
+
+
+def _settled_steps(steps: dict[str, str]) -> dict[str, str]:
+    """Once finished, no step is left pending or running: a failure stops the rest."""
+    if StepState.FAILED in steps.values():
+        return steps
+    return dict.fromkeys(steps, StepState.DONE)
+
+
+def _count_failure(session: LinkSession) -> None:
+    LinkSession.objects.filter(pk=session.pk).update(failed_attempts=F("failed_attempts") + 1)
+    session.refresh_from_db(fields=["failed_attempts", "locked_at"])
+    if session.failed_attempts >= settings.ONRAMP_SESSION_MAX_FAILURES and not session.locked_at:
+        session.locked_at = timezone.now()
+        session.save(update_fields=["locked_at"])
+        event_record(
+            partner=session.partner,
+            kind="link_session.locked",
+            actor="system",
+            link_session=session,
+            data={"failed_attempts": session.failed_attempts},
+        )
+
+
+# --- sweep ------------------------------------------------------------------------------------
+
+
+def attempt_sweep() -> dict[str, int]:
+    """End overdue attempts, re-run lapsed ones once, re-send lost ones (Celery beat)."""
+    now = timezone.now()
+    expired = [a.pk for a in _overdue(now)]
+    for attempt_id in expired:
+        attempt_expire(attempt_id=attempt_id)
+    return {
+        "expired": len(expired),
+        "rerun": _rerun_lapsed(now),
+        "resent": _resend_lost(now),
+    }
+
+
+def _overdue(now: datetime) -> list[ValidationAttempt]:
+    overdue = ValidationAttempt.objects.filter(
+        status__in=IN_FLIGHT, created_at__lte=now - timeout()
+    )
+    lapsed_twice = ValidationAttempt.objects.filter(
+        status=AttemptStatus.RUNNING, claimed_until__lt=now, runs__gte=MAX_RUNS
+    )
+    return list(overdue.only("pk")) + list(lapsed_twice.only("pk"))
+
+
+def _rerun_lapsed(now: datetime) -> int:
+    """A running attempt whose lease lapsed lost its worker: queue it again (once)."""
+    lapsed = ValidationAttempt.objects.filter(
+        status=AttemptStatus.RUNNING, claimed_until__lt=now, runs__lt=MAX_RUNS
+    )
+    requeued = []
+    for attempt in lapsed.only("pk"):
+        if ValidationAttempt.objects.filter(
+            pk=attempt.pk, status=AttemptStatus.RUNNING, claimed_until__lt=now
+        ).update(status=AttemptStatus.QUEUED, claimed_by="", dispatched_at=None):
+            requeued.append(attempt.pk)
+    for attempt_id in requeued:
+        attempt_dispatch(attempt_id=attempt_id)
+    return len(requeued)
+
+
+def _resend_lost(now: datetime) -> int:
+    """Queued but never sent (broker down), or sent a lease ago and never picked up (the
+    broker lost its queue): send again. A duplicate message is harmless (claims)."""
+    lost = ValidationAttempt.objects.filter(status=AttemptStatus.QUEUED).filter(
+        Q(dispatched_at=None) | Q(dispatched_at__lt=now - lease())
+    )
+    ids = list(lost.values_list("pk", flat=True)[:500])
+    return sum(attempt_dispatch(attempt_id=attempt_id) for attempt_id in ids)
+
+
+@transaction.atomic
+def attempt_expire(*, attempt_id: str) -> None:
+    """End an unfinished attempt with ``error``: we could not finish checking."""
+    attempt = (
+        ValidationAttempt.objects.select_for_update(of=("self",))
+        .select_related("link_session__partner", "connection__partner")
+        .filter(pk=attempt_id, status__in=IN_FLIGHT)
+        .first()
+    )
+    if attempt is not None:
+        _fail(attempt, describe("worker_lost"))
+
+
+def attempt_expire_if_overdue(attempt: ValidationAttempt) -> ValidationAttempt:
+    """For readers (the flow's progress screen): the attempt, ended if it is overdue."""
+    if attempt.is_finished or timezone.now() - attempt.created_at < timeout():
+        return attempt
+    attempt_expire(attempt_id=attempt.pk)
+    attempt.refresh_from_db()
+    return attempt

@@ -1,0 +1,44 @@
+"""Scheduled health checks: every active connection is revalidated now and then.
+
+Celery beat calls ``health_checks_start`` every few minutes; it starts a revalidation for
+each connection whose ``next_check_at`` has come (set with jitter, so connections made
+together are checked apart). Connections made invalid by a refused sign-in are left alone:
+signing in again and again with credentials known to be wrong can lock the customer's user;
+they come back through a reconnect or a partner's revalidation. Connections made invalid by
+an address or network problem keep being checked, and a pass restores them.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q
+from django.utils import timezone
+
+from connections.errors import OnrampError
+from connections.failures import FAILURES, Blame
+from connections.models import Connection, ConnectionStatus
+from connections.services.validation import attempt_start_revalidation
+
+BATCH = 500
+CREDENTIAL_CODES = [code for code, f in FAILURES.items() if f.blame is Blame.CREDENTIALS]
+
+
+def health_checks_start(*, batch: int = BATCH) -> int:
+    """Start the checks that are due; return how many started."""
+    due = (
+        Connection.objects.filter(next_check_at__lte=timezone.now())
+        .filter(
+            Q(status=ConnectionStatus.ACTIVE)
+            | (Q(status=ConnectionStatus.INVALID) & ~Q(last_error_code__in=CREDENTIAL_CODES))
+        )
+        .order_by("next_check_at")[:batch]
+    )
+    started = 0
+    for connection in due:
+        try:
+            attempt_start_revalidation(
+                connection=connection, actor="system:health_check", limited=False
+            )
+            started += 1
+        except OnrampError:  # revoked meanwhile
+            continue
+    return started
