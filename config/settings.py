@@ -121,6 +121,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "interval_max": 0.5,
 }
 CELERY_TASK_PUBLISH_RETRY = False
+CELERY_TASK_DEFAULT_QUEUE = env.str("ONRAMP_TASK_QUEUE", default="celery")
 
 # Validation attempts reach a final state within ONRAMP_ATTEMPT_TIMEOUT: a run holds a lease
 # of a third of it; a run whose lease lapses (worker killed) is re-run once by the sweeper.

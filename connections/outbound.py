@@ -140,6 +140,8 @@ class Client:
                     content = _read_capped(response)
             except requests.RequestException as exc:
                 raise _translate(exc, url, deadline_passed=deadline.expired) from None
+            if deadline.expired:  # cut short: what arrived may look whole, but is not
+                raise _translate(None, url, deadline_passed=True)
         elapsed = time.monotonic() - started
         logger.info(
             "outbound %s %s -> %s in %.2fs", method, _loggable(url), response.status_code, elapsed
@@ -282,10 +284,10 @@ def _read_capped(response: requests.Response) -> bytes:
 
 
 def _translate(
-    exc: requests.RequestException, url: str, *, deadline_passed: bool = False
+    exc: requests.RequestException | None, url: str, *, deadline_passed: bool = False
 ) -> OutboundError:
     host = urlsplit(url).hostname or "the host"
-    if deadline_passed:
+    if deadline_passed or exc is None:
         return OutboundError("timeout", f"{host} took too long to answer.")
     causes = list(_causes(exc))
     if any(isinstance(cause, InvalidIPAddress) for cause in causes):

@@ -106,6 +106,7 @@ def fake_systems(fakes: Fakes, settings: Any) -> Iterator[Fakes]:
     fakes.netsuite.reset()
     for fake in fakes.all():
         fake.requests.clear()
+        fake.tricks.clear()
     settings.ONRAMP_OUTBOUND_HOST_MAP = fakes.host_map()
     yield fakes
 
@@ -171,6 +172,26 @@ def _wait_for_worker(worker: subprocess.Popen) -> None:
         if celery_app.control.ping(timeout=0.5):
             return
     raise RuntimeError("The Celery worker did not answer within 60 s.")
+
+
+@pytest.fixture
+def stack(live_server: Any, fakes: Fakes, settings: Any, tmp_path: Path) -> Iterator[Any]:
+    """Workers, beat and gunicorn as real processes on a private queue (PostgreSQL + Redis)."""
+    if not _worker_available():
+        pytest.skip("fault tests need PostgreSQL and Redis")
+    from django.db import connection
+
+    from tests.stack import open_stack
+
+    host_map = f"*.sandbox-erp.test={live_server.url},{fakes.host_map()}"
+    settings.ONRAMP_OUTBOUND_HOST_MAP = host_map
+    base_env = {
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{connection.settings_dict['NAME']}",
+        "ONRAMP_TEST_HOST_MAP": host_map,
+        "ONRAMP_PUBLIC_URL": live_server.url,
+    }
+    yield from open_stack(base_env=base_env, tmp=tmp_path)
 
 
 @pytest.fixture

@@ -33,7 +33,8 @@ os.environ.setdefault("ONRAMP_CACHE_PREFIX", f"onramp-test-{os.getpid()}")
 from config.settings import *  # noqa: E402, F403
 
 # Unit tests run tasks inline; tests that need a real worker use the celery_worker fixture.
-CELERY_TASK_ALWAYS_EAGER = True
+# Processes of the fault tests' stack (workers, beat, gunicorn) use the broker for real.
+CELERY_TASK_ALWAYS_EAGER = os.environ.get("ONRAMP_TEST_INLINE_TASKS", "1") == "1"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 ONRAMP_OUTBOUND_HOST_MAP = os.environ.get("ONRAMP_TEST_HOST_MAP", "")
 ONRAMP_OUTBOUND_CONNECT_TIMEOUT = 2.0

@@ -3,7 +3,8 @@
 from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import Model
+from django.db.models import Count, Model, Value
+from django.db.models.functions import Left, StrIndex
 from django.utils import timezone
 
 from connections import crypto
@@ -27,15 +28,21 @@ def _reencrypt_model(model: type[Model], batch_size: int) -> int:
     current = crypto.keyring().current_id
     done, last_pk = 0, ""
     while True:
-        batch = list(model.objects.filter(pk__gt=last_pk).order_by("pk")[:batch_size])
+        batch = list(
+            model.objects.filter(pk__gt=last_pk).order_by("pk").values_list("pk", flat=True)
+        )[:batch_size]
         if not batch:
             return done
-        done += sum(_reencrypt_row(row, current) for row in batch)
-        last_pk = batch[-1].pk
+        done += sum(_reencrypt_row(model, pk, current) for pk in batch)
+        last_pk = batch[-1]
 
 
 @transaction.atomic
-def _reencrypt_row(row: Model, current: str) -> bool:
+def _reencrypt_row(model: type[Model], pk: str, current: str) -> bool:
+    """Lock the row and read it afresh: a secret erased meanwhile (a revocation) stays erased."""
+    row = model.objects.select_for_update().filter(pk=pk).first()
+    if row is None:
+        return False
     changed = []
     for field in row.encrypted_fields:
         token = getattr(row, field)
@@ -46,6 +53,29 @@ def _reencrypt_row(row: Model, current: str) -> bool:
     if changed:
         row.save(update_fields=changed)
     return bool(changed)
+
+
+def keys_in_use() -> dict[str, int]:
+    """How many stored ciphertexts each key id encrypts (non-empty fields only)."""
+    counts: dict[str, int] = {}
+    for model in ENCRYPTED_MODELS:
+        for field in model.encrypted_fields:
+            key_id = Left(field, StrIndex(field, Value(":")) - 1)
+            rows = (
+                model.objects.exclude(**{field: ""})
+                .annotate(key_id=key_id)
+                .values("key_id")
+                .annotate(n=Count("pk"))
+            )
+            for row in rows:
+                counts[row["key_id"]] = counts.get(row["key_id"], 0) + row["n"]
+    return counts
+
+
+def keys_missing() -> dict[str, int]:
+    """Key ids still used by stored secrets but absent from the key ring, with their counts."""
+    ring = {key_id for key_id, _ in crypto.keyring().keys}
+    return {key_id: n for key_id, n in keys_in_use().items() if key_id not in ring}
 
 
 def stale_secrets_purge(*, older_than: timedelta = timedelta(days=1)) -> dict[str, int]:

@@ -11,7 +11,7 @@ from connections import outbound
 from connections.hostmap import parse_host_map
 from connections.outbound import OutboundError
 from tests.conftest import ROOT
-from tests.fakes.base import FakeSystem, Reply, Request
+from tests.fakes.base import FakeSystem, Reply, Request, Trick
 
 
 class Listener:
@@ -193,6 +193,7 @@ def scripted():
 def mapped(scripted, settings):
     scripted.reply, scripted.delay = Reply(200, {"ok": True}), 0.0
     scripted.requests.clear()
+    scripted.tricks.clear()
     settings.ONRAMP_OUTBOUND_HOST_MAP = f"*.erp.example.com={scripted.url}"
     return scripted
 
@@ -240,6 +241,30 @@ def test_slow_systems_time_out(mapped, settings):
         outbound.request("GET", "https://acme.erp.example.com/slow")
     assert refused.value.code == "timeout"
     assert time.monotonic() - started < 1.0
+
+
+@pytest.mark.parametrize("kind", ["drip_body", "drip_headers"])
+def test_the_total_deadline_holds_against_a_dripping_remote(mapped, settings, kind):
+    """One byte every 0.2 s never trips a 3 s read timeout; the 2 s deadline still holds."""
+    settings.ONRAMP_OUTBOUND_READ_TIMEOUT = 3.0
+    settings.ONRAMP_OUTBOUND_DEADLINE = 2.0
+    mapped.tricks.append(Trick(kind, seconds=30, interval=0.2))
+    started = time.monotonic()
+    with pytest.raises(OutboundError) as refused:
+        outbound.request("GET", "https://acme.erp.example.com/drip")
+    assert refused.value.code == "timeout"
+    assert time.monotonic() - started <= 2.0 + 1.0
+
+
+def test_a_kept_alive_connection_keeps_the_deadline_too(mapped, settings):
+    settings.ONRAMP_OUTBOUND_DEADLINE = 2.0
+    with outbound.Client() as client:
+        assert client.request("GET", "https://acme.erp.example.com/one").status == 200
+        mapped.tricks.append(Trick("drip_body", seconds=30, interval=0.2))
+        started = time.monotonic()
+        with pytest.raises(OutboundError):
+            client.request("GET", "https://acme.erp.example.com/two")
+        assert time.monotonic() - started <= 3.0
 
 
 def test_proxies_from_the_environment_are_ignored(mapped, listener, monkeypatch):

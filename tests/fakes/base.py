@@ -6,8 +6,10 @@ as it would. It sees the original ``Host`` header, since Onramp's host map keeps
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -37,11 +39,23 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass
+class Trick:
+    """Misbehaviour for the next request, the way real servers fail: ``stall`` (wait, then
+    answer normally), ``html`` (200 with a web page), ``drip_body`` / ``drip_headers`` (one
+    byte every ``interval`` seconds, for ``seconds``)."""
+
+    kind: str
+    seconds: float = 30.0
+    interval: float = 0.5
+
+
 class FakeSystem:
-    """Subclasses implement ``handle(request) -> Reply``."""
+    """Subclasses implement ``handle(request) -> Reply``; ``tricks`` are played first."""
 
     def __init__(self) -> None:
         self.requests: list[Request] = []
+        self.tricks: list[Trick] = []
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -56,7 +70,16 @@ class FakeSystem:
                     body=self.rfile.read(length) if length else b"",
                 )
                 fake.requests.append(request)
+                trick = fake.tricks.pop(0) if fake.tricks else None
+                if trick is not None and trick.kind != "stall":
+                    return _misbehave(self, trick)
+                if trick is not None:
+                    time.sleep(trick.seconds)
                 reply = fake.handle(request)
+                with contextlib.suppress(OSError):  # a client that gave up meanwhile
+                    self._reply(reply)
+
+            def _reply(self, reply: Reply) -> None:
                 payload = b"" if reply.body is None else json.dumps(reply.body).encode()
                 self.send_response(reply.status)
                 self.send_header("Content-Type", "application/json")
@@ -88,3 +111,40 @@ class FakeSystem:
 
     def handle(self, request: Request) -> Reply:
         raise NotImplementedError
+
+
+HTML_PAGE = b"<!doctype html><html><body><h1>Welcome</h1><form>Sign in</form></body></html>"
+
+
+def _misbehave(handler: BaseHTTPRequestHandler, trick: Trick) -> None:
+    out = handler.wfile
+    try:
+        if trick.kind == "html":
+            handler.send_response(200)
+            handler.send_header("Content-Type", "text/html; charset=utf-8")
+            handler.send_header("Content-Length", str(len(HTML_PAGE)))
+            handler.end_headers()
+            out.write(HTML_PAGE)
+            return
+        if trick.kind == "drip_body":
+            handler.send_response(200)
+            handler.send_header("Content-Type", "application/json")
+            handler.send_header("Content-Length", "100000")
+            handler.end_headers()
+            drip, chunk = b" " * 100000, 1
+        else:  # drip_headers
+            out.write(b"HTTP/1.1 200 OK\r\n")
+            drip, chunk = b"X-Slow: " + b"a" * 10000, 1
+        _drip(out, drip, chunk, trick)
+    except OSError:
+        pass  # the client hung up: what a deadline does
+
+
+def _drip(out: Any, data: bytes, chunk: int, trick: Trick) -> None:
+    ends = time.monotonic() + trick.seconds
+    for at in range(0, len(data), chunk):
+        if time.monotonic() > ends:
+            return
+        out.write(data[at : at + chunk])
+        out.flush()
+        time.sleep(trick.interval)

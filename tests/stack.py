@@ -1,0 +1,149 @@
+"""The production path as separate processes, for fault tests: Celery workers (that a test
+may SIGKILL), Celery beat, gunicorn. All share the test database and Redis.
+
+A test gets a private queue, so the session's shared worker never takes its tasks.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+from config.celery import app as celery_app
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class Process:
+    name: str
+    popen: subprocess.Popen
+
+    def kill(self) -> None:
+        """SIGKILL the main process: no shutdown, no acks, as a crash or the OOM killer."""
+        self.popen.send_signal(signal.SIGKILL)
+        self.popen.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.popen.poll() is None:
+            self.popen.terminate()
+            try:
+                self.popen.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+@dataclass
+class Stack:
+    env: dict[str, str]
+    queue: str
+    tmp: Path
+    processes: list[Process] = field(default_factory=list)
+
+    def worker(self, **env: str) -> Process:
+        name = f"{self.queue}-{len(self.processes)}@localhost"
+        process = self._start(
+            name,
+            [
+                *(
+                    "-m",
+                    "celery",
+                    "-A",
+                    "config",
+                    "worker",
+                    "--pool=threads",
+                    "-c",
+                    "1",
+                    "-Q",
+                    self.queue,
+                ),
+                *("-n", name, "--loglevel=WARNING", "--without-gossip", "--without-mingle"),
+            ],
+            env,
+        )
+        _wait_for_ping(process)
+        return process
+
+    def beat(self, **env: str) -> Process:
+        schedule = self.tmp / f"beat-{uuid.uuid4().hex}"
+        return self._start(
+            "beat",
+            ["-m", "celery", "-A", "config", "beat", "-s", str(schedule), "--loglevel=WARNING"],
+            env,
+        )
+
+    def gunicorn(self, **env: str) -> str:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        self._start(
+            "gunicorn",
+            [
+                *("-m", "gunicorn", "-c", "config/gunicorn.py", "--bind", f"127.0.0.1:{port}"),
+                *("--workers", "2", "config.wsgi"),
+            ],
+            env,
+        )
+        url = f"http://127.0.0.1:{port}"
+        _wait_for_http(url + "/static/connect.js")
+        return url
+
+    def purge(self) -> None:
+        with celery_app.connection_for_write() as conn:
+            conn.default_channel.queue_purge(self.queue)
+
+    def close(self) -> None:
+        for process in self.processes:
+            process.stop()
+
+    def _start(self, name: str, args: list[str], env: dict[str, str]) -> Process:
+        popen = subprocess.Popen([sys.executable, *args], cwd=ROOT, env={**self.env, **env})
+        process = Process(name, popen)
+        self.processes.append(process)
+        return process
+
+
+def _wait_for_ping(process: Process) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.popen.poll() is not None:
+            raise RuntimeError(f"{process.name} exited at start-up")
+        if celery_app.control.ping(destination=[process.name], timeout=0.5):
+            return
+    raise RuntimeError(f"{process.name} did not answer within 60 s")
+
+
+def _wait_for_http(url: str) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            requests.get(url, timeout=2)
+            return
+        except requests.ConnectionError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} never answered")
+
+
+def open_stack(*, base_env: dict[str, str], tmp: Path) -> Iterator[Stack]:
+    queue = f"faults-{uuid.uuid4().hex[:8]}"
+    env = {**os.environ, **base_env, "ONRAMP_TASK_QUEUE": queue, "ONRAMP_TEST_INLINE_TASKS": "0"}
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    stack = Stack(env=env, queue=queue, tmp=tmp)
+    previous = celery_app.conf.task_default_queue, celery_app.conf.task_always_eager
+    celery_app.conf.task_default_queue, celery_app.conf.task_always_eager = queue, False
+    try:
+        yield stack
+    finally:
+        stack.close()
+        stack.purge()
+        celery_app.conf.task_default_queue, celery_app.conf.task_always_eager = previous
