@@ -12,39 +12,12 @@ test suite), with 1,000 connections in place:
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import sys
-import time
-from collections.abc import Callable
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
-
-import django
-
-django.setup()
-
-from django.db import connection  # noqa: E402
-from django.test import Client  # noqa: E402
-from django.test.utils import setup_test_environment  # noqa: E402
+from common import percentile, throwaway_database, timed
+from django.test import Client
 
 TARGETS_MS = {"introspection": 10.0, "link session": 50.0, "flow: choose screen": 50.0}
-
-
-def timed(call: Callable[[], object], count: int) -> list[float]:
-    samples = []
-    for _ in range(count):
-        started = time.perf_counter()
-        call()
-        samples.append((time.perf_counter() - started) * 1000)
-    return samples
-
-
-def percentile(samples: list[float], share: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
 def seed() -> tuple[Client, str, str]:
@@ -63,9 +36,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=2000)
     count = parser.parse_args().requests
-    setup_test_environment()
-    database = connection.creation.create_test_db(verbosity=0, keepdb=False)
-    try:
+    with throwaway_database() as vendor:
         api, access_token, link_token = seed()
         introspect = Client(headers={"Authorization": f"Bearer {access_token}"})
         body = {"end_user": {"id": "bench-user"}}
@@ -76,7 +47,7 @@ def main() -> None:
             ),
             "flow: choose screen": lambda: Client().get(f"/connect/{link_token}/"),
         }
-        print(f"database: {connection.vendor}; {count} requests each, after 50 warm-up\n")
+        print(f"database: {vendor}; {count} requests each, after 50 warm-up\n")
         print(f"{'path':<22}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'mean':>9}{'target':>9}  ok")
         for name, call in runs.items():
             timed(call, 50)
@@ -87,8 +58,6 @@ def main() -> None:
                 f"{percentile(samples, 0.99):>9.2f}{statistics.mean(samples):>9.2f}"
                 f"{TARGETS_MS[name]:>9.1f}  {'yes' if p95 <= TARGETS_MS[name] else 'NO'}"
             )
-    finally:
-        connection.creation.destroy_test_db(database, verbosity=0)
 
 
 if __name__ == "__main__":
