@@ -194,7 +194,8 @@ class ConnectionAdmin(ReadOnlyAdmin):
         "system",
         "end_user_id",
         "status",
-        "last_validated_at",
+        "last_checked_at",
+        "next_check_at",
         "last_error_code",
     ]
     list_filter = ["status", "system", "partner"]
@@ -210,6 +211,9 @@ class ConnectionAdmin(ReadOnlyAdmin):
         "config",
         "status",
         "last_validated_at",
+        "last_checked_at",
+        "next_check_at",
+        "consecutive_failures",
         "last_error_code",
         "last_error_message",
         "created_at",

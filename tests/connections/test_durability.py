@@ -216,3 +216,14 @@ def test_check_times_are_spread_out(acme, fake_systems):
     assert len(times) == 5
     spread = max(times) - min(times)
     assert spread > timedelta(minutes=10)
+
+
+def test_the_database_refuses_a_second_connection_from_one_session(acme):
+    from django.db import IntegrityError, transaction
+
+    connection, _ = connected(acme.partner)
+    session = connection.origin_session
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Connection.objects.create(
+            partner=acme.partner, system_id="infoplus", end_user_id="u", origin_session=session
+        )
