@@ -131,7 +131,15 @@ ONRAMP_SWEEP_INTERVAL = env.float("ONRAMP_SWEEP_INTERVAL", default=10.0)
 # network-class failures make it invalid only after this many in a row.
 ONRAMP_HEALTHCHECK_INTERVAL = env.int("ONRAMP_HEALTHCHECK_INTERVAL", default=24 * 3600)
 ONRAMP_HEALTHCHECK_TOLERANCE = env.int("ONRAMP_HEALTHCHECK_TOLERANCE", default=3)
+# Webhook retries: seconds to wait after each failed try; then the delivery is failed.
+ONRAMP_WEBHOOK_RETRY_SCHEDULE = env.list(
+    "ONRAMP_WEBHOOK_RETRY_SCHEDULE", cast=int, default=[5, 300, 1800, 7200, 18000, 36000, 36000]
+)
 CELERY_BEAT_SCHEDULE = {
+    "sweep-webhooks": {
+        "task": "connections.tasks.sweep_webhooks",
+        "schedule": ONRAMP_SWEEP_INTERVAL,
+    },
     "sweep-attempts": {
         "task": "connections.tasks.sweep_attempts",
         "schedule": ONRAMP_SWEEP_INTERVAL,
@@ -271,6 +279,10 @@ ONRAMP_TRUSTED_PROXIES = env.str("ONRAMP_TRUSTED_PROXIES", default="")
 ONRAMP_MAX_REQUEST_BYTES = env.int("ONRAMP_MAX_REQUEST_BYTES", default=1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = ONRAMP_MAX_REQUEST_BYTES
 FILE_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024  # uploads this small never touch the disk
+# The passthrough proxy (/api/v1/proxy/…): body caps each way, and calls per connection.
+ONRAMP_PROXY_MAX_REQUEST_BYTES = env.int("ONRAMP_PROXY_MAX_REQUEST_BYTES", default=10 * 1024**2)
+ONRAMP_PROXY_MAX_RESPONSE_BYTES = env.int("ONRAMP_PROXY_MAX_RESPONSE_BYTES", default=10 * 1024**2)
+ONRAMP_PROXY_REQUESTS_PER_MINUTE = env.int("ONRAMP_PROXY_REQUESTS_PER_MINUTE", default=600)
 # Partner origins and redirect URLs may be plain http only on localhost, and only then.
 ONRAMP_ALLOW_HTTP_LOCALHOST = env.bool("ONRAMP_ALLOW_HTTP_LOCALHOST", default=DEBUG)
 

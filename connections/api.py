@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI, Query, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -23,8 +24,10 @@ from connections.api_schemas import (
     TokenExchangeIn,
     TokenExchangeOut,
 )
+from connections.api_webhooks import router as webhooks_router
 from connections.errors import OnrampError, with_headers
 from connections.models import Connection, LinkSession, Partner
+from connections.selectors import partner_object
 from connections.services import connections as connection_services
 from connections.services.link_sessions import (
     LinkSessionSpec,
@@ -33,6 +36,8 @@ from connections.services.link_sessions import (
     public_token_outstanding,
 )
 from connections.services.partners import partner_key_authenticate
+from connections.services.proxy import METHODS as PROXY_METHODS
+from connections.services.proxy import RETURNED, ProxyCall, proxy_forward
 from connections.services.validation import attempt_start_revalidation
 
 logger = logging.getLogger(__name__)
@@ -50,10 +55,15 @@ class PartnerKeyAuth(HttpBearer):
 
 
 class ConnectionTokenAuth(HttpBearer):
-    """``Authorization: Bearer onr_ct_…`` — a connection's access token."""
+    """``Authorization: Bearer onr_ct_…`` — a connection's access token (of an active
+    connection, unless ``active_only`` is off: the proxy says 409 itself)."""
+
+    def __init__(self, *, active_only: bool = True) -> None:
+        super().__init__()
+        self.active_only = active_only
 
     def authenticate(self, request: HttpRequest, token: str) -> Connection | None:
-        return connection_services.connection_for_token(token)
+        return connection_services.connection_for_token(token, active_only=self.active_only)
 
 
 api = NinjaAPI(
@@ -245,8 +255,34 @@ def introspect(request: HttpRequest) -> dict[str, Any]:
     }
 
 
+@api.api_operation(
+    sorted(PROXY_METHODS),
+    "/proxy/{path:path}",
+    auth=ConnectionTokenAuth(active_only=False),
+    tags=["proxy"],
+    summary="Call the customer's system",
+)
+def proxy(request: HttpRequest, path: str) -> HttpResponse:
+    """Forward to the connection's system: same method, ``path`` under its base URL, query
+    string, body and a few headers (Content-Type, Accept, Prefer…). Onramp applies the
+    connection's auth; the answer's status, body and safe headers come back."""
+    call = ProxyCall(
+        method=request.method or "GET",
+        path=path,
+        query=request.META.get("QUERY_STRING", ""),
+        headers=dict(request.headers),
+        body=request.read(settings.ONRAMP_PROXY_MAX_REQUEST_BYTES),
+    )
+    answer = proxy_forward(connection=request.auth, call=call)
+    response = HttpResponse(answer.content, status=answer.status)
+    for name, value in answer.headers.items():
+        if name.lower() in RETURNED:
+            response[name] = value
+    return response
+
+
+api.add_router("/", webhooks_router)
+
+
 def _own(model: type, request: HttpRequest, object_id: str) -> Any:
-    found = model.objects.filter(pk=object_id[:32], partner=request.auth).first()
-    if found is None:
-        raise Http404(f"No {model._meta.verbose_name} with id {object_id[:32]!r}.")
-    return found
+    return partner_object(model, request.auth, object_id)

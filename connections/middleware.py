@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 NONCE_ATTRIBUTE = "csp_nonce"
 ViewFunc = Callable[..., HttpResponse]
+PROXY_PREFIX = "/api/v1/proxy/"  # its bodies are capped by ONRAMP_PROXY_MAX_REQUEST_BYTES
 
 
 def allow_framing(response: HttpResponse, origin: str) -> HttpResponse:
@@ -99,16 +100,21 @@ class RequestBodyLimitMiddleware:
         self, request: HttpRequest, view: ViewFunc, args: Any, kwargs: Any
     ) -> HttpResponse | None:
         declared = getattr(view, "max_body_bytes", None)
+        if request.path.startswith(PROXY_PREFIX):
+            declared = settings.ONRAMP_PROXY_MAX_REQUEST_BYTES
+            if declared_body_size(request) > declared:
+                return too_large(request, declared)
+            return None
         size = declared_body_size(request)
         if declared is not None and size <= max(declared, settings.ONRAMP_MAX_REQUEST_BYTES):
             return None  # the view answers oversized bodies up to the global cap itself
         if size <= settings.ONRAMP_MAX_REQUEST_BYTES:
             return None
-        return too_large(request)
+        return too_large(request, settings.ONRAMP_MAX_REQUEST_BYTES)
 
 
-def too_large(request: HttpRequest) -> HttpResponse:
-    limit = settings.ONRAMP_MAX_REQUEST_BYTES // 1024
+def too_large(request: HttpRequest, limit_bytes: int) -> HttpResponse:
+    limit = limit_bytes // 1024
     message = _("The request is too large (at most %(limit)d KiB).") % {"limit": limit}
     if request.path.startswith("/api/"):
         body = {"error": {"code": "request_too_large", "message": message}}

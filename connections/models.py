@@ -58,6 +58,15 @@ def new_signing_key_id() -> str:
     return random_id("sk")
 
 
+def new_endpoint_id() -> str:
+    return random_id("whe")
+
+
+def new_delivery_id() -> str:
+    """Also the Standard Webhooks ``webhook-id``: the same on every retry of a delivery."""
+    return random_id("msg")
+
+
 hex_colour = RegexValidator(r"^#[0-9a-fA-F]{6}$", _("Use a colour like #4f46e5."))
 
 
@@ -189,6 +198,9 @@ class Connection(models.Model):
     next_check_at = models.DateTimeField(null=True, blank=True, db_index=True)
     # Network-class failures in a row (health checks tolerate a few before "invalid").
     consecutive_failures = models.PositiveIntegerField(default=0)
+    # Use through the proxy (counts and times only: never a body).
+    proxy_requests = models.PositiveBigIntegerField(default=0)
+    last_proxied_at = models.DateTimeField(null=True, blank=True)
     last_error_code = models.CharField(max_length=63, blank=True)
     last_error_message = models.CharField(max_length=500, blank=True)
     # The link session that made this connection: one session yields at most one.
@@ -369,6 +381,8 @@ class Event(models.Model):
         LinkSession, null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
     )
     data = models.JSONField(default=dict, blank=True)
+    # The webhook body, for the kinds partners receive (built when the event happens).
+    payload = models.JSONField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
@@ -376,3 +390,70 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} by {self.actor}"
+
+
+class WebhookEndpoint(models.Model):
+    """Where a partner receives events, signed with its own secret (``whsec_…``)."""
+
+    id = models.CharField(primary_key=True, max_length=32, default=new_endpoint_id, editable=False)
+    partner = models.ForeignKey(
+        Partner, on_delete=models.CASCADE, related_name="webhook_endpoints"
+    )
+    url = models.URLField(max_length=2048)
+    events = models.JSONField(default=list, blank=True, help_text=_("Empty: every event."))
+    secret = models.TextField(editable=False)
+    # After a rotation the old secret still signs (a second signature) for a day.
+    previous_secret = models.TextField(blank=True, editable=False)
+    previous_secret_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
+    enabled = models.BooleanField(default=True)
+    disabled_reason = models.CharField(max_length=200, blank=True)
+    failing_since = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    encrypted_fields = ("secret", "previous_secret")
+
+    def __str__(self) -> str:
+        return self.url
+
+    def wants(self, kind: str) -> bool:
+        return self.enabled and (not self.events or kind in self.events)
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")
+
+
+class WebhookDelivery(models.Model):
+    """One event for one endpoint (the outbox): written with the event, sent by a worker,
+    retried on a schedule, never lost (the sweeper sends what is due)."""
+
+    id = models.CharField(primary_key=True, max_length=32, default=new_delivery_id, editable=False)
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="deliveries")
+    status = models.CharField(
+        max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    last_response = models.CharField(max_length=1024, blank=True)
+    last_error = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="delivery_due"),
+            models.Index(fields=["endpoint", "-created_at"], name="delivery_by_endpoint"),
+        ]
+        verbose_name_plural = "webhook deliveries"
+
+    def __str__(self) -> str:
+        return self.id

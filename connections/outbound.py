@@ -118,12 +118,17 @@ class Client:
         data: Mapping[str, str] | bytes | None = None,
         json: Any = None,
         auth: tuple[str, str] | None = None,
+        max_bytes: int | None = None,
+        deadline: float | None = None,
     ) -> OutboundResponse:
-        """Send one request; raise ``OutboundError`` when no usable response comes back."""
+        """Send one request; raise ``OutboundError`` when no usable response comes back.
+
+        ``max_bytes`` and ``deadline`` (seconds) replace ``ONRAMP_OUTBOUND_MAX_BYTES`` and
+        ``ONRAMP_OUTBOUND_DEADLINE`` for this request (the proxy's cap, webhooks' 10 s)."""
         prepared = _prepare(url, headers or {})
         session = self._session(mapped=prepared.mapped)
         started = time.monotonic()
-        with Deadline(limits().deadline) as deadline:
+        with Deadline(min(deadline or limits().deadline, limits().deadline)) as watch:
             try:
                 response = session.request(
                     method,
@@ -137,10 +142,10 @@ class Client:
                     timeout=(limits().connect_timeout, limits().read_timeout),
                 )
                 with response:
-                    content = _read_capped(response)
+                    content = _read_capped(response, max_bytes or limits().max_bytes)
             except requests.RequestException as exc:
-                raise _translate(exc, url, deadline_passed=deadline.expired) from None
-            if deadline.expired:  # cut short: what arrived may look whole, but is not
+                raise _translate(exc, url, deadline_passed=watch.expired) from None
+            if watch.expired:  # cut short: what arrived may look whole, but is not
                 raise _translate(None, url, deadline_passed=True)
         elapsed = time.monotonic() - started
         logger.info(
@@ -266,8 +271,7 @@ def _session(*, mapped: bool) -> requests.Session:
     return session
 
 
-def _read_capped(response: requests.Response) -> bytes:
-    cap = limits().max_bytes
+def _read_capped(response: requests.Response, cap: int) -> bytes:
     declared = response.headers.get("Content-Length", "")
     too_large = OutboundError(
         "response_too_large", "The system sent a response that is too large."

@@ -6,6 +6,7 @@ from django.db import Error as DatabaseError
 from connections.services.attempts import attempt_run, attempt_sweep
 from connections.services.health import health_checks_start
 from connections.services.keys import stale_secrets_purge
+from connections.services.webhooks import webhook_deliver, webhook_sweep
 
 
 @shared_task(
@@ -21,6 +22,18 @@ def run_validation(self, attempt_id: str) -> None:  # noqa: ANN001
     """A database error mid-run retries the same delivery (it keeps its claim); past the
     retries, the sweeper ends the attempt."""
     attempt_run(attempt_id=attempt_id, run_id=self.request.id or f"inline:{attempt_id}")
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def deliver_webhook(delivery_id: str) -> None:
+    """Retries are scheduled on the delivery row, not here (they outlive a broker)."""
+    webhook_deliver(delivery_id=delivery_id)
+
+
+@shared_task(ignore_result=True)
+def sweep_webhooks() -> None:
+    """Every ``ONRAMP_SWEEP_INTERVAL`` from Celery beat: send what is due and unsent."""
+    webhook_sweep()
 
 
 @shared_task(ignore_result=True)

@@ -37,9 +37,14 @@ class Authorizer(Protocol):
 
 @dataclass(frozen=True)
 class StaticAuthorizer:
-    """The same headers on every request (API keys, Basic, bearer tokens)."""
+    """The same headers on every request (API keys, Basic, bearer tokens).
+
+    ``expires_in`` (seconds) is set when the headers hold a session bought from the remote
+    (a token exchange): the proxy may keep them that long instead of buying another.
+    """
 
     headers: Mapping[str, str]
+    expires_in: int = 0
 
     def headers_for(self, method: str, url: str) -> dict[str, str]:
         return dict(self.headers)

@@ -48,9 +48,9 @@ class NetSuiteM2M(AuthScheme):
             "client_assertion": client_assertion(values, token_url, scope),
         }
         response = send("POST", token_url, data=form)
-        token = _access_token(response)
+        token, expires_in = _access_token(response)
         if token:
-            return StaticAuthorizer({"Authorization": f"Bearer {token}"})
+            return StaticAuthorizer({"Authorization": f"Bearer {token}"}, expires_in=expires_in)
         raise AuthFailure(_refusal(response), remote_detail(response))
 
     def interpret(self, response: OutboundResponse) -> Interpretation | None:
@@ -77,15 +77,20 @@ def client_assertion(values: Mapping[str, str], token_url: str, scope: str) -> s
     )
 
 
-def _access_token(response: OutboundResponse) -> str:
+def _access_token(response: OutboundResponse) -> tuple[str, int]:
+    """The access token and its lifetime (NetSuite sends ``expires_in`` as a number or a
+    string; 3600 when absent)."""
     if response.status != 200:
-        return ""
+        return "", 0
     try:
         body: Any = response.json()
     except ValueError:
-        return ""
+        return "", 0
     token = body.get("access_token") if isinstance(body, dict) else None
-    return token if isinstance(token, str) else ""
+    if not isinstance(token, str):
+        return "", 0
+    expires_in = str(body.get("expires_in", "3600"))
+    return token, int(expires_in) if expires_in.isdigit() else 3600
 
 
 def _refusal(response: OutboundResponse) -> str:

@@ -2,7 +2,8 @@
 
 Mintsoft works this way: ``POST /api/Auth {"Username", "Password"}`` answers the key as a
 JSON string, and later calls send it as ``ms-apikey``. We store the username and password
-(keys expire) and log in again whenever a key is needed.
+(keys expire) and log in again whenever a key is needed; the proxy keeps a key for
+``token_lifetime`` seconds (option) and logs in again sooner if the system refuses it.
 """
 
 from collections.abc import Mapping
@@ -24,7 +25,14 @@ REFUSED = frozenset({400, 401, 403})
 
 class PasswordExchange(AuthScheme):
     name = "password_exchange"
-    option_types = {"url": str, "body": dict, "token_key": str, "header": str, "prefix": str}
+    option_types = {
+        "url": str,
+        "body": dict,
+        "token_key": str,
+        "header": str,
+        "prefix": str,
+        "token_lifetime": int,
+    }
     required_options = frozenset({"url", "body", "header"})
 
     def needed_fields(self, method: MethodSpec) -> frozenset[str]:
@@ -42,7 +50,8 @@ class PasswordExchange(AuthScheme):
         token = _token_from(response, options.get("token_key", ""))
         if not token:
             raise AuthFailure("unexpected_response", remote_detail(response))
-        return StaticAuthorizer({options["header"]: options.get("prefix", "") + token})
+        header = {options["header"]: options.get("prefix", "") + token}
+        return StaticAuthorizer(header, expires_in=options.get("token_lifetime", 3600))
 
 
 def _token_from(response: Any, token_key: str) -> str:

@@ -21,6 +21,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from catalog.registry import get_definition
+from connections.dispatch import task_send
 from connections.failures import Outcome, describe
 from connections.models import (
     IN_FLIGHT,
@@ -65,13 +66,7 @@ def attempt_dispatch(*, attempt_id: str) -> bool:
     the attempt stays queued (undispatched) and the sweeper sends it later."""
     from connections import tasks  # tasks import services
 
-    try:
-        tasks.run_validation.apply_async((attempt_id,), retry=False)
-    except Exception:  # kombu raises many kinds; none may fail the user's request
-        logger.warning("could not send validation attempt %s to the broker", attempt_id)
-        return False
-    ValidationAttempt.objects.filter(pk=attempt_id).update(dispatched_at=timezone.now())
-    return True
+    return task_send(tasks.run_validation, ValidationAttempt, attempt_id)
 
 
 # --- run ------------------------------------------------------------------------------------

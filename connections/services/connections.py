@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from datetime import datetime, timedelta
+from functools import partial
 
 from django.conf import settings
 from django.db import transaction
@@ -20,6 +21,7 @@ from connections.models import (
     Partner,
     ValidationAttempt,
 )
+from connections.remote_sessions import session_forget
 from connections.services.events import event_record
 from connections.tokens import TokenKind
 
@@ -56,6 +58,8 @@ def connection_activate(*, attempt: ValidationAttempt, session: LinkSession) -> 
     )
     _mark_valid(connection)
     connection.save()
+    if not created:
+        transaction.on_commit(partial(session_forget, connection.id))  # new credentials
     kind = "connection.created" if created else "connection.reconnected"
     event_record(
         partner=session.partner,
@@ -173,28 +177,16 @@ def connection_token_mint(*, connection: Connection, actor: str) -> str:
     return minted.value
 
 
-def connection_for_token(access_token: str) -> Connection | None:
-    """Introspection: the active connection an access token opens, or None."""
+def connection_for_token(access_token: str, *, active_only: bool = True) -> Connection | None:
+    """The connection an access token opens (active ones only, unless told), or None."""
     if not tokens.well_formed(access_token, TokenKind.CONNECTION):
         return None
-    token = (
-        ConnectionToken.objects.select_related("connection")
-        .filter(
-            digest=tokens.digest(access_token),
-            revoked_at=None,
-            connection__status=ConnectionStatus.ACTIVE,
-        )
-        .only(
-            "digest",
-            "last_used_at",
-            "connection__id",
-            "connection__system_id",
-            "connection__status",
-            "connection__end_user_id",
-            "connection__config",
-        )
-        .first()
+    found = ConnectionToken.objects.select_related("connection").filter(
+        digest=tokens.digest(access_token), revoked_at=None
     )
+    if active_only:
+        found = found.filter(connection__status=ConnectionStatus.ACTIVE)
+    token = found.first()
     if token is None or not tokens.digests_match(access_token, token.digest):
         return None
     now = timezone.now()
@@ -214,6 +206,7 @@ def connection_revoke(*, connection: Connection, actor: str) -> None:
     connection.revoked_at = now
     connection.credentials = ""
     connection.save(update_fields=["status", "revoked_at", "credentials", "updated_at"])
+    transaction.on_commit(partial(session_forget, connection.id))
     event_record(
         partner=connection.partner, kind="connection.revoked", actor=actor, connection=connection
     )

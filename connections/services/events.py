@@ -12,8 +12,13 @@ def event_record(
     link_session: LinkSession | None = None,
     data: dict[str, Any] | None = None,
 ) -> Event:
-    """Write one audit row. ``data`` must never hold a secret: ids, codes, names only."""
-    return Event.objects.create(
+    """Write one audit row. ``data`` must never hold a secret: ids, codes, names only.
+
+    Kinds partners subscribe to also get their webhook deliveries, in the same transaction.
+    """
+    from connections.services.webhooks import webhook_fan_out  # webhooks record events too
+
+    event = Event.objects.create(
         partner=partner,
         kind=kind,
         actor=actor[:200],
@@ -21,3 +26,5 @@ def event_record(
         link_session=link_session,
         data=data or {},
     )
+    webhook_fan_out(event)
+    return event

@@ -141,10 +141,23 @@ def link_session_mark(*, session: LinkSession, milestone: str, value: str = "") 
         updates["guide_viewed_at"] = now
     elif milestone == "exited" and session.exited_at is None:
         updates["exited_at"] = now
-    if updates:
-        LinkSession.objects.filter(pk=session.pk).update(**updates)
-        for name, new_value in updates.items():
-            setattr(session, name, new_value)
+    if not updates:
+        return
+    with transaction.atomic():
+        rows = LinkSession.objects.filter(pk=session.pk)
+        if milestone == "exited":
+            rows = rows.filter(exited_at=None)  # the event goes out once, however many exits
+        changed = rows.update(**updates)
+        if milestone == "exited" and changed and session.validated_at is None:
+            event_record(
+                partner=session.partner,
+                kind="link_session.exited",
+                actor=f"end_user:{session.end_user_id}",
+                link_session=session,
+                data={"screen": value[:40]} if value else {},
+            )
+    for name, new_value in updates.items():
+        setattr(session, name, new_value)
 
 
 def public_token_issue(session: LinkSession) -> None:

@@ -1,0 +1,176 @@
+"""The passthrough proxy: a partner calls the customer's system through Onramp.
+
+``/api/v1/proxy/{path}`` with the connection's access token is forwarded to the connection's
+base URL + ``path`` + query string, with the connection's auth applied inside Onramp by its
+scheme (the credentials never leave). Only that host; only a short list of headers in and
+out; size caps; the outbound deadline; a per-connection rate limit. A remote 401 after a
+fresh session schedules a revalidation (it does not by itself make the connection invalid).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from dataclasses import dataclass
+from urllib.parse import unquote, urlsplit
+
+from django.conf import settings
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from catalog.registry import get_definition
+from connections.auth import SCHEMES
+from connections.auth.base import AuthFailure, Authorizer, StaticAuthorizer, Target
+from connections.errors import OnrampError
+from connections.models import Connection, ConnectionStatus
+from connections.outbound import Client, OutboundError, OutboundResponse
+from connections.ratelimit import Limit, enforce
+from connections.remote_sessions import session_cached, session_forget, session_keep
+from connections.services.connections import connection_credentials
+from connections.verification import build_target
+
+logger = logging.getLogger(__name__)
+
+# Headers a partner may send on to the remote, and the remote's headers it gets back.
+FORWARDED = frozenset(
+    {"accept", "accept-language", "content-type", "if-match", "if-none-match", "prefer"}
+)
+RETURNED = frozenset(
+    {"content-type", "etag", "last-modified", "link", "location", "retry-after", "x-total-count"}
+)
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"})
+
+
+@dataclass(frozen=True)
+class ProxyCall:
+    method: str
+    path: str
+    query: str
+    headers: dict[str, str]
+    body: bytes
+
+
+def proxy_forward(*, connection: Connection, call: ProxyCall) -> OutboundResponse:
+    """Send the partner's call to the customer's system and return its answer."""
+    if connection.status != ConnectionStatus.ACTIVE:
+        message = f"This connection is {connection.status}: reconnect it to use it again."
+        raise OnrampError("connection_invalid", message, 409)
+    if call.method not in METHODS:
+        raise OnrampError("method_not_allowed", f"{call.method} is not proxied.", 405)
+    _throttle(connection)
+    target = _target(connection)
+    url = proxy_url(target.base_url, call.path, call.query)
+    headers = {k: v for k, v in call.headers.items() if k.lower() in FORWARDED}
+    with Client() as client:
+        response = _send_authorized(client, connection, target, call, url, headers)
+    _record_use(connection)
+    return response
+
+
+def proxy_url(base_url: str, path: str, query: str) -> str:
+    """``base_url`` + ``path``, refusing anything that could leave the base URL's host."""
+    decoded = unquote(path)
+    segments = decoded.split("/")
+    if (
+        decoded.startswith("/")
+        or "://" in decoded
+        or any(c in decoded for c in "@\\")
+        or any(ord(c) < 0x20 or c == "\x7f" for c in decoded)
+        or any(segment in (".", "..") for segment in segments)
+    ):
+        raise OnrampError("invalid_path", "The path must stay on the connection's system.")
+    url = base_url.rstrip("/") + "/" + path + (f"?{query}" if query else "")
+    base, built = urlsplit(base_url), urlsplit(url)
+    if built.netloc != base.netloc or not built.path.startswith(base.path.rstrip("/") + "/"):
+        raise OnrampError("invalid_path", "The path must stay on the connection's system.")
+    return url
+
+
+def _target(connection: Connection) -> Target:
+    definition = get_definition(connection.system_id)
+    method = definition.method(connection.method) if definition else None
+    if method is None:
+        raise OnrampError("system_unavailable", "This system is no longer offered.", 409)
+    return build_target(definition, method, connection.config)
+
+
+def _send_authorized(
+    client: Client,
+    connection: Connection,
+    target: Target,
+    call: ProxyCall,
+    url: str,
+    headers: dict[str, str],
+) -> OutboundResponse:
+    authorizer, fresh = _authorizer(client, connection, target)
+    response = _send(client, authorizer, call, url, headers)
+    if response.status == 401 and not fresh:  # the kept session expired early: buy another
+        session_forget(connection.id)
+        authorizer, fresh = _authorizer(client, connection, target)
+        response = _send(client, authorizer, call, url, headers)
+    if response.status == 401:
+        _schedule_revalidation(connection)
+    return response
+
+
+def _authorizer(client: Client, connection: Connection, target: Target) -> tuple[Authorizer, bool]:
+    """The connection's auth: a kept session, or a new one (``fresh``)."""
+    if (kept := session_cached(connection.id)) is not None:
+        return kept, False
+    values = {**target.config, **connection_credentials(connection)}
+    try:
+        authorizer = SCHEMES[target.method.scheme].authenticate(target, values, client.request)
+    except AuthFailure as exc:
+        _schedule_revalidation(connection)
+        raise OnrampError(
+            "remote_auth_failed",
+            _("The system refused Onramp's sign-in (%(code)s).") % {"code": exc.code},
+            502,
+        ) from None
+    except OutboundError as exc:
+        raise _unreachable(exc) from None
+    if isinstance(authorizer, StaticAuthorizer):
+        session_keep(connection.id, authorizer)
+    return authorizer, True
+
+
+def _send(
+    client: Client, authorizer: Authorizer, call: ProxyCall, url: str, headers: dict[str, str]
+) -> OutboundResponse:
+    signed = {**headers, **authorizer.headers_for(call.method, url)}
+    try:
+        return client.request(
+            call.method,
+            url,
+            headers=signed,
+            data=call.body or None,
+            max_bytes=settings.ONRAMP_PROXY_MAX_RESPONSE_BYTES,
+        )
+    except OutboundError as exc:
+        raise _unreachable(exc) from None
+
+
+def _unreachable(exc: OutboundError) -> OnrampError:
+    status = 504 if exc.code == "timeout" else 502
+    return OnrampError(f"remote_{exc.code}", exc.message, status)
+
+
+def _throttle(connection: Connection) -> None:
+    limit = Limit(f"onramp:proxy:{connection.id}", settings.ONRAMP_PROXY_REQUESTS_PER_MINUTE, 60)
+    enforce((limit, "Too many proxied requests for this connection."))
+
+
+def _schedule_revalidation(connection: Connection) -> None:
+    """The remote refused our auth: check the connection properly (throttled), in the
+    background. Only that check may make it invalid."""
+    from connections.services.validation import attempt_start_revalidation
+
+    with contextlib.suppress(OnrampError):  # checked a moment ago, or revoked meanwhile
+        attempt_start_revalidation(connection=connection, actor="system:proxy_401")
+
+
+def _record_use(connection: Connection) -> None:
+    Connection.objects.filter(pk=connection.pk).update(
+        proxy_requests=F("proxy_requests") + 1, last_proxied_at=timezone.now()
+    )
