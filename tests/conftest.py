@@ -23,6 +23,7 @@ from connections.services.partners import partner_create
 from tests.fakes.infoplus import FakeInfoplus
 from tests.fakes.mintsoft import FakeMintsoft
 from tests.fakes.netsuite import FakeNetSuite
+from tests.fakes.receiver import FakeReceiver
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -76,20 +77,27 @@ class Fakes:
     infoplus: FakeInfoplus
     mintsoft: FakeMintsoft
     netsuite: FakeNetSuite
+    receiver: FakeReceiver
 
     def host_map(self) -> str:
         return (
             f"*.infopluswms.com={self.infoplus.url},api.mintsoft.co.uk={self.mintsoft.url},"
-            f"*.suitetalk.api.netsuite.com={self.netsuite.url}"
+            f"*.suitetalk.api.netsuite.com={self.netsuite.url},"
+            f"hooks.acme.test={self.receiver.url}"
         )
 
     def all(self) -> tuple:
-        return (self.infoplus, self.mintsoft, self.netsuite)
+        return (self.infoplus, self.mintsoft, self.netsuite, self.receiver)
 
 
 @pytest.fixture(scope="session")
 def fakes() -> Iterator[Fakes]:
-    running = Fakes(FakeInfoplus().start(), FakeMintsoft().start(), FakeNetSuite().start())
+    running = Fakes(
+        FakeInfoplus().start(),
+        FakeMintsoft().start(),
+        FakeNetSuite().start(),
+        FakeReceiver().start(),
+    )
     yield running
     for fake in running.all():
         fake.stop()
@@ -104,6 +112,7 @@ def fake_systems(fakes: Fakes, settings: Any) -> Iterator[Fakes]:
     fakes.mintsoft.keys.clear()
     fakes.mintsoft.now = time.time
     fakes.netsuite.reset()
+    fakes.receiver.reset()
     for fake in fakes.all():
         fake.requests.clear()
         fake.tricks.clear()

@@ -28,13 +28,14 @@ def validated_session(
     config: dict[str, str] | None = None,
     credentials: dict[str, str] | None = None,
     end_user_id: str = "user-1",
+    method: str = "",
 ) -> LinkSession:
     """A session whose details passed validation (as if the flow had run)."""
     session, _ = link_session(partner, end_user_id=end_user_id)
     attempt = ValidationAttempt(
         link_session=session,
         system_slug=system,
-        method=get_definition(system).recommended_method.id,
+        method=method or get_definition(system).recommended_method.id,
         config=config if config is not None else {"site": "acme"},
         status="succeeded",
     )

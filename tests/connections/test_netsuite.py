@@ -38,6 +38,10 @@ def account(fake_systems):
 
 @pytest.fixture
 def m2m(account):
+    return m2m_integration(account)
+
+
+def m2m_integration(account):
     """An integration with a certificate mapping, as an administrator would set it up."""
     pair = generate("ec")
     integration = account.add_integration(m2m=True)

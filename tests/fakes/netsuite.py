@@ -28,6 +28,7 @@ from tests.fakes.base import FakeSystem, Reply, Request
 
 TOKEN_PATH = "/services/rest/auth/oauth2/v1/token"
 SUITEQL_PATH = "/services/rest/query/v1/suiteql"
+RECORD_PATH = "/services/rest/record/v1/"
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 HASHES = {"256": hashes.SHA256(), "384": hashes.SHA384(), "512": hashes.SHA512()}
 ALLOWED_ALGS = {"PS256", "PS384", "PS512", "ES256", "ES384", "ES512"}  # RS256: refused
@@ -180,6 +181,8 @@ class FakeNetSuite(FakeSystem):
                 return self._token(account, request)
             if request.path == SUITEQL_PATH and request.method == "POST":
                 return self._suiteql(account, request)
+            if request.path.startswith(RECORD_PATH) and request.method == "GET":
+                return self._record(account, request)
         except Refused as refused:
             self.login_audit.append(refused.reason)
             return refused.reply
@@ -298,6 +301,12 @@ class FakeNetSuite(FakeSystem):
                 "items": [{"links": [], "id": "7"}],
             },
         )
+
+    def _record(self, account: Account, request: Request) -> Reply:
+        """REST record service: ``GET /services/rest/record/v1/<type>/<id>``."""
+        self._authenticate(account, request)
+        record_type, _, record_id = request.path.removeprefix(RECORD_PATH).partition("/")
+        return Reply(200, {"id": record_id, "type": record_type, "companyName": "Northwind"})
 
     def _authenticate(self, account: Account, request: Request) -> Role:
         authorization = request.headers.get("authorization", "")

@@ -26,7 +26,7 @@ import re
 import secrets
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, unquote_plus, urlencode, urlsplit, urlunsplit
 

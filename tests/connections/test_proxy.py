@@ -1,0 +1,238 @@
+"""The passthrough proxy: a partner calls the customer's system with only the connection's
+access token; Onramp applies the auth each system checks (its simulator verifies it)."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from connections.failures import describe
+from connections.models import Connection, ConnectionToken, ValidationAttempt
+from connections.services.connections import connection_record_check, connection_revoke
+from tests.connections.test_netsuite import ACCOUNT, m2m_integration
+from tests.factories import connected
+from tests.fakes.base import Trick
+from tests.fakes.mintsoft import MintsoftUser
+
+pytestmark = pytest.mark.django_db
+INFOPLUS = "infoplus-wms/api/v3.0/lineOfBusiness/search"
+
+
+def proxy(token: str, path: str, method: str = "get", **kwargs):
+    client = Client(headers={"Authorization": f"Bearer {token}", **kwargs.pop("headers", {})})
+    return getattr(client, method)(f"/api/v1/proxy/{path}", **kwargs)
+
+
+@pytest.fixture
+def infoplus(acme, fake_systems):
+    fake_systems.infoplus.sites["acme"] = {"key-1"}
+    return connected(acme.partner)
+
+
+# --- each scheme's auth, checked by its simulator -------------------------------------------
+
+
+def test_sandbox_basic_auth(acme, onramp_server):
+    _, token = connected(
+        acme.partner,
+        system="sandbox-erp",
+        config={"company": "demo", "username": "demo"},
+        credentials={"password": "sandbox-demo"},
+    )
+    response = proxy(token, "v1/orders?limit=1")
+    assert response.status_code == 200
+    assert response.json()["data"][0]["id"] == "SO-1001"
+
+
+def test_api_key_header_and_query_string(infoplus, fake_systems):
+    _, token = infoplus
+    response = proxy(token, f"{INFOPLUS}?limit=1", headers={"Accept": "application/json"})
+    assert response.status_code == 200 and response.json() == [{"id": 1, "name": "Main"}]
+    assert response["Content-Type"] == "application/json"
+    seen = fake_systems.infoplus.requests[-1]
+    assert seen.headers["api-key"] == "key-1" and seen.query == {"limit": ["1"]}
+    assert seen.host == "acme.infopluswms.com"
+
+
+def test_the_partners_credentials_and_other_headers_are_never_forwarded(infoplus, fake_systems):
+    _, token = infoplus
+    proxy(
+        token,
+        INFOPLUS,
+        headers={
+            "Cookie": "session=partner-secret",
+            "X-Api-Key": "partner-key",
+            "Connection": "keep-alive, X-Private",
+            "X-Private": "1",
+            "Prefer": "transient",
+        },
+    )
+    seen = fake_systems.infoplus.requests[-1].headers
+    assert "cookie" not in seen and "x-api-key" not in seen and "x-private" not in seen
+    assert seen["prefer"] == "transient"
+    assert not any(token in value for value in seen.values())
+
+
+def test_mintsoft_keeps_its_key_and_logs_in_again_when_it_expires(acme, fake_systems):
+    fake_systems.mintsoft.users["ops"] = MintsoftUser("s3cret")
+    _, token = connected(
+        acme.partner,
+        system="mintsoft",
+        config={"username": "ops"},
+        credentials={"password": "s3cret"},
+    )
+    logins = lambda: sum(r.path == "/api/Auth" for r in fake_systems.mintsoft.requests)  # noqa: E731
+    assert proxy(token, "api/Warehouse").status_code == 200
+    assert proxy(token, "api/Warehouse").status_code == 200
+    assert logins() == 1  # the key was kept (encrypted) between calls
+    fake_systems.mintsoft.keys.clear()  # Mintsoft expired it early
+    assert proxy(token, "api/Warehouse").status_code == 200
+    assert logins() == 2
+
+
+@pytest.fixture
+def netsuite_m2m(acme, fake_systems):
+    values, _ = m2m_integration(fake_systems.netsuite.add_account(ACCOUNT))
+    config = {k: values[k] for k in ("client_id", "certificate_id")} | {"account": ACCOUNT}
+    return connected(
+        acme.partner,
+        system="netsuite",
+        config=config,
+        credentials={"private_key": values["private_key"]},
+    )
+
+
+def test_netsuite_m2m_buys_one_access_token_and_reuses_it(netsuite_m2m, fake_systems):
+    _, token = netsuite_m2m
+    for record in ("1", "2"):
+        response = proxy(token, f"services/rest/record/v1/customer/{record}")
+        assert response.status_code == 200 and response.json()["id"] == record
+    tokens_bought = [r for r in fake_systems.netsuite.requests if r.path.endswith("/token")]
+    assert len(tokens_bought) == 1
+
+
+def test_netsuite_suiteql_post_with_body_and_prefer(netsuite_m2m):
+    _, token = netsuite_m2m
+    response = proxy(
+        token,
+        "services/rest/query/v1/suiteql?limit=1",
+        method="post",
+        data={"q": "SELECT id FROM employee"},
+        content_type="application/json",
+        headers={"Prefer": "transient"},
+    )
+    assert response.status_code == 200 and response.json()["items"] == [{"links": [], "id": "7"}]
+
+
+def test_netsuite_tba_signs_every_request_with_a_fresh_nonce(acme, fake_systems):
+    account = fake_systems.netsuite.add_account(ACCOUNT)
+    integration = account.add_integration(m2m=False, tba=True)
+    grant = account.add_token(integration)
+    _, token = connected(
+        acme.partner,
+        system="netsuite",
+        method="tba",
+        config={
+            "account": ACCOUNT,
+            "consumer_key": integration.client_id,
+            "token_id": grant.token_id,
+        },
+        credentials={
+            "consumer_secret": integration.consumer_secret,
+            "token_secret": grant.token_secret,
+        },
+    )
+    for _ in range(3):
+        assert proxy(token, "services/rest/record/v1/customer/9?expand=x").status_code == 200
+    assert len(fake_systems.netsuite.nonces) == 3
+
+
+# --- what the proxy refuses -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/evil.example/x",  # → //evil.example
+        "https://evil.example/x",
+        "..%2f..%2fadmin",
+        "infoplus-wms/../../etc",
+        "%2e%2e/x",
+        "a@evil.example/x",
+        "a\\..\\b",
+        "x%00y",
+    ],
+)
+def test_paths_that_would_leave_the_connections_host_are_refused(infoplus, fake_systems, path):
+    _, token = infoplus
+    response = proxy(token, path)
+    assert response.status_code == 400 and response.json()["error"]["code"] == "invalid_path"
+    assert fake_systems.infoplus.requests == []
+
+
+def test_only_active_connections_proxy(infoplus):
+    connection, token = infoplus
+    connection_record_check(connection_id=connection.id, outcome=describe("invalid_credentials"))
+    response = proxy(token, INFOPLUS)
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "connection_invalid"
+    connection_revoke(connection=Connection.objects.get(), actor="test")
+    assert proxy(token, INFOPLUS).status_code == 401
+
+
+def test_a_remote_401_schedules_a_revalidation_which_alone_decides(
+    infoplus, fake_systems, django_capture_on_commit_callbacks
+):
+    connection, token = infoplus
+    fake_systems.infoplus.sites["acme"] = {"another-key"}
+    with django_capture_on_commit_callbacks() as scheduled:
+        response = proxy(token, INFOPLUS)
+    assert response.status_code == 401  # the remote's own answer, passed on
+    attempt = ValidationAttempt.objects.get(connection=connection)
+    assert attempt.status == "queued" and len(scheduled) == 1
+    connection.refresh_from_db()
+    assert connection.status == "active"  # the 401 alone changes nothing
+    scheduled[0]()  # the revalidation runs
+    connection.refresh_from_db()
+    assert connection.status == "invalid" and connection.last_error_code == "invalid_credentials"
+
+
+def test_size_caps_both_ways(infoplus, settings, fake_systems):
+    _, token = infoplus
+    settings.ONRAMP_PROXY_MAX_RESPONSE_BYTES = 10
+    response = proxy(token, INFOPLUS)
+    assert response.status_code == 502
+    assert response.json()["error"]["code"] == "remote_response_too_large"
+
+
+def test_oversized_request_bodies_are_refused(infoplus, settings, fake_systems):
+    _, token = infoplus
+    settings.ONRAMP_PROXY_MAX_REQUEST_BYTES = 100
+    response = proxy(token, INFOPLUS, method="post", data="x" * 200, content_type="text/plain")
+    assert response.status_code == 413
+    assert fake_systems.infoplus.requests == []
+
+
+def test_a_slow_remote_is_a_504(infoplus, fake_systems, settings):
+    _, token = infoplus
+    settings.ONRAMP_OUTBOUND_DEADLINE = 1.0
+    fake_systems.infoplus.tricks.append(Trick("stall", seconds=3))
+    response = proxy(token, INFOPLUS)
+    assert response.status_code == 504 and response.json()["error"]["code"] == "remote_timeout"
+
+
+def test_a_per_connection_rate_limit_says_when_to_retry(infoplus, settings):
+    _, token = infoplus
+    settings.ONRAMP_PROXY_REQUESTS_PER_MINUTE = 2
+    statuses = [proxy(token, INFOPLUS).status_code for _ in range(3)]
+    assert statuses == [200, 200, 429]
+    assert int(proxy(token, INFOPLUS)["Retry-After"]) <= 60
+
+
+def test_use_is_counted_without_bodies(infoplus):
+    connection, token = infoplus
+    for _ in range(2):
+        proxy(token, INFOPLUS)
+    connection.refresh_from_db()
+    assert connection.proxy_requests == 2 and connection.last_proxied_at is not None
+    assert ConnectionToken.objects.get().last_used_at is not None
