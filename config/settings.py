@@ -131,7 +131,9 @@ ONRAMP_SWEEP_INTERVAL = env.float("ONRAMP_SWEEP_INTERVAL", default=10.0)
 # network-class failures make it invalid only after this many in a row.
 ONRAMP_HEALTHCHECK_INTERVAL = env.int("ONRAMP_HEALTHCHECK_INTERVAL", default=24 * 3600)
 ONRAMP_HEALTHCHECK_TOLERANCE = env.int("ONRAMP_HEALTHCHECK_TOLERANCE", default=3)
-# Webhook retries: seconds to wait after each failed try; then the delivery is failed.
+# Webhooks: a receiver answers 2xx within this many seconds, or the try failed; retries wait
+# the schedule's seconds after each failed try; then the delivery is failed.
+ONRAMP_WEBHOOK_TIMEOUT = env.float("ONRAMP_WEBHOOK_TIMEOUT", default=10.0)
 ONRAMP_WEBHOOK_RETRY_SCHEDULE = env.list(
     "ONRAMP_WEBHOOK_RETRY_SCHEDULE", cast=int, default=[5, 300, 1800, 7200, 18000, 36000, 36000]
 )

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.db.models import Model
 from django.utils import timezone
+from kombu.exceptions import KombuError
 
 logger = logging.getLogger(__name__)
 
@@ -20,7 +21,7 @@ def task_send(task: Any, model: type[Model], pk: str, *, countdown: float = 0) -
     """Queue ``task(pk)``; note when. False (logged) when the broker cannot be reached."""
     try:
         task.apply_async((pk,), retry=False, countdown=countdown or None)
-    except Exception:  # kombu raises many kinds; none may fail the caller
+    except (KombuError, OSError):  # the broker is unreachable (connection, DNS, timeout)
         logger.warning("could not send %s %s to the broker", model.__name__, pk)
         return False
     model.objects.filter(pk=pk).update(dispatched_at=timezone.now())

@@ -159,18 +159,11 @@ class Client:
         return self._sessions[mapped]
 
 
-def request(
-    method: str,
-    url: str,
-    *,
-    headers: Mapping[str, str] | None = None,
-    data: Mapping[str, str] | bytes | None = None,
-    json: Any = None,
-    auth: tuple[str, str] | None = None,
-) -> OutboundResponse:
-    """Send one request to a customer system; raise ``OutboundError`` when none comes back."""
+def request(method: str, url: str, **options: Any) -> OutboundResponse:
+    """Send one request to a customer system or webhook receiver (``Client.request``'s
+    options); raise ``OutboundError`` when no usable response comes back."""
     with Client() as client:
-        return client.request(method, url, headers=headers, data=data, json=json, auth=auth)
+        return client.request(method, url, **options)
 
 
 def check_url(url: str) -> SplitResult:

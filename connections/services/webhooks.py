@@ -3,10 +3,10 @@
 An event a partner can receive is written with its deliveries (one per interested endpoint)
 in the transaction of the state change it reports; a worker sends each, signed with the
 ``standardwebhooks`` package (``webhook-id`` = the delivery's id, the same on every retry),
-through ``outbound.py``. A 2xx within 10 s is success; anything else is retried on
-``ONRAMP_WEBHOOK_RETRY_SCHEDULE``, then the delivery is failed. A delivery is claimed with a
-lease while it is sent, so a killed worker's delivery is sent again by the sweeper; the
-receiver may see it twice (at least once), never zero times.
+through ``outbound.py``. A 2xx within ``ONRAMP_WEBHOOK_TIMEOUT`` (10 s) is success;
+anything else is retried on ``ONRAMP_WEBHOOK_RETRY_SCHEDULE``, then the delivery is failed.
+A delivery is claimed with a lease while it is sent, so a killed worker's delivery is sent
+again by the sweeper; the receiver may see it twice (at least once), never zero times.
 """
 
 from __future__ import annotations
@@ -48,8 +48,6 @@ EVENT_TYPES = (
     "catalog.system_requested",
     "webhook.test",
 )
-DELIVERY_DEADLINE = 10.0
-LEASE = timedelta(seconds=30)
 DISABLE_AFTER = timedelta(days=5)
 ROTATION_OVERLAP = timedelta(hours=24)
 MAX_ENDPOINTS = 10
@@ -161,6 +159,15 @@ def _unseal(endpoint: WebhookEndpoint, field: str) -> str:
 # --- the outbox ---------------------------------------------------------------------------
 
 
+def timeout() -> float:
+    return settings.ONRAMP_WEBHOOK_TIMEOUT
+
+
+def lease() -> timedelta:
+    """How long a worker holds a delivery it is sending before it is taken for dead."""
+    return timedelta(seconds=timeout() * 1.5)
+
+
 def webhook_fan_out(event: Event) -> None:
     """Called by ``event_record`` in the state change's transaction: the event's body and a
     delivery per interested endpoint, each sent once the transaction commits."""
@@ -218,7 +225,7 @@ def webhook_deliver(*, delivery_id: str) -> None:
             endpoint.url,
             headers=_signed_headers(endpoint, delivery),
             data=_body(delivery).encode(),
-            deadline=DELIVERY_DEADLINE,
+            deadline=timeout(),
         )
     except OutboundError as exc:
         _record_attempt(delivery, time.monotonic() - started, error=exc.message)
@@ -233,7 +240,7 @@ def _claim(delivery_id: str) -> WebhookDelivery | None:
             pk=delivery_id, status=DeliveryStatus.PENDING, next_attempt_at__lte=now
         )
         .filter(Q(claimed_until=None) | Q(claimed_until__lt=now))
-        .update(claimed_until=now + LEASE)
+        .update(claimed_until=now + lease())
     )
     if not claimed:
         return None
@@ -343,7 +350,7 @@ def webhook_sweep() -> int:
     now = timezone.now()
     due = WebhookDelivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
     lost = due.filter(Q(claimed_until=None) | Q(claimed_until__lt=now)).filter(
-        Q(dispatched_at=None) | Q(dispatched_at__lt=now - LEASE)
+        Q(dispatched_at=None) | Q(dispatched_at__lt=now - lease())
     )
     ids = list(lost.values_list("pk", flat=True)[:500])
     return sum(task_send(tasks.deliver_webhook, WebhookDelivery, pk) for pk in ids)

@@ -1,0 +1,218 @@
+"""Webhooks: what a partner's receiver gets for every state change, verified with the
+``standardwebhooks`` package itself, and what happens when the receiver is down."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from connections.failures import describe
+from connections.models import Connection, WebhookDelivery, WebhookEndpoint
+from connections.services.connections import connection_record_check, connection_revoke
+from connections.services.link_sessions import link_session_mark
+from connections.services.webhooks import webhook_sweep
+from tests.factories import connected, link_session
+
+pytestmark = pytest.mark.django_db
+HOOK_URL = "https://hooks.acme.test/onramp"
+
+
+def post(api, path: str, body: dict | None = None):
+    return api.post(f"/api/v1{path}", body or {}, content_type="application/json")
+
+
+@pytest.fixture
+def endpoint(api, fake_systems, django_capture_on_commit_callbacks):
+    """An endpoint registered through the API; its secret given to the receiver."""
+    created = post(api, "/webhook-endpoints", {"url": HOOK_URL})
+    assert created.status_code == 201
+    fake_systems.receiver.secrets.append(created.json()["secret"])
+    return created.json()
+
+
+@pytest.fixture
+def delivered(django_capture_on_commit_callbacks):
+    """Run a block's deliveries (their on-commit sends), as a worker would at once."""
+    return lambda: django_capture_on_commit_callbacks(execute=True)
+
+
+# --- the endpoint API ------------------------------------------------------------------------
+
+
+def test_an_endpoints_secret_is_shown_once_and_stored_encrypted(api, endpoint):
+    assert endpoint["secret"].startswith("whsec_") and endpoint["url"] == HOOK_URL
+    listed = api.get("/api/v1/webhook-endpoints").json()["data"]
+    assert listed == [{k: v for k, v in endpoint.items() if k != "secret"}]
+    stored = WebhookEndpoint.objects.get()
+    assert endpoint["secret"] not in stored.secret
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        ({"url": "http://hooks.acme.test/x"}, "invalid_url"),
+        ({"url": "https://127.0.0.1/x"}, "invalid_url"),
+        ({"url": "https://localhost/x"}, "invalid_url"),
+        ({"url": HOOK_URL, "events": ["connection.exploded"]}, "unknown_event"),
+        ({"url": HOOK_URL, "surprise": 1}, "invalid_request"),
+    ],
+)
+def test_bad_endpoints_are_refused_clearly(api, body, code):
+    response = post(api, "/webhook-endpoints", body)
+    assert response.status_code == 400 and response.json()["error"]["code"] == code
+
+
+def test_other_partners_endpoints_and_deliveries_are_invisible(api, endpoint):
+    from connections.services.partners import partner_create
+
+    _, other_secret = partner_create(name="Other", origins=[], actor="test")
+    other = Client(headers={"Authorization": f"Bearer {other_secret}"})
+    assert other.get("/api/v1/webhook-endpoints").json() == {"data": []}
+    assert other.delete(f"/api/v1/webhook-endpoints/{endpoint['id']}").status_code == 404
+    assert post(other, f"/webhook-endpoints/{endpoint['id']}/rotate-secret").status_code == 404
+
+
+# --- events, signed and verified ------------------------------------------------------------
+
+
+def test_every_state_change_reaches_the_receiver_signed(acme, endpoint, fake_systems, delivered):
+    receiver = fake_systems.receiver
+    fake_systems.infoplus.sites["acme"] = {"key-1"}
+    with delivered():
+        connection, _ = connected(acme.partner)
+    with delivered():
+        connection_record_check(connection_id=connection.id, outcome=describe("forbidden"))
+    with delivered():
+        connection_record_check(connection_id=connection.id, outcome=None)
+    with delivered():
+        connection_revoke(connection=Connection.objects.get(), actor="test")
+    session, _ = link_session(acme.partner, end_user_id="leaver")
+    with delivered():
+        link_session_mark(session=session, milestone="exited", value="prepare")
+    assert receiver.types() == [
+        "connection.created",
+        "connection.invalid",
+        "connection.restored",
+        "connection.revoked",
+        "link_session.exited",
+    ]
+    assert receiver.refused == []
+    invalid = receiver.accepted[1]
+    assert invalid["data"]["connection_id"] == connection.id
+    assert invalid["data"]["status"] == "invalid" and invalid["data"]["system"] == "infoplus"
+    assert invalid["data"]["error"]["code"] == "forbidden"
+    assert receiver.accepted[4]["data"] == {
+        "link_session_id": session.id,
+        "end_user_id": "leaver",
+        "system": None,
+        "screen": "prepare",
+    }
+    assert all(event["id"].startswith("msg_") for event in receiver.accepted)
+
+
+def test_an_endpoint_gets_only_the_events_it_asked_for(api, acme, fake_systems, delivered):
+    created = post(api, "/webhook-endpoints", {"url": HOOK_URL, "events": ["connection.revoked"]})
+    fake_systems.receiver.secrets.append(created.json()["secret"])
+    with delivered():
+        connection, _ = connected(acme.partner)
+        connection_revoke(connection=connection, actor="test")
+    assert fake_systems.receiver.types() == ["connection.revoked"]
+
+
+def test_a_test_event_from_the_api(api, endpoint, fake_systems, delivered):
+    with delivered():
+        response = post(api, f"/webhook-endpoints/{endpoint['id']}/test")
+    assert response.status_code == 202
+    assert fake_systems.receiver.types() == ["webhook.test"]
+    assert fake_systems.receiver.accepted[0]["data"] == {"endpoint_id": endpoint["id"]}
+
+
+def test_during_a_rotation_both_secrets_sign(api, endpoint, fake_systems, delivered):
+    receiver = fake_systems.receiver
+    new_secret = post(api, f"/webhook-endpoints/{endpoint['id']}/rotate-secret").json()["secret"]
+    receiver.secrets[:] = [new_secret]  # the receiver switched at once
+    with delivered():
+        post(api, f"/webhook-endpoints/{endpoint['id']}/test")
+    receiver.secrets[:] = [endpoint["secret"]]  # ...or not yet
+    with delivered():
+        post(api, f"/webhook-endpoints/{endpoint['id']}/test")
+    assert receiver.types() == ["webhook.test", "webhook.test"] and receiver.refused == []
+    WebhookEndpoint.objects.update(previous_secret_expires_at=timezone.now())
+    with delivered():
+        post(api, f"/webhook-endpoints/{endpoint['id']}/test")
+    assert len(receiver.refused) == 1  # a day later only the new secret signs
+
+
+# --- retries, failure, resend ---------------------------------------------------------------
+
+
+def due_now() -> None:
+    WebhookDelivery.objects.filter(status="pending").update(
+        next_attempt_at=timezone.now(), dispatched_at=None
+    )
+
+
+def test_a_receiver_down_then_up_gets_the_event_with_the_same_id(
+    api, endpoint, fake_systems, delivered
+):
+    receiver = fake_systems.receiver
+    receiver.answers[:] = [503, 500]
+    with delivered():
+        post(api, f"/webhook-endpoints/{endpoint['id']}/test")
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.status == "pending" and delivery.attempts == 1
+    assert delivery.last_status_code == 503 and "receiver unavailable" in delivery.last_response
+    assert timedelta(seconds=4) < delivery.next_attempt_at - timezone.now() <= timedelta(seconds=5)
+    for _ in range(2):
+        due_now()
+        webhook_sweep()
+    delivery.refresh_from_db()
+    assert delivery.status == "succeeded" and delivery.attempts == 3
+    ids = {r.headers["webhook-id"] for r in receiver.requests}
+    assert ids == {delivery.id}  # one webhook-id across every retry
+    listed = api.get(f"/api/v1/webhook-deliveries?endpoint_id={endpoint['id']}").json()["data"]
+    assert listed[0]["status"] == "succeeded" and listed[0]["attempts"] == 3
+
+
+def test_a_delivery_fails_after_its_schedule_and_can_be_resent(
+    api, endpoint, fake_systems, settings, delivered
+):
+    settings.ONRAMP_WEBHOOK_RETRY_SCHEDULE = [5, 60]
+    fake_systems.receiver.answers[:] = [500, 500, 500]
+    with delivered():
+        post(api, f"/webhook-endpoints/{endpoint['id']}/test")
+    for _ in range(2):
+        due_now()
+        webhook_sweep()
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.status == "failed" and delivery.attempts == 3
+    failed = api.get("/api/v1/webhook-deliveries?status=failed").json()["data"]
+    assert [d["id"] for d in failed] == [delivery.id]
+    with delivered():
+        resent = post(api, f"/webhook-deliveries/{delivery.id}/resend")
+    assert resent.status_code == 202
+    delivery.refresh_from_db()
+    assert delivery.status == "succeeded"
+
+
+def test_an_endpoint_failing_for_five_days_is_disabled(api, endpoint, fake_systems, delivered):
+    WebhookEndpoint.objects.update(failing_since=timezone.now() - timedelta(days=5, minutes=1))
+    fake_systems.receiver.answers[:] = [500]
+    with delivered():
+        post(api, f"/webhook-endpoints/{endpoint['id']}/test")
+    stored = WebhookEndpoint.objects.get()
+    assert not stored.enabled and "5 days" in stored.disabled_reason
+    listed = api.get("/api/v1/webhook-endpoints").json()["data"][0]
+    assert listed["enabled"] is False
+    from connections.models import Event
+
+    assert Event.objects.filter(kind="webhook_endpoint.disabled").exists()
+
+
+def test_deleting_an_endpoint_stops_its_deliveries(api, endpoint, acme):
+    assert api.delete(f"/api/v1/webhook-endpoints/{endpoint['id']}").status_code == 204
+    connected(acme.partner)
+    assert not WebhookDelivery.objects.exists()
