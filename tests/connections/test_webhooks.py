@@ -216,3 +216,37 @@ def test_deleting_an_endpoint_stops_its_deliveries(api, endpoint, acme):
     assert api.delete(f"/api/v1/webhook-endpoints/{endpoint['id']}").status_code == 204
     connected(acme.partner)
     assert not WebhookDelivery.objects.exists()
+
+
+# --- reconnect (update mode) ----------------------------------------------------------------
+
+
+def test_reconnect_updates_the_same_connection_and_says_so(
+    api, acme, endpoint, fake_systems, delivered
+):
+    fake_systems.infoplus.sites["acme"] = {"key-1"}
+    connection, token = connected(acme.partner)
+    fake_systems.infoplus.sites["acme"] = {"key-2"}  # the customer rotated their key
+    connection_record_check(connection_id=connection.id, outcome=describe("invalid_credentials"))
+    body = {"end_user": {"id": "user-1"}, "connection_id": connection.id}
+    link = post(api, "/link-sessions", body).json()
+    user = Client()
+    details = link["url"].split("/connect/", 1)[1]
+    path = f"/connect/{details}s/infoplus/api_key/details/"
+    assert "acme" in user.get(path).content.decode()  # the known site is filled in
+    with delivered():
+        user.post(path, {"site": "acme", "api_key": "key-1"})  # the old key: refused
+    assert Connection.objects.get().status == "invalid"
+    with delivered():
+        user.post(path, {"site": "acme", "api_key": "key-2"})
+    reconnected = Connection.objects.get()
+    assert reconnected.id == connection.id and reconnected.status == "active"
+    introspected = Client(headers={"Authorization": f"Bearer {token}"}).get("/api/v1/connection")
+    assert introspected.status_code == 200  # the partner's token kept working
+    proxied = Client(headers={"Authorization": f"Bearer {token}"}).get(
+        "/api/v1/proxy/infoplus-wms/api/v3.0/lineOfBusiness/search"
+    )
+    assert proxied.status_code == 200
+    assert fake_systems.infoplus.requests[-1].headers["api-key"] == "key-2"
+    assert fake_systems.receiver.types()[-1] == "connection.reconnected"
+    assert fake_systems.receiver.accepted[-1]["data"]["connection_id"] == connection.id
