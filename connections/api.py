@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -37,7 +38,7 @@ from connections.services.link_sessions import (
 )
 from connections.services.partners import partner_key_authenticate
 from connections.services.proxy import METHODS as PROXY_METHODS
-from connections.services.proxy import RETURNED, ProxyCall, proxy_forward
+from connections.services.proxy import RETURNED, ProxyCall, proxy_forward, proxy_use_record
 from connections.services.validation import attempt_start_revalidation
 
 logger = logging.getLogger(__name__)
@@ -274,11 +275,24 @@ def proxy(request: HttpRequest, path: str) -> HttpResponse:
         body=request.read(settings.ONRAMP_PROXY_MAX_REQUEST_BYTES),
     )
     answer = proxy_forward(connection=request.auth, call=call)
-    response = HttpResponse(answer.content, status=answer.status)
+    response = AfterResponse(answer.content, status=answer.status)
     for name, value in answer.headers.items():
         if name.lower() in RETURNED:
             response[name] = value
+    response.after = partial(proxy_use_record, connection_id=request.auth.id)
     return response
+
+
+class AfterResponse(HttpResponse):
+    """Runs ``after`` once the server has sent it (WSGI calls ``close()``): bookkeeping that
+    need not make the partner wait."""
+
+    after: Any = None
+
+    def close(self) -> None:
+        super().close()
+        if self.after is not None:
+            self.after()
 
 
 api.add_router("/", webhooks_router)

@@ -19,6 +19,7 @@ import socket
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 from urllib.parse import SplitResult, urlsplit, urlunsplit
 
@@ -105,9 +106,7 @@ class Client:
         self.close()
 
     def close(self) -> None:
-        for session in self._sessions.values():
-            session.close()
-        self._sessions.clear()
+        self._sessions.clear()  # the adapters (and their kept-alive connections) are shared
 
     def request(
         self,
@@ -245,10 +244,11 @@ def _prepare(url: str, headers: Mapping[str, str]) -> _Prepared:
 
 
 def _session(*, mapped: bool) -> requests.Session:
+    """A session of its own (cookies stay within one client's run), on shared adapters: their
+    connection pools keep connections to a remote alive between runs (no new TLS handshake
+    per proxied call)."""
     if mapped:
         session = requests.Session()  # an explicit local simulator: no address filter
-        for prefix in ("http://", "https://"):
-            session.mount(prefix, _WatchedAdapter())
     else:
         session = HTTPSession(
             Config(
@@ -259,9 +259,18 @@ def _session(*, mapped: bool) -> requests.Session:
                 user_agent_override=USER_AGENT,
             )
         )
-        session.mount("https://", _PublicOnlyAdapter(is_https_proto=True, allow_loopback=False))
+    for prefix, adapter in _adapters(mapped).items():
+        session.mount(prefix, adapter)
     session.trust_env = False  # no proxies or netrc from the environment
     return session
+
+
+@cache
+def _adapters(mapped: bool) -> dict[str, HTTPAdapter]:
+    """One set per process (and per kind): thread-safe connection pools."""
+    if mapped:
+        return {"http://": _WatchedAdapter(), "https://": _WatchedAdapter()}
+    return {"https://": _PublicOnlyAdapter(is_https_proto=True, allow_loopback=False)}
 
 
 def _read_capped(response: requests.Response, cap: int) -> bytes:

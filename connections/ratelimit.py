@@ -36,12 +36,10 @@ class Limit:
     def hit(self) -> int | None:
         """Count one hit; return the seconds until the window resets when over the limit."""
         bucket, retry_after = self._bucket()
-        cache.add(bucket, 0, timeout=self.seconds + 1)
         try:
-            count = cache.incr(bucket)
-        except ValueError:  # evicted between add and incr
-            cache.set(bucket, 1, timeout=self.seconds + 1)
-            count = 1
+            count = cache.incr(bucket)  # one round trip, once the window has begun
+        except ValueError:
+            count = 1 if cache.add(bucket, 1, timeout=self.seconds + 1) else cache.incr(bucket)
         return retry_after if count > self.count else None
 
     def reached(self) -> int | None:

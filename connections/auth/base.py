@@ -85,6 +85,8 @@ class AuthScheme:
     # The flow makes or checks a key pair before details (its private key joins the
     # credentials as ``private_key``).
     uses_certificate: ClassVar[bool] = False
+    # ``authenticate`` buys a session from the remote (a token exchange) worth keeping.
+    keeps_session: ClassVar[bool] = False
 
     def interpret(self, response: OutboundResponse) -> Interpretation | None:
         """A system's own reading of an error response; None leaves it to the status code."""

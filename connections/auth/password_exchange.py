@@ -25,6 +25,7 @@ REFUSED = frozenset({400, 401, 403})
 
 class PasswordExchange(AuthScheme):
     name = "password_exchange"
+    keeps_session = True
     option_types = {
         "url": str,
         "body": dict,

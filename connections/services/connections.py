@@ -7,10 +7,11 @@ from datetime import datetime, timedelta
 from functools import partial
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
-from connections import crypto, tokens
+from connections import crypto, token_cache, tokens
 from connections.errors import OnrampError
 from connections.failures import Blame, Outcome
 from connections.models import (
@@ -58,8 +59,9 @@ def connection_activate(*, attempt: ValidationAttempt, session: LinkSession) -> 
     )
     _mark_valid(connection)
     connection.save()
-    if not created:
-        transaction.on_commit(partial(session_forget, connection.id))  # new credentials
+    if not created:  # new credentials: no kept session or cached token may serve the old
+        transaction.on_commit(partial(session_forget, connection.id))
+        token_cache.forget_connection(connection.id)
     kind = "connection.created" if created else "connection.reconnected"
     event_record(
         partner=session.partner,
@@ -107,6 +109,7 @@ def connection_record_check(*, connection_id: str, outcome: Outcome | None) -> N
         _record_failure(connection, outcome)
     connection.save()
     if connection.status != previous:
+        token_cache.forget_connection(connection.id)
         _status_event(connection, outcome)
 
 
@@ -178,21 +181,41 @@ def connection_token_mint(*, connection: Connection, actor: str) -> str:
 
 
 def connection_for_token(access_token: str, *, active_only: bool = True) -> Connection | None:
-    """The connection an access token opens (active ones only, unless told), or None."""
+    """The connection an access token opens (active ones only, unless told), or None.
+
+    Read from the token cache when it holds a current entry, else from the database (and
+    cached). Either way a revoked or rotated token, or a changed connection, is seen at once.
+    """
     if not tokens.well_formed(access_token, TokenKind.CONNECTION):
         return None
-    found = ConnectionToken.objects.select_related("connection").filter(
-        digest=tokens.digest(access_token), revoked_at=None
-    )
-    if active_only:
-        found = found.filter(connection__status=ConnectionStatus.ACTIVE)
-    token = found.first()
-    if token is None or not tokens.digests_match(access_token, token.digest):
+    digest = tokens.digest(access_token)
+    entry, generation = token_cache.cached_token(digest)
+    if entry is None:
+        token = (
+            ConnectionToken.objects.select_related("connection")
+            .filter(digest=digest, revoked_at=None)
+            .first()
+        )
+        if token is None or not tokens.digests_match(access_token, token.digest):
+            return None
+        token_cache.remember_token(digest, token, generation)
+        entry = {"token_id": token.id, "token_last_used_at": token.last_used_at}
+        connection = token.connection
+    else:
+        connection = token_cache.connection_from(entry)
+    if active_only and connection.status != ConnectionStatus.ACTIVE:
         return None
+    _note_use(entry["token_id"], entry["token_last_used_at"])
+    return connection
+
+
+def _note_use(token_id: str, last_used_at: datetime | None) -> None:
+    """``last_used_at``, to the minute: one write a minute per token at most."""
     now = timezone.now()
-    if token.last_used_at is None or now - token.last_used_at > LAST_USED_GRANULARITY:
-        ConnectionToken.objects.filter(pk=token.pk).update(last_used_at=now)
-    return token.connection
+    if last_used_at is not None and now - last_used_at <= LAST_USED_GRANULARITY:
+        return
+    if cache.add(f"onramp:ct-used:{token_id}", 1, timeout=LAST_USED_GRANULARITY.seconds):
+        ConnectionToken.objects.filter(pk=token_id).update(last_used_at=now)
 
 
 @transaction.atomic
@@ -207,6 +230,7 @@ def connection_revoke(*, connection: Connection, actor: str) -> None:
     connection.credentials = ""
     connection.save(update_fields=["status", "revoked_at", "credentials", "updated_at"])
     transaction.on_commit(partial(session_forget, connection.id))
+    token_cache.forget_connection(connection.id)
     event_record(
         partner=connection.partner, kind="connection.revoked", actor=actor, connection=connection
     )
@@ -217,6 +241,7 @@ def connection_rotate_token(*, connection: Connection, actor: str) -> str:
     """Replace every access token of a connection with a new one."""
     if connection.status == ConnectionStatus.REVOKED:
         raise OnrampError("connection_revoked", "This connection has been revoked.", 409)
+    token_cache.forget_connection(connection.id)  # before the new token exists: no matter
     revoked = connection.tokens.filter(revoked_at=None).update(revoked_at=timezone.now())
     event_record(
         partner=connection.partner,

@@ -7,7 +7,7 @@ from django.db.models import Count, Model, Value
 from django.db.models.functions import Left, StrIndex
 from django.utils import timezone
 
-from connections import crypto
+from connections import crypto, token_cache
 from connections.models import Connection, LinkSession, SigningKey, ValidationAttempt
 
 # Every model holding ciphertext, with its encrypted fields (``encrypted_fields``).
@@ -52,6 +52,8 @@ def _reencrypt_row(model: type[Model], pk: str, current: str) -> bool:
             changed.append(field)
     if changed:
         row.save(update_fields=changed)
+        if isinstance(row, Connection):
+            token_cache.forget_connection(row.pk)  # cached copies of the old ciphertext
     return bool(changed)
 
 

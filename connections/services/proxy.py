@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -40,6 +41,7 @@ RETURNED = frozenset(
     {"content-type", "etag", "last-modified", "link", "location", "retry-after", "x-total-count"}
 )
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"})
+USE_FLUSH_SECONDS = 10
 
 
 @dataclass(frozen=True)
@@ -63,9 +65,7 @@ def proxy_forward(*, connection: Connection, call: ProxyCall) -> OutboundRespons
     url = proxy_url(target.base_url, call.path, call.query)
     headers = {k: v for k, v in call.headers.items() if k.lower() in FORWARDED}
     with Client() as client:
-        response = _send_authorized(client, connection, target, call, url, headers)
-    _record_use(connection)
-    return response
+        return _send_authorized(client, connection, target, call, url, headers)
 
 
 def proxy_url(base_url: str, path: str, query: str) -> str:
@@ -116,11 +116,12 @@ def _send_authorized(
 
 def _authorizer(client: Client, connection: Connection, target: Target) -> tuple[Authorizer, bool]:
     """The connection's auth: a kept session, or a new one (``fresh``)."""
-    if (kept := session_cached(connection.id)) is not None:
+    scheme = SCHEMES[target.method.scheme]
+    if scheme.keeps_session and (kept := session_cached(connection.id)) is not None:
         return kept, False
     values = {**target.config, **connection_credentials(connection)}
     try:
-        authorizer = SCHEMES[target.method.scheme].authenticate(target, values, client.request)
+        authorizer = scheme.authenticate(target, values, client.request)
     except AuthFailure as exc:
         _schedule_revalidation(connection)
         raise OnrampError(
@@ -130,7 +131,7 @@ def _authorizer(client: Client, connection: Connection, target: Target) -> tuple
         ) from None
     except OutboundError as exc:
         raise _unreachable(exc) from None
-    if isinstance(authorizer, StaticAuthorizer):
+    if scheme.keeps_session and isinstance(authorizer, StaticAuthorizer):
         session_keep(connection.id, authorizer)
     return authorizer, True
 
@@ -170,7 +171,25 @@ def _schedule_revalidation(connection: Connection) -> None:
         attempt_start_revalidation(connection=connection, actor="system:proxy_401")
 
 
-def _record_use(connection: Connection) -> None:
-    Connection.objects.filter(pk=connection.pk).update(
-        proxy_requests=F("proxy_requests") + 1, last_proxied_at=timezone.now()
+def proxy_use_record(*, connection_id: str) -> None:
+    """Count a proxied call (never its body). Counted in the cache and written to the
+    connection at most every ``USE_FLUSH_SECONDS``: a database commit per call would cost
+    more than the call. The API calls this once the answer is sent."""
+    key = f"onramp:proxy-uses:{connection_id}"
+    try:
+        cache.incr(key)
+    except ValueError:
+        if not cache.add(key, 1, timeout=None):
+            cache.incr(key)
+    if cache.add(f"onramp:proxy-uses-flushed:{connection_id}", 1, timeout=USE_FLUSH_SECONDS):
+        _flush_uses(connection_id, key)
+
+
+def _flush_uses(connection_id: str, key: str) -> None:
+    pending = cache.get(key) or 0
+    if not pending:
+        return
+    Connection.objects.filter(pk=connection_id).update(
+        proxy_requests=F("proxy_requests") + pending, last_proxied_at=timezone.now()
     )
+    cache.decr(key, pending)  # calls counted meanwhile stay for the next write
