@@ -3,6 +3,7 @@ package itself, as the README tells partners to, and keeps what it accepted."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from standardwebhooks import Webhook, WebhookVerificationError
@@ -34,7 +35,8 @@ class FakeReceiver(FakeSystem):
                 event = Webhook(secret).verify(request.body, request.headers)
             except WebhookVerificationError:
                 continue
-            self.accepted.append({"id": request.headers["webhook-id"], **event})
+            received = {"id": request.headers["webhook-id"], "received_at": time.time()}
+            self.accepted.append(received | event)
             return Reply(200, {"ok": True})
         self.refused.append(request.headers.get("webhook-id", ""))
         return Reply(400, {"error": "bad signature"})
