@@ -42,8 +42,9 @@ class Reply:
 @dataclass
 class Trick:
     """Misbehaviour for the next request, the way real servers fail: ``stall`` (wait, then
-    answer normally), ``html`` (200 with a web page), ``drip_body`` / ``drip_headers`` (one
-    byte every ``interval`` seconds, for ``seconds``)."""
+    answer normally), ``hang`` (wait, then hang up without an answer), ``html`` (200 with a
+    web page), ``drip_body`` / ``drip_headers`` (one byte every ``interval`` seconds, for
+    ``seconds``)."""
 
     kind: str
     seconds: float = 30.0
@@ -71,10 +72,12 @@ class FakeSystem:
                 )
                 fake.requests.append(request)
                 trick = fake.tricks.pop(0) if fake.tricks else None
-                if trick is not None and trick.kind != "stall":
+                if trick is not None and trick.kind not in ("stall", "hang"):
                     return _misbehave(self, trick)
                 if trick is not None:
                     time.sleep(trick.seconds)
+                    if trick.kind == "hang":
+                        return None
                 reply = fake.handle(request)
                 with contextlib.suppress(OSError):  # a client that gave up meanwhile
                     self._reply(reply)
