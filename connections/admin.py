@@ -39,8 +39,18 @@ admin.site.login_form = LockoutAdminAuthenticationForm
 admin.site.site_header = "Onramp operations"
 
 
-def _actor(request: HttpRequest) -> str:
+def actor_of(request: HttpRequest) -> str:
     return f"admin:{request.user.get_username()}"
+
+
+def shown_once(
+    request: HttpRequest, site: admin.AdminSite, title: str, secrets: list[tuple[str, str]]
+) -> HttpResponse:
+    """New secrets on this response only: never in a message cookie or a URL."""
+    context = {**site.each_context(request), "title": title, "secrets": secrets}
+    response = TemplateResponse(request, "admin/connections/shown_once.html", context)
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -129,7 +139,7 @@ class PartnerAdmin(admin.ModelAdmin):
         event_record(
             partner=obj,
             kind="partner.updated" if change else "partner.created",
-            actor=_actor(request),
+            actor=actor_of(request),
             data={"fields": sorted(form.changed_data)},
         )
 
@@ -137,17 +147,13 @@ class PartnerAdmin(admin.ModelAdmin):
     def create_key(self, request: HttpRequest, queryset: QuerySet[Partner]) -> HttpResponse:
         """Show the new keys on this response only: never in a message cookie or a URL."""
         created = [
-            (partner, partner_key_create(partner=partner, actor=_actor(request), label="admin"))
+            (
+                partner.name,
+                partner_key_create(partner=partner, actor=actor_of(request), label="admin")[1],
+            )
             for partner in queryset
         ]
-        context = {
-            **self.admin_site.each_context(request),
-            "title": _("New secret keys"),
-            "keys": [(partner, secret) for partner, (_key, secret) in created],
-        }
-        response = TemplateResponse(request, "admin/connections/new_keys.html", context)
-        response["Cache-Control"] = "no-store"
-        return response
+        return shown_once(request, self.admin_site, _("New secret keys"), created)
 
 
 @admin.register(PartnerKey)
@@ -160,7 +166,7 @@ class PartnerKeyAdmin(ReadOnlyAdmin):
     @admin.action(description="Revoke selected keys")
     def revoke(self, request: HttpRequest, queryset: QuerySet[PartnerKey]) -> None:
         for key in queryset:
-            partner_key_revoke(key=key, actor=_actor(request))
+            partner_key_revoke(key=key, actor=actor_of(request))
         self.message_user(request, f"Revoked {queryset.count()} key(s).", messages.SUCCESS)
 
 
@@ -216,6 +222,8 @@ class ConnectionAdmin(ReadOnlyAdmin):
         "consecutive_failures",
         "last_error_code",
         "last_error_message",
+        "proxy_requests",
+        "last_proxied_at",
         "created_at",
         "revoked_at",
     ]
@@ -225,7 +233,7 @@ class ConnectionAdmin(ReadOnlyAdmin):
     @admin.action(description="Revoke selected connections")
     def revoke(self, request: HttpRequest, queryset: QuerySet[Connection]) -> None:
         for connection in queryset:
-            connection_revoke(connection=connection, actor=_actor(request))
+            connection_revoke(connection=connection, actor=actor_of(request))
         self.message_user(request, "Revoked; their tokens no longer work.", messages.SUCCESS)
 
     @admin.action(description="Revalidate selected connections now")
@@ -233,7 +241,7 @@ class ConnectionAdmin(ReadOnlyAdmin):
         queued, refused = 0, 0
         for connection in queryset.exclude(status=ConnectionStatus.REVOKED):
             try:
-                attempt_start_revalidation(connection=connection, actor=_actor(request))
+                attempt_start_revalidation(connection=connection, actor=actor_of(request))
                 queued += 1
             except OnrampError:  # checked a moment ago: the throttle protects the customer
                 refused += 1
@@ -269,3 +277,6 @@ class EventAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "kind", "actor", "partner", "connection"]
     list_filter = ["kind", "partner"]
     search_fields = ["kind", "actor", "connection__id"]
+
+
+from connections import admin_webhooks  # noqa: E402, F401 (registers the webhook admin)

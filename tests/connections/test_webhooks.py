@@ -250,3 +250,34 @@ def test_reconnect_updates_the_same_connection_and_says_so(
     assert fake_systems.infoplus.requests[-1].headers["api-key"] == "key-2"
     assert fake_systems.receiver.types()[-1] == "connection.reconnected"
     assert fake_systems.receiver.accepted[-1]["data"]["connection_id"] == connection.id
+
+
+# --- the admin ------------------------------------------------------------------------------
+
+
+def test_operators_send_test_events_resend_and_rotate_from_the_admin(
+    endpoint, fake_systems, delivered, django_user_model
+):
+    operator = django_user_model.objects.create_superuser("ops", "ops@x.test", "long-passphrase-9")
+    admin = Client()
+    admin.force_login(operator)
+    with delivered():
+        admin.post(
+            "/admin/connections/webhookendpoint/",
+            {"action": "send_test", "_selected_action": [endpoint["id"]]},
+        )
+    delivery = WebhookDelivery.objects.get()
+    assert fake_systems.receiver.types() == ["webhook.test"]
+    with delivered():
+        admin.post(
+            "/admin/connections/webhookdelivery/",
+            {"action": "resend", "_selected_action": [delivery.id]},
+        )
+    assert [e["id"] for e in fake_systems.receiver.accepted] == [delivery.id, delivery.id]
+    page = admin.post(
+        "/admin/connections/webhookendpoint/",
+        {"action": "rotate_secret", "_selected_action": [endpoint["id"]]},
+    )
+    assert "whsec_" in page.content.decode() and "no-store" in page["Cache-Control"]
+    listing = admin.get(f"/admin/connections/webhookendpoint/{endpoint['id']}/change/")
+    assert "whsec_" not in listing.content.decode()
