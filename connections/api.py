@@ -28,7 +28,7 @@ from connections.api_schemas import (
 from connections.api_webhooks import router as webhooks_router
 from connections.errors import OnrampError, with_headers
 from connections.models import Connection, LinkSession, Partner
-from connections.selectors import partner_object
+from connections.selectors import connection_list, link_session_status, partner_object
 from connections.services import connections as connection_services
 from connections.services.link_sessions import (
     LinkSessionSpec,
@@ -159,21 +159,11 @@ def get_link_session(request: HttpRequest, session_id: str) -> dict[str, Any]:
     public_token = public_token_outstanding(session)
     return {
         "id": session.id,
-        "status": _session_status(session),
+        "status": link_session_status(session),
         "expires_at": session.expires_at,
         "connection_id": session.connection_id,
         "public_token": public_token,
     }
-
-
-def _session_status(session: LinkSession) -> str:
-    if session.public_token_used_at:
-        return "exchanged"
-    if session.validated_at:
-        return "completed"
-    if session.locked_at:
-        return "locked"
-    return "expired" if session.is_expired else "open"
 
 
 @api.post("/token-exchange", response=TokenExchangeOut, tags=["connections"])
@@ -191,17 +181,11 @@ def token_exchange(request: HttpRequest, body: TokenExchangeIn) -> dict[str, Any
 
 @api.get("/connections", response=ConnectionListOut, tags=["connections"])
 def list_connections(request: HttpRequest, filters: Query[ConnectionFilters]) -> dict:
-    rows = Connection.objects.filter(partner=request.auth).order_by("-created_at", "id")
-    for name in ("end_user_id", "status"):
-        if (value := getattr(filters, name)) is not None:
-            rows = rows.filter(**{name: value})
-    if filters.system is not None:
-        rows = rows.filter(system_id=filters.system)
-    page = list(rows[filters.offset : filters.offset + filters.limit + 1])
-    return {
-        "data": [ConnectionOut.of(c) for c in page[: filters.limit]],
-        "has_more": len(page) > filters.limit,
-    }
+    wanted = {name: getattr(filters, name) for name in ("end_user_id", "status", "system")}
+    page, has_more = connection_list(
+        request.auth, filters=wanted, offset=filters.offset, limit=filters.limit
+    )
+    return {"data": [ConnectionOut.of(c) for c in page], "has_more": has_more}
 
 
 @api.get("/connections/{connection_id}", response=ConnectionOut, tags=["connections"])

@@ -1,11 +1,52 @@
-"""Deploy-time checks that need the database (``manage.py check --deploy --database default``)."""
+"""System checks of the code's side: every definition uses schemes, options and failure codes
+that exist; every key id in use is in the key ring (``check --deploy --database default``)."""
 
 from typing import Any
 
 from django.core import checks
 from django.db import connection
 
+from catalog.registry import SYSTEMS_DIR, load_file
+from catalog.schema import DefinitionError, SystemDefinition
+from connections.auth import SCHEMES
+from connections.failures import FAILURES
 from connections.services.keys import keys_missing
+
+
+def definition_problems(definition: SystemDefinition) -> list[str]:
+    """What the code cannot support in a definition: schemes, their options, failure codes."""
+    messages = [*definition.messages, *(c for m in definition.methods for c in m.messages)]
+    problems = [
+        f"unknown failure code {code!r} in [messages]" for code in messages if code not in FAILURES
+    ]
+    for method in definition.methods:
+        scheme = SCHEMES.get(method.scheme)
+        if scheme is None:
+            problems.append(f"method {method.id!r}: unknown scheme {method.scheme!r}")
+            continue
+        problems += [f"method {method.id!r}: {p}" for p in scheme.check_method(method)]
+    return problems
+
+
+def checked_definition(path: Any) -> SystemDefinition:
+    """Load a definition file and check it against the code; raise ``DefinitionError``."""
+    definition = load_file(path)
+    if problems := definition_problems(definition):
+        raise DefinitionError(f"catalog/systems/{path.name}: {problems[0]}")
+    return definition
+
+
+@checks.register()
+def check_definitions_against_code(
+    app_configs: Any = None, **kwargs: Any
+) -> list[checks.CheckMessage]:
+    errors = []
+    for path in sorted(SYSTEMS_DIR.glob("*.toml")):
+        try:
+            checked_definition(path)
+        except DefinitionError as exc:
+            errors.append(checks.Error(str(exc), id="connections.E002"))
+    return errors
 
 
 @checks.register(checks.Tags.database)

@@ -112,6 +112,16 @@ class PartnerKey(models.Model):
         return self.display
 
 
+class LinkSessionStatus(models.TextChoices):
+    """Where a link session stands, as partners see it (``GET /link-sessions/{id}``)."""
+
+    OPEN = "open", _("Open")
+    COMPLETED = "completed", _("Completed")
+    EXCHANGED = "exchanged", _("Exchanged")
+    LOCKED = "locked", _("Locked")
+    EXPIRED = "expired", _("Expired")
+
+
 class LinkSession(models.Model):
     """One end user's run through the flow, created by the partner API."""
 

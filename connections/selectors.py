@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Model
+from django.db.models import Model, QuerySet
 from django.http import Http404
 
-from connections.models import Partner
+from catalog.models import System, SystemQuerySet
+from connections.models import Connection, LinkSession, LinkSessionStatus, Partner
 
 
 def partner_object(model: type[Model], partner: Partner, object_id: str) -> Any:
@@ -16,3 +17,33 @@ def partner_object(model: type[Model], partner: Partner, object_id: str) -> Any:
     if found is None:
         raise Http404(f"No {model._meta.verbose_name} with id {object_id[:32]!r}.")
     return found
+
+
+def link_session_status(session: LinkSession) -> LinkSessionStatus:
+    if session.public_token_used_at:
+        return LinkSessionStatus.EXCHANGED
+    if session.validated_at:
+        return LinkSessionStatus.COMPLETED
+    if session.locked_at:
+        return LinkSessionStatus.LOCKED
+    return LinkSessionStatus.EXPIRED if session.is_expired else LinkSessionStatus.OPEN
+
+
+def session_systems(session: LinkSession, query: str, limit: int = 50) -> list[System]:
+    """The catalog an end user may pick from, matching ``query``, best first."""
+    systems: SystemQuerySet = System.objects.listed()
+    if session.systems:
+        systems = systems.filter(slug__in=session.systems)
+    return list(systems.search(query[:100])[:limit])
+
+
+def connection_list(
+    partner: Partner, *, filters: dict[str, str | None], offset: int, limit: int
+) -> tuple[list[Connection], bool]:
+    """A page of the partner's connections, newest first, and whether more follow."""
+    rows: QuerySet[Connection] = Connection.objects.filter(partner=partner)
+    for name, value in filters.items():
+        if value is not None:
+            rows = rows.filter(**{"system_id" if name == "system" else name: value})
+    page = list(rows.order_by("-created_at", "id")[offset : offset + limit + 1])
+    return page[:limit], len(page) > limit

@@ -2,7 +2,8 @@
 
 from django.urls import path
 
-from connections.views import certificate, details, flow
+from connections import steps
+from connections.views import details, flow
 
 app_name = "connect"
 
@@ -14,18 +15,8 @@ urlpatterns = [
     path(
         "<str:link_token>/s/<slug:slug>/<slug:method_id>/details/", details.details, name="details"
     ),
-    path(
-        "<str:link_token>/s/<slug:slug>/<slug:method_id>/certificate/generate/",
-        certificate.generate,
-        name="certificate-generate",
-    ),
-    path(
-        "<str:link_token>/s/<slug:slug>/<slug:method_id>/certificate/upload/",
-        certificate.upload,
-        name="certificate-upload",
-    ),
-    path("<str:link_token>/certificate.pem", certificate.download, name="certificate"),
     path("<str:link_token>/attempts/<str:attempt_id>/", flow.attempt, name="attempt"),
     path("<str:link_token>/done/", flow.done, name="done"),
     path("<str:link_token>/exit/", flow.exit_flow, name="exit"),
+    *steps.urlpatterns(),  # each flow step brings its own
 ]

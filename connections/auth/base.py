@@ -82,9 +82,8 @@ class AuthScheme:
     option_types: ClassVar[Mapping[str, type]] = {}
     required_options: ClassVar[frozenset[str]] = frozenset()
     required_fields: ClassVar[frozenset[str]] = frozenset()
-    # The flow makes or checks a key pair before details (its private key joins the
-    # credentials as ``private_key``).
-    uses_certificate: ClassVar[bool] = False
+    # The extra flow step this scheme needs, by name (``connections/steps``), if any.
+    step: ClassVar[str] = ""
     # ``authenticate`` buys a session from the remote (a token exchange) worth keeping.
     keeps_session: ClassVar[bool] = False
 

@@ -36,7 +36,7 @@ OAUTH_ERRORS = {"invalid_client", "invalid_grant", "invalid_request"}
 class NetSuiteM2M(AuthScheme):
     name = "netsuite_m2m"
     keeps_session = True
-    uses_certificate = True
+    step = "certificate"  # the private key joins the credentials as ``private_key``
     option_types = {"scope": str}
     required_fields = frozenset({"client_id", "certificate_id"})
 

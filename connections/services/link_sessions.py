@@ -12,7 +12,13 @@ from django.utils import timezone
 from catalog.models import System
 from connections import crypto, tokens
 from connections.errors import OnrampError
-from connections.models import Connection, ConnectionStatus, LinkSession, Partner
+from connections.models import (
+    Connection,
+    ConnectionStatus,
+    LinkSession,
+    LinkSessionStatus,
+    Partner,
+)
 from connections.services.events import event_record
 from connections.services.partners import origin_normalize, redirect_url_check
 from connections.tokens import TokenKind
@@ -200,7 +206,7 @@ def link_session_complete(*, session: LinkSession) -> str:
     token = public_token_outstanding(session)
     if token is None:
         if session.is_expired:
-            raise OnrampError("expired", "This link has expired.", 410)
+            raise OnrampError(LinkSessionStatus.EXPIRED, "This link has expired.", 410)
         public_token_issue(session)
         token = public_token_outstanding(session)
     if session.completed_at is None:

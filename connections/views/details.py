@@ -1,12 +1,11 @@
-"""The details screen: instance fields and credentials (and, for certificate schemes, the
-key pair made on the certificate step), submitted for live validation."""
+"""The details screen: instance fields and credentials (and whatever the method's flow
+step adds, such as a certificate's key pair), submitted for live validation."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.http import HttpResponse
-from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from catalog.schema import MethodSpec, SystemDefinition
@@ -14,10 +13,10 @@ from connections.clientip import client_ip
 from connections.errors import OnrampError, with_headers
 from connections.forms import DetailsForm
 from connections.models import LinkSession, ValidationAttempt
-from connections.services.signing_keys import signing_key_private_pem
 from connections.services.validation import attempt_start, secrets_on_file
+from connections.steps import StepIncomplete, step_for
 from connections.views.flow import attempt_screen
-from connections.views.session import flow_screen, flow_url, method_context, screen, see_other
+from connections.views.plumbing import flow_screen, flow_url, method_context, screen, see_other
 
 
 @require_http_methods(["GET", "POST"])
@@ -25,6 +24,9 @@ from connections.views.session import flow_screen, flow_url, method_context, scr
 def details(request: Any, session: LinkSession, slug: str, method_id: str) -> HttpResponse:
     context = method_context(request, session, slug, method_id, back="prepare")
     definition, method = context["definition"], context["method"]
+    if step := step_for(method):
+        context |= {"step": step, "choose_again": request.GET.get("certificate") == "new"}
+        context |= step.context(session, method)
     if request.method == "POST":
         return _submit_details(request, session, definition, method, context)
     initial = _initial_config(session, slug)
@@ -60,16 +62,13 @@ def _submit_details(
         return screen(request, session, "details", context | {"form": form}, status=422)
     config, credentials = form.split()
     credentials = {name: value or on_file.get(name, "") for name, value in credentials.items()}
-    if context["uses_certificate"]:
-        key = context["signing_key"]
-        if key is None:
-            form.add_error(None, _("Make or upload the certificate first (step 1)."))
+    if step := context.get("step"):
+        try:
+            extra_config, extra_credentials = step.contribute(session, method)
+        except StepIncomplete as incomplete:
+            form.add_error(None, incomplete.message)
             return screen(request, session, "details", context | {"form": form}, status=422)
-        credentials["private_key"] = signing_key_private_pem(key)
-        config |= {
-            "certificate_fingerprint": key.fingerprint,
-            "certificate_expires": key.not_after.date().isoformat(),
-        }
+        config, credentials = config | extra_config, credentials | extra_credentials
     try:
         attempt = attempt_start(
             session=session,

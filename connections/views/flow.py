@@ -1,6 +1,6 @@
 """The end user's flow: choose system → method → prepare → details → validate → done.
 
-Views parse, call a service, render one screen (``views/session.py`` has the plumbing).
+Views parse, call a service, render one screen (``views/plumbing.py`` has the plumbing).
 """
 
 from __future__ import annotations
@@ -13,14 +13,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from catalog.models import System
 from catalog.registry import get_definition
 from connections.errors import OnrampError
 from connections.failures import STEP_LABELS, STEPS
 from connections.models import AttemptStatus, LinkSession, StepState, ValidationAttempt
+from connections.selectors import session_systems
 from connections.services.attempts import attempt_expire_if_overdue
 from connections.services.link_sessions import link_session_complete, link_session_mark
-from connections.views.session import (
+from connections.views.plumbing import (
     closed_screen,
     flow_screen,
     flow_url,
@@ -38,21 +38,16 @@ def start(request: Any, session: LinkSession) -> HttpResponse:
     link_session_mark(session=session, milestone="opened")
     if only := only_system(session):
         return HttpResponseRedirect(flow_url(request, "system", only))
-    return screen(request, session, "choose", {"systems": _systems(session, ""), "query": ""})
-
-
-def _systems(session: LinkSession, query: str) -> list[System]:
-    systems = System.objects.listed()
-    if session.systems:
-        systems = systems.filter(slug__in=session.systems)
-    return list(systems.search(query[:100])[:50])
+    return screen(
+        request, session, "choose", {"systems": session_systems(session, ""), "query": ""}
+    )
 
 
 @require_GET
 @flow_screen
 def search(request: Any, session: LinkSession) -> HttpResponse:
     query = request.GET.get("q", "")[:100].replace("\x00", "")
-    context = {"systems": _systems(session, query), "query": query}
+    context = {"systems": session_systems(session, query), "query": query}
     return screen(request, session, "choose", context, partial="results")
 
 

@@ -1,5 +1,6 @@
 """Every definition in catalog/systems/ is valid; the schema refuses what it should."""
 
+import re
 import tomllib
 from pathlib import Path
 
@@ -7,9 +8,11 @@ import pytest
 from django.conf import settings
 
 from catalog.checks import check_definitions
-from catalog.registry import SYSTEMS_DIR, load_file
+from catalog.registry import SYSTEMS_DIR
 from catalog.schema import DefinitionError
 from connections.auth import SCHEMES
+from connections.checks import check_definitions_against_code
+from connections.checks import checked_definition as load_file
 
 FILES = sorted(SYSTEMS_DIR.glob("*.toml"))
 STATIC = Path(settings.BASE_DIR) / "static"
@@ -23,7 +26,7 @@ def test_every_definition_is_valid_and_complete(path):
     for method in definition.methods:
         assert method.guide, f"method {method.id} needs a setup guide"
         keeps_a_secret = any(field.secret for field in method.fields)
-        assert keeps_a_secret or SCHEMES[method.scheme].uses_certificate
+        assert keeps_a_secret or SCHEMES[method.scheme].step
     for spec in definition.fields:
         assert spec.help, f"instance field {spec.name} needs help text for non-technical users"
 
@@ -134,8 +137,16 @@ def test_the_system_check_reports_a_broken_definition(tmp_path, monkeypatch):
     assert "acme-erp.toml" in errors[0].msg
 
 
-def test_the_shipped_catalog_passes_the_system_check():
+def test_the_shipped_catalog_passes_the_system_checks():
     assert check_definitions() == []
+    assert check_definitions_against_code() == []
+
+
+def test_the_catalog_imports_nothing_from_connections():
+    catalog = Path(settings.BASE_DIR) / "catalog"
+    sources = [p for p in catalog.rglob("*.py") if "migrations" not in p.parts]
+    imports = re.compile(r"^\s*(from|import) connections\b", re.MULTILINE)
+    assert not [p.name for p in sources if imports.search(p.read_text())]
 
 
 def test_definitions_are_plain_toml():

@@ -201,3 +201,11 @@ def test_empty_uploads_are_refused(user):
         headers=HTMX,
     )
     assert response.status_code == 422
+
+
+def test_choosing_a_different_certificate_swaps_only_the_certificate_section(user):
+    user.post(user.base + "s/netsuite/m2m/certificate/generate/", {"kind": "ec"}, headers=HTMX)
+    section = user.get(user.base + "s/netsuite/m2m/certificate/?certificate=new", headers=HTMX)
+    page = html(section)
+    assert section.status_code == 200 and page.lstrip().startswith('<section id="certificate"')
+    assert "Generate the certificate" in page and 'name="client_id"' not in page

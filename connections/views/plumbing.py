@@ -20,11 +20,9 @@ from django.views.decorators.csrf import csrf_exempt
 from catalog.models import System
 from catalog.registry import get_definition
 from catalog.schema import SystemDefinition
-from connections.auth import SCHEMES
 from connections.middleware import allow_framing
-from connections.models import LinkSession
+from connections.models import LinkSession, LinkSessionStatus
 from connections.services.link_sessions import link_session_for_token
-from connections.services.signing_keys import signing_key_current
 
 FlowView = Callable[..., HttpResponse]
 
@@ -96,6 +94,14 @@ def screen(
     return render(request, template, base | context, status=status)
 
 
+def fragment(
+    request: Any, session: LinkSession, template: str, context: dict[str, Any], status: int = 200
+) -> HttpResponse:
+    """A piece of a screen on its own template (a flow step's section, for htmx)."""
+    base = {"session": session, "partner": session.partner, "link_token": request.link_token}
+    return render(request, template, base | context, status=status)
+
+
 def flow_url(request: Any, name: str, *args: str) -> str:
     return reverse(f"connect:{name}", args=[request.link_token, *args])
 
@@ -112,9 +118,11 @@ def closed_screen(request: Any, session: LinkSession) -> HttpResponse | None:
     if session.validated_at and session.connection_id:
         return HttpResponseRedirect(flow_url(request, "done"))
     if session.locked_at:
-        return screen(request, session, "closed", {"reason": "locked"}, status=403)
+        return screen(request, session, "closed", {"reason": LinkSessionStatus.LOCKED}, status=403)
     if session.is_expired:
-        return screen(request, session, "closed", {"reason": "expired"}, status=410)
+        return screen(
+            request, session, "closed", {"reason": LinkSessionStatus.EXPIRED}, status=410
+        )
     return None
 
 
@@ -151,12 +159,4 @@ def method_context(
         back_url = flow_url(request, "system", slug)
     else:
         back_url = "" if only_system(session) else flow_url(request, "start")
-    uses_certificate = SCHEMES[method.scheme].uses_certificate
-    return {
-        "system": row,
-        "definition": definition,
-        "method": method,
-        "back_url": back_url,
-        "uses_certificate": uses_certificate,
-        "signing_key": signing_key_current(session) if uses_certificate else None,
-    }
+    return {"system": row, "definition": definition, "method": method, "back_url": back_url}

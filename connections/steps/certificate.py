@@ -1,8 +1,8 @@
-"""The certificate step of certificate-based methods (NetSuite M2M), on the details screen.
+"""The certificate step of certificate-based methods (NetSuite OAuth 2.0 M2M).
 
 A: Onramp generates the key pair (EC P-256 by default, RSA 4096 on request); B: the customer
 uploads a certificate and private key made with OpenSSL, which are checked. Either way only
-the public certificate can ever be downloaded.
+the public certificate can ever be downloaded; the private key joins the credentials.
 """
 
 from __future__ import annotations
@@ -11,25 +11,28 @@ from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
 from django.http import Http404, HttpResponse
+from django.urls import path
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from catalog.schema import MethodSpec
 from connections.certificates import KINDS, MAX_PEM_BYTES, CertificateError
 from connections.errors import OnrampError, with_headers
-from connections.forms import DetailsForm
 from connections.middleware import body_limit, declared_body_size
 from connections.models import LinkSession
 from connections.services.signing_keys import (
     signing_key_current,
     signing_key_generate,
+    signing_key_private_pem,
     signing_key_upload,
 )
-from connections.views.session import (
+from connections.steps.base import FlowStep, StepIncomplete
+from connections.views.plumbing import (
     flow_screen,
     flow_url,
     flow_view,
+    fragment,
     method_context,
-    screen,
     see_other,
 )
 
@@ -37,17 +40,58 @@ from connections.views.session import (
 UPLOAD_MAX_BYTES = 2 * MAX_PEM_BYTES + 16 * 1024
 
 
-def certificate_context(request: Any, session: LinkSession, slug: str, method_id: str) -> dict:
+class CertificateStep(FlowStep):
+    name = "certificate"
+    template = "connect/steps/certificate.html"
+
+    def urlpatterns(self) -> list[Any]:
+        base = "<str:link_token>/s/<slug:slug>/<slug:method_id>/certificate/"
+        return [
+            path(base, section, name="certificate-step"),
+            path(base + "generate/", generate, name="certificate-generate"),
+            path(base + "upload/", upload, name="certificate-upload"),
+            path("<str:link_token>/certificate.pem", download, name="certificate"),
+        ]
+
+    def context(self, session: LinkSession, method: MethodSpec) -> dict[str, Any]:
+        return {"signing_key": signing_key_current(session)}
+
+    def contribute(
+        self, session: LinkSession, method: MethodSpec
+    ) -> tuple[dict[str, str], dict[str, str]]:
+        key = signing_key_current(session)
+        if key is None:
+            raise StepIncomplete(_("Make or upload the certificate first (step 1)."))
+        config = {
+            "certificate_fingerprint": key.fingerprint,
+            "certificate_expires": key.not_after.date().isoformat(),
+        }
+        return config, {"private_key": signing_key_private_pem(key)}
+
+
+step = CertificateStep()
+
+
+def _context(request: Any, session: LinkSession, slug: str, method_id: str) -> dict[str, Any]:
+    from connections.auth import SCHEMES
+
     context = method_context(request, session, slug, method_id, back="prepare")
-    if not context["uses_certificate"]:
+    if SCHEMES[context["method"].scheme].step != step.name:
         raise Http404("This method does not use a certificate.")
-    return context
+    return context | step.context(session, context["method"])
+
+
+@require_GET
+@flow_screen
+def section(request: Any, session: LinkSession, slug: str, method_id: str) -> HttpResponse:
+    """The step on its own (htmx), e.g. to choose a different certificate."""
+    return _answer(request, session, _context(request, session, slug, method_id))
 
 
 @require_POST
 @flow_screen
 def generate(request: Any, session: LinkSession, slug: str, method_id: str) -> HttpResponse:
-    context = certificate_context(request, session, slug, method_id)
+    context = _context(request, session, slug, method_id)
     kind = request.POST.get("kind", "ec")
     try:
         signing_key_generate(session=session, kind=kind if kind in KINDS else "ec")
@@ -60,7 +104,7 @@ def generate(request: Any, session: LinkSession, slug: str, method_id: str) -> H
 @flow_screen
 @body_limit(UPLOAD_MAX_BYTES)
 def upload(request: Any, session: LinkSession, slug: str, method_id: str) -> HttpResponse:
-    context = certificate_context(request, session, slug, method_id)
+    context = _context(request, session, slug, method_id)
     if declared_body_size(request) > UPLOAD_MAX_BYTES:
         message = _("These files are too large: a certificate or key file is at most 64 KiB.")
         return _answer(request, session, context, message, status=413)
@@ -87,18 +131,16 @@ def _read(upload: UploadedFile | None, what: str) -> bytes:
 def _answer(
     request: Any, session: LinkSession, context: dict, error: str = "", status: int = 200
 ) -> HttpResponse:
-    """htmx: the certificate section again; full page: the details screen."""
+    """htmx: the certificate section again; full page: back to the details screen."""
     slug, method = context["system"].slug, context["method"]
     if not error and not request.htmx:
         return see_other(flow_url(request, "details", slug, method.id))
-    definition = context["definition"]
-    form = DetailsForm(specs=definition.fields + method.fields)
     context = context | {
-        "form": form,
         "certificate_error": error,
         "signing_key": signing_key_current(session),
+        "choose_again": request.GET.get("certificate") == "new",
     }
-    return screen(request, session, "details", context, status=status, partial="certificate")
+    return fragment(request, session, step.template, context, status=status)
 
 
 @require_GET
