@@ -20,10 +20,7 @@ from catalog.sync import catalog_sync
 from config.celery import app as celery_app
 from connections.models import Partner
 from connections.services.partners import partner_create
-from tests.fakes.infoplus import FakeInfoplus
-from tests.fakes.mintsoft import FakeMintsoft
-from tests.fakes.netsuite import FakeNetSuite
-from tests.fakes.receiver import FakeReceiver
+from tests.fakes import RunningFakes
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -72,56 +69,23 @@ def api(acme: PartnerWithKey) -> Client:
     return acme.client()
 
 
-@dataclass
-class Fakes:
-    infoplus: FakeInfoplus
-    mintsoft: FakeMintsoft
-    netsuite: FakeNetSuite
-    receiver: FakeReceiver
-
-    def host_map(self) -> str:
-        return (
-            f"*.infopluswms.com={self.infoplus.url},api.mintsoft.co.uk={self.mintsoft.url},"
-            f"*.suitetalk.api.netsuite.com={self.netsuite.url},"
-            f"hooks.acme.test={self.receiver.url}"
-        )
-
-    def all(self) -> tuple:
-        return (self.infoplus, self.mintsoft, self.netsuite, self.receiver)
-
-
 @pytest.fixture(scope="session")
-def fakes() -> Iterator[Fakes]:
-    running = Fakes(
-        FakeInfoplus().start(),
-        FakeMintsoft().start(),
-        FakeNetSuite().start(),
-        FakeReceiver().start(),
-    )
+def fakes() -> Iterator[RunningFakes]:
+    running = RunningFakes()
     yield running
-    for fake in running.all():
-        fake.stop()
+    running.stop()
 
 
 @pytest.fixture
-def fake_systems(fakes: Fakes, settings: Any) -> Iterator[Fakes]:
+def fake_systems(fakes: RunningFakes, settings: Any) -> Iterator[RunningFakes]:
     """The simulators, reachable through the host map, with fresh state."""
-    fakes.infoplus.sites.clear()
-    fakes.infoplus.read_only_keys.clear()
-    fakes.mintsoft.users.clear()
-    fakes.mintsoft.keys.clear()
-    fakes.mintsoft.now = time.time
-    fakes.netsuite.reset()
-    fakes.receiver.reset()
-    for fake in fakes.all():
-        fake.requests.clear()
-        fake.tricks.clear()
+    fakes.reset()
     settings.ONRAMP_OUTBOUND_HOST_MAP = fakes.host_map()
     yield fakes
 
 
 @pytest.fixture
-def onramp_server(live_server: Any, settings: Any, fakes: Fakes) -> str:
+def onramp_server(live_server: Any, settings: Any, fakes: RunningFakes) -> str:
     """The app on a real port: link URLs point at it, the Sandbox ERP is reached through it."""
     settings.ONRAMP_PUBLIC_URL = live_server.url
     settings.ONRAMP_OUTBOUND_HOST_MAP = (
@@ -136,7 +100,7 @@ def _worker_available() -> bool:
 
 @pytest.fixture(scope="session")
 def _celery_worker_process(
-    django_db_setup: Any, django_db_blocker: Any, live_server: Any, fakes: Fakes
+    django_db_setup: Any, django_db_blocker: Any, live_server: Any, fakes: RunningFakes
 ) -> Iterator[subprocess.Popen | None]:
     if not _worker_available():
         yield None
@@ -184,7 +148,7 @@ def _wait_for_worker(worker: subprocess.Popen) -> None:
 
 
 @pytest.fixture
-def stack(live_server: Any, fakes: Fakes, settings: Any, tmp_path: Path) -> Iterator[Any]:
+def stack(live_server: Any, fakes: RunningFakes, settings: Any, tmp_path: Path) -> Iterator[Any]:
     """Workers, beat and gunicorn as real processes on a private queue (PostgreSQL + Redis)."""
     if not _worker_available():
         pytest.skip("fault tests need PostgreSQL and Redis")

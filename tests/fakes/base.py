@@ -52,7 +52,12 @@ class Trick:
 
 
 class FakeSystem:
-    """Subclasses implement ``handle(request) -> Reply``; ``tricks`` are played first."""
+    """Subclasses implement ``handle(request) -> Reply``; ``tricks`` are played first.
+
+    ``hosts`` are the host patterns the test host map sends here; ``reset()`` returns the fake
+    to its first state between tests (subclasses clear their own state too)."""
+
+    hosts: tuple[str, ...] = ()
 
     def __init__(self) -> None:
         self.requests: list[Request] = []
@@ -111,6 +116,10 @@ class FakeSystem:
     def stop(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+    def reset(self) -> None:
+        self.requests.clear()
+        self.tricks.clear()
 
     def handle(self, request: Request) -> Reply:
         raise NotImplementedError

@@ -8,10 +8,17 @@ API = "/infoplus-wms/api/v3.0"
 
 
 class FakeInfoplus(FakeSystem):
+    hosts = ("*.infopluswms.com",)
+
     def __init__(self) -> None:
         super().__init__()
         self.sites: dict[str, set[str]] = {}  # site → valid API keys
         self.read_only_keys: set[str] = set()  # keys whose user cannot read lines of business
+
+    def reset(self) -> None:
+        super().reset()
+        self.sites.clear()
+        self.read_only_keys.clear()
 
     def handle(self, request: Request) -> Reply:
         site = request.host.removesuffix(".infopluswms.com")

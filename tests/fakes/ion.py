@@ -63,6 +63,8 @@ def _host(url: str) -> str:
 
 
 class FakeIonGateway(FakeSystem):
+    hosts = (SSO_HOST, API_HOST)
+
     """Checks the client (``ci``/``cs`` of a file for the tenant in the token URL, by Basic or
     form, recorded in ``auth_methods_seen``), the grant type (password only), the service
     account keys, Bearer tokens (live, not revoked, same tenant as the URL) and the SX.e
@@ -85,9 +87,8 @@ class FakeIonGateway(FakeSystem):
 
     def reset(self) -> None:
         """Forget every file, token and mapping, restore the defaults and the real clock."""
+        super().reset()
         self._clear()
-        self.requests.clear()
-        self.tricks.clear()
 
     def make_ionapi(self, tenant: str = "ACME_TST", **overrides: str) -> dict[str, str]:
         """A realistic ``.ionapi`` dict, registered here; a copy is returned, so a test may

@@ -18,6 +18,14 @@ class MintsoftUser:
 
 
 class FakeMintsoft(FakeSystem):
+    hosts = ("api.mintsoft.co.uk",)
+
+    def reset(self) -> None:
+        super().reset()
+        self.users.clear()
+        self.keys.clear()
+        self.now = time.time
+
     def __init__(self) -> None:
         super().__init__()
         self.users: dict[str, MintsoftUser] = {}

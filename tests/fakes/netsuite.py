@@ -153,6 +153,8 @@ def invalid_login(reason: str) -> Refused:
 
 
 class FakeNetSuite(FakeSystem):
+    hosts = ("*.suitetalk.api.netsuite.com",)
+
     def __init__(self) -> None:
         super().__init__()
         self.accounts: dict[str, Account] = {}
@@ -161,10 +163,10 @@ class FakeNetSuite(FakeSystem):
         self.now = time.time
 
     def reset(self) -> None:
+        super().reset()
         self.accounts.clear()
         self.login_audit.clear()
         self.nonces.clear()
-        self.requests.clear()
         self.now = time.time
 
     def add_account(self, account_id: str) -> Account:

@@ -250,9 +250,8 @@ class FakeAuthorizationServer(FakeSystem):
 
     def reset(self) -> None:
         """Forget every client, code and token, restore the defaults and the real clock."""
+        super().reset()
         self._clear()
-        self.requests.clear()
-        self.tricks.clear()
 
     def add_client(
         self,

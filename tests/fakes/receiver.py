@@ -12,6 +12,8 @@ from tests.fakes.base import FakeSystem, Reply, Request
 
 
 class FakeReceiver(FakeSystem):
+    hosts = ("hooks.acme.test",)
+
     def __init__(self) -> None:
         super().__init__()
         self.secrets: list[str] = []  # any of them may sign (rotation)
@@ -20,12 +22,11 @@ class FakeReceiver(FakeSystem):
         self.refused: list[str] = []
 
     def reset(self) -> None:
+        super().reset()
         self.secrets.clear()
         self.answers.clear()
         self.accepted.clear()
         self.refused.clear()
-        self.requests.clear()
-        self.tricks.clear()
 
     def handle(self, request: Request) -> Reply:
         if self.answers:
