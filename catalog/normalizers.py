@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
+import idna
 from django.utils.translation import gettext as _
 
 from catalog.schema import FieldSpec
@@ -70,6 +71,51 @@ def netsuite_account(value: str, spec: FieldSpec) -> str:
     return text.replace("-", "_").upper()
 
 
+def url(value: str, spec: FieldSpec) -> str:
+    """The address of a customer's own instance, from any URL of it they paste.
+
+    ``acme.odoo.com``, ``https://acme.odoo.com/odoo/action-12`` → ``https://acme.odoo.com``:
+    https only, the host IDNA-normalised and lower-cased, a non-default port kept, the path
+    kept only up to the definition's ``path_markers``. Whether the address may be reached
+    (not private, not reserved) is decided where requests are made.
+    """
+    text = value.strip()
+    if not text:
+        return ""
+    if "://" not in text:
+        text = "https://" + text
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+        host = _idna(parts.hostname or "")
+    except (ValueError, UnicodeError, idna.IDNAError):
+        raise FieldError(_url_help()) from None
+    if parts.scheme != "https":
+        raise FieldError(_("Use the https:// address: Onramp connects over https only."))
+    if not host or parts.username is not None or "@" in parts.netloc:
+        raise FieldError(_url_help())
+    netloc = (f"[{host}]" if ":" in host else host) + (f":{port}" if port else "")
+    return f"https://{netloc}{_instance_path(parts.path, spec.path_markers)}"
+
+
+def _idna(host: str) -> str:
+    host = host.rstrip(".").lower()
+    return host if host.isascii() else idna.encode(host, uts46=True).decode("ascii")
+
+
+def _instance_path(path: str, markers: tuple[str, ...]) -> str:
+    segments = [segment for segment in path.split("/") if segment]
+    wanted = {marker.lower() for marker in markers}
+    for at, segment in enumerate(segments):
+        if segment.lower() in wanted:
+            return "/" + "/".join(segments[:at]) if at else ""
+    return ""
+
+
+def _url_help() -> str:
+    return _("Enter the address you open your system at, like https://erp.example.com.")
+
+
 def _netsuite_help() -> str:
     return _(
         "Enter your NetSuite account ID, like 1234567 or 1234567_SB1 (Setup > Company > "
@@ -93,6 +139,7 @@ NORMALIZERS: dict[str, Normalizer] = {
     "subdomain": subdomain,
     "hostname": hostname,
     "netsuite_account": netsuite_account,
+    "url": url,
 }
 
 # Values derived from a normalised field, usable in a definition's templates as

@@ -31,6 +31,10 @@ class FieldSpec:
     multiline: bool = False
     normalize: str = "text"
     domain: str = ""  # for the "subdomain" normaliser: the system's own domain
+    # For the "url" normaliser: path segments where an instance's own path ends. A pasted
+    # deep link keeps the path before the first of them (Acumatica's "/AcumaticaERP" before
+    # "/Main"); without markers only the origin is kept.
+    path_markers: tuple[str, ...] = ()
     pattern: str = ""
     pattern_message: str = ""
     max_length: int = 200
@@ -93,6 +97,9 @@ class SystemDefinition:
     aliases: tuple[str, ...] = ()
     popularity: int = 0
     docs_url: str = ""
+    # Where each fact in the definition comes from: the vendor's auth page, the reference
+    # page of the endpoint the live check calls.
+    docs: tuple[str, ...] = ()
     coming_soon: bool = False
     fields: tuple[FieldSpec, ...] = ()
     methods: tuple[MethodSpec, ...] = ()

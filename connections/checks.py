@@ -25,6 +25,11 @@ def definition_problems(definition: SystemDefinition) -> list[str]:
             problems.append(f"method {method.id!r}: unknown scheme {method.scheme!r}")
             continue
         problems += [f"method {method.id!r}: {p}" for p in scheme.check_method(method)]
+        names = {spec.name for spec in definition.fields + method.fields}
+        problems += [
+            f"method {method.id!r}: options use unknown field {name!r}"
+            for name in sorted(scheme.templated_names(method) - names)
+        ]
     return problems
 
 

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from catalog.normalizers import FieldError, normalize
 from catalog.schema import FieldSpec
+from connections.outbound import OutboundError, check_url
 
 
 class DetailsForm(forms.Form):
@@ -37,6 +38,8 @@ class DetailsForm(forms.Form):
                 continue
             try:
                 cleaned[spec.name] = normalize(value, spec)
+                if spec.normalize == "url" and cleaned[spec.name]:
+                    _reachable_by_policy(cleaned[spec.name])
             except FieldError as exc:
                 self.add_error(spec.name, str(exc))
         return cleaned
@@ -46,6 +49,19 @@ class DetailsForm(forms.Form):
         config = {s.name: self.cleaned_data[s.name] for s in self.specs if not s.secret}
         secret = {s.name: self.cleaned_data[s.name] for s in self.specs if s.secret}
         return config, secret
+
+
+def _reachable_by_policy(url: str) -> None:
+    """An instance address Onramp may connect to: not private, loopback or reserved."""
+    try:
+        check_url(url + "/")
+    except OutboundError:
+        raise FieldError(
+            _(
+                "This address is private or reserved, so Onramp cannot reach it. Use the public "
+                "address your system is reachable at from the internet."
+            )
+        ) from None
 
 
 class SecretTextarea(forms.Textarea):

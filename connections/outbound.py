@@ -55,6 +55,7 @@ class OutboundResponse:
     headers: Mapping[str, str]
     content: bytes
     elapsed: float
+    cookies: Mapping[str, str] = field(default_factory=dict)  # what Set-Cookie set
 
     @property
     def text(self) -> str:
@@ -150,7 +151,8 @@ class Client:
         logger.info(
             "outbound %s %s -> %s in %.2fs", method, _loggable(url), response.status_code, elapsed
         )
-        return OutboundResponse(response.status_code, response.headers, content, elapsed)
+        cookies = response.cookies.get_dict()
+        return OutboundResponse(response.status_code, response.headers, content, elapsed, cookies)
 
     def _session(self, *, mapped: bool) -> requests.Session:
         if mapped not in self._sessions:

@@ -117,6 +117,10 @@ class AuthScheme:
     def needed_fields(self, method: MethodSpec) -> frozenset[str]:
         return self.required_fields
 
+    def templated_names(self, method: MethodSpec) -> set[str]:
+        """Field names the method's options use as ``{placeholders}`` (any field will do)."""
+        return set()
+
     def authenticate(
         self, target: Target, credentials: Mapping[str, str], send: Send
     ) -> Authorizer:

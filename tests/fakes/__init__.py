@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from tests.fakes.base import FakeSystem
 from tests.fakes.infoplus import FakeInfoplus
+from tests.fakes.instances import FakeERPNext, FakeOdoo, FakeSAPBusinessOne
 from tests.fakes.ion import FakeIonGateway
 from tests.fakes.mintsoft import FakeMintsoft
 from tests.fakes.netsuite import FakeNetSuite
@@ -24,6 +25,9 @@ FAKES: dict[str, type[FakeSystem]] = {
     "receiver": FakeReceiver,
     "ion": FakeIonGateway,
     "oauth": FakeAuthorizationServer,
+    "odoo": FakeOdoo,
+    "erpnext": FakeERPNext,
+    "sap_b1": FakeSAPBusinessOne,
 }
 
 

@@ -93,7 +93,8 @@ class FakeSystem:
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(payload)))
                 for name, value in reply.headers.items():
-                    self.send_header(name, value)
+                    for one in value if isinstance(value, list) else [value]:
+                        self.send_header(name, one)  # a list: the header repeated (Set-Cookie)
                 self.end_headers()
                 self.wfile.write(payload)
 
