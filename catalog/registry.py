@@ -11,8 +11,8 @@ import tomllib
 from functools import cache
 from pathlib import Path
 
-from catalog.normalizers import NORMALIZERS, derived_names
-from catalog.schema import DefinitionError, SystemDefinition, parse_definition, template_names
+from catalog.normalizers import NORMALIZERS
+from catalog.schema import DefinitionError, SystemDefinition, parse_definition
 
 SYSTEMS_DIR = Path(__file__).resolve().parent / "systems"
 
@@ -34,12 +34,9 @@ def load_file(path: Path) -> SystemDefinition:
 
 
 def definition_problems(definition: SystemDefinition) -> list[str]:
-    """What the catalog itself cannot support: normalisers, placeholders in the base URL."""
-    allowed = {spec.name for spec in definition.fields} | derived_names(definition.fields)
-    problems = [
-        f"base_url: unknown placeholder {name!r}"
-        for name in sorted(template_names(definition.base_url) - allowed)
-    ]
+    """What the catalog itself cannot support: normalisers. (Placeholders are checked with
+    the schemes, which may provide values of their own.)"""
+    problems: list[str] = []
     for method in definition.methods:
         problems += _field_problems(definition.fields + method.fields)
     return list(dict.fromkeys(problems))

@@ -54,7 +54,10 @@ class GuideStep:
 
 @dataclass(frozen=True)
 class RequestSpec:
-    """A live check: one request after authenticating. ``path`` is relative to base_url."""
+    """A live check: one request after authenticating. ``path`` is relative to base_url.
+
+    ``path`` and the strings of ``json`` may use ``{field}``; a JSON value that is exactly
+    ``"{field:int}"`` becomes that field's value as a number."""
 
     label: str
     method: str
@@ -67,6 +70,9 @@ class RequestSpec:
     # a key its JSON object must have ("[]": the answer is a JSON list).
     expect_type: str = "application/json"
     expect_key: str = ""
+    # A dotted path to a message the system fills in when it refuses inside a 200 answer
+    # (SX.e's "response.cErrorMessage").
+    error_key: str = ""
 
 
 @dataclass(frozen=True)

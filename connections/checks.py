@@ -6,8 +6,9 @@ from typing import Any
 from django.core import checks
 from django.db import connection
 
+from catalog.normalizers import derived_names
 from catalog.registry import SYSTEMS_DIR, load_file
-from catalog.schema import DefinitionError, SystemDefinition
+from catalog.schema import DefinitionError, SystemDefinition, template_names
 from connections.auth import SCHEMES
 from connections.failures import FAILURES
 from connections.services.keys import keys_missing
@@ -24,6 +25,16 @@ def definition_problems(definition: SystemDefinition) -> list[str]:
         if scheme is None:
             problems.append(f"method {method.id!r}: unknown scheme {method.scheme!r}")
             continue
+        known = (
+            {spec.name for spec in definition.fields + method.fields}
+            | derived_names(definition.fields)
+            | scheme.provided_config
+        )
+        templates = [definition.base_url] + [spec.path for spec in definition.verify]
+        problems += [
+            f"base_url: unknown placeholder {name!r}"
+            for name in sorted(set().union(*(template_names(t) for t in templates)) - known)
+        ]
         problems += [f"method {method.id!r}: {p}" for p in scheme.check_method(method)]
         names = {spec.name for spec in definition.fields + method.fields}
         problems += [

@@ -182,6 +182,11 @@ FAILURES: dict[str, Failure] = {
             "address, then try again."
         ),
     ),
+    "check_refused": Failure(
+        PERMISSIONS,
+        _("Signed in, but {system} refused the check: {permission}."),
+        _("Check the values you entered (a company number, say) and the user's access."),
+    ),
     "worker_lost": Failure(
         TEST_CALL,
         _("We could not finish checking."),

@@ -58,6 +58,10 @@ def new_signing_key_id() -> str:
     return random_id("sk")
 
 
+def new_credential_file_id() -> str:
+    return random_id("cf")
+
+
 def new_endpoint_id() -> str:
     return random_id("whe")
 
@@ -375,6 +379,27 @@ class SigningKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.algorithm} {self.fingerprint[:23]}"
+
+
+class CredentialFile(models.Model):
+    """A credentials file the customer dropped in the flow (Infor's ``.ionapi``): what may be
+    shown (tenant, app name, addresses) in ``summary``, the rest as ciphertext."""
+
+    id = models.CharField(
+        primary_key=True, max_length=32, default=new_credential_file_id, editable=False
+    )
+    link_session = models.ForeignKey(
+        LinkSession, on_delete=models.CASCADE, related_name="credential_files"
+    )
+    kind = models.CharField(max_length=16)
+    summary = models.JSONField(default=dict)
+    secrets = models.TextField(editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    encrypted_fields = ("secrets",)
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.summary.get('tenant', '')}"
 
 
 class Event(models.Model):

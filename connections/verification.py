@@ -8,6 +8,7 @@ first failure. A step is running while it is the first one not yet done.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -107,13 +108,17 @@ def _check(
     url = target.url(spec.path)
     headers = {**spec.headers, **authorizer.headers_for(spec.method, url)}
     step = AUTHENTICATE if first else PERMISSIONS
+    body = render_json(spec.json, target.config) if spec.json else None
     try:
-        response = probe.send(spec.method, url, headers=headers, json=spec.json or None)
+        response = probe.send(spec.method, url, headers=headers, json=body)
     except OutboundError as exc:
         raise _Failed(exc.code, step if probe.reached else REACH) from None
     if response.status in spec.expect:
         if not answers_like_the_api(response, spec):
             raise _Failed("not_the_api", TEST_CALL if first else PERMISSIONS)
+        if refusal := _refusal_inside(response, spec.error_key):
+            permission = spec.permission or spec.label
+            raise _Failed("check_refused", PERMISSIONS, permission=permission, detail=refusal)
         return
     found = SCHEMES[target.method.scheme].interpret(response)
     code = found.code if found else _code_for(response.status, first=first)
@@ -126,6 +131,30 @@ def _check(
         permission=(found and found.permission) or spec.permission or spec.label,
         detail=(found and found.detail) or remote_detail(response),
     )
+
+
+_TYPED = re.compile(r"^\{(\w+):int\}$")
+
+
+def render_json(value: Any, values: Mapping[str, str]) -> Any:
+    """A check's JSON body with the user's values in it (``"{field:int}"`` as a number)."""
+    if isinstance(value, dict):
+        return {key: render_json(item, values) for key, item in value.items()}
+    if isinstance(value, list):
+        return [render_json(item, values) for item in value]
+    if isinstance(value, str) and (typed := _TYPED.match(value)):
+        text = values.get(typed.group(1), "")
+        return int(text) if text.isdigit() else text
+    return value.format_map(values) if isinstance(value, str) else value
+
+
+def _refusal_inside(response: OutboundResponse, error_key: str) -> str:
+    if not error_key:
+        return ""
+    found: Any = response.json()
+    for part in error_key.split("."):
+        found = found.get(part) if isinstance(found, dict) else None
+    return " ".join(str(found).split())[:200] if found else ""
 
 
 def answers_like_the_api(response: OutboundResponse, spec: RequestSpec) -> bool:

@@ -155,6 +155,7 @@ def _succeed(attempt: ValidationAttempt) -> None:
     # The connection now holds the secrets; keep no other copy of them.
     session.attempts.update(credentials="")
     session.signing_keys.update(private_key="")
+    session.credential_files.update(secrets="")
 
 
 def _fail(attempt: ValidationAttempt, outcome: Outcome) -> None:

@@ -8,7 +8,14 @@ from django.db.models.functions import Left, StrIndex
 from django.utils import timezone
 
 from connections import crypto, token_cache
-from connections.models import Connection, LinkSession, SigningKey, ValidationAttempt
+from connections.models import (
+    Connection,
+    CredentialFile,
+    LinkSession,
+    SigningKey,
+    ValidationAttempt,
+    WebhookEndpoint,
+)
 
 # Every model holding ciphertext, with its encrypted fields (``encrypted_fields``).
 ENCRYPTED_MODELS: tuple[type[Model], ...] = (
@@ -16,6 +23,8 @@ ENCRYPTED_MODELS: tuple[type[Model], ...] = (
     ValidationAttempt,
     SigningKey,
     LinkSession,
+    CredentialFile,
+    WebhookEndpoint,
 )
 
 
@@ -90,7 +99,9 @@ def stale_secrets_purge(*, older_than: timedelta = timedelta(days=1)) -> dict[st
     stale = LinkSession.objects.filter(expires_at__lt=cutoff)
     attempts = ValidationAttempt.objects.filter(link_session__in=stale).exclude(credentials="")
     keys = SigningKey.objects.filter(link_session__in=stale).exclude(private_key="")
+    files = CredentialFile.objects.filter(link_session__in=stale).exclude(secrets="")
     return {
         "attempts": attempts.update(credentials=""),
         "signing_keys": keys.update(private_key=""),
+        "credential_files": files.update(secrets=""),
     }
