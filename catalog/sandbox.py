@@ -19,6 +19,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import path
 from django.views.decorators.http import require_GET
 
+from catalog import sandbox_oauth
+
 COMPANIES = {"demo": {"id": "cmp_demo", "name": "Demo Manufacturing Ltd", "currency": "EUR"}}
 PASSWORD = "sandbox-demo"  # noqa: S105 — published practice credentials, shown in the guide
 USERS = {"demo": {"orders:read"}, "readonly": set()}
@@ -34,6 +36,8 @@ def _company(request: HttpRequest) -> str | None:
 
 def _user(request: HttpRequest) -> str | None:
     scheme, _, encoded = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "bearer":
+        return sandbox_oauth.access_token_user(encoded.strip())
     if scheme.lower() != "basic":
         return None
     try:
@@ -84,4 +88,8 @@ def orders(request: HttpRequest, company: str) -> HttpResponse:
 urlpatterns = [
     path("api/v1/company", company_profile, name="sandbox-company"),
     path("api/v1/orders", orders, name="sandbox-orders"),
+    path("oauth/authorize", sandbox_oauth.authorize, name="sandbox-authorize"),
+    path("oauth/decide/", sandbox_oauth.decide, name="sandbox-decide"),
+    path("oauth/token", sandbox_oauth.token, name="sandbox-token"),
+    path("oauth/revoke", sandbox_oauth.revoke, name="sandbox-revoke"),
 ]

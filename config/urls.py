@@ -4,12 +4,14 @@ from django.urls import include, path
 
 from connections.api import api
 from connections.views.guides import guide
+from connections.views.oauth_callback import oauth_callback
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("connect/", include("connections.urls")),
     path("guides/<slug:slug>/<slug:method_id>/", guide, name="guide"),
+    path("oauth/callback/", oauth_callback, name="oauth-callback"),
 ]
 
 if settings.ONRAMP_SANDBOX:

@@ -12,6 +12,7 @@ from ninja import NinjaAPI, Query, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer
 
+from connections.api_catalog import router as catalog_router
 from connections.api_schemas import (
     ConnectionFilters,
     ConnectionListOut,
@@ -280,6 +281,7 @@ class AfterResponse(HttpResponse):
 
 
 api.add_router("/", webhooks_router)
+api.add_router("/", catalog_router)
 
 
 def _own(model: type, request: HttpRequest, object_id: str) -> Any:

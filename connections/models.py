@@ -62,6 +62,14 @@ def new_credential_file_id() -> str:
     return random_id("cf")
 
 
+def new_oauth_app_id() -> str:
+    return random_id("oa")
+
+
+def new_sign_in_id() -> str:
+    return random_id("si")
+
+
 def new_endpoint_id() -> str:
     return random_id("whe")
 
@@ -212,6 +220,8 @@ class Connection(models.Model):
     next_check_at = models.DateTimeField(null=True, blank=True, db_index=True)
     # Network-class failures in a row (health checks tolerate a few before "invalid").
     consecutive_failures = models.PositiveIntegerField(default=0)
+    # When the stored access token expires (OAuth sign-ins), for the refresher.
+    credentials_expire_at = models.DateTimeField(null=True, blank=True, db_index=True)
     # Use through the proxy (counts and times only: never a body).
     proxy_requests = models.PositiveBigIntegerField(default=0)
     last_proxied_at = models.DateTimeField(null=True, blank=True)
@@ -400,6 +410,89 @@ class CredentialFile(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.summary.get('tenant', '')}"
+
+
+class OAuthApp(models.Model):
+    """A partner's own OAuth client for one system: end users consent to the partner's app
+    (white-label), through Onramp's one redirect URI. The secret is ciphertext only."""
+
+    id = models.CharField(
+        primary_key=True, max_length=32, default=new_oauth_app_id, editable=False
+    )
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="oauth_apps")
+    system = models.CharField(max_length=63)
+    client_id = models.CharField(max_length=300)
+    client_secret = models.TextField(editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    encrypted_fields = ("client_secret",)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["partner", "system"], name="one_oauth_app_per_system")
+        ]
+        verbose_name = "OAuth app"
+
+    def __str__(self) -> str:
+        return f"{self.system} ({self.client_id[:12]}…)"
+
+
+class SignInOutcome(models.TextChoices):
+    WAITING = "", _("Waiting")
+    CHECKING = "checking", _("Signed in, being checked")
+    DENIED = "denied", _("Access declined")
+    EXPIRED = "expired", _("Expired")
+    CLOSED = "closed", _("Window closed")
+    NO_TENANT = "no_tenant", _("No organisation connected")
+    FAILED = "failed", _("Failed")
+
+
+class SignIn(models.Model):
+    """One "sign in and consent" round trip, bound to its link session server-side (no
+    cookies): the ``state`` (stored as a digest) finds it again on the callback, with its
+    PKCE verifier (ciphertext) and the details typed before signing in."""
+
+    id = models.CharField(primary_key=True, max_length=32, default=new_sign_in_id, editable=False)
+    link_session = models.ForeignKey(
+        LinkSession, on_delete=models.CASCADE, related_name="sign_ins"
+    )
+    system_slug = models.CharField(max_length=63)
+    method = models.CharField(max_length=63)
+    state_digest = models.CharField(max_length=64, unique=True, editable=False)
+    code_verifier = models.TextField(editable=False)
+    return_url = models.TextField(editable=False)  # the flow's URL holds the link token
+    in_popup = models.BooleanField(default=True)
+    config = models.JSONField(default=dict)
+    outcome = models.CharField(
+        max_length=16, choices=SignInOutcome.choices, default=SignInOutcome.WAITING, blank=True
+    )
+    outcome_detail = models.CharField(max_length=300, blank=True)
+    attempt = models.ForeignKey(
+        "ValidationAttempt", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    encrypted_fields = ("code_verifier", "return_url")
+
+    def __str__(self) -> str:
+        return self.id
+
+
+class RemoteRevocation(models.Model):
+    """A provider's grant to revoke after its connection was revoked (an outbox row): the
+    refresh token as ciphertext until the provider has been told."""
+
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="+")
+    token = models.TextField(editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    tries = models.PositiveSmallIntegerField(default=0)
+
+    encrypted_fields = ("token",)
+
+    def __str__(self) -> str:
+        return f"revocation for {self.connection_id}"
 
 
 class Event(models.Model):

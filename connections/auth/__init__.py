@@ -19,6 +19,7 @@ from connections.auth import (
     ion_api,
     netsuite_m2m,
     netsuite_tba,
+    oauth2_code,
     password_exchange,
 )
 from connections.auth.base import AuthScheme
@@ -31,4 +32,5 @@ SCHEMES: dict[str, AuthScheme] = {
     password_exchange.scheme.name: password_exchange.scheme,
     netsuite_m2m.scheme.name: netsuite_m2m.scheme,
     netsuite_tba.scheme.name: netsuite_tba.scheme,
+    oauth2_code.scheme.name: oauth2_code.scheme,
 }

@@ -86,6 +86,8 @@ class AuthScheme:
     step: ClassVar[str] = ""
     # ``authenticate`` buys a session from the remote (a token exchange) worth keeping.
     keeps_session: ClassVar[bool] = False
+    # Its credentials expire and are refreshed (``services/oauth.py``) before each use.
+    refreshes: ClassVar[bool] = False
     # Config values the scheme's step provides (usable as ``{placeholders}``, not typed in).
     provided_config: ClassVar[frozenset[str]] = frozenset()
 

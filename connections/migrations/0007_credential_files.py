@@ -6,21 +6,36 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('connections', '0006_webhooks'),
+        ("connections", "0006_webhooks"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CredentialFile',
+            name="CredentialFile",
             fields=[
-                ('id', models.CharField(default=connections.models.new_credential_file_id, editable=False, max_length=32, primary_key=True, serialize=False)),
-                ('kind', models.CharField(max_length=16)),
-                ('summary', models.JSONField(default=dict)),
-                ('secrets', models.TextField(editable=False)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('link_session', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='credential_files', to='connections.linksession')),
+                (
+                    "id",
+                    models.CharField(
+                        default=connections.models.new_credential_file_id,
+                        editable=False,
+                        max_length=32,
+                        primary_key=True,
+                        serialize=False,
+                    ),
+                ),
+                ("kind", models.CharField(max_length=16)),
+                ("summary", models.JSONField(default=dict)),
+                ("secrets", models.TextField(editable=False)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "link_session",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="credential_files",
+                        to="connections.linksession",
+                    ),
+                ),
             ],
         ),
     ]

@@ -33,7 +33,7 @@ from connections.models import (
 from connections.services.connections import (
     attempt_credentials,
     connection_activate,
-    connection_credentials,
+    connection_credentials_fresh,
     connection_record_check,
 )
 from connections.services.events import event_record
@@ -111,7 +111,7 @@ def _verify(attempt: ValidationAttempt) -> Outcome | None:
     target = build_target(definition, method, attempt.config)
     try:
         credentials = (
-            connection_credentials(attempt.connection)
+            connection_credentials_fresh(attempt.connection)
             if attempt.connection_id
             else attempt_credentials(attempt)
         )

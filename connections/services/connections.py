@@ -5,13 +5,16 @@ from __future__ import annotations
 import random
 from datetime import datetime, timedelta
 from functools import partial
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
+from catalog.registry import get_definition
 from connections import crypto, token_cache, tokens
+from connections.auth import SCHEMES
 from connections.errors import OnrampError
 from connections.failures import Blame, Outcome
 from connections.models import (
@@ -24,6 +27,7 @@ from connections.models import (
 )
 from connections.remote_sessions import session_forget
 from connections.services.events import event_record
+from connections.services.oauth import oauth_credentials_fresh, oauth_revoke_later, token_expiry
 from connections.tokens import TokenKind
 
 # Token use is recorded at most this often, to keep introspection a single read.
@@ -34,6 +38,21 @@ def connection_credentials(connection: Connection) -> dict[str, str]:
     """Decrypt a connection's credentials (for validation only; never render them)."""
     aad = crypto.associated_data(connection, "credentials")
     return crypto.unseal(connection.credentials, aad=aad)
+
+
+def connection_credentials_fresh(connection: Connection) -> dict[str, str]:
+    """Credentials ready to use: refreshed first where the scheme's tokens expire."""
+    if SCHEMES[_method(connection).scheme].refreshes:
+        return oauth_credentials_fresh(connection)
+    return connection_credentials(connection)
+
+
+def _method(connection: Connection) -> Any:
+    definition = get_definition(connection.system_id)
+    method = definition.method(connection.method) if definition else None
+    if method is None:
+        raise OnrampError("system_unavailable", "This system is no longer offered.", 409)
+    return method
 
 
 def attempt_credentials(attempt: ValidationAttempt) -> dict[str, str]:
@@ -54,9 +73,11 @@ def connection_activate(*, attempt: ValidationAttempt, session: LinkSession) -> 
     connection.system_id = attempt.system_slug
     connection.method = attempt.method
     connection.config = attempt.config
+    credentials = attempt_credentials(attempt)
     connection.credentials = crypto.seal(
-        attempt_credentials(attempt), aad=crypto.associated_data(connection, "credentials")
+        credentials, aad=crypto.associated_data(connection, "credentials")
     )
+    connection.credentials_expire_at = token_expiry(credentials)
     _mark_valid(connection)
     connection.save()
     if not created:  # new credentials: no kept session or cached token may serve the old
@@ -224,6 +245,8 @@ def connection_revoke(*, connection: Connection, actor: str) -> None:
     if connection.status == ConnectionStatus.REVOKED:
         return
     now = timezone.now()
+    if SCHEMES[_method(connection).scheme].refreshes and connection.credentials:
+        oauth_revoke_later(connection, connection_credentials(connection))
     connection.tokens.filter(revoked_at=None).update(revoked_at=now)
     connection.status = ConnectionStatus.REVOKED
     connection.revoked_at = now

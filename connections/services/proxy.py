@@ -28,7 +28,7 @@ from connections.models import Connection, ConnectionStatus
 from connections.outbound import Client, OutboundError, OutboundResponse
 from connections.ratelimit import Limit, enforce
 from connections.remote_sessions import session_cached, session_forget, session_keep
-from connections.services.connections import connection_credentials
+from connections.services.connections import connection_credentials_fresh
 from connections.verification import build_target
 
 logger = logging.getLogger(__name__)
@@ -119,7 +119,7 @@ def _authorizer(client: Client, connection: Connection, target: Target) -> tuple
     scheme = SCHEMES[target.method.scheme]
     if scheme.keeps_session and (kept := session_cached(connection.id)) is not None:
         return kept, False
-    values = {**target.config, **connection_credentials(connection)}
+    values = {**target.config, **connection_credentials_fresh(connection)}
     try:
         authorizer = scheme.authenticate(target, values, client.request)
     except AuthFailure as exc:

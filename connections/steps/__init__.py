@@ -18,7 +18,7 @@ from typing import Any
 
 from catalog.schema import MethodSpec
 from connections.auth import SCHEMES
-from connections.steps import certificate, credential_file
+from connections.steps import certificate, credential_file, oauth
 from connections.steps.base import FlowStep, StepIncomplete
 
 __all__ = ["STEPS", "FlowStep", "StepIncomplete", "step_for", "urlpatterns"]
@@ -27,6 +27,7 @@ __all__ = ["STEPS", "FlowStep", "StepIncomplete", "step_for", "urlpatterns"]
 STEPS: dict[str, FlowStep] = {
     certificate.step.name: certificate.step,
     credential_file.step.name: credential_file.step,
+    oauth.step.name: oauth.step,
 }
 
 

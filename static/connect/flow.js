@@ -83,6 +83,54 @@
     window.getSelection().addRange(range);
   }
 
+  /* Sign-in methods: from the iframe, the consent page opens in a popup (the form posts
+   * into it) while this page asks the server how the sign-in stands. */
+  function signIn(event) {
+    var form = event.target.closest && event.target.closest("form[data-sign-in]");
+    if (!form || !framed) return;  // a hosted page signs in with a full redirect
+    var popup = window.open("about:blank", "onramp-sign-in", "popup,width=520,height=720");
+    if (!popup) {
+      event.preventDefault();
+      document.getElementById("popup-blocked").hidden = false;
+      return;
+    }
+    form.target = "onramp-sign-in";
+    form.querySelector("[name=in_popup]").value = "1";
+    var waiting = document.getElementById("sign-in-waiting");
+    waiting.hidden = false;
+    waitForSignIn(popup, waiting.dataset.statusUrl);
+  }
+
+  function waitForSignIn(popup, url) {
+    var done = false;
+    function ask() {
+      if (done) return;
+      var closed = popup.closed;
+      fetch(url + (closed ? "?closed=1" : ""), { headers: { "HX-Request": "true" }, credentials: "omit" })
+        .then(function (response) {
+          if (response.status === 204) return window.setTimeout(ask, closed ? 500 : 1000);
+          done = true;
+          var next = response.headers.get("HX-Redirect");
+          if (next) return window.location.assign(next);
+          return response.text().then(function (html) {
+            var section = document.getElementById("sign-in");
+            section.outerHTML = html;
+            var alert = document.querySelector("#sign-in [role=alert]");
+            if (alert) {
+              alert.setAttribute("tabindex", "-1");
+              alert.focus();
+            }
+          });
+        })
+        .catch(function () { window.setTimeout(ask, 2000); });
+    }
+    window.addEventListener("message", function (event) {
+      if (event.origin === window.location.origin && event.data && event.data.source === "onramp") ask();
+    });
+    window.setTimeout(ask, 1000);
+  }
+
+  document.addEventListener("submit", signIn);
   document.addEventListener("click", function (event) {
     if (event.target.closest("[data-onramp-close]")) exit();
     var copyButton = event.target.closest("[data-copy]");

@@ -213,6 +213,18 @@ class Page(Reply):
 
 
 class FakeAuthorizationServer(FakeSystem):
+    hosts = (
+        "login.microsoftonline.com",
+        "api.businesscentral.dynamics.com",
+        "login.xero.com",
+        "identity.xero.com",
+        "api.xero.com",
+        "appcenter.intuit.com",
+        "oauth.platform.intuit.com",
+        "developer.api.intuit.com",
+        "quickbooks.api.intuit.com",
+    )
+
     """Checks PKCE S256, exact redirect URIs, single-use expiring codes bound to client,
     redirect URI and challenge, client authentication (Basic or form, recorded in
     ``auth_methods_seen``), refresh-token rotation, RFC 7009 revocation, and bearer tokens
@@ -232,6 +244,7 @@ class FakeAuthorizationServer(FakeSystem):
         self._clear()
 
     def _clear(self) -> None:
+        self._resources: dict[str, Callable[[Grant, Request], Reply]] = {}
         self.clients: dict[str, OAuthClient] = {}
         self.codes: dict[str, AuthorizationCode] = {}
         self.grants: list[Grant] = []
@@ -274,14 +287,41 @@ class FakeAuthorizationServer(FakeSystem):
         access = self.access_tokens.get(token)
         return access is not None and self._access_usable(access)
 
+    def serve_provider(
+        self,
+        *,
+        authorize: str,
+        token: str,
+        revoke: str = "",
+        connections: str = "",
+        resources: dict[str, Callable[[Grant, Request], Reply]] | None = None,
+    ) -> None:
+        """Also answer at a real provider's paths (the host map keeps them), with its API's
+        read endpoints (``resources``: path prefix → an answer for the token's grant)."""
+        self._routes[("GET", authorize)] = self._authorize_page
+        self._routes[("POST", token)] = self._token
+        if revoke:
+            self._routes[("POST", revoke)] = self._revoke
+        if connections:
+            self._routes[("GET", connections)] = self._connections
+        self._resources.update(resources or {})
+
     def handle(self, request: Request) -> Reply:
         route = self._routes.get((request.method, request.path))
+        if route is None:
+            route = self._resource(request)
         if route is None:
             return Reply(404, {"error": "not_found"})
         try:
             return route(request)
         except OAuthError as refused:
             return refused.reply
+
+    def _resource(self, request: Request) -> Callable[[Request], Reply] | None:
+        for prefix, answer in self._resources.items():
+            if request.method == "GET" and request.path.startswith(prefix):
+                return lambda request: answer(self._bearer(request).grant, request)
+        return None
 
     # --- authorization endpoint -------------------------------------------------------------
 
@@ -442,7 +482,12 @@ class FakeAuthorizationServer(FakeSystem):
     # --- revocation (RFC 7009) ----------------------------------------------------------------
 
     def _revoke(self, request: Request) -> Reply:
-        form = read_form(request)
+        json_body = request.headers.get("content-type", "").startswith("application/json")
+        form = (
+            {"token": str((request.json() or {}).get("token", ""))}
+            if json_body
+            else read_form(request)
+        )
         client = self._authenticate(request, form)
         token = form.get("token")
         if not token:

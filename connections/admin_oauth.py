@@ -1,0 +1,51 @@
+"""Partners' OAuth apps in the operators' admin: the secret can be set, never read."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from connections.admin import actor_of
+from connections.errors import OnrampError
+from connections.models import OAuthApp
+from connections.services.oauth import oauth_app_set, redirect_uri
+
+
+class OAuthAppForm(forms.ModelForm):
+    client_secret = forms.CharField(
+        widget=forms.PasswordInput(render_value=False),
+        help_text=_("Stored encrypted; never shown again. Enter it again to change it."),
+    )
+
+    class Meta:
+        model = OAuthApp
+        fields = ["partner", "system", "client_id"]
+
+
+@admin.register(OAuthApp)
+class OAuthAppAdmin(admin.ModelAdmin):
+    form = OAuthAppForm
+    list_display = ["system", "partner", "client_id", "updated_at"]
+    list_filter = ["system", "partner"]
+    readonly_fields = ["redirect_uri"]
+
+    @admin.display(description=_("Redirect URI to register in the app"))
+    def redirect_uri(self, app: OAuthApp) -> str:
+        return redirect_uri()
+
+    def save_model(self, request: HttpRequest, obj: OAuthApp, form: Any, change: bool) -> None:
+        try:
+            saved = oauth_app_set(
+                partner=form.cleaned_data["partner"],
+                system=form.cleaned_data["system"],
+                client_id=form.cleaned_data["client_id"],
+                client_secret=form.cleaned_data["client_secret"],
+                actor=actor_of(request),
+            )
+        except OnrampError as exc:
+            raise forms.ValidationError(exc.message) from None
+        obj.pk = saved.pk

@@ -1,0 +1,460 @@
+"""OAuth sign-in: partners' apps, the authorization round trip, and the tokens it yields.
+
+A sign-in begins on the details screen (``sign_in_begin``: a ``SignIn`` row with the state's
+digest and the PKCE verifier, then the provider's consent page) and ends on Onramp's one
+callback (``sign_in_finish``: the code traded for tokens, the tenant found, and a normal
+validation attempt started with the tokens as credentials). Stored tokens are refreshed
+under a row lock, so two refreshes never spend the same rotating refresh token; one that
+is refused for good makes the connection invalid.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import timedelta
+from typing import Any
+
+from authlib.common.security import generate_token
+from authlib.oauth2.rfc6749.parameters import prepare_grant_uri
+from authlib.oauth2.rfc7636 import create_s256_code_challenge
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from catalog.registry import get_definition
+from catalog.schema import MethodSpec, SystemDefinition
+from connections import crypto, tokens
+from connections.auth.base import basic_header, remote_detail
+from connections.errors import OnrampError
+from connections.failures import describe
+from connections.models import (
+    Connection,
+    ConnectionStatus,
+    LinkSession,
+    OAuthApp,
+    Partner,
+    RemoteRevocation,
+    SignIn,
+    SignInOutcome,
+)
+from connections.outbound import OutboundError, OutboundResponse, request
+from connections.ratelimit import Limit, enforce
+from connections.services.events import event_record
+
+logger = logging.getLogger(__name__)
+SIGN_IN_LIFETIME = timedelta(minutes=10)
+REFRESH_AHEAD = timedelta(minutes=5)
+
+
+def redirect_uri() -> str:
+    """The one callback URL partners register in their OAuth apps."""
+    return f"{settings.ONRAMP_PUBLIC_URL}/oauth/callback/"
+
+
+# --- partners' apps ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def oauth_app_set(
+    *, partner: Partner, system: str, client_id: str, client_secret: str, actor: str
+) -> OAuthApp:
+    """Register (or replace) the partner's OAuth client for a system that signs in."""
+    definition = get_definition(system)
+    if definition is None or not any(m.scheme == "oauth2_code" for m in definition.methods):
+        raise OnrampError("no_sign_in", f"{system!r} has no sign-in method to configure.", 404)
+    app = OAuthApp.objects.filter(partner=partner, system=system).first()
+    app = app or OAuthApp(partner=partner, system=system)
+    app.client_id = client_id
+    app.client_secret = crypto.encrypt(
+        client_secret.encode(), aad=crypto.associated_data(app, "client_secret")
+    )
+    app.save()
+    event_record(
+        partner=partner,
+        kind="oauth_app.set",
+        actor=actor,
+        data={"system": system, "client_id": client_id[:40]},
+    )
+    return app
+
+
+def oauth_app_for(partner_id: str, system: str) -> OAuthApp | None:
+    return OAuthApp.objects.filter(partner_id=partner_id, system=system).first()
+
+
+def _client_secret(app: OAuthApp) -> str:
+    aad = crypto.associated_data(app, "client_secret")
+    return crypto.decrypt(app.client_secret, aad=aad).decode()
+
+
+# --- the round trip ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def sign_in_begin(
+    *,
+    session: LinkSession,
+    definition: SystemDefinition,
+    method: MethodSpec,
+    config: dict[str, str],
+    return_url: str,
+    in_popup: bool,
+) -> str:
+    """Bind a new state and PKCE verifier to the session; return the consent page's URL."""
+    app = oauth_app_for(session.partner_id, definition.slug)
+    if app is None:
+        raise OnrampError(
+            "no_oauth_app",
+            _("%(partner)s has not finished setting up %(system)s yet. Please contact them.")
+            % {"partner": session.partner.shown_name, "system": definition.name},
+            409,
+        )
+    limit = Limit(f"onramp:sign-in:{session.pk}", settings.ONRAMP_SIGN_INS_PER_SESSION_MINUTE, 60)
+    enforce((limit, _("You just started a sign-in. Wait a moment and try again.")))
+    state, verifier = generate_token(43), generate_token(64)
+    sign_in = SignIn(
+        link_session=session,
+        system_slug=definition.slug,
+        method=method.id,
+        state_digest=tokens.digest(state),
+        config=config,
+        in_popup=in_popup,
+    )
+    sign_in.code_verifier = _seal(sign_in, "code_verifier", verifier)
+    sign_in.return_url = _seal(sign_in, "return_url", return_url)
+    sign_in.save()
+    return _authorize_url(method, config, app, state, verifier)
+
+
+def _authorize_url(
+    method: MethodSpec, config: dict[str, str], app: OAuthApp, state: str, verifier: str
+) -> str:
+    options = method.options
+    values = {**config, "public_url": settings.ONRAMP_PUBLIC_URL}
+    return prepare_grant_uri(
+        options["authorize_url"].format_map(values),
+        app.client_id,
+        "code",
+        redirect_uri=redirect_uri(),
+        scope=options["scope"],
+        state=state,
+        code_challenge=create_s256_code_challenge(verifier),
+        code_challenge_method="S256",
+        **options.get("authorize_params", {}),
+    )
+
+
+def sign_in_latest(session: LinkSession, method_id: str) -> SignIn | None:
+    return session.sign_ins.filter(method=method_id).order_by("-created_at").first()
+
+
+def sign_in_mark_closed(sign_in: SignIn) -> None:
+    """The user closed the sign-in window before finishing: the state may no longer be used."""
+    SignIn.objects.filter(pk=sign_in.pk, outcome=SignInOutcome.WAITING).update(
+        outcome=SignInOutcome.CLOSED, finished_at=timezone.now()
+    )
+    sign_in.refresh_from_db()
+
+
+def sign_in_finish(*, state: str, params: dict[str, str], client_ip: str) -> SignIn | None:
+    """The provider sent the user back: trade the code, find the tenant, start the check.
+
+    Returns the sign-in with its outcome, or None when the state is unknown.
+    """
+    sign_in = _claim(state)
+    if sign_in is None:
+        return None
+    if timezone.now() - sign_in.created_at > SIGN_IN_LIFETIME:
+        return _end(sign_in, SignInOutcome.EXPIRED)
+    if params.get("error"):
+        denied = params["error"] == "access_denied"
+        detail = " ".join(params.get("error_description", params["error"]).split())[:300]
+        return _end(sign_in, SignInOutcome.DENIED if denied else SignInOutcome.FAILED, detail)
+    try:
+        return _connect(sign_in, params, client_ip)
+    except _SignInFailed as failed:
+        return _end(sign_in, failed.outcome, failed.detail)
+
+
+class _SignInFailed(Exception):
+    def __init__(self, outcome: str, detail: str = "") -> None:
+        super().__init__(outcome)
+        self.outcome, self.detail = outcome, detail
+
+
+def _claim(state: str) -> SignIn | None:
+    """A state works once: the first callback claims it."""
+    digest = tokens.digest(state)
+    claimed = SignIn.objects.filter(state_digest=digest, outcome=SignInOutcome.WAITING).update(
+        outcome=SignInOutcome.CHECKING, finished_at=timezone.now()
+    )
+    found = SignIn.objects.select_related("link_session__partner").filter(state_digest=digest)
+    sign_in = found.first()
+    if sign_in is not None and not claimed:
+        sign_in.outcome_detail = "used"  # a second callback, or the window was closed
+    return sign_in
+
+
+def _end(sign_in: SignIn, outcome: str, detail: str = "") -> SignIn:
+    SignIn.objects.filter(pk=sign_in.pk).update(outcome=outcome, outcome_detail=detail[:300])
+    sign_in.outcome, sign_in.outcome_detail = outcome, detail[:300]
+    return sign_in
+
+
+def _connect(sign_in: SignIn, params: dict[str, str], client_ip: str) -> SignIn:
+    from connections.services.validation import attempt_start  # validation imports oauth
+
+    if sign_in.outcome_detail == "used":
+        raise _SignInFailed(SignInOutcome.EXPIRED)
+    definition = get_definition(sign_in.system_slug)
+    method = definition.method(sign_in.method)
+    app = oauth_app_for(sign_in.link_session.partner_id, definition.slug)
+    credentials = _trade_code(
+        method, app, params.get("code", ""), _unseal(sign_in, "code_verifier")
+    )
+    config = {**sign_in.config, **_from_callback(method, params)}
+    config |= _tenant(method, credentials["access_token"])
+    attempt = attempt_start(
+        session=sign_in.link_session,
+        definition=definition,
+        method=method,
+        config=config,
+        credentials=credentials,
+        client_ip=client_ip,
+    )
+    SignIn.objects.filter(pk=sign_in.pk).update(attempt=attempt)
+    sign_in.attempt = attempt
+    return sign_in
+
+
+def _trade_code(method: MethodSpec, app: OAuthApp | None, code: str, verifier: str) -> dict:
+    if app is None or not code:
+        raise _SignInFailed(SignInOutcome.FAILED, "no code")
+    form = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": redirect_uri(),
+        "code_verifier": verifier,
+    }
+    response = _token_request(method, app, form)
+    if response.status != 200:
+        raise _SignInFailed(SignInOutcome.FAILED, _oauth_error(response))
+    return _credentials(response)
+
+
+def _token_request(method: MethodSpec, app: OAuthApp, form: dict[str, str]) -> OutboundResponse:
+    headers = {"Accept": "application/json"}
+    if method.options.get("client_auth", "basic") == "basic":
+        headers["Authorization"] = basic_header(app.client_id, _client_secret(app))
+    else:
+        form = {**form, "client_id": app.client_id, "client_secret": _client_secret(app)}
+    try:
+        return request("POST", method.options["token_url"], headers=headers, data=form)
+    except OutboundError as exc:
+        raise _SignInFailed(SignInOutcome.FAILED, exc.message) from None
+
+
+def _credentials(response: OutboundResponse) -> dict[str, str]:
+    try:
+        body: Any = response.json()
+    except ValueError:
+        body = {}
+    token = body.get("access_token") if isinstance(body, dict) else None
+    if not isinstance(token, str) or not token:
+        raise _SignInFailed(SignInOutcome.FAILED, "no access token in the answer")
+    expires_in = str(body.get("expires_in", "3600"))
+    lifetime = int(expires_in) if expires_in.isdigit() else 3600
+    return {
+        "access_token": token,
+        "refresh_token": str(body.get("refresh_token") or ""),
+        "expires_at": str(int(time.time()) + lifetime),
+    }
+
+
+def _oauth_error(response: OutboundResponse) -> str:
+    try:
+        error = response.json().get("error", "")
+    except (ValueError, AttributeError):
+        error = ""
+    return str(error or remote_detail(response) or response.status)[:300]
+
+
+def _from_callback(method: MethodSpec, params: dict[str, str]) -> dict[str, str]:
+    return {
+        name: params[name][:200]
+        for name in method.options.get("callback_params", [])
+        if name in params
+    }
+
+
+def _tenant(method: MethodSpec, access_token: str) -> dict[str, str]:
+    """The tenant the user consented to, where the provider lists them (Xero)."""
+    url = method.options.get("tenants_url")
+    if not url:
+        return {}
+    try:
+        response = request("GET", url, headers={"Authorization": f"Bearer {access_token}"})
+        tenants = response.json() if response.status == 200 else None
+    except (OutboundError, ValueError):
+        tenants = None
+    if not isinstance(tenants, list):
+        raise _SignInFailed(SignInOutcome.FAILED, "could not list the organisations")
+    if not tenants or not isinstance(tenants[0], dict):
+        raise _SignInFailed(SignInOutcome.NO_TENANT)
+    first = tenants[0]
+    id_key = method.options.get("tenant_id_key", "tenantId")
+    name_key = method.options.get("tenant_name_key", "tenantName")
+    return {
+        "tenant_id": str(first.get(id_key, ""))[:200],
+        "tenant_name": str(first.get(name_key, ""))[:200],
+    }
+
+
+def _seal(sign_in: SignIn, field: str, value: str) -> str:
+    return crypto.encrypt(value.encode(), aad=crypto.associated_data(sign_in, field))
+
+
+def sign_in_return_url(sign_in: SignIn) -> str:
+    return _unseal(sign_in, "return_url")
+
+
+def _unseal(sign_in: SignIn, field: str) -> str:
+    aad = crypto.associated_data(sign_in, field)
+    return crypto.decrypt(getattr(sign_in, field), aad=aad).decode()
+
+
+# --- stored tokens ------------------------------------------------------------------------
+
+
+def token_expiry(credentials: dict[str, str]) -> Any:
+    expires = credentials.get("expires_at", "")
+    return (
+        timezone.now() + timedelta(seconds=int(expires) - time.time())
+        if expires.isdigit()
+        else None
+    )
+
+
+def oauth_credentials_fresh(connection: Connection) -> dict[str, str]:
+    """The connection's tokens, refreshed first if the access token is about to expire.
+
+    The row stays locked while a refresh runs, so a rotating refresh token is spent once.
+    A refresh refused for good (``invalid_grant``) makes the connection invalid and raises.
+    """
+    from connections.services.connections import connection_credentials, connection_record_check
+
+    with transaction.atomic():
+        locked = Connection.objects.select_for_update(of=("self",)).get(pk=connection.pk)
+        credentials = connection_credentials(locked)
+        if not _expiring(credentials):
+            return credentials
+        refreshed = _refresh(locked, credentials)
+        if refreshed is not None:
+            _store_tokens(locked, refreshed)
+            return refreshed
+    connection_record_check(connection_id=connection.pk, outcome=describe("invalid_grant"))
+    raise OnrampError("connection_invalid", "The system no longer accepts this connection.", 409)
+
+
+def _expiring(credentials: dict[str, str]) -> bool:
+    expires = credentials.get("expires_at", "")
+    return expires.isdigit() and int(expires) - time.time() < REFRESH_AHEAD.total_seconds()
+
+
+def _refresh(connection: Connection, credentials: dict[str, str]) -> dict[str, str] | None:
+    """New tokens, or None when the provider refused the refresh token for good. Network
+    trouble raises ``OutboundError`` (try again later)."""
+    method = get_definition(connection.system_id).method(connection.method)
+    app = oauth_app_for(connection.partner_id, connection.system_id)
+    if app is None or not credentials.get("refresh_token"):
+        return None
+    form = {"grant_type": "refresh_token", "refresh_token": credentials["refresh_token"]}
+    try:
+        response = _token_request(method, app, form)
+    except _SignInFailed as failed:
+        raise OutboundError("connection_failed", failed.detail) from None
+    if response.status in (400, 401):
+        logger.warning("refresh refused for %s: %s", connection.pk, _oauth_error(response))
+        return None
+    if response.status != 200:
+        raise OutboundError("server_error", f"token endpoint answered {response.status}")
+    fresh = _credentials(response)
+    fresh["refresh_token"] = fresh["refresh_token"] or credentials["refresh_token"]
+    return fresh
+
+
+def _store_tokens(connection: Connection, credentials: dict[str, str]) -> None:
+    from connections import token_cache
+
+    connection.credentials = crypto.seal(
+        credentials, aad=crypto.associated_data(connection, "credentials")
+    )
+    connection.credentials_expire_at = token_expiry(credentials)
+    connection.save(update_fields=["credentials", "credentials_expire_at", "updated_at"])
+    token_cache.forget_connection(connection.pk)  # cached copies hold the old tokens
+
+
+def oauth_tokens_refresh_due(*, batch: int = 200) -> int:
+    """Refresh every access token that expires soon (Celery beat); return how many."""
+    soon = timezone.now() + REFRESH_AHEAD * 2
+    due = Connection.objects.filter(status=ConnectionStatus.ACTIVE, credentials_expire_at__lt=soon)
+    refreshed = 0
+    for connection in due[:batch]:
+        try:
+            oauth_credentials_fresh(connection)
+            refreshed += 1
+        except (OnrampError, OutboundError):
+            continue  # invalid now (recorded), or the provider is down (next time)
+    return refreshed
+
+
+# --- revoking at the provider -----------------------------------------------------------------
+
+
+def oauth_revoke_later(connection: Connection, credentials: dict[str, str]) -> None:
+    """Within a revocation: remember the refresh token (encrypted) to revoke at the provider
+    once the revocation commits (an outbox row, so a crash cannot lose it)."""
+    method = get_definition(connection.system_id).method(connection.method)
+    token = credentials.get("refresh_token") or credentials.get("access_token")
+    if not method.options.get("revoke_url") or not token:
+        return
+    pending = RemoteRevocation(connection=connection)
+    pending.token = crypto.encrypt(token.encode(), aad=f"remote-revocation:{connection.pk}")
+    pending.save()
+    transaction.on_commit(remote_revocations_send)
+
+
+def remote_revocations_send() -> int:
+    """Tell providers about revoked grants (after a revocation, and hourly from beat)."""
+    done = 0
+    for pending in RemoteRevocation.objects.select_related("connection")[:200]:
+        if _revoke_at_provider(pending):
+            pending.delete()
+            done += 1
+        elif pending.tries >= 5:
+            logger.warning("giving up revoking the grant of %s", pending.connection_id)
+            pending.delete()
+        else:
+            RemoteRevocation.objects.filter(pk=pending.pk).update(tries=F("tries") + 1)
+    return done
+
+
+def _revoke_at_provider(pending: RemoteRevocation) -> bool:
+    connection = pending.connection
+    method = get_definition(connection.system_id).method(connection.method)
+    app = oauth_app_for(connection.partner_id, connection.system_id)
+    if app is None:
+        return True  # nothing we could sign the request with
+    token = crypto.decrypt(pending.token, aad=f"remote-revocation:{connection.pk}").decode()
+    headers = {"Authorization": basic_header(app.client_id, _client_secret(app))}
+    body: dict[str, Any] = {"json": {"token": token}}
+    if method.options.get("revoke_format", "form") == "form":
+        body = {"data": {"token": token, "token_type_hint": "refresh_token"}}
+    try:
+        response = request("POST", method.options["revoke_url"], headers=headers, **body)
+    except OutboundError:
+        return False
+    return response.status < 500

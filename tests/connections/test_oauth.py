@@ -1,0 +1,325 @@
+"""Signing in with OAuth 2.0 (authorization code + PKCE): Xero, QuickBooks Online and Business
+Central against an authorization server simulator that checks PKCE, exact redirect URIs,
+single-use codes, client authentication and refresh-token rotation."""
+
+from __future__ import annotations
+
+import threading
+import time
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from django import db
+from django.conf import settings as django_settings
+from django.test import Client
+
+from connections import crypto
+from connections.models import Connection, Event, SignIn, ValidationAttempt
+from connections.services.connections import connection_credentials, connection_revoke
+from connections.services.oauth import (
+    oauth_tokens_refresh_due,
+    remote_revocations_send,
+    token_expiry,
+)
+from tests.factories import link_session
+from tests.fakes.base import Reply
+
+pytestmark = pytest.mark.django_db
+HTMX = {"HX-Request": "true"}
+CLIENT_ID, CLIENT_SECRET = "partner-app-id", "partner-app-secret"
+
+
+def callback_uri() -> str:
+    return f"{django_settings.ONRAMP_PUBLIC_URL}/oauth/callback/"
+
+
+@pytest.fixture
+def provider(fake_systems, api):
+    """The three providers' paths on the simulator, each with the partner's app registered."""
+    fake = fake_systems.oauth
+    fake.add_client(CLIENT_ID, CLIENT_SECRET, [callback_uri()])
+    fake.serve_provider(
+        authorize="/identity/connect/authorize",
+        token="/connect/token",
+        revoke="/connect/revocation",
+        connections="/connections",
+        resources={"/api.xro/2.0/Organisation": _xero_organisation},
+    )
+    fake.serve_provider(
+        authorize="/connect/oauth2",
+        token="/oauth2/v1/tokens/bearer",
+        revoke="/v2/oauth2/tokens/revoke",
+        resources={"/v3/company/": _qbo_company},
+    )
+    fake.serve_provider(
+        authorize="/organizations/oauth2/v2.0/authorize",
+        token="/organizations/oauth2/v2.0/token",
+        resources={"/v2.0/": _bc_companies},
+    )
+    for system in ("xero", "quickbooks-online", "microsoft-dynamics-365-business-central"):
+        body = {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET}
+        assert (
+            api.put(
+                f"/api/v1/oauth-apps/{system}", body, content_type="application/json"
+            ).status_code
+            == 200
+        )
+    return fake
+
+
+def _xero_organisation(grant, request) -> Reply:
+    if request.headers.get("xero-tenant-id") != grant.tenant:
+        return Reply(403, {"Title": "Forbidden", "Detail": "AuthenticationUnsuccessful"})
+    return Reply(200, {"Organisations": [{"Name": "Acme Ltd", "OrganisationID": grant.tenant}]})
+
+
+def _qbo_company(grant, request) -> Reply:
+    if f"/v3/company/{grant.tenant}/" not in request.path:
+        return Reply(403, {"Fault": {"Error": [{"Message": "Unauthorized"}]}})
+    return Reply(200, {"CompanyInfo": {"CompanyName": "Acme Books", "Id": grant.tenant}})
+
+
+def _bc_companies(grant, request) -> Reply:
+    if not request.path.startswith("/v2.0/Production/"):
+        return Reply(404, {"error": {"code": "NotFound", "message": "Environment not found"}})
+    return Reply(200, {"value": [{"id": "c-1", "name": "CRONUS"}]})
+
+
+class EndUser:
+    """An end user's browser in the flow, holding only the flow URL."""
+
+    def __init__(self, partner, system: str, capture) -> None:
+        _, token = link_session(partner)
+        self.client, self.capture = Client(), capture
+        self.base = f"/connect/{token}/s/{system}/sign_in/"
+
+    def sign_in(self, **fields: str):
+        return self.client.post(self.base + "sign-in/", {"in_popup": "1", **fields})
+
+    def back_from_provider(self, redirect_url: str):
+        parts = urlsplit(redirect_url)
+        with self.capture(execute=True):
+            return self.client.get(f"{parts.path}?{parts.query}")
+
+    def status(self, closed: bool = False):
+        return self.client.get(
+            self.base + "sign-in/status/" + ("?closed=1" if closed else ""), headers=HTMX
+        )
+
+
+def query_of(url: str) -> dict[str, str]:
+    return {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+
+
+@pytest.fixture
+def user(acme, provider, django_capture_on_commit_callbacks):
+    return lambda system: EndUser(acme.partner, system, django_capture_on_commit_callbacks)
+
+
+# --- the round trip ---------------------------------------------------------------------------
+
+
+def test_xero_sign_in_connects_the_chosen_organisation(user, provider, acme):
+    xero = user("xero")
+    to_provider = xero.sign_in()
+    assert to_provider.status_code == 302
+    query = query_of(to_provider["Location"])
+    assert to_provider["Location"].startswith("https://login.xero.com/identity/connect/authorize?")
+    assert query["client_id"] == CLIENT_ID and query["redirect_uri"] == callback_uri()
+    assert query["code_challenge_method"] == "S256" and len(query["code_challenge"]) == 43
+    assert "offline_access" in query["scope"]
+    page = xero.back_from_provider(provider.approve(query, tenant="org-42"))
+    assert page.status_code == 200 and "Signed in to Xero" in page.content.decode()
+    assert (
+        page["Referrer-Policy"] == "no-referrer"
+        and "frame-ancestors 'none'" in page["Content-Security-Policy"]
+    )
+    attempt = ValidationAttempt.objects.get()
+    assert attempt.status == "succeeded", attempt.error_message
+    assert xero.status()["HX-Redirect"].endswith(f"/attempts/{attempt.id}/")
+    connection = Connection.objects.get()
+    assert connection.config["tenant_id"] == "org-42"
+    stored = connection_credentials(connection)
+    assert stored["refresh_token"] and stored["access_token"]
+    assert stored["access_token"] not in connection.credentials  # ciphertext only
+    assert connection.credentials_expire_at is not None
+    assert provider.auth_methods_seen[-1] == "client_secret_basic"
+
+
+def test_quickbooks_keeps_the_realm_from_the_callback(user, provider):
+    provider.realm_in_redirect = True
+    qbo = user("quickbooks-online")
+    query = query_of(qbo.sign_in()["Location"])
+    qbo.back_from_provider(provider.approve(query, tenant="9130355"))
+    assert ValidationAttempt.objects.get().status == "succeeded"
+    assert Connection.objects.get().config["realmId"] == "9130355"
+    assert any("/v3/company/9130355/companyinfo/9130355" in r.path for r in provider.requests)
+
+
+def test_business_central_takes_the_environment_typed_before_signing_in(user, provider):
+    bc = user("microsoft-dynamics-365-business-central")
+    refused = bc.sign_in(environment="not a name")
+    assert refused.status_code == 422 and "letters, digits" in refused.content.decode()
+    query = query_of(bc.sign_in(environment="Production")["Location"])
+    bc.back_from_provider(provider.approve(query))
+    assert ValidationAttempt.objects.get().status == "succeeded"
+    assert Connection.objects.get().config["environment"] == "Production"
+    assert provider.auth_methods_seen[-1] == "client_secret_post"
+
+
+def test_the_proxy_sends_the_bearer_and_the_tenant(user, provider, acme, api):
+    xero = user("xero")
+    xero.back_from_provider(provider.approve(query_of(xero.sign_in()["Location"]), tenant="org-7"))
+    session = ValidationAttempt.objects.get().link_session
+    public = api.get(f"/api/v1/link-sessions/{session.id}").json()["public_token"]
+    token = api.post(
+        "/api/v1/token-exchange", {"public_token": public}, content_type="application/json"
+    ).json()
+    partner = Client(headers={"Authorization": f"Bearer {token['access_token']}"})
+    answer = partner.get("/api/v1/proxy/Organisation")
+    assert (
+        answer.status_code == 200
+        and answer.json()["Organisations"][0]["OrganisationID"] == "org-7"
+    )
+
+
+# --- each way a sign-in ends without a connection ------------------------------------------
+
+
+def test_declined_consent_says_so_and_offers_to_sign_in_again(user, provider):
+    xero = user("xero")
+    page = xero.back_from_provider(provider.deny(query_of(xero.sign_in()["Location"])))
+    assert "You declined access in Xero" in page.content.decode()
+    status = xero.status()
+    assert (
+        "You declined access in Xero" in status.content.decode()
+        and 'role="alert"' in status.content.decode()
+    )
+    assert not ValidationAttempt.objects.exists()
+
+
+def test_a_closed_window_says_so_and_its_state_stops_working(user, provider):
+    xero = user("xero")
+    query = query_of(xero.sign_in()["Location"])
+    assert xero.status().status_code == 204  # still waiting
+    assert "window was closed before you finished" in xero.status(closed=True).content.decode()
+    late = xero.back_from_provider(provider.approve(query))
+    assert "took too long or was already used" in late.content.decode()
+    assert not ValidationAttempt.objects.exists()
+
+
+def test_an_expired_or_replayed_state_is_refused(user, provider):
+    xero = user("xero")
+    query = query_of(xero.sign_in()["Location"])
+    SignIn.objects.update(created_at=SignIn.objects.get().created_at.replace(year=2020))
+    assert "took too long" in xero.back_from_provider(provider.approve(query)).content.decode()
+    unknown = Client().get("/oauth/callback/?state=forged&code=x")
+    assert unknown.status_code == 400 and "no longer valid" in unknown.content.decode()
+
+
+def test_a_sign_in_that_connects_no_organisation_says_which_way_to_go(user, provider):
+    provider._routes[("GET", "/connections")] = lambda request: Reply(200, [])
+    xero = user("xero")
+    page = xero.back_from_provider(provider.approve(query_of(xero.sign_in()["Location"])))
+    assert "no Xero organisation was connected" in page.content.decode()
+
+
+def test_without_the_partners_app_the_user_is_told_who_to_ask(
+    acme, fake_systems, django_capture_on_commit_callbacks
+):
+    end_user = EndUser(acme.partner, "xero", django_capture_on_commit_callbacks)
+    refused = end_user.sign_in()
+    assert (
+        refused.status_code == 409
+        and "Acme has not finished setting up Xero" in refused.content.decode()
+    )
+
+
+# --- tokens over time -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def xero_connection(user, provider):
+    xero = user("xero")
+    xero.back_from_provider(provider.approve(query_of(xero.sign_in()["Location"]), tenant="org-1"))
+    return Connection.objects.get()
+
+
+def expire_access_token(connection: Connection) -> str:
+    credentials = connection_credentials(connection)
+    credentials["expires_at"] = str(int(time.time()) - 10)
+    connection.credentials = crypto.seal(
+        credentials, aad=crypto.associated_data(connection, "credentials")
+    )
+    connection.credentials_expire_at = token_expiry(credentials)
+    connection.save()
+    return credentials["refresh_token"]
+
+
+def test_an_expiring_token_is_refreshed_and_the_new_refresh_token_kept(xero_connection, provider):
+    old_refresh = expire_access_token(xero_connection)
+    assert oauth_tokens_refresh_due() == 1
+    xero_connection.refresh_from_db()
+    fresh = connection_credentials(xero_connection)
+    assert fresh["refresh_token"] != old_refresh and int(fresh["expires_at"]) > time.time() + 600
+    assert not provider.token_active(old_refresh)  # rotated
+
+
+@pytest.mark.skipif(not django_settings.USING_POSTGRES, reason="needs row locks (PostgreSQL)")
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_refreshes_spend_the_refresh_token_once(xero_connection, provider):
+    expire_access_token(xero_connection)
+    from connections.services.oauth import oauth_credentials_fresh
+
+    results = []
+
+    def refresh() -> None:
+        try:
+            results.append(oauth_credentials_fresh(xero_connection))
+        finally:
+            db.connection.close()  # each thread has its own database connection
+
+    threads = [threading.Thread(target=refresh) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(20)
+    refreshes = [
+        r for r in provider.requests if r.path == "/connect/token" and b"refresh_token" in r.body
+    ]
+    assert len(refreshes) == 1 and len({r["access_token"] for r in results}) == 1
+    assert Connection.objects.get().status == "active"
+
+
+def test_a_refresh_refused_for_good_makes_the_connection_invalid(xero_connection, provider, api):
+    refresh = expire_access_token(xero_connection)
+    provider.refresh_tokens[refresh].revoked = True  # the user disconnected the app in Xero
+    oauth_tokens_refresh_due()
+    xero_connection.refresh_from_db()
+    assert (
+        xero_connection.status == "invalid" and xero_connection.last_error_code == "invalid_grant"
+    )
+    assert Event.objects.filter(kind="connection.invalid", connection=xero_connection).exists()
+
+
+def test_revoking_the_connection_revokes_the_grant_at_the_provider(
+    xero_connection, provider, django_capture_on_commit_callbacks
+):
+    refresh = connection_credentials(xero_connection)["refresh_token"]
+    with django_capture_on_commit_callbacks(execute=True):
+        connection_revoke(connection=xero_connection, actor="partner")
+    assert not provider.token_active(refresh)
+    assert remote_revocations_send() == 0  # nothing left to send
+
+
+def test_the_systems_api_says_where_an_app_is_needed(api, provider):
+    systems = {s["slug"]: s for s in api.get("/api/v1/systems").json()["data"]}
+    xero = systems["xero"]["methods"][0]
+    assert xero["signs_in"] and xero["oauth_app_registered"] is True
+    assert systems["infoplus"]["methods"][0]["oauth_app_registered"] is None
+    unknown = api.put(
+        "/api/v1/oauth-apps/infoplus",
+        {"client_id": "a", "client_secret": "b"},
+        content_type="application/json",
+    )
+    assert unknown.status_code == 404
