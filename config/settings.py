@@ -150,6 +150,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "connections.tasks.schedule_health_checks",
         "schedule": env.float("ONRAMP_HEALTHCHECK_SWEEP_INTERVAL", default=300.0),
     },
+    "refresh-oauth-tokens": {"task": "connections.tasks.refresh_oauth_tokens", "schedule": 240.0},
     "purge-stale-secrets": {"task": "connections.tasks.purge_stale_secrets", "schedule": 3600.0},
 }
 

@@ -9,8 +9,8 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from catalog.registry import get_definition
 from connections.admin import actor_of
-from connections.errors import OnrampError
 from connections.models import OAuthApp
 from connections.services.oauth import oauth_app_set, redirect_uri
 
@@ -25,6 +25,13 @@ class OAuthAppForm(forms.ModelForm):
         model = OAuthApp
         fields = ["partner", "system", "client_id"]
 
+    def clean_system(self) -> str:
+        system = self.cleaned_data["system"]
+        definition = get_definition(system)
+        if definition is None or not any(m.scheme == "oauth2_code" for m in definition.methods):
+            raise forms.ValidationError(_("This system has no sign-in method."))
+        return system
+
 
 @admin.register(OAuthApp)
 class OAuthAppAdmin(admin.ModelAdmin):
@@ -38,14 +45,11 @@ class OAuthAppAdmin(admin.ModelAdmin):
         return redirect_uri()
 
     def save_model(self, request: HttpRequest, obj: OAuthApp, form: Any, change: bool) -> None:
-        try:
-            saved = oauth_app_set(
-                partner=form.cleaned_data["partner"],
-                system=form.cleaned_data["system"],
-                client_id=form.cleaned_data["client_id"],
-                client_secret=form.cleaned_data["client_secret"],
-                actor=actor_of(request),
-            )
-        except OnrampError as exc:
-            raise forms.ValidationError(exc.message) from None
+        saved = oauth_app_set(
+            partner=form.cleaned_data["partner"],
+            system=form.cleaned_data["system"],
+            client_id=form.cleaned_data["client_id"],
+            client_secret=form.cleaned_data["client_secret"],
+            actor=actor_of(request),
+        )
         obj.pk = saved.pk

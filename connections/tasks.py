@@ -6,6 +6,7 @@ from django.db import Error as DatabaseError
 from connections.services.attempts import attempt_run, attempt_sweep
 from connections.services.health import health_checks_start
 from connections.services.keys import stale_secrets_purge
+from connections.services.oauth import oauth_tokens_refresh_due, remote_revocations_send
 from connections.services.webhooks import webhook_deliver, webhook_sweep
 
 
@@ -49,6 +50,13 @@ def schedule_health_checks() -> None:
 
 
 @shared_task(ignore_result=True)
+def refresh_oauth_tokens() -> None:
+    """Every few minutes from Celery beat: refresh access tokens before they expire."""
+    oauth_tokens_refresh_due()
+
+
+@shared_task(ignore_result=True)
 def purge_stale_secrets() -> None:
-    """Hourly from Celery beat (see README)."""
+    """Hourly from Celery beat (see README); also retries revocations at providers."""
     stale_secrets_purge()
+    remote_revocations_send()

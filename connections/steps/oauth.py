@@ -105,6 +105,10 @@ def begin(request: Any, session: LinkSession, slug: str, method_id: str) -> Http
     except OnrampError as exc:
         form.add_error(None, exc.message)
         return with_headers(screen(request, session, "details", context, status=exc.status), exc)
+    if request.htmx:  # the iframe opened the sign-in window itself and sends it there
+        response = HttpResponse(status=204)
+        response["X-Sign-In-Url"] = consent_url
+        return response
     return HttpResponseRedirect(consent_url)
 
 

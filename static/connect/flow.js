@@ -83,22 +83,37 @@
     window.getSelection().addRange(range);
   }
 
-  /* Sign-in methods: from the iframe, the consent page opens in a popup (the form posts
-   * into it) while this page asks the server how the sign-in stands. */
+  /* Sign-in methods: from the iframe, the consent page opens in a popup, opened at the
+   * click (browsers allow no other) and sent to the provider once the server has bound a
+   * new sign-in to this session; meanwhile this page asks how the sign-in stands. */
   function signIn(event) {
     var form = event.target.closest && event.target.closest("form[data-sign-in]");
     if (!form || !framed) return;  // a hosted page signs in with a full redirect
+    event.preventDefault();
     var popup = window.open("about:blank", "onramp-sign-in", "popup,width=520,height=720");
     if (!popup) {
-      event.preventDefault();
       document.getElementById("popup-blocked").hidden = false;
       return;
     }
-    form.target = "onramp-sign-in";
     form.querySelector("[name=in_popup]").value = "1";
-    var waiting = document.getElementById("sign-in-waiting");
-    waiting.hidden = false;
-    waitForSignIn(popup, waiting.dataset.statusUrl);
+    fetch(form.action, {
+      method: "POST", body: new FormData(form), headers: { "HX-Request": "true" }, credentials: "omit"
+    }).then(function (response) {
+      var consent = response.headers.get("X-Sign-In-Url");
+      if (consent) {
+        popup.location.href = consent;
+        var waiting = document.getElementById("sign-in-waiting");
+        waiting.hidden = false;
+        return waitForSignIn(popup, waiting.dataset.statusUrl);
+      }
+      popup.close();
+      return response.text().then(function (html) {  // the details again, saying what to fix
+        var flow = document.getElementById("flow");
+        flow.innerHTML = html;
+        if (window.htmx) window.htmx.process(flow);
+        focusHeading();
+      });
+    }).catch(function () { popup.close(); });
   }
 
   function waitForSignIn(popup, url) {

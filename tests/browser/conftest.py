@@ -122,6 +122,7 @@ def connect_sandbox(
 ) -> None:
     """From the catalog screen: pick the Sandbox ERP, pass its guide, submit its details."""
     frame.get_by_role("link", name="Sandbox ERP").click()
+    frame.get_by_role("link", name=re.compile("^Username and password")).click()
     frame.get_by_role("link", name=re.compile("enter details")).click()
     frame.get_by_label("Company ID").fill(company)
     frame.get_by_label("Username").fill(username)

@@ -43,6 +43,10 @@ def test_the_flow_can_be_completed_with_the_keyboard_alone(browser, partner_site
     focused = tab_to(page, frame, "Sandbox ERP")
     assert focused["outline"] != "none", "keyboard focus must be visible"
     page.keyboard.press("Enter")
+    frame.wait_for_selector("text=How should we connect to Sandbox ERP?")
+    frame.wait_for_function("() => document.activeElement.id === 'screen-title'")
+    tab_to(page, frame, "Username and password")
+    page.keyboard.press("Enter")
     frame.wait_for_selector("text=Before you connect Sandbox ERP")
     # Focus follows the user to the new screen's heading.
     frame.wait_for_function("() => document.activeElement.id === 'screen-title'")

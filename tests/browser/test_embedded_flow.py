@@ -65,6 +65,7 @@ def test_embedded_cross_site_flow_connects_the_sandbox_erp(
 
     frame.get_by_label("Search systems").fill("sandbox")
     frame.get_by_role("link", name="Sandbox ERP").click()
+    frame.get_by_role("link", name=re.compile("^Username and password")).click()
     expect(frame.get_by_role("heading", name="Before you connect Sandbox ERP")).to_be_visible()
     frame.get_by_role("link", name=re.compile("enter details")).click()
     frame.get_by_label("Company ID").fill("https://demo.sandbox-erp.test/home")

@@ -5,8 +5,10 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
+from catalog import sandbox_oauth
 from connections.demo import demo_key_file
 from connections.models import Partner
+from connections.services.oauth import oauth_app_set
 from connections.services.partners import (
     origin_normalize,
     partner_key_create,
@@ -36,6 +38,13 @@ class Command(BaseCommand):
         for key in partner.keys.filter(revoked_at=None, label="demo"):
             partner_key_revoke(key=key, actor="cli:seed_demo")
         _, secret = partner_key_create(partner=partner, actor="cli:seed_demo", label="demo")
+        oauth_app_set(  # the Sandbox ERP's practice sign-in accepts its one published client
+            partner=partner,
+            system="sandbox-erp",
+            client_id=sandbox_oauth.CLIENT_ID,
+            client_secret=sandbox_oauth.CLIENT_SECRET,
+            actor="cli:seed_demo",
+        )
         self._save_key(secret)
         self.stdout.write(self.style.SUCCESS("Demo partner ready."))
         self.stdout.write(f"  Demo page:          http://localhost:{port}/demo/")
