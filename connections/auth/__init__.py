@@ -16,9 +16,11 @@ from connections.auth import (
     api_key,
     basic,
     header_set,
+    hmac_query,
     ion_api,
     netsuite_m2m,
     netsuite_tba,
+    oauth2_client_credentials,
     oauth2_code,
     password_exchange,
 )
@@ -28,9 +30,11 @@ SCHEMES: dict[str, AuthScheme] = {
     api_key.scheme.name: api_key.scheme,
     basic.scheme.name: basic.scheme,
     header_set.scheme.name: header_set.scheme,
+    hmac_query.scheme.name: hmac_query.scheme,
     ion_api.scheme.name: ion_api.scheme,
     password_exchange.scheme.name: password_exchange.scheme,
     netsuite_m2m.scheme.name: netsuite_m2m.scheme,
     netsuite_tba.scheme.name: netsuite_tba.scheme,
     oauth2_code.scheme.name: oauth2_code.scheme,
+    oauth2_client_credentials.scheme.name: oauth2_client_credentials.scheme,
 }

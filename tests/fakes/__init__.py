@@ -17,6 +17,7 @@ from tests.fakes.mintsoft import FakeMintsoft
 from tests.fakes.netsuite import FakeNetSuite
 from tests.fakes.oauth import FakeAuthorizationServer
 from tests.fakes.receiver import FakeReceiver
+from tests.fakes.unleashed import FakeUnleashed
 
 FAKES: dict[str, type[FakeSystem]] = {
     "infoplus": FakeInfoplus,
@@ -28,6 +29,7 @@ FAKES: dict[str, type[FakeSystem]] = {
     "odoo": FakeOdoo,
     "erpnext": FakeERPNext,
     "sap_b1": FakeSAPBusinessOne,
+    "unleashed": FakeUnleashed,
 }
 
 

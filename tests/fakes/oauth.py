@@ -245,6 +245,7 @@ class FakeAuthorizationServer(FakeSystem):
 
     def _clear(self) -> None:
         self._resources: dict[str, Callable[[Grant, Request], Reply]] = {}
+        self.machine_clients: dict[str, tuple[str, str]] = {}  # client id → (tenant, scope)
         self.clients: dict[str, OAuthClient] = {}
         self.codes: dict[str, AuthorizationCode] = {}
         self.grants: list[Grant] = []
@@ -397,6 +398,8 @@ class FakeAuthorizationServer(FakeSystem):
             return self._redeem_code(client, form)
         if grant_type == "refresh_token":
             return self._refresh(client, form)
+        if grant_type == "client_credentials" and client.client_id in self.machine_clients:
+            return self._machine_token(client, form)
         if not grant_type:
             raise invalid_request("grant_type is required")
         raise OAuthError(400, "unsupported_grant_type", f"{grant_type} is not supported")
@@ -411,6 +414,18 @@ class FakeAuthorizationServer(FakeSystem):
             raise invalid_client("client authentication failed", basic=basic)
         self.auth_methods_seen.append(method)
         return client
+
+    def _machine_token(self, client: OAuthClient, form: dict[str, str]) -> Reply:
+        """Client credentials (machine to machine): no user, no refresh token; the tenant is
+        the client's own (``machine_clients``), and the scope must be the one it was given."""
+        tenant, scope = self.machine_clients[client.client_id]
+        if form.get("scope") != scope:
+            raise OAuthError(400, "invalid_scope", f"scope must be {scope}")
+        grant = Grant(client.client_id, scope, "app", tenant, "", 0)
+        token = secrets.token_urlsafe(32)
+        self.access_tokens[token] = AccessToken(grant, scope, self.now() + self.access_lifetime)
+        body = {"access_token": token, "token_type": "Bearer", "expires_in": self.access_lifetime}
+        return Reply(200, body, dict(NO_STORE))
 
     def _redeem_code(self, client: OAuthClient, form: dict[str, str]) -> Reply:
         code = self.codes.get(form.get("code", ""))
