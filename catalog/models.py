@@ -9,13 +9,6 @@ class SystemQuerySet(models.QuerySet):
         """Systems an end user may pick: enabled by an operator and present in the files."""
         return self.filter(enabled=True, in_catalog=True)
 
-    def search(self, query: str) -> "SystemQuerySet":
-        terms = query.lower().split()[:5]
-        result = self
-        for term in terms:
-            result = result.filter(search_text__contains=term[:50])
-        return result.order_by("-popularity", "name")
-
 
 class System(models.Model):
     slug = models.SlugField(max_length=63, unique=True)
@@ -23,10 +16,14 @@ class System(models.Model):
     vendor = models.CharField(max_length=120)
     summary = models.CharField(max_length=300, blank=True)
     categories = models.JSONField(default=list)
+    aliases = models.JSONField(default=list)
     logo = models.CharField(max_length=200, blank=True)
     popularity = models.IntegerField(default=0)
     search_text = models.TextField(editable=False, default="")
     enabled = models.BooleanField(default=True, help_text=_("Offer this system to end users."))
+    pinned = models.BooleanField(
+        default=False, help_text=_("Show it first among popular systems and in results.")
+    )
     coming_soon = models.BooleanField(default=False, editable=False)
     in_catalog = models.BooleanField(default=True, editable=False)
     definition_sha = models.CharField(max_length=64, editable=False, default="")
@@ -35,7 +32,23 @@ class System(models.Model):
     objects = SystemQuerySet.as_manager()
 
     class Meta:
-        ordering = ["-popularity", "name"]
+        ordering = ["-pinned", "-popularity", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SystemRequest(models.Model):
+    """A system an end user looked for and did not find ("Can't find your system?")."""
+
+    name = models.CharField(max_length=120)
+    normalized = models.CharField(max_length=120, db_index=True, editable=False)
+    partner_id = models.CharField(max_length=32, db_index=True)
+    link_session_id = models.CharField(max_length=32, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
 
     def __str__(self) -> str:
         return self.name

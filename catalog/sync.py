@@ -10,6 +10,7 @@ from django.utils import timezone
 from catalog.models import System
 from catalog.registry import definitions
 from catalog.schema import SystemDefinition
+from catalog.search import catalog_changed
 
 
 @transaction.atomic
@@ -24,6 +25,8 @@ def catalog_sync() -> dict[str, int]:
         counts[_sync_one(definition)] += 1
     gone = System.objects.exclude(slug__in=current).filter(in_catalog=True)
     counts["removed"] = gone.update(in_catalog=False)
+    catalog_changed()  # now, and again once committed (a reader may rebuild in between)
+    transaction.on_commit(catalog_changed)
     return counts
 
 
@@ -34,6 +37,7 @@ def _sync_one(definition: SystemDefinition) -> str:
         "vendor": definition.vendor,
         "summary": definition.summary,
         "categories": list(definition.categories),
+        "aliases": list(definition.aliases),
         "logo": definition.logo,
         "popularity": definition.popularity,
         "coming_soon": definition.coming_soon,

@@ -7,7 +7,8 @@ from typing import Any
 from django.db.models import Model, QuerySet
 from django.http import Http404
 
-from catalog.models import System, SystemQuerySet
+from catalog.models import System
+from catalog.search import search_systems
 from connections.models import Connection, LinkSession, LinkSessionStatus, Partner
 
 
@@ -30,11 +31,11 @@ def link_session_status(session: LinkSession) -> LinkSessionStatus:
 
 
 def session_systems(session: LinkSession, query: str, limit: int = 50) -> list[System]:
-    """The catalog an end user may pick from, matching ``query``, best first."""
-    systems: SystemQuerySet = System.objects.listed()
-    if session.systems:
-        systems = systems.filter(slug__in=session.systems)
-    return list(systems.search(query[:100])[:limit])
+    """The catalog an end user may pick from, matching ``query`` (the most popular systems
+    when empty), best first."""
+    slugs = search_systems(query, allowed=session.systems or None, limit=limit)
+    rows = System.objects.in_bulk(slugs, field_name="slug")
+    return [rows[slug] for slug in slugs if slug in rows]
 
 
 def connection_list(

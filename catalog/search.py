@@ -1,0 +1,215 @@
+"""Search as you type over the catalog: an in-memory index per process.
+
+Every keystroke of the choose screen searches; a ``LIKE`` over every row does not scale. The
+index is built once per process from the listed systems (and rebuilt when the catalog's
+version changes: ``catalog_changed()`` after a sync or an operator's edit). Each system's
+name, vendor, slug, aliases and categories are folded (case, accents) into words. A query's
+words must all match, each one exactly, as a prefix, or within one typo (a deletion index,
+so ``netsute`` finds NetSuite and ``buisness`` Business Central); results rank by how well
+they match, then by popularity.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import threading
+import unicodedata
+from bisect import bisect_left
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.core.cache import cache
+
+VERSION_KEY = "onramp:catalog:version"
+SHORT = 2  # prefixes this short are answered from a precomputed list of the most popular
+SHORT_LIMIT = 200
+WEIGHTS = {"name": 3, "other": 2, "category": 1}  # where a word was found
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+def fold(text: str) -> list[str]:
+    """Lower-case words without accents: ``Sage Intacct — Épicerie`` → sage, intacct, epicerie."""
+    plain = unicodedata.normalize("NFKD", text.casefold())
+    plain = "".join(c for c in plain if not unicodedata.combining(c))
+    return _WORD.findall(plain)
+
+
+@dataclass(frozen=True)
+class Entry:
+    slug: str
+    name: str
+    popularity: int
+    pinned: bool
+    words: tuple[tuple[str, str], ...]  # (word, field kind)
+    folded_name: str
+
+
+class Index:
+    def __init__(self, entries: list[Entry]) -> None:
+        self.entries = entries
+        self.postings: dict[str, dict[int, int]] = defaultdict(dict)
+        for position, entry in enumerate(entries):
+            for word, kind in entry.words:
+                weight = WEIGHTS[kind]
+                if self.postings[word].get(position, 0) < weight:
+                    self.postings[word][position] = weight
+        self.words = sorted(self.postings)
+        self.deletions = _deletion_index(self.words)
+        self.short = self._short_prefixes()
+        self.popular = sorted(range(len(entries)), key=self._rank_key)
+
+    def _rank_key(self, position: int) -> tuple:
+        entry = self.entries[position]
+        return (not entry.pinned, -entry.popularity, entry.name)
+
+    def _short_prefixes(self) -> dict[str, dict[int, int]]:
+        found: dict[str, dict[int, int]] = defaultdict(dict)
+        for word, hits in self.postings.items():
+            for length in range(1, SHORT + 1):
+                prefix = found[word[:length]]
+                for position, weight in hits.items():
+                    prefix[position] = max(prefix.get(position, 0), weight)
+        return {
+            prefix: dict(sorted(hits.items(), key=lambda h: self._rank_key(h[0]))[:SHORT_LIMIT])
+            for prefix, hits in found.items()
+        }
+
+    def search(self, query: str, allowed: frozenset[str] | None, limit: int) -> list[str]:
+        terms = fold(query)[:6]
+        if not terms:
+            ranked: Iterable[int] = self.popular
+        else:
+            scores = self._scores(terms)
+            bonus = " ".join(terms)
+            ranked = sorted(
+                scores,
+                key=lambda p: (
+                    -(scores[p] + (4 if self.entries[p].folded_name.startswith(bonus) else 0)),
+                    *self._rank_key(p),
+                ),
+            )
+        slugs = (self.entries[p].slug for p in ranked)
+        return [slug for slug in slugs if allowed is None or slug in allowed][:limit]
+
+    def _scores(self, terms: list[str]) -> dict[int, int]:
+        total: dict[int, int] | None = None
+        for term in terms:
+            hits = self._term(term)
+            if total is None:
+                total = hits
+            else:
+                total = {p: s + hits[p] for p, s in total.items() if p in hits}
+            if not total:
+                return {}
+        return total or {}
+
+    def _term(self, term: str) -> dict[int, int]:
+        """Each system's best match of one word: exact (x3), prefix (x2), one typo (x1)."""
+        best: dict[int, int] = {}
+
+        def take(hits: dict[int, int], factor: int) -> None:
+            for position, weight in hits.items():
+                score = weight * factor
+                if best.get(position, 0) < score:
+                    best[position] = score
+
+        if len(term) <= SHORT:
+            take(self.short.get(term, {}), 2)
+        else:
+            start = bisect_left(self.words, term)
+            for word in self.words[start:]:
+                if not word.startswith(term):
+                    break
+                take(self.postings[word], 3 if word == term else 2)
+        if len(term) >= 4:
+            for word in _one_typo_away(term, self.deletions, self.postings):
+                take(self.postings[word], 1)
+        return best
+
+
+def _deletions(word: str) -> set[str]:
+    return {word[:i] + word[i + 1 :] for i in range(len(word))}
+
+
+def _deletion_index(words: list[str]) -> dict[str, list[str]]:
+    index: dict[str, list[str]] = defaultdict(list)
+    for word in words:
+        if len(word) >= 4:
+            for deleted in _deletions(word):
+                index[deleted].append(word)
+    return index
+
+
+def _one_typo_away(
+    term: str, deletions: dict[str, list[str]], postings: dict[str, dict[int, int]]
+) -> set[str]:
+    """Words one insertion, deletion, substitution or swap away (symmetric deletes)."""
+    found = set(deletions.get(term, ()))
+    for deleted in _deletions(term):
+        if deleted in postings:
+            found.add(deleted)
+        found.update(deletions.get(deleted, ()))
+    found.discard(term)
+    return found
+
+
+# --- the per-process index ---------------------------------------------------------------
+
+_lock = threading.Lock()
+_built: tuple[object, Index] | None = None
+
+
+def catalog_changed() -> None:
+    """Tell every process to rebuild its index (after a sync or an operator's change)."""
+    cache.set(VERSION_KEY, secrets.randbits(48), timeout=None)
+
+
+def search_systems(
+    query: str, *, allowed: Iterable[str] | None = None, limit: int = 50
+) -> list[str]:
+    """The slugs of listed systems matching ``query`` (the most popular when empty), best first."""
+    allow = frozenset(allowed) if allowed else None
+    return current_index().search(query[:100], allow, limit)
+
+
+def current_index() -> Index:
+    global _built
+    version = cache.get(VERSION_KEY)
+    if version is None:  # never set, or evicted: start a new version nobody has built
+        cache.add(VERSION_KEY, secrets.randbits(48), timeout=None)
+        version = cache.get(VERSION_KEY)
+    built = _built
+    if built is not None and built[0] == version:
+        return built[1]
+    with _lock:
+        if _built is None or _built[0] != version:
+            _built = (version, _build())
+        return _built[1]
+
+
+def _build() -> Index:
+    from catalog.models import System
+
+    rows = System.objects.listed().values_list(
+        "slug", "name", "vendor", "aliases", "categories", "popularity", "pinned"
+    )
+    return Index([_entry(*row) for row in rows])
+
+
+def _entry(
+    slug: str,
+    name: str,
+    vendor: str,
+    aliases: list,
+    categories: list,
+    popularity: int,
+    pinned: bool,
+) -> Entry:
+    words = [(w, "name") for w in fold(name)]
+    words += [
+        (w, "other") for text in (vendor, slug.replace("-", " "), *aliases) for w in fold(text)
+    ]
+    words += [(w, "category") for category in categories for w in fold(category)]
+    return Entry(slug, name, popularity, pinned, tuple(dict.fromkeys(words)), " ".join(fold(name)))
