@@ -25,12 +25,15 @@ from django.core.cache import cache
 VERSION_KEY = "onramp:catalog:version"
 SHORT = 2  # prefixes this short are answered from a precomputed list of the most popular
 SHORT_LIMIT = 200
+NAME_START_BONUS = 4
 WEIGHTS = {"name": 3, "other": 2, "category": 1}  # where a word was found
 _WORD = re.compile(r"[a-z0-9]+")
 
 
 def fold(text: str) -> list[str]:
     """Lower-case words without accents: ``Sage Intacct — Épicerie`` → sage, intacct, epicerie."""
+    if text.isascii():
+        return _WORD.findall(text.lower())
     plain = unicodedata.normalize("NFKD", text.casefold())
     plain = "".join(c for c in plain if not unicodedata.combining(c))
     return _WORD.findall(plain)
@@ -57,8 +60,12 @@ class Index:
                     self.postings[word][position] = weight
         self.words = sorted(self.postings)
         self.deletions = _deletion_index(self.words)
-        self.short = self._short_prefixes()
         self.popular = sorted(range(len(entries)), key=self._rank_key)
+        self.order = [0] * len(entries)
+        for rank, position in enumerate(self.popular):
+            self.order[position] = rank
+        self.short = self._short_prefixes()
+        self.names = sorted((entry.folded_name, p) for p, entry in enumerate(entries))
 
     def _rank_key(self, position: int) -> tuple:
         entry = self.entries[position]
@@ -72,26 +79,41 @@ class Index:
                 for position, weight in hits.items():
                     prefix[position] = max(prefix.get(position, 0), weight)
         return {
-            prefix: dict(sorted(hits.items(), key=lambda h: self._rank_key(h[0]))[:SHORT_LIMIT])
+            prefix: dict(sorted(hits.items(), key=lambda hit: self.order[hit[0]])[:SHORT_LIMIT])
             for prefix, hits in found.items()
         }
 
     def search(self, query: str, allowed: frozenset[str] | None, limit: int) -> list[str]:
         terms = fold(query)[:6]
         if not terms:
-            ranked: Iterable[int] = self.popular
-        else:
-            scores = self._scores(terms)
-            bonus = " ".join(terms)
-            ranked = sorted(
-                scores,
-                key=lambda p: (
-                    -(scores[p] + (4 if self.entries[p].folded_name.startswith(bonus) else 0)),
-                    *self._rank_key(p),
-                ),
-            )
-        slugs = (self.entries[p].slug for p in ranked)
-        return [slug for slug in slugs if allowed is None or slug in allowed][:limit]
+            slugs = (self.entries[p].slug for p in self.popular)
+            return [slug for slug in slugs if allowed is None or slug in allowed][:limit]
+        scores = self._scores(terms)
+        if allowed is not None:
+            scores = {p: s for p, s in scores.items() if self.entries[p].slug in allowed}
+        for position in self._names_starting(" ".join(terms)):
+            if position in scores:  # the name begins with the query: the best match there is
+                scores[position] += NAME_START_BONUS
+        return [self.entries[p].slug for p in self._top(scores, limit)]
+
+    def _names_starting(self, phrase: str) -> list[int]:
+        start = bisect_left(self.names, (phrase,))
+        found = []
+        for name, position in self.names[start : start + SHORT_LIMIT]:
+            if not name.startswith(phrase):
+                break
+            found.append(position)
+        return found
+
+    def _top(self, scores: dict[int, int], limit: int) -> list[int]:
+        """The ``limit`` best positions: highest score first, then the popular order."""
+        top: list[int] = []
+        for score in sorted(set(scores.values()), reverse=True):
+            tied = sorted(self.order[p] for p, value in scores.items() if value == score)
+            top += [self.popular[rank] for rank in tied[: limit - len(top)]]
+            if len(top) >= limit:
+                break
+        return top
 
     def _scores(self, terms: list[str]) -> dict[int, int]:
         total: dict[int, int] | None = None
@@ -107,26 +129,33 @@ class Index:
 
     def _term(self, term: str) -> dict[int, int]:
         """Each system's best match of one word: exact (x3), prefix (x2), one typo (x1)."""
-        best: dict[int, int] = {}
-
-        def take(hits: dict[int, int], factor: int) -> None:
-            for position, weight in hits.items():
-                score = weight * factor
-                if best.get(position, 0) < score:
-                    best[position] = score
-
+        matches: list[tuple[dict[int, int], int]] = []
         if len(term) <= SHORT:
-            take(self.short.get(term, {}), 2)
+            matches.append((self.short.get(term, {}), 2))
         else:
             start = bisect_left(self.words, term)
-            for word in self.words[start:]:
-                if not word.startswith(term):
-                    break
-                take(self.postings[word], 3 if word == term else 2)
+            while start < len(self.words) and self.words[start].startswith(term):
+                word = self.words[start]
+                matches.append((self.postings[word], 3 if word == term else 2))
+                start += 1
         if len(term) >= 4:
-            for word in _one_typo_away(term, self.deletions, self.postings):
-                take(self.postings[word], 1)
-        return best
+            matches += [(self.postings[w], 1) for w in _one_typo_away(term, self.deletions)]
+        return _best_of(matches)
+
+
+def _best_of(matches: list[tuple[dict[int, int], int]]) -> dict[int, int]:
+    """Each position's highest weight times factor over several postings (largest taken first)."""
+    if not matches:
+        return {}
+    matches.sort(key=lambda match: len(match[0]), reverse=True)
+    hits, factor = matches[0]
+    best = {position: weight * factor for position, weight in hits.items()}
+    for hits, factor in matches[1:]:
+        for position, weight in hits.items():
+            score = weight * factor
+            if best.get(position, 0) < score:
+                best[position] = score
+    return best
 
 
 def _deletions(word: str) -> set[str]:
@@ -134,22 +163,20 @@ def _deletions(word: str) -> set[str]:
 
 
 def _deletion_index(words: list[str]) -> dict[str, list[str]]:
+    """Each word under itself and, from four letters, under each of its one-letter deletions."""
     index: dict[str, list[str]] = defaultdict(list)
     for word in words:
+        index[word].append(word)
         if len(word) >= 4:
             for deleted in _deletions(word):
                 index[deleted].append(word)
     return index
 
 
-def _one_typo_away(
-    term: str, deletions: dict[str, list[str]], postings: dict[str, dict[int, int]]
-) -> set[str]:
+def _one_typo_away(term: str, deletions: dict[str, list[str]]) -> set[str]:
     """Words one insertion, deletion, substitution or swap away (symmetric deletes)."""
     found = set(deletions.get(term, ()))
     for deleted in _deletions(term):
-        if deleted in postings:
-            found.add(deleted)
         found.update(deletions.get(deleted, ()))
     found.discard(term)
     return found
