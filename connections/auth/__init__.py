@@ -22,6 +22,7 @@ from connections.auth import (
     netsuite_tba,
     oauth2_client_credentials,
     oauth2_code,
+    oauth2_password,
     password_exchange,
 )
 from connections.auth.base import AuthScheme
@@ -37,4 +38,5 @@ SCHEMES: dict[str, AuthScheme] = {
     netsuite_tba.scheme.name: netsuite_tba.scheme,
     oauth2_code.scheme.name: oauth2_code.scheme,
     oauth2_client_credentials.scheme.name: oauth2_client_credentials.scheme,
+    oauth2_password.scheme.name: oauth2_password.scheme,
 }

@@ -24,6 +24,7 @@ from connections.auth.base import (
     remote_detail,
 )
 
+CLIENT_AUTH = frozenset({"post", "basic"})
 OAUTH_ERRORS = {"invalid_client", "invalid_grant", "invalid_request"}
 
 
@@ -39,21 +40,32 @@ class OAuth2ClientCredentials(AuthScheme):
         templates += [str(v) for v in method.options.get("token_params", {}).values()]
         return set().union(*(template_names(t) for t in templates))
 
+    def check_method(self, method: MethodSpec) -> list[str]:
+        problems = super().check_method(method)
+        if method.options.get("client_auth", "post") not in CLIENT_AUTH:
+            problems.append(f"option 'client_auth' must be one of {sorted(CLIENT_AUTH)}")
+        return problems
+
     def authenticate(self, target: Target, values: Mapping[str, str], send: Send) -> Authorizer:
-        options = target.method.options
-        form = {"grant_type": "client_credentials"}
-        if scope := options.get("scope"):
-            form["scope"] = scope.format_map(values)
-        form |= {k: str(v).format_map(values) for k, v in options.get("token_params", {}).items()}
-        headers = {"Accept": "application/json"}
-        if options.get("client_auth", "post") == "basic":
-            headers["Authorization"] = basic_header(values["client_id"], values["client_secret"])
-        else:
-            form |= {"client_id": values["client_id"], "client_secret": values["client_secret"]}
-        response = send(
-            "POST", options["token_url"].format_map(values), data=form, headers=headers
-        )
-        return _bearer(response)
+        return token_request(target, values, send, {"grant_type": "client_credentials"})
+
+
+def token_request(
+    target: Target, values: Mapping[str, str], send: Send, grant: dict[str, str]
+) -> Authorizer:
+    """Ask ``token_url`` for a token with ``grant`` (the grant type and its own parameters)."""
+    options = target.method.options
+    form = dict(grant)
+    if scope := options.get("scope"):
+        form["scope"] = scope.format_map(values)
+    form |= {k: str(v).format_map(values) for k, v in options.get("token_params", {}).items()}
+    headers = {"Accept": "application/json"}
+    if options.get("client_auth", "post") == "basic":
+        headers["Authorization"] = basic_header(values["client_id"], values["client_secret"])
+    else:
+        form |= {"client_id": values["client_id"], "client_secret": values["client_secret"]}
+    response = send("POST", options["token_url"].format_map(values), data=form, headers=headers)
+    return _bearer(response)
 
 
 def _bearer(response: Any) -> StaticAuthorizer:

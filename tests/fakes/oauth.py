@@ -213,6 +213,12 @@ class Page(Reply):
 
 
 class FakeAuthorizationServer(FakeSystem):
+    """Checks PKCE S256, exact redirect URIs, single-use expiring codes bound to client,
+    redirect URI and challenge, client authentication (Basic or form, recorded in
+    ``auth_methods_seen``), refresh-token rotation, RFC 7009 revocation, and bearer tokens
+    (with expiry) on ``/api/me`` and ``/connections``; also the machine (client credentials) and
+    password grants. Answers on any host."""
+
     hosts = (
         "login.microsoftonline.com",
         "api.businesscentral.dynamics.com",
@@ -223,12 +229,10 @@ class FakeAuthorizationServer(FakeSystem):
         "oauth.platform.intuit.com",
         "developer.api.intuit.com",
         "quickbooks.api.intuit.com",
+        "erp.acme-acumatica.test",  # a customer's own Acumatica
+        "acme.omni.manh.com",
+        "acme-auth.omni.manh.com",
     )
-
-    """Checks PKCE S256, exact redirect URIs, single-use expiring codes bound to client,
-    redirect URI and challenge, client authentication (Basic or form, recorded in
-    ``auth_methods_seen``), refresh-token rotation, RFC 7009 revocation, and bearer tokens
-    (with expiry) on ``/api/me`` and ``/connections``. Answers on any host."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -246,6 +250,7 @@ class FakeAuthorizationServer(FakeSystem):
     def _clear(self) -> None:
         self._resources: dict[str, Callable[[Grant, Request], Reply]] = {}
         self.machine_clients: dict[str, tuple[str, str]] = {}  # client id → (tenant, scope)
+        self.password_users: dict[str, tuple[str, str]] = {}  # username → (password, scope)
         self.clients: dict[str, OAuthClient] = {}
         self.codes: dict[str, AuthorizationCode] = {}
         self.grants: list[Grant] = []
@@ -400,6 +405,8 @@ class FakeAuthorizationServer(FakeSystem):
             return self._refresh(client, form)
         if grant_type == "client_credentials" and client.client_id in self.machine_clients:
             return self._machine_token(client, form)
+        if grant_type == "password" and self.password_users:
+            return self._password_token(client, form)
         if not grant_type:
             raise invalid_request("grant_type is required")
         raise OAuthError(400, "unsupported_grant_type", f"{grant_type} is not supported")
@@ -422,8 +429,25 @@ class FakeAuthorizationServer(FakeSystem):
         if form.get("scope") != scope:
             raise OAuthError(400, "invalid_scope", f"scope must be {scope}")
         grant = Grant(client.client_id, scope, "app", tenant, "", 0)
+        return self._access_only(grant)
+
+    def _password_token(self, client: OAuthClient, form: dict[str, str]) -> Reply:
+        """Resource-owner password grant (RFC 6749 §4.3): a wrong username or password is
+        ``invalid_grant``; the scope must be the one the user may have."""
+        username = form.get("username", "")
+        password, scope = self.password_users.get(username, ("", ""))
+        if not password or not secrets.compare_digest(password, form.get("password", "")):
+            raise invalid_grant("invalid username or password")
+        if form.get("scope", "") != scope:
+            raise OAuthError(400, "invalid_scope", f"scope must be {scope}")
+        grant = Grant(client.client_id, scope, username, "", "", 0)
+        return self._access_only(grant)
+
+    def _access_only(self, grant: Grant) -> Reply:
+        """An access token with no refresh token (the machine and password grants)."""
         token = secrets.token_urlsafe(32)
-        self.access_tokens[token] = AccessToken(grant, scope, self.now() + self.access_lifetime)
+        expires_at = self.now() + self.access_lifetime
+        self.access_tokens[token] = AccessToken(grant, grant.scope, expires_at)
         body = {"access_token": token, "token_type": "Bearer", "expires_in": self.access_lifetime}
         return Reply(200, body, dict(NO_STORE))
 
