@@ -49,6 +49,13 @@ class SystemRequest(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [  # one per name per session: a double submit does not count twice
+            models.UniqueConstraint(
+                fields=["link_session_id", "normalized"],
+                condition=~models.Q(link_session_id=""),
+                name="one_request_per_name_per_session",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name

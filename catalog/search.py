@@ -11,6 +11,7 @@ they match, then by popularity.
 
 from __future__ import annotations
 
+import itertools
 import re
 import secrets
 import threading
@@ -47,6 +48,7 @@ class Entry:
     pinned: bool
     words: tuple[tuple[str, str], ...]  # (word, field kind)
     folded_name: str
+    categories: frozenset[str]
 
 
 class Index:
@@ -65,6 +67,8 @@ class Index:
         for rank, position in enumerate(self.popular):
             self.order[position] = rank
         self.short = self._short_prefixes()
+        self.by_slug = {entry.slug: entry for entry in entries}
+        self.all_categories: frozenset[str] = frozenset().union(*(e.categories for e in entries))
         self.names = sorted((entry.folded_name, p) for p, entry in enumerate(entries))
 
     def _rank_key(self, position: int) -> tuple:
@@ -83,27 +87,43 @@ class Index:
             for prefix, hits in found.items()
         }
 
-    def search(self, query: str, allowed: frozenset[str] | None, limit: int) -> list[str]:
+    def search(
+        self, query: str, allowed: frozenset[str] | None, category: str, limit: int
+    ) -> list[str]:
+        def wanted(entry: Entry) -> bool:
+            return (allowed is None or entry.slug in allowed) and (
+                not category or category in entry.categories
+            )
+
         terms = fold(query)[:6]
         if not terms:
-            slugs = (self.entries[p].slug for p in self.popular)
-            return [slug for slug in slugs if allowed is None or slug in allowed][:limit]
+            slugs = (self.entries[p].slug for p in self.popular if wanted(self.entries[p]))
+            return list(itertools.islice(slugs, limit))
         scores = self._scores(terms)
-        if allowed is not None:
-            scores = {p: s for p, s in scores.items() if self.entries[p].slug in allowed}
+        if allowed is not None or category:
+            scores = {p: s for p, s in scores.items() if wanted(self.entries[p])}
         for position in self._names_starting(" ".join(terms)):
             if position in scores:  # the name begins with the query: the best match there is
                 scores[position] += NAME_START_BONUS
         return [self.entries[p].slug for p in self._top(scores, limit)]
 
+    def categories(self, allowed: frozenset[str] | None) -> frozenset[str]:
+        """The categories of the systems offered."""
+        if allowed is None:
+            return self.all_categories
+        found = (self.by_slug[slug] for slug in allowed if slug in self.by_slug)
+        return frozenset().union(*(entry.categories for entry in found))
+
     def _names_starting(self, phrase: str) -> list[int]:
+        """Systems whose name begins with ``phrase``; none when so many do that it tells
+        them apart no better than popularity."""
         start = bisect_left(self.names, (phrase,))
         found = []
-        for name, position in self.names[start : start + SHORT_LIMIT]:
+        for name, position in self.names[start : start + SHORT_LIMIT + 1]:
             if not name.startswith(phrase):
-                break
+                return found
             found.append(position)
-        return found
+        return found if len(found) <= SHORT_LIMIT else []
 
     def _top(self, scores: dict[int, int], limit: int) -> list[int]:
         """The ``limit`` best positions: highest score first, then the popular order."""
@@ -194,11 +214,17 @@ def catalog_changed() -> None:
 
 
 def search_systems(
-    query: str, *, allowed: Iterable[str] | None = None, limit: int = 50
+    query: str, *, allowed: Iterable[str] | None = None, category: str = "", limit: int = 50
 ) -> list[str]:
-    """The slugs of listed systems matching ``query`` (the most popular when empty), best first."""
+    """The slugs of listed systems matching ``query`` (the most popular when empty), best
+    first; only ``allowed`` ones and, given a ``category``, only systems in it."""
     allow = frozenset(allowed) if allowed else None
-    return current_index().search(query[:100], allow, limit)
+    return current_index().search(query[:100], allow, category, limit)
+
+
+def system_categories(*, allowed: Iterable[str] | None = None) -> frozenset[str]:
+    """The categories of the listed systems (of ``allowed`` ones when given)."""
+    return current_index().categories(frozenset(allowed) if allowed else None)
 
 
 def current_index() -> Index:
@@ -239,4 +265,6 @@ def _entry(
         (w, "other") for text in (vendor, slug.replace("-", " "), *aliases) for w in fold(text)
     ]
     words += [(w, "category") for category in categories for w in fold(category)]
-    return Entry(slug, name, popularity, pinned, tuple(dict.fromkeys(words)), " ".join(fold(name)))
+    folded_name = " ".join(fold(name))
+    unique = tuple(dict.fromkeys(words))
+    return Entry(slug, name, popularity, pinned, unique, folded_name, frozenset(categories))

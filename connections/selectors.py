@@ -7,8 +7,9 @@ from typing import Any
 from django.db.models import Model, QuerySet
 from django.http import Http404
 
+from catalog.categories import CATEGORIES
 from catalog.models import System
-from catalog.search import search_systems
+from catalog.search import search_systems, system_categories
 from connections.models import Connection, LinkSession, LinkSessionStatus, Partner
 
 
@@ -30,12 +31,20 @@ def link_session_status(session: LinkSession) -> LinkSessionStatus:
     return LinkSessionStatus.EXPIRED if session.is_expired else LinkSessionStatus.OPEN
 
 
-def session_systems(session: LinkSession, query: str, limit: int = 50) -> list[System]:
+def session_systems(
+    session: LinkSession, query: str, category: str = "", limit: int = 50
+) -> list[System]:
     """The catalog an end user may pick from, matching ``query`` (the most popular systems
-    when empty), best first."""
-    slugs = search_systems(query, allowed=session.systems or None, limit=limit)
+    when empty) and ``category`` when given, best first."""
+    slugs = search_systems(query, allowed=session.systems or None, category=category, limit=limit)
     rows = System.objects.in_bulk(slugs, field_name="slug")
     return [rows[slug] for slug in slugs if slug in rows]
+
+
+def session_categories(session: LinkSession) -> list[tuple[str, str]]:
+    """The categories worth a button on the choose screen: (slug, label), in display order."""
+    present = system_categories(allowed=session.systems or None)
+    return [(slug, str(label)) for slug, label in CATEGORIES.items() if slug in present]
 
 
 def connection_list(

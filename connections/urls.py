@@ -10,6 +10,7 @@ app_name = "connect"
 urlpatterns = [
     path("<str:link_token>/", flow.start, name="start"),
     path("<str:link_token>/systems/", flow.search, name="search"),
+    path("<str:link_token>/systems/request/", flow.request_system, name="request_system"),
     path("<str:link_token>/s/<slug:slug>/", flow.system, name="system"),
     path("<str:link_token>/s/<slug:slug>/<slug:method_id>/", flow.prepare, name="prepare"),
     path(

@@ -48,6 +48,7 @@ EVENT_TYPES = (
     "catalog.system_requested",
     "webhook.test",
 )
+PAYLOAD_DATA_KEYS = ("error", "screen", "name", "query")  # what an event's data may add
 DISABLE_AFTER = timedelta(days=5)
 ROTATION_OVERLAP = timedelta(hours=24)
 MAX_ENDPOINTS = 10
@@ -193,7 +194,7 @@ def _event_data(event: Event) -> dict[str, Any]:
         }
     elif session := event.link_session:
         data |= {"end_user_id": session.end_user_id, "system": session.system_chosen or None}
-    return data | {k: v for k, v in event.data.items() if k in ("error", "screen", "name")}
+    return data | {k: v for k, v in event.data.items() if k in PAYLOAD_DATA_KEYS}
 
 
 def _payload(event: Event, data: dict[str, Any]) -> dict[str, Any]:

@@ -13,13 +13,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from catalog.categories import CATEGORIES
 from catalog.registry import get_definition
 from connections.errors import OnrampError
 from connections.failures import STEP_LABELS, STEPS
 from connections.models import AttemptStatus, LinkSession, StepState, ValidationAttempt
-from connections.selectors import session_systems
+from connections.selectors import session_categories, session_systems
 from connections.services.attempts import attempt_expire_if_overdue
 from connections.services.link_sessions import link_session_complete, link_session_mark
+from connections.services.system_requests import system_request_record
 from connections.views.plumbing import (
     closed_screen,
     flow_screen,
@@ -31,6 +33,8 @@ from connections.views.plumbing import (
     system_for,
 )
 
+POPULAR_COUNT = 8
+
 
 @require_GET
 @flow_screen
@@ -38,17 +42,46 @@ def start(request: Any, session: LinkSession) -> HttpResponse:
     link_session_mark(session=session, milestone="opened")
     if only := only_system(session):
         return HttpResponseRedirect(flow_url(request, "system", only))
-    return screen(
-        request, session, "choose", {"systems": session_systems(session, ""), "query": ""}
-    )
+    return screen(request, session, "choose", _choose_context(session, "", "") | {"opened": True})
 
 
 @require_GET
 @flow_screen
 def search(request: Any, session: LinkSession) -> HttpResponse:
     query = request.GET.get("q", "")[:100].replace("\x00", "")
-    context = {"systems": session_systems(session, query), "query": query}
-    return screen(request, session, "choose", context, partial="results")
+    category = request.GET.get("category", "")
+    context = _choose_context(session, query, category if category in CATEGORIES else "")
+    partial = "screen" if request.htmx and request.htmx.target == "flow" else "results"
+    return screen(request, session, "choose", context, partial=partial)
+
+
+@require_POST
+@flow_screen
+def request_system(request: Any, session: LinkSession) -> HttpResponse:
+    """Record the system an end user could not find, and tell the partner."""
+    name, query = request.POST.get("name", "")[:200], request.POST.get("q", "")[:100]
+    context: dict[str, Any] = {"requested_name": name, "query": query}
+    status = 200
+    try:
+        context["requested"] = system_request_record(session=session, name=name, query=query)
+    except OnrampError as exc:
+        context["request_error"], status = exc.message, exc.status
+    if not request.htmx:  # without JavaScript: the whole screen, with the answer in place
+        context |= _choose_context(session, query, "")
+    return screen(request, session, "choose", context, status=status, partial="request")
+
+
+def _choose_context(session: LinkSession, query: str, category: str) -> dict[str, Any]:
+    browsing = not query and not category
+    limit = POPULAR_COUNT if browsing else 50
+    return {
+        "systems": session_systems(session, query, category, limit=limit),
+        "categories": session_categories(session),
+        "popular": browsing,
+        "query": query,
+        "category": category,
+        "category_label": CATEGORIES.get(category, ""),
+    }
 
 
 @require_GET

@@ -1,0 +1,94 @@
+"""Search as you type: what an end user types finds their system, best match first."""
+
+import pytest
+
+from catalog.models import System
+from catalog.search import Index, _entry, catalog_changed, search_systems, system_categories
+from catalog.sync import catalog_sync
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def catalog():
+    catalog_sync()
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("netsute", "netsuite"),  # a letter missing
+        ("buisness central", "microsoft-dynamics-365-business-central"),  # two swapped
+        ("acu", "acumatica"),  # the start of a name
+        ("Microsoft", "microsoft-dynamics-365-business-central"),  # the vendor
+        ("oracle", "netsuite"),
+        ("d365fo", "dynamics-365-finance-operations"),  # an alias
+        ("wms", "infoplus"),  # a category
+        ("INFOR sx", "infor-sxe"),
+    ],
+)
+def test_typos_prefixes_vendors_aliases_and_categories_find_the_system(query, expected):
+    assert expected in search_systems(query)[:10]
+
+
+def test_the_best_match_comes_first():
+    assert search_systems("xero")[0] == "xero"
+    assert search_systems("netsuite")[0] == "netsuite"
+    assert search_systems("sap business one")[0] == "sap-business-one"
+    assert search_systems("infor")[0].startswith("infor")
+
+
+def test_accents_and_case_are_folded():
+    System.objects.filter(slug="odoo").update(name="Odoo Édition Entreprise")
+    catalog_changed()
+    assert search_systems("edition")[0] == "odoo"
+    assert search_systems("ÉDITION")[0] == "odoo"
+
+
+def test_every_word_must_match():
+    assert search_systems("xero netsuite") == []
+    assert search_systems("zzzz") == []
+
+
+def test_a_session_sees_only_its_systems_and_a_category_narrows_them():
+    allowed = ["netsuite", "xero", "infoplus"]
+    assert set(search_systems("", allowed=allowed)) == set(allowed)
+    assert search_systems("", allowed=allowed, category="wms") == ["infoplus"]
+    assert "accounting" in system_categories(allowed=allowed)
+    assert "cmms" not in system_categories(allowed=allowed)
+    assert all(
+        "cmms" in System.objects.get(slug=slug).categories
+        for slug in search_systems("", category="cmms")
+    )
+
+
+def test_a_change_to_the_catalog_is_searched_at_once():
+    System.objects.create(slug="brand-new", name="Brand New ERP", vendor="New Co")
+    catalog_changed()
+    assert search_systems("brand new") == ["brand-new"]
+    System.objects.filter(slug="brand-new").update(enabled=False)
+    catalog_changed()
+    assert search_systems("brand new") == []
+
+
+def test_pinned_then_popular_systems_open_the_list():
+    System.objects.filter(slug="katana").update(pinned=True)
+    catalog_changed()
+    assert search_systems("")[0] == "katana"
+    popular = [s for s in search_systems("") if s != "katana"]
+    scores = [System.objects.get(slug=slug).popularity for slug in popular]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_short_prefixes_are_answered_from_the_most_popular():
+    entries = [_entry(f"s{n}", f"Stock {n}", "Vendor", [], ["erp"], n, False) for n in range(300)]
+    found = Index(entries).search("st", None, "", 5)
+    assert found == ["s299", "s298", "s297", "s296", "s295"]
+
+
+def test_a_name_beginning_with_the_query_ranks_first_even_at_the_end_of_the_alphabet():
+    entries = [
+        _entry("zeta-erp", "Zeta ERP", "Zeta", [], ["erp"], 1, False),
+        _entry("big-zeta", "Big Zeta Suite", "Other", [], ["erp"], 99, False),
+    ]
+    assert Index(entries).search("zeta", None, "", 5) == ["zeta-erp", "big-zeta"]
