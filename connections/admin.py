@@ -279,4 +279,4 @@ class EventAdmin(ReadOnlyAdmin):
     search_fields = ["kind", "actor", "connection__id"]
 
 
-from connections import admin_oauth, admin_webhooks  # noqa: E402, F401 (register more admin)
+from connections import admin_catalog, admin_oauth, admin_webhooks  # noqa: E402, F401
