@@ -12,9 +12,14 @@ from __future__ import annotations
 
 import argparse
 import random
+import re
+import shutil
+import subprocess
 import time
 
+from api_throughput import gunicorn
 from common import percentile, throwaway_database
+from django.db import connection
 
 QUERIES = [
     "netsuite", "netsute", "acu", "buisness central", "business central", "microsoft",
@@ -69,10 +74,51 @@ def measure(size: int, runs: int) -> tuple[float, float, float]:
     return build, percentile(samples, 0.5), percentile(samples, 0.95)
 
 
+SCREENS = [
+    ("first screen (choose)", "", False),
+    ("search as you type", "systems/?q=netsute", True),
+    ("another screen (a guide)", "s/infoplus/api_key/", False),
+]
+
+
+def screens_under_load(seconds: int) -> None:
+    """50 concurrent users on each screen of one link session, on gunicorn (2 workers)."""
+    from connections.services.partners import partner_create
+    from tests.factories import link_session
+
+    partner, _ = partner_create(name="Bench", origins=[], actor="bench")
+    _, link_token = link_session(partner)
+    server = gunicorn(connection.settings_dict["NAME"], 8766, "")
+    try:
+        base = f"http://127.0.0.1:8766/connect/{link_token}/"
+        print(f"\n{'screen, 50 users':<28}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}")
+        for label, path, htmx in SCREENS:
+            wrk_run(base + path, 1, htmx)  # warm up: each worker builds its index
+            rate, p50, p99 = wrk_run(base + path, seconds, htmx)
+            print(f"{label:<28}{rate:>8.0f}{p50:>9.1f}{p99:>9.1f}")
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def wrk_run(url: str, seconds: int, htmx: bool) -> tuple[float, float, float]:
+    headers = ["-H", "HX-Request: true"] if htmx else []
+    command = ["wrk", "-t2", "-c50", f"-d{seconds}s", "--latency", *headers, url]
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    return rate, _latency(output, "50%"), _latency(output, "99%")
+
+
+def _latency(output: str, share: str) -> float:
+    value, unit = re.search(rf"{share}\s+([\d.]+)(us|ms|s)", output).groups()
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", type=int, nargs="+", default=[5000, 50000])
     parser.add_argument("--runs", type=int, default=50)
+    parser.add_argument("--seconds", type=int, default=5, help="per screen under load")
     options = parser.parse_args()
     with throwaway_database() as vendor:
         from catalog.sync import catalog_sync
@@ -85,6 +131,10 @@ def main() -> None:
             target = TARGETS_MS.get(size, 10.0)
             verdict = "yes" if p95 <= target else "NO"
             print(f"{size:>8}{build:>10.0f}{p50:>9.3f}{p95:>9.3f}{target:>9.1f}  {verdict}")
+        if shutil.which("wrk") and vendor == "postgresql":
+            screens_under_load(options.seconds)
+        else:
+            print("\nscreens under load: skipped (needs wrk and PostgreSQL)")
 
 
 if __name__ == "__main__":

@@ -42,6 +42,9 @@ def fold(text: str) -> list[str]:
 
 @dataclass(frozen=True)
 class Entry:
+    """One listed system as search knows it, with what a result card shows (so results need
+    no query)."""
+
     slug: str
     name: str
     popularity: int
@@ -49,6 +52,9 @@ class Entry:
     words: tuple[tuple[str, str], ...]  # (word, field kind)
     folded_name: str
     categories: frozenset[str]
+    vendor: str = ""
+    logo: str = ""
+    coming_soon: bool = False
 
 
 class Index:
@@ -89,7 +95,7 @@ class Index:
 
     def search(
         self, query: str, allowed: frozenset[str] | None, category: str, limit: int
-    ) -> list[str]:
+    ) -> list[Entry]:
         def wanted(entry: Entry) -> bool:
             return (allowed is None or entry.slug in allowed) and (
                 not category or category in entry.categories
@@ -97,15 +103,15 @@ class Index:
 
         terms = fold(query)[:6]
         if not terms:
-            slugs = (self.entries[p].slug for p in self.popular if wanted(self.entries[p]))
-            return list(itertools.islice(slugs, limit))
+            found = (self.entries[p] for p in self.popular if wanted(self.entries[p]))
+            return list(itertools.islice(found, limit))
         scores = self._scores(terms)
         if allowed is not None or category:
             scores = {p: s for p, s in scores.items() if wanted(self.entries[p])}
         for position in self._names_starting(" ".join(terms)):
             if position in scores:  # the name begins with the query: the best match there is
                 scores[position] += NAME_START_BONUS
-        return [self.entries[p].slug for p in self._top(scores, limit)]
+        return [self.entries[p] for p in self._top(scores, limit)]
 
     def categories(self, allowed: frozenset[str] | None) -> frozenset[str]:
         """The categories of the systems offered."""
@@ -218,6 +224,14 @@ def search_systems(
 ) -> list[str]:
     """The slugs of listed systems matching ``query`` (the most popular when empty), best
     first; only ``allowed`` ones and, given a ``category``, only systems in it."""
+    found = search_entries(query, allowed=allowed, category=category, limit=limit)
+    return [entry.slug for entry in found]
+
+
+def search_entries(
+    query: str, *, allowed: Iterable[str] | None = None, category: str = "", limit: int = 50
+) -> list[Entry]:
+    """As ``search_systems``, the systems themselves (what a result card shows)."""
     allow = frozenset(allowed) if allowed else None
     return current_index().search(query[:100], allow, category, limit)
 
@@ -246,7 +260,15 @@ def _build() -> Index:
     from catalog.models import System
 
     rows = System.objects.listed().values_list(
-        "slug", "name", "vendor", "aliases", "categories", "popularity", "pinned"
+        "slug",
+        "name",
+        "vendor",
+        "aliases",
+        "categories",
+        "popularity",
+        "pinned",
+        "logo",
+        "coming_soon",
     )
     return Index([_entry(*row) for row in rows])
 
@@ -259,6 +281,8 @@ def _entry(
     categories: list,
     popularity: int,
     pinned: bool,
+    logo: str = "",
+    coming_soon: bool = False,
 ) -> Entry:
     words = [(w, "name") for w in fold(name)]
     words += [
@@ -267,4 +291,15 @@ def _entry(
     words += [(w, "category") for category in categories for w in fold(category)]
     folded_name = " ".join(fold(name))
     unique = tuple(dict.fromkeys(words))
-    return Entry(slug, name, popularity, pinned, unique, folded_name, frozenset(categories))
+    return Entry(
+        slug,
+        name,
+        popularity,
+        pinned,
+        unique,
+        folded_name,
+        frozenset(categories),
+        vendor,
+        logo,
+        coming_soon,
+    )

@@ -8,8 +8,7 @@ from django.db.models import Model, QuerySet
 from django.http import Http404
 
 from catalog.categories import CATEGORIES
-from catalog.models import System
-from catalog.search import search_systems, system_categories
+from catalog.search import Entry, search_entries, system_categories
 from connections.models import Connection, LinkSession, LinkSessionStatus, Partner
 
 
@@ -33,12 +32,11 @@ def link_session_status(session: LinkSession) -> LinkSessionStatus:
 
 def session_systems(
     session: LinkSession, query: str, category: str = "", limit: int = 50
-) -> list[System]:
+) -> list[Entry]:
     """The catalog an end user may pick from, matching ``query`` (the most popular systems
-    when empty) and ``category`` when given, best first."""
-    slugs = search_systems(query, allowed=session.systems or None, category=category, limit=limit)
-    rows = System.objects.in_bulk(slugs, field_name="slug")
-    return [rows[slug] for slug in slugs if slug in rows]
+    when empty) and ``category`` when given, best first. From the search index: no query."""
+    allowed = session.systems or None
+    return search_entries(query, allowed=allowed, category=category, limit=limit)
 
 
 def session_categories(session: LinkSession) -> list[tuple[str, str]]:
