@@ -156,8 +156,8 @@
   });
   body.addEventListener("htmx:afterSettle", function (event) {
     if (event.detail.target && event.detail.target.id === "flow") focusHeading();
-    announce(event.detail.target || document);
-  });
+    announce(document);  // new content only (announced elements are marked); an outerHTML
+  });                    // swap's target is already out of the page
 
   post("ready", {});
   announce(document);

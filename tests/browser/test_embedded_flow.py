@@ -147,3 +147,28 @@ def test_forged_messages_are_ignored(browser, partner_site, onramp_server):
     }""")
     page.wait_for_timeout(500)
     assert page.evaluate("window.results.success") is None
+
+
+def test_browsing_by_category_searching_and_asking_for_a_missing_system(
+    browser, partner_site, onramp_server
+):
+    from catalog.models import SystemRequest
+
+    _, page, frame = embed(browser, partner_site)
+    expect(frame.get_by_role("heading", name="Popular")).to_be_visible()
+    frame.get_by_role("link", name="Maintenance (CMMS)").click()
+    expect(frame.get_by_role("heading", name="Maintenance (CMMS)")).to_be_visible()
+    expect(frame.get_by_role("link", name=re.compile("^Limble"))).to_be_visible()
+    frame.get_by_label("Search systems").fill("lmble")  # a typo, within the category
+    expect(frame.locator(".system-card")).to_have_count(1)
+    expect(frame.get_by_role("link", name=re.compile("^Limble"))).to_be_visible()
+    frame.get_by_role("link", name="All").click()
+    expect(frame.get_by_role("heading", name="Popular")).to_be_visible()
+    frame.get_by_label("Search systems").fill("plex smart")
+    expect(frame.get_by_text("No system matches")).to_be_visible()
+    expect(frame.get_by_label("The system you use")).to_have_value("plex smart")
+    frame.get_by_label("The system you use").fill("Plex Smart Manufacturing")
+    frame.get_by_role("button", name="Send").click()
+    expect(frame.get_by_text("know you use Plex Smart Manufacturing")).to_be_visible()
+    page.wait_for_function("window.results.events.includes('SYSTEM_REQUESTED')")
+    assert SystemRequest.objects.get().name == "Plex Smart Manufacturing"
