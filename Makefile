@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test install lint format
+.PHONY: demo test install lint format messages
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,6 +16,15 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 install: $(VENV)/.installed
+	$(PY) manage.py compile_translations
+
+LOCALES := -l de -l fr -l es
+# After changing user-facing text: extract it into the .po catalogues (needs GNU gettext).
+messages: install
+	$(PY) manage.py catalog_messages
+	cd catalog && ../$(PY) ../manage.py makemessages $(LOCALES) --no-obsolete --no-location
+	$(PY) manage.py makemessages $(LOCALES) --no-obsolete --no-location --ignore 'catalog/*' \
+		--ignore '.venv/*' --ignore 'tests/*' --ignore 'bench/*' --ignore 'var/*'
 
 demo: export ONRAMP_PUBLIC_URL = http://$(HOST):$(PORT)
 demo: install

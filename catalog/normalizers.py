@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 import idna
 from django.utils.translation import gettext as _
 
+from catalog.i18n import translated
 from catalog.schema import FieldSpec
 
 
@@ -178,5 +179,5 @@ def normalize(value: str, spec: FieldSpec) -> str:
             return ""
         raise FieldError(_("This field is required."))
     if spec.pattern and not re.fullmatch(spec.pattern, cleaned):
-        raise FieldError(spec.pattern_message or _("This value does not look right."))
+        raise FieldError(translated(spec.pattern_message) or _("This value does not look right."))
     return cleaned

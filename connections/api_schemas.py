@@ -39,7 +39,7 @@ class LinkSessionIn(Strict):
     connection_id: str | None = Field(default=None, max_length=32)
     allowed_origin: str | None = Field(default=None, max_length=300)
     redirect_url: str | None = Field(default=None, max_length=1000)
-    locale: str = Field(default="en", max_length=16)
+    locale: str = Field(default="", max_length=16)
     expires_in: int = Field(default=1800, ge=300, le=604800)
 
     @field_validator("systems")

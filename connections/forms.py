@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext as _
 
+from catalog.i18n import translated
 from catalog.normalizers import FieldError, normalize
 from catalog.schema import FieldSpec
 from connections.outbound import OutboundError, check_url
@@ -84,8 +85,10 @@ def _form_field(spec: FieldSpec, *, on_file: bool) -> forms.CharField:
     else:
         widget = forms.TextInput(attrs=attrs)
     return forms.CharField(
-        label=spec.label,
-        help_text=_("Leave blank to keep the one you entered before.") if on_file else spec.help,
+        label=translated(spec.label),
+        help_text=_("Leave blank to keep the one you entered before.")
+        if on_file
+        else translated(spec.help),
         max_length=spec.max_length,
         required=not (spec.optional or on_file),
         strip=not spec.secret,

@@ -151,7 +151,7 @@ class LinkSession(models.Model):
     )
     allowed_origin = models.CharField(max_length=300, blank=True)
     redirect_url = models.URLField(blank=True, max_length=1000)
-    locale = models.CharField(max_length=16, default="en")
+    locale = models.CharField(max_length=16, blank=True, default="")  # empty: the browser's
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
     # Funnel progress.

@@ -19,5 +19,6 @@ urlpatterns = [
     path("<str:link_token>/attempts/<str:attempt_id>/", flow.attempt, name="attempt"),
     path("<str:link_token>/done/", flow.done, name="done"),
     path("<str:link_token>/exit/", flow.exit_flow, name="exit"),
+    path("<str:link_token>/language/", flow.language, name="language"),
     *steps.urlpatterns(),  # each flow step brings its own
 ]

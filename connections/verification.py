@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
+from catalog.i18n import translated
 from catalog.normalizers import with_derived
 from catalog.schema import MethodSpec, RequestSpec, SystemDefinition
 from connections.auth import SCHEMES
@@ -75,7 +76,10 @@ def verify(target: Target, credentials: Mapping[str, str], report: Report) -> Ou
                 failed.code,
                 host=urlsplit(target.base_url).hostname or "",
                 system=target.system.name,
-                advice_overrides={**target.system.messages, **target.method.messages},
+                advice_overrides={
+                    code: translated(text)
+                    for code, text in {**target.system.messages, **target.method.messages}.items()
+                },
                 step=failed.step,
                 **failed.details,
             )
@@ -117,7 +121,7 @@ def _check(
         if not answers_like_the_api(response, spec):
             raise _Failed("not_the_api", TEST_CALL if first else PERMISSIONS)
         if refusal := _refusal_inside(response, spec.error_key):
-            permission = spec.permission or spec.label
+            permission = translated(spec.permission or spec.label)
             raise _Failed("check_refused", PERMISSIONS, permission=permission, detail=refusal)
         return
     found = SCHEMES[target.method.scheme].interpret(response)
@@ -128,7 +132,7 @@ def _check(
         code,
         step,
         status=response.status,
-        permission=(found and found.permission) or spec.permission or spec.label,
+        permission=translated((found and found.permission) or spec.permission or spec.label),
         detail=(found and found.detail) or remote_detail(response),
     )
 

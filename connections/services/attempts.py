@@ -18,11 +18,12 @@ from functools import partial
 from django.conf import settings
 from django.db import DatabaseError, transaction
 from django.db.models import F, Q
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from catalog.registry import get_definition
 from connections.dispatch import task_send
 from connections.failures import Outcome, describe
+from connections.languages import language_of
 from connections.models import (
     IN_FLIGHT,
     AttemptStatus,
@@ -81,7 +82,9 @@ def attempt_run(*, attempt_id: str, run_id: str) -> None:
     attempt = _claim(attempt_id, run_id)
     if attempt is None:
         return
-    outcome = _verify(attempt)
+    session = attempt.link_session
+    with translation.override(language_of(session.locale if session else "")):
+        outcome = _verify(attempt)  # its messages in the end user's language
     _settle(attempt, outcome, run_id)
 
 

@@ -12,6 +12,7 @@ from django.utils import timezone
 from catalog.models import System
 from connections import crypto, tokens
 from connections.errors import OnrampError
+from connections.languages import locale_checked
 from connections.models import (
     Connection,
     ConnectionStatus,
@@ -41,7 +42,7 @@ class LinkSessionSpec:
     connection_id: str | None = None
     allowed_origin: str = ""
     redirect_url: str = ""
-    locale: str = "en"
+    locale: str = ""  # empty: the browser's language
     expires_in: int = DEFAULT_EXPIRES_IN
 
 
@@ -63,7 +64,7 @@ def link_session_create(
         redirect_url=(
             redirect_url_check(partner=partner, url=spec.redirect_url) if spec.redirect_url else ""
         ),
-        locale=spec.locale if spec.locale in dict(settings.LANGUAGES) else "en",
+        locale=locale_checked(spec.locale),
         expires_at=timezone.now() + timedelta(seconds=_checked_lifetime(spec.expires_in)),
     )
     event_record(
@@ -131,6 +132,13 @@ def link_session_for_token(link_token: str) -> LinkSession | None:
     if session is None or not tokens.digests_match(link_token, session.token_digest):
         return None
     return session
+
+
+def link_session_set_locale(*, session: LinkSession, locale: str) -> None:
+    """Fix the session's language (the browser's on first open, or the user's choice)."""
+    if session.locale != locale:
+        LinkSession.objects.filter(pk=session.pk).update(locale=locale)
+        session.locale = locale
 
 
 def link_session_mark(*, session: LinkSession, milestone: str, value: str = "") -> None:

@@ -17,10 +17,15 @@ from catalog.categories import CATEGORIES
 from catalog.registry import get_definition
 from connections.errors import OnrampError
 from connections.failures import STEP_LABELS, STEPS
+from connections.languages import supported
 from connections.models import AttemptStatus, LinkSession, StepState, ValidationAttempt
 from connections.selectors import session_categories, session_systems
 from connections.services.attempts import attempt_expire_if_overdue
-from connections.services.link_sessions import link_session_complete, link_session_mark
+from connections.services.link_sessions import (
+    link_session_complete,
+    link_session_mark,
+    link_session_set_locale,
+)
 from connections.services.system_requests import system_request_record
 from connections.views.plumbing import (
     closed_screen,
@@ -191,3 +196,15 @@ def _return_url(session: LinkSession) -> str:
 def exit_flow(request: Any, session: LinkSession) -> HttpResponse:
     link_session_mark(session=session, milestone="exited")
     return HttpResponse(status=204)
+
+
+@require_POST
+@flow_view
+def language(request: Any, session: LinkSession) -> HttpResponse:
+    """The language switcher: the session speaks the chosen language from now on."""
+    if chosen := supported(request.POST.get("locale", "")):
+        link_session_set_locale(session=session, locale=chosen)
+    here = request.POST.get("next", "")
+    start = flow_url(request, "start")
+    back = here if here.startswith(start) and "//" not in here and "\\" not in here else start
+    return HttpResponseRedirect(back, status=303)

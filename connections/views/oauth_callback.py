@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET
 
 from catalog.registry import get_definition
 from connections.clientip import client_ip
+from connections.languages import language_of
 from connections.models import SignInOutcome
 from connections.services.oauth import sign_in_finish, sign_in_return_url
 from connections.steps.oauth import outcome_message
@@ -29,7 +30,7 @@ def oauth_callback(request: HttpRequest) -> HttpResponse:
     if sign_in is None:
         return _page(request, status=400, context={"unknown": True})
     session = sign_in.link_session
-    with translation.override(session.locale):
+    with translation.override(language_of(session.locale)):
         if not sign_in.in_popup:
             return HttpResponseRedirect(sign_in_return_url(sign_in))
         system = get_definition(sign_in.system_slug).name

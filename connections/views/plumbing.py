@@ -20,9 +20,10 @@ from django.views.decorators.csrf import csrf_exempt
 from catalog.models import System
 from catalog.registry import get_definition
 from catalog.schema import SystemDefinition
+from connections.languages import browser_language, language_of
 from connections.middleware import allow_framing
 from connections.models import LinkSession, LinkSessionStatus
-from connections.services.link_sessions import link_session_for_token
+from connections.services.link_sessions import link_session_for_token, link_session_set_locale
 
 FlowView = Callable[..., HttpResponse]
 
@@ -43,7 +44,9 @@ def flow_view(view: FlowView) -> FlowView:
         if request.method == "POST" and not _same_origin(request):
             return _no_framing(HttpResponse("Cross-origin request refused.", status=403))
         request.link_token = link_token
-        with translation.override(session.locale):
+        if not session.locale:
+            link_session_set_locale(session=session, locale=browser_language(request))
+        with translation.override(language_of(session.locale)):
             response = view(request, session, **kwargs)
         response["Referrer-Policy"] = "no-referrer"
         response["Cache-Control"] = "no-store"

@@ -154,6 +154,13 @@
   document.addEventListener("keydown", function (event) {
     if (event.key === "Escape" && framed) exit();
   });
+  document.addEventListener("change", function (event) {
+    var select = event.target.closest("[data-submit-on-change]");
+    if (!select) return;
+    var here = select.form.querySelector("[data-current-path]");
+    if (here) here.value = window.location.pathname + window.location.search;  // htmx moved on
+    select.form.submit();
+  });
   body.addEventListener("htmx:afterSettle", function (event) {
     if (event.detail.target && event.detail.target.id === "flow") focusHeading();
     announce(document);  // new content only (announced elements are marked); an outerHTML

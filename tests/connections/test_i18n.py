@@ -1,0 +1,131 @@
+"""Four languages: the session's locale or the browser's, a switcher, the catalog's guides and
+the failure messages translated, and catalogues with nothing left untranslated."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import polib
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django.test import Client
+
+from connections.models import LinkSession
+from tests.factories import link_session
+
+pytestmark = pytest.mark.django_db
+ROOT = Path(settings.BASE_DIR)
+CATALOGUES = sorted(
+    [*ROOT.glob("locale/*/LC_MESSAGES/django.po"), *ROOT.glob("catalog/locale/*/LC_MESSAGES/*.po")]
+)
+PLACEHOLDER = re.compile(r"%\(\w+\)[sd]|%[sd]|\{\w+\}")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def compiled():
+    call_command("compile_translations", verbosity=0)
+
+
+def page(client: Client, url: str, **headers) -> str:
+    response = client.get(url, headers=headers)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("locale", "heading"),
+    [
+        ("en", "Which system do you use?"),
+        ("de", "Welches System verwenden Sie?"),
+        ("fr", "Quel système utilisez-vous ?"),
+        ("es", "¿Qué sistema usa?"),
+    ],
+)
+def test_the_sessions_locale_picks_the_language(acme, locale, heading):
+    _, token = link_session(acme.partner, locale=locale)
+    html = page(Client(), f"/connect/{token}/")
+    assert f'<html lang="{locale}">' in html
+    assert heading.replace("'", "&#x27;") in html.replace("\u202f", " ").replace("\xa0", " ")
+
+
+def test_without_a_locale_the_browsers_language_is_used_and_kept(acme):
+    session, token = link_session(acme.partner)
+    assert session.locale == ""
+    page(Client(), f"/connect/{token}/", **{"Accept-Language": "fr-CA,fr;q=0.9,en;q=0.5"})
+    assert LinkSession.objects.get(pk=session.pk).locale == "fr"
+    later = page(Client(), f"/connect/{token}/", **{"Accept-Language": "de"})
+    assert '<html lang="fr">' in later  # the session keeps the language it opened in
+
+
+def test_an_unknown_browser_language_falls_back_to_english(acme):
+    _, token = link_session(acme.partner)
+    html = page(Client(), f"/connect/{token}/", **{"Accept-Language": "ja,zh;q=0.8"})
+    assert '<html lang="en">' in html
+
+
+def test_the_switcher_changes_the_language_and_returns_to_the_screen(acme):
+    session, token = link_session(acme.partner, locale="en")
+    base = f"/connect/{token}/"
+    client = Client()
+    answer = client.post(base + "language/", {"locale": "es", "next": base + "s/infoplus/"})
+    assert answer.status_code == 303 and answer["Location"] == base + "s/infoplus/"
+    assert LinkSession.objects.get(pk=session.pk).locale == "es"
+    away = client.post(base + "language/", {"locale": "de", "next": "https://evil.test/"})
+    assert away["Location"] == base
+    ignored = client.post(base + "language/", {"locale": "xx", "next": base})
+    assert ignored.status_code == 303 and LinkSession.objects.get(pk=session.pk).locale == "de"
+
+
+def test_guides_labels_and_field_errors_from_the_catalog_are_translated(acme):
+    _, token = link_session(acme.partner, locale="de")
+    base = f"/connect/{token}/"
+    guide = page(Client(), base + "s/sandbox-erp/password/")
+    assert "Before you connect" not in guide
+    details = Client().post(
+        base + "s/infoplus/api_key/details/", {"site": "not a site!", "api_key": "k"}
+    )
+    assert details.status_code == 422
+    html = details.content.decode()
+    assert "Enter just the first part" not in html and "Infoplus" in html
+
+
+@pytest.mark.parametrize(("given", "stored"), [("de-DE", "de"), ("FR", "fr"), ("", "")])
+def test_the_api_takes_a_locale_and_refuses_an_unknown_one(api, given, stored):
+    body = {"end_user": {"id": "u"}, "locale": given}
+    created = api.post("/api/v1/link-sessions", body, content_type="application/json")
+    assert created.status_code == 201
+    assert LinkSession.objects.get(pk=created.json()["id"]).locale == stored
+
+
+def test_an_unsupported_locale_is_a_clear_400(api):
+    body = {"end_user": {"id": "u"}, "locale": "tlh"}
+    refused = api.post("/api/v1/link-sessions", body, content_type="application/json")
+    assert refused.status_code == 400
+    assert refused.json()["error"]["code"] == "unsupported_locale"
+
+
+def test_every_catalogue_is_complete_and_keeps_its_placeholders():
+    assert {path.parts[-3] for path in CATALOGUES} == {"de", "fr", "es"}
+    for path in CATALOGUES:
+        catalogue = polib.pofile(str(path))
+        missing = [entry.msgid for entry in catalogue.untranslated_entries()]
+        assert not missing, f"{path}: {len(missing)} untranslated, e.g. {missing[:3]}"
+        assert not catalogue.fuzzy_entries(), f"{path}: fuzzy entries"
+        for entry in catalogue.translated_entries():
+            translations = entry.msgstr_plural.values() if entry.msgid_plural else [entry.msgstr]
+            for text in translations:
+                assert sorted(PLACEHOLDER.findall(text)) == sorted(
+                    PLACEHOLDER.findall(entry.msgid_plural or entry.msgid)
+                ), f"{path}: placeholders differ in {entry.msgid!r}"
+
+
+def test_the_catalogs_strings_are_extracted_and_translated():
+    from catalog.messages import MESSAGES
+
+    call_command("catalog_messages", check=True)  # fails when a definition changed since
+    for language in ("de", "fr", "es"):
+        path = ROOT / f"catalog/locale/{language}/LC_MESSAGES/django.po"
+        translated = {entry.msgid for entry in polib.pofile(str(path)).translated_entries()}
+        assert set(MESSAGES) <= translated, f"{language}: {set(MESSAGES) - translated}"
