@@ -27,7 +27,8 @@ class FieldSpec:
     label: str
     help: str = ""
     placeholder: str = ""
-    secret: bool = False
+    secret: bool = False  # stored encrypted, never shown again
+    masked: bool = True  # a secret typed as dots; false for identifiers (a key's id)
     multiline: bool = False
     normalize: str = "text"
     domain: str = ""  # for the "subdomain" normaliser: the system's own domain

@@ -72,19 +72,31 @@ class SecretTextarea(forms.Textarea):
         return None
 
 
+class UnrenderedTextInput(forms.TextInput):
+    """A visible input for a credential that is not a secret (a key's id): as with secrets, a
+    submitted value is never rendered back into the page."""
+
+    def format_value(self, value: Any) -> None:
+        return None
+
+
 def _form_field(spec: FieldSpec, *, on_file: bool) -> forms.CharField:
     attrs = {"autocomplete": "off", "spellcheck": "false", "autocapitalize": "none"}
     if spec.placeholder:
         attrs["placeholder"] = spec.placeholder
+    if not spec.secret:
+        attrs["data-draft"] = ""  # kept as typed, to resume with (see flow.js)
     if spec.secret and spec.multiline:
         widget = SecretTextarea(attrs={**attrs, "rows": 5})
-    elif spec.secret:
+    elif spec.secret and spec.masked:
         widget = forms.PasswordInput(attrs=attrs, render_value=False)
+    elif spec.secret:  # an identifier kept with the credentials: readable as typed
+        widget = UnrenderedTextInput(attrs=attrs)
     elif spec.multiline:
         widget = forms.Textarea(attrs={**attrs, "rows": 4})
     else:
         widget = forms.TextInput(attrs=attrs)
-    return forms.CharField(
+    field = forms.CharField(
         label=translated(spec.label),
         help_text=_("Leave blank to keep the one you entered before.")
         if on_file
@@ -95,3 +107,5 @@ def _form_field(spec: FieldSpec, *, on_file: bool) -> forms.CharField:
         widget=widget,
         error_messages={"required": _("This field is required.")},
     )
+    field.kept_on_file = on_file
+    return field

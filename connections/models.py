@@ -82,6 +82,13 @@ def new_delivery_id() -> str:
 hex_colour = RegexValidator(r"^#[0-9a-fA-F]{6}$", _("Use a colour like #4f46e5."))
 
 
+class Mode(models.TextChoices):
+    """Test keys build safely: they see only the Sandbox ERP and test connections."""
+
+    LIVE = "live", _("Live")
+    TEST = "test", _("Test")
+
+
 class Partner(models.Model):
     id = models.CharField(primary_key=True, max_length=32, default=new_partner_id, editable=False)
     name = models.CharField(max_length=120)
@@ -92,6 +99,9 @@ class Partner(models.Model):
     primary_colour = models.CharField(max_length=7, default="#4f46e5", validators=[hex_colour])
     support_url = models.URLField(blank=True, max_length=500)
     privacy_url = models.URLField(blank=True, max_length=500)
+    lead_text = models.CharField(
+        max_length=300, blank=True, help_text=_("The first screen's lead text, if not ours.")
+    )
     allowed_origins = models.JSONField(
         default=list,
         blank=True,
@@ -116,6 +126,7 @@ class PartnerKey(models.Model):
     label = models.CharField(max_length=120, blank=True)
     digest = models.CharField(max_length=64, unique=True, editable=False)
     display = models.CharField(max_length=32, editable=False)
+    mode = models.CharField(max_length=4, choices=Mode.choices, default=Mode.LIVE)
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
     revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -152,6 +163,12 @@ class LinkSession(models.Model):
     allowed_origin = models.CharField(max_length=300, blank=True)
     redirect_url = models.URLField(blank=True, max_length=1000)
     locale = models.CharField(max_length=16, blank=True, default="")  # empty: the browser's
+    mode = models.CharField(max_length=4, choices=Mode.choices, default=Mode.LIVE)
+    # Overrides of the partner's branding for this session (display_name, logo_url, …).
+    branding = models.JSONField(default=dict, blank=True)
+    # Where the end user was, to resume there; what they typed (non-secret values only).
+    last_screen = models.CharField(max_length=300, blank=True)
+    drafts = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
     # Funnel progress.
@@ -204,6 +221,7 @@ class Connection(models.Model):
         "catalog.System", to_field="slug", on_delete=models.PROTECT, related_name="connections"
     )
     method = models.CharField(max_length=63)
+    mode = models.CharField(max_length=4, choices=Mode.choices, default=Mode.LIVE)
     end_user_id = models.CharField(max_length=200, db_index=True)
     end_user_email = models.EmailField(blank=True)
     end_user_organization = models.CharField(max_length=200, blank=True)

@@ -16,6 +16,7 @@ urlpatterns = [
     path(
         "<str:link_token>/s/<slug:slug>/<slug:method_id>/details/", details.details, name="details"
     ),
+    path("<str:link_token>/s/<slug:slug>/<slug:method_id>/draft/", details.draft, name="draft"),
     path("<str:link_token>/attempts/<str:attempt_id>/", flow.attempt, name="attempt"),
     path("<str:link_token>/done/", flow.done, name="done"),
     path("<str:link_token>/exit/", flow.exit_flow, name="exit"),

@@ -3,8 +3,10 @@
  *   <script src="https://ONRAMP/static/connect.js"></script>
  *   Onramp.open({url, onSuccess(publicToken, meta), onExit(error, meta), onEvent(name, meta)})
  *
- * Opens the flow in a modal iframe. Only messages from the flow's exact origin and from
- * that iframe's window are accepted.
+ * Opens the flow in a modal iframe: the rest of the page is inert while it is open (focus
+ * stays in the flow, whose own header has the close button). Only messages from the flow's
+ * exact origin and from that iframe's window are accepted. The screen the user reached is
+ * kept for the tab (sessionStorage), so opening the same link again continues there.
  */
 (function () {
   "use strict";
@@ -18,8 +20,10 @@
   function open(options) {
     if (!options || !options.url) throw new Error("Onramp.open needs {url}");
     if (current) current.close();
-    var flowOrigin = new URL(options.url, window.location.href).origin;
+    var start = new URL(options.url, window.location.href);
+    var flowOrigin = start.origin;
     var returnFocus = document.activeElement;
+    var resumeKey = "onramp:" + start.href;
 
     var overlay = style(document.createElement("div"), {
       position: "fixed", inset: "0", background: "rgba(17, 24, 39, 0.55)", zIndex: "2147483000",
@@ -29,7 +33,7 @@
       width: "min(560px, 100vw)", height: "min(760px, 100vh)", border: "0",
       borderRadius: "12px", background: "#fff", boxShadow: "0 20px 50px rgba(0,0,0,0.3)"
     });
-    iframe.src = options.url;
+    iframe.src = resumeAt(resumeKey, start) || start.href;
     iframe.title = options.title || "Connect your business system";
     iframe.setAttribute("referrerpolicy", "no-referrer");
     iframe.setAttribute("allow", "clipboard-write");
@@ -37,13 +41,19 @@
     overlay.setAttribute("aria-modal", "true");
     overlay.setAttribute("aria-label", iframe.title);
     overlay.appendChild(iframe);
+    var inerted = Array.prototype.filter.call(document.body.children, function (element) {
+      return !element.inert;
+    });
+    inerted.forEach(function (element) { element.inert = true; });
     document.body.appendChild(overlay);
     iframe.focus();
+    var ready = false;
 
     var finished = false;
     function close() {
       window.removeEventListener("message", onMessage);
       document.removeEventListener("keydown", onKey);
+      inerted.forEach(function (element) { element.inert = false; });
       if (overlay.parentNode) overlay.parentNode.removeChild(overlay);
       if (returnFocus && returnFocus.focus) returnFocus.focus();
       current = null;
@@ -60,24 +70,50 @@
       if (!data || data.source !== "onramp" || typeof data.type !== "string") return;
       var meta = data.meta || {};
       meta.link_session_id = data.link_session_id;
-      if (data.type === "ready" && typeof options.onEvent === "function") options.onEvent("READY", meta);
+      if (data.type === "ready") {
+        if (!ready && typeof options.onEvent === "function") options.onEvent("READY", meta);
+        ready = true;
+      }
+      if (data.type === "navigate" && typeof data.path === "string" && data.path.indexOf(start.pathname) === 0) {
+        remember(resumeKey, flowOrigin + data.path);
+      }
       if (data.type === "event" && typeof options.onEvent === "function") options.onEvent(data.name, meta);
       if (data.type === "success") {
         // Let the user see the "connected" screen for a moment before the modal closes.
         if (finished) return;
         finished = true;
+        remember(resumeKey, null);
         if (typeof options.onSuccess === "function") options.onSuccess(data.public_token, meta);
         window.setTimeout(close, options.closeDelay === undefined ? 1200 : options.closeDelay);
       }
       if (data.type === "exit") finish(options.onExit, [data.error || null, meta]);
     }
     function onKey(event) {
-      if (event.key === "Escape") finish(options.onExit, [null, { reason: "escape" }]);
+      if (event.key !== "Escape") return;
+      // The flow decides (it may ask first); before it has loaded, close at once.
+      if (ready) iframe.contentWindow.postMessage({ source: "onramp-host", type: "close" }, flowOrigin);
+      else finish(options.onExit, [null, { reason: "escape" }]);
     }
     window.addEventListener("message", onMessage);
     document.addEventListener("keydown", onKey);
     current = { close: function () { finish(options.onExit, [null, { reason: "closed" }]); } };
     return current;
+  }
+
+  function resumeAt(key, start) {
+    try {
+      var saved = window.sessionStorage.getItem(key);
+      return saved && saved.indexOf(start.origin + start.pathname) === 0 ? saved : null;
+    } catch (error) {
+      return null;  // storage blocked: start at the link itself (the server resumes too)
+    }
+  }
+
+  function remember(key, url) {
+    try {
+      if (url) window.sessionStorage.setItem(key, url);
+      else window.sessionStorage.removeItem(key);
+    } catch (error) { /* storage blocked */ }
   }
 
   window.Onramp = { open: open };

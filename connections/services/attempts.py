@@ -22,7 +22,7 @@ from django.utils import timezone, translation
 
 from catalog.registry import get_definition
 from connections.dispatch import task_send
-from connections.failures import Outcome, describe
+from connections.failures import STEPS, Outcome, describe
 from connections.languages import language_of
 from connections.models import (
     IN_FLIGHT,
@@ -165,18 +165,18 @@ def _fail(attempt: ValidationAttempt, outcome: Outcome) -> None:
     attempt.error_code, attempt.error_message = outcome.code, outcome.message[:500]
     attempt.error_advice, attempt.error_detail = outcome.advice[:500], outcome.detail[:300]
     customers = outcome.blame.is_customers
-    _finish(attempt, AttemptStatus.FAILED if customers else AttemptStatus.ERROR)
+    _finish(attempt, AttemptStatus.FAILED if customers else AttemptStatus.ERROR, outcome.step)
     if attempt.link_session is None:
         connection_record_check(connection_id=attempt.connection_id, outcome=outcome)
     elif customers:
         _count_failure(attempt.link_session)
 
 
-def _finish(attempt: ValidationAttempt, status: str) -> None:
+def _finish(attempt: ValidationAttempt, status: str, failed_step: str = "") -> None:
     attempt.status = status
     attempt.finished_at = timezone.now()
     attempt.claimed_until = None
-    attempt.steps = _settled_steps(attempt.steps)
+    attempt.steps = settled_steps(attempt.steps, failed_step)
     attempt.save(
         update_fields=[
             "status",
@@ -191,11 +191,19 @@ def _finish(attempt: ValidationAttempt, status: str) -> None:
     )
 
 
-def _settled_steps(steps: dict[str, str]) -> dict[str, str]:
-    """Once finished, no step is left pending or running: a failure stops the rest."""
-    if StepState.FAILED in steps.values():
-        return steps
-    return dict.fromkeys(steps, StepState.DONE)
+def settled_steps(steps: dict[str, str], failed_step: str = "") -> dict[str, str]:
+    """A finished check's steps, never contradicting each other: every step before the one
+    that failed is done, the ones after it never ran; without a failure, all are done.
+    ``failed_step``: where a check that ended in failure stopped, if no step says so."""
+    recorded = next((key for key in STEPS if steps.get(key) == StepState.FAILED), None)
+    failed = recorded or (failed_step if failed_step in STEPS else None)
+    if failed is None:
+        return dict.fromkeys(STEPS, StepState.DONE)
+    at = STEPS.index(failed)
+    return {
+        key: StepState.DONE if n < at else StepState.FAILED if n == at else StepState.PENDING
+        for n, key in enumerate(STEPS)
+    }
 
 
 def _count_failure(session: LinkSession) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -10,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from catalog.models import System
+from catalog.schema import FieldSpec, MethodSpec, SystemDefinition
 from connections import crypto, tokens
 from connections.errors import OnrampError
 from connections.languages import locale_checked
@@ -28,7 +30,7 @@ DEFAULT_EXPIRES_IN = 30 * 60
 MIN_EXPIRES_IN = 5 * 60
 MAX_EXPIRES_IN = 7 * 24 * 3600
 PUBLIC_TOKEN_LIFETIME = timedelta(minutes=30)
-MILESTONES = ("opened", "system", "method", "guide", "exited")
+MILESTONES = ("opened", "system", "method", "guide", "screen", "exited")
 
 
 @dataclass(frozen=True)
@@ -155,6 +157,8 @@ def link_session_mark(*, session: LinkSession, milestone: str, value: str = "") 
         updates["guide_viewed_at"] = now
     elif milestone == "exited" and session.exited_at is None:
         updates["exited_at"] = now
+    elif milestone == "screen" and session.last_screen != value[:300]:
+        updates["last_screen"] = value[:300]
     if not updates:
         return
     with transaction.atomic():
@@ -228,3 +232,37 @@ def link_session_complete(*, session: LinkSession) -> str:
             connection=session.connection,
         )
     return token
+
+
+def _draft_specs(definition: SystemDefinition, method: MethodSpec) -> dict[str, FieldSpec]:
+    return {spec.name: spec for spec in definition.fields + method.fields if not spec.secret}
+
+
+def link_session_save_draft(
+    *,
+    session: LinkSession,
+    definition: SystemDefinition,
+    method: MethodSpec,
+    values: Mapping[str, str],
+) -> None:
+    """Store typed, non-secret values (a secret is never kept before its check)."""
+    specs = _draft_specs(definition, method)
+    typed = {
+        name: str(values[name])[: spec.max_length]
+        for name, spec in specs.items()
+        if name in values
+    }
+    key = f"{definition.slug}:{method.id}"
+    with transaction.atomic():
+        locked = LinkSession.objects.select_for_update().get(pk=session.pk)
+        locked.drafts = {**locked.drafts, key: {**locked.drafts.get(key, {}), **typed}}
+        locked.save(update_fields=["drafts"])
+    session.drafts = locked.drafts
+
+
+def draft_values(
+    session: LinkSession, definition: SystemDefinition, method: MethodSpec
+) -> dict[str, str]:
+    specs = _draft_specs(definition, method)
+    saved = session.drafts.get(f"{definition.slug}:{method.id}", {})
+    return {name: value for name, value in saved.items() if name in specs}

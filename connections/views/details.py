@@ -6,17 +6,25 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpResponse
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from catalog.schema import MethodSpec, SystemDefinition
 from connections.clientip import client_ip
 from connections.errors import OnrampError, with_headers
 from connections.forms import DetailsForm
 from connections.models import LinkSession, ValidationAttempt
+from connections.services.link_sessions import draft_values, link_session_save_draft
 from connections.services.validation import attempt_start, secrets_on_file
 from connections.steps import StepIncomplete, step_for
 from connections.views.flow import attempt_screen
-from connections.views.plumbing import flow_screen, flow_url, method_context, screen, see_other
+from connections.views.plumbing import (
+    flow_screen,
+    flow_url,
+    method_context,
+    remember_screen,
+    screen,
+    see_other,
+)
 
 
 @require_http_methods(["GET", "POST"])
@@ -29,7 +37,8 @@ def details(request: Any, session: LinkSession, slug: str, method_id: str) -> Ht
         context |= step.context(session, method)
     if request.method == "POST":
         return _submit_details(request, session, definition, method, context)
-    initial = _initial_config(session, slug)
+    remember_screen(request, session)
+    initial = _initial_config(session, slug, definition, method)
     on_file = _secrets_for(session, definition, method, initial)
     form = DetailsForm(
         specs=definition.fields + method.fields,
@@ -39,11 +48,17 @@ def details(request: Any, session: LinkSession, slug: str, method_id: str) -> Ht
     return screen(request, session, "details", context | {"form": form})
 
 
-def _initial_config(session: LinkSession, slug: str) -> dict[str, str]:
+def _initial_config(
+    session: LinkSession, slug: str, definition: SystemDefinition, method: MethodSpec
+) -> dict[str, str]:
+    """What the form starts with: the last check's values, else the connection's (when
+    reconnecting), then whatever was typed since (the draft)."""
     last = session.attempts.filter(system_slug=slug).order_by("-created_at").first()
     if last is not None:
-        return last.config
-    return session.connection.config if session.connection_id else {}
+        values = dict(last.config)
+    else:
+        values = dict(session.connection.config) if session.connection_id else {}
+    return values | draft_values(session, definition, method)
 
 
 def _submit_details(
@@ -104,3 +119,17 @@ def _to_attempt(request: Any, attempt: ValidationAttempt) -> HttpResponse:
         response["HX-Push-Url"] = url
         return response
     return see_other(url)
+
+
+@require_POST
+@flow_screen
+def draft(request: Any, session: LinkSession, slug: str, method_id: str) -> HttpResponse:
+    """Keep what the end user typed so far (non-secret fields only), to resume with it."""
+    context = method_context(request, session, slug, method_id, back="prepare")
+    link_session_save_draft(
+        session=session,
+        definition=context["definition"],
+        method=context["method"],
+        values=request.POST,
+    )
+    return HttpResponse(status=204)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -18,9 +19,15 @@ from catalog.registry import get_definition
 from connections.errors import OnrampError
 from connections.failures import STEP_LABELS, STEPS
 from connections.languages import supported
-from connections.models import AttemptStatus, LinkSession, StepState, ValidationAttempt
-from connections.selectors import session_categories, session_systems
-from connections.services.attempts import attempt_expire_if_overdue
+from connections.models import (
+    AttemptStatus,
+    LinkSession,
+    LinkSessionStatus,
+    StepState,
+    ValidationAttempt,
+)
+from connections.selectors import link_session_status, session_categories, session_systems
+from connections.services.attempts import attempt_expire_if_overdue, settled_steps
 from connections.services.link_sessions import (
     link_session_complete,
     link_session_mark,
@@ -34,6 +41,7 @@ from connections.views.plumbing import (
     flow_view,
     method_context,
     only_system,
+    remember_screen,
     screen,
     system_for,
 )
@@ -44,7 +52,10 @@ POPULAR_COUNT = 8
 @require_GET
 @flow_screen
 def start(request: Any, session: LinkSession) -> HttpResponse:
+    """The link's address: the first screen, or where the end user left off."""
     link_session_mark(session=session, milestone="opened")
+    if resume := _resume_path(request, session):
+        return HttpResponseRedirect(resume)
     if only := only_system(session):
         return HttpResponseRedirect(flow_url(request, "system", only))
     return screen(request, session, "choose", _choose_context(session, "", "") | {"opened": True})
@@ -76,6 +87,16 @@ def request_system(request: Any, session: LinkSession) -> HttpResponse:
     return screen(request, session, "choose", context, status=status, partial="request")
 
 
+def _resume_path(request: Any, session: LinkSession) -> str:
+    """A check still running, else the last screen shown (the same link session, resumed)."""
+    running = session.attempts.filter(
+        status__in=(AttemptStatus.QUEUED, AttemptStatus.RUNNING)
+    ).first()
+    if running is not None:
+        return flow_url(request, "attempt", running.id)
+    return flow_url(request, "start") + session.last_screen if session.last_screen else ""
+
+
 def _choose_context(session: LinkSession, query: str, category: str) -> dict[str, Any]:
     browsing = not query and not category
     limit = POPULAR_COUNT if browsing else 50
@@ -97,13 +118,14 @@ def system(request: Any, session: LinkSession, slug: str) -> HttpResponse:
     context = {
         "system": row,
         "definition": definition,
-        "back_url": "" if only_system(session) else flow_url(request, "start"),
+        "back_url": "" if only_system(session) else flow_url(request, "search"),
     }
     if definition.coming_soon:
         return screen(request, session, "soon", context)
     if len(definition.methods) == 1:
         return HttpResponseRedirect(flow_url(request, "prepare", slug, definition.methods[0].id))
     methods = sorted(definition.methods, key=lambda m: not m.recommended)
+    remember_screen(request, session)
     return screen(request, session, "method", context | {"methods": methods})
 
 
@@ -113,6 +135,7 @@ def prepare(request: Any, session: LinkSession, slug: str, method_id: str) -> Ht
     context = method_context(request, session, slug, method_id, back="system")
     link_session_mark(session=session, milestone="method", value=method_id)
     link_session_mark(session=session, milestone="guide")
+    remember_screen(request, session)
     guide_url = request.build_absolute_uri(reverse("guide", args=[slug, method_id]))
     name = context["system"].name
     share = {
@@ -151,14 +174,24 @@ def attempt_screen(request: Any, attempt: ValidationAttempt, poll: bool = False)
         "definition": get_definition(attempt.system_slug),
         "poll_url": flow_url(request, "attempt", attempt.id) + "?poll=1",
         "edit_url": flow_url(request, "details", attempt.system_slug, attempt.method),
+        "attempts_left": _attempts_left(session, attempt),
     }
     partial = "progress" if poll else "screen"
     return screen(request, session, "validate", context, partial=partial)
 
 
+def _attempts_left(session: LinkSession, attempt: ValidationAttempt) -> int:
+    """After a failure that counts towards the lock: how many tries remain (0: not shown)."""
+    if attempt.status != AttemptStatus.FAILED:
+        return 0
+    return max(0, settings.ONRAMP_SESSION_MAX_FAILURES - session.failed_attempts)
+
+
 def _step_states(attempt: ValidationAttempt) -> dict[str, str]:
     """Stored states, and the first step not yet done shown running while the check runs."""
     states = {key: attempt.steps.get(key, StepState.PENDING) for key in STEPS}
+    if attempt.is_finished:
+        return settled_steps(states) if StepState.FAILED in states.values() else states
     if not attempt.is_finished:
         first_open = next((k for k, v in states.items() if v == StepState.PENDING), None)
         if first_open:
@@ -179,23 +212,33 @@ def done(request: Any, session: LinkSession) -> HttpResponse:
     context = {
         "public_token": public_token,
         "system": session.connection.system,
-        "return_url": _return_url(session),
+        "return_url": _return_url(session, "success"),
     }
     return screen(request, session, "done", context)
 
 
-def _return_url(session: LinkSession) -> str:
+def _return_url(session: LinkSession, status: str) -> str:
+    """The partner's ``redirect_url`` for a hosted link, saying how the flow ended."""
     if not session.redirect_url:
         return ""
     separator = "&" if "?" in session.redirect_url else "?"
-    return f"{session.redirect_url}{separator}link_session_id={session.id}&status=success"
+    return f"{session.redirect_url}{separator}link_session_id={session.id}&status={status}"
 
 
 @require_POST
 @flow_view
 def exit_flow(request: Any, session: LinkSession) -> HttpResponse:
-    link_session_mark(session=session, milestone="exited")
-    return HttpResponse(status=204)
+    """The end user leaves. Embedded: the page's script tells the partner (204). Hosted: back
+    to the partner's ``redirect_url`` with ``status=exit`` (or ``locked``/``expired``), else a
+    page saying the link can be opened again."""
+    link_session_mark(session=session, milestone="exited", value=request.POST.get("screen", ""))
+    if request.POST.get("hosted") != "1":
+        return HttpResponse(status=204)
+    status = link_session_status(session)
+    ending = status if status in (LinkSessionStatus.LOCKED, LinkSessionStatus.EXPIRED) else "exit"
+    if back := _return_url(session, ending):
+        return HttpResponseRedirect(back, status=303)
+    return screen(request, session, "closed", {"reason": "left"})
 
 
 @require_POST

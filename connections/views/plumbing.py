@@ -23,7 +23,11 @@ from catalog.schema import SystemDefinition
 from connections.languages import browser_language, language_of
 from connections.middleware import allow_framing
 from connections.models import LinkSession, LinkSessionStatus
-from connections.services.link_sessions import link_session_for_token, link_session_set_locale
+from connections.services.link_sessions import (
+    link_session_for_token,
+    link_session_mark,
+    link_session_set_locale,
+)
 
 FlowView = Callable[..., HttpResponse]
 
@@ -107,6 +111,14 @@ def fragment(
 
 def flow_url(request: Any, name: str, *args: str) -> str:
     return reverse(f"connect:{name}", args=[request.link_token, *args])
+
+
+def remember_screen(request: Any, session: LinkSession) -> None:
+    """Note this screen, to resume at it when the link is opened again (the path after the
+    link token: the token itself is never stored)."""
+    start = flow_url(request, "start")
+    if request.path.startswith(start):
+        link_session_mark(session=session, milestone="screen", value=request.path[len(start) :])
 
 
 def see_other(url: str) -> HttpResponse:

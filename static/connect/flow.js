@@ -49,20 +49,49 @@
   }
 
   function focusHeading() {
-    var heading = document.querySelector("#flow h1");
+    var summary = document.querySelector("#flow [data-focus-first]");  // what to fix, first
+    var heading = summary || document.querySelector("#flow h1");
     if (heading) heading.focus({ preventScroll: false });
+  }
+
+  function currentScreen() {
+    var section = document.querySelector("#flow [data-screen]");
+    return section ? section.dataset.screen : "";
+  }
+
+  /* Closing asks first once the user has made progress (not on the first screen, nor when
+   * the flow is over): the link keeps their place, but they should not lose it by accident. */
+  var CLOSE_AT_ONCE = ["choose", "done", "closed", ""];
+  function requestClose() {
+    var dialog = document.getElementById("leave-dialog");
+    if (CLOSE_AT_ONCE.indexOf(currentScreen()) >= 0 || !dialog || !dialog.showModal) return exit();
+    if (!dialog.open) dialog.showModal();
   }
 
   function exit() {
     var url = body.dataset.exitUrl;
-    if (url) fetch(url, { method: "POST", keepalive: true, credentials: "omit" }).catch(function () {});
-    var screen = document.querySelector("#flow [data-onramp-closed]");
-    var error = screen ? { code: screen.dataset.onrampClosed } : null;
-    post("exit", { error: error, meta: {} });
-    if (!framed) {
-      document.querySelector("#flow").innerHTML = "";
-      window.close();
+    var screen = currentScreen();
+    var closed = document.querySelector("#flow [data-onramp-closed]");
+    var error = closed ? { code: closed.dataset.onrampClosed } : null;
+    if (!framed) {  // a hosted page goes back to the partner (the server knows where)
+      var form = document.createElement("form");
+      form.method = "post";
+      form.action = url;
+      [["screen", screen], ["hosted", "1"]].forEach(function (pair) {
+        var input = document.createElement("input");
+        input.type = "hidden";
+        input.name = pair[0];
+        input.value = pair[1];
+        form.appendChild(input);
+      });
+      document.body.appendChild(form);
+      return form.submit();
     }
+    var data = new FormData();
+    data.append("screen", screen);
+    fetch(url, { method: "POST", body: data, keepalive: true, credentials: "omit" }).catch(function () {});
+    post("event", { name: "EXIT", meta: { screen: screen } });
+    post("exit", { error: error, meta: { screen: screen } });
   }
 
   function copy(button) {
@@ -145,14 +174,65 @@
     window.setTimeout(ask, 1000);
   }
 
+  document.addEventListener("submit", function (event) {
+    var form = event.target.closest && event.target.closest("form[data-onramp-submit]");
+    if (form) post("event", { name: "SUBMIT", meta: metaOf(document.querySelector("#flow [data-screen]")) });
+  }, true);
   document.addEventListener("submit", signIn);
   document.addEventListener("click", function (event) {
-    if (event.target.closest("[data-onramp-close]")) exit();
+    if (event.target.closest("[data-onramp-close]")) requestClose();
     var copyButton = event.target.closest("[data-copy]");
     if (copyButton) copy(copyButton);
   });
   document.addEventListener("keydown", function (event) {
-    if (event.key === "Escape" && framed) exit();
+    if (event.key !== "Escape") return;
+    var dialog = document.getElementById("leave-dialog");
+    if (dialog && dialog.open) return;  // the dialog's own Escape: stay
+    var target = event.target;
+    if (target.closest && target.closest("input, textarea, select, [contenteditable]")) return;
+    requestClose();
+  });
+  document.addEventListener("click", function (event) {
+    if (event.target.closest("[data-leave]")) {
+      document.getElementById("leave-dialog").close();
+      exit();
+    }
+    if (event.target.closest("[data-stay]")) document.getElementById("leave-dialog").close();
+    var handoff = event.target.closest("[data-onramp-handoff]");
+    if (handoff) {
+      var where = metaOf(document.querySelector("#flow [data-screen]"));
+      where.via = handoff.dataset.onrampHandoff;
+      post("event", { name: "HANDOFF", meta: where });
+    }
+    var reveal = event.target.closest("[data-reveal]");
+    if (reveal) {
+      var input = document.getElementById(reveal.dataset.reveal);
+      var show = input.type === "password";
+      input.type = show ? "text" : "password";
+      reveal.setAttribute("aria-pressed", show ? "true" : "false");
+      reveal.textContent = show ? reveal.dataset.labelHide : reveal.dataset.labelShow;
+    }
+    var jump = event.target.closest("[data-focus-target]");
+    if (jump) {
+      event.preventDefault();
+      var field = document.getElementById(jump.dataset.focusTarget);
+      if (field) field.focus();
+    }
+  });
+  /* What the end user types (non-secret fields only) is kept, to resume with it. */
+  document.addEventListener("change", function (event) {
+    var field = event.target.closest && event.target.closest("[data-draft]");
+    var form = field && field.form;
+    if (!form || !form.dataset.draftUrl) return;
+    var data = new FormData();
+    form.querySelectorAll("[data-draft]").forEach(function (input) { data.append(input.name, input.value); });
+    fetch(form.dataset.draftUrl, { method: "POST", body: data, credentials: "omit" }).catch(function () {});
+  });
+  /* The partner's page asks to close (its own Escape): the same as the close button. */
+  window.addEventListener("message", function (event) {
+    if (!framed || event.source !== window.parent || event.origin !== parentOrigin) return;
+    var data = event.data;
+    if (data && data.source === "onramp-host" && data.type === "close") requestClose();
   });
   document.addEventListener("change", function (event) {
     var select = event.target.closest("[data-submit-on-change]");
@@ -166,7 +246,11 @@
     announce(document);  // new content only (announced elements are marked); an outerHTML
   });                    // swap's target is already out of the page
 
+  body.addEventListener("htmx:pushedIntoHistory", function () {
+    post("navigate", { path: window.location.pathname });
+  });
   post("ready", {});
+  post("navigate", { path: window.location.pathname });
   announce(document);
   focusHeading();  // full page loads too: a screen reader starts at the new screen's title
 })();
