@@ -217,6 +217,10 @@ def done(request: Any, session: LinkSession) -> HttpResponse:
     return screen(request, session, "done", context)
 
 
+def redirect_303(url: str) -> HttpResponse:
+    return HttpResponseRedirect(url, status=303)
+
+
 def _return_url(session: LinkSession, status: str) -> str:
     """The partner's ``redirect_url`` for a hosted link, saying how the flow ended."""
     if not session.redirect_url:
@@ -237,7 +241,7 @@ def exit_flow(request: Any, session: LinkSession) -> HttpResponse:
     status = link_session_status(session)
     ending = status if status in (LinkSessionStatus.LOCKED, LinkSessionStatus.EXPIRED) else "exit"
     if back := _return_url(session, ending):
-        return HttpResponseRedirect(back, status=303)
+        return HttpResponseClientRedirect(back) if request.htmx else redirect_303(back)
     return screen(request, session, "closed", {"reason": "left"})
 
 

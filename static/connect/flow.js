@@ -73,25 +73,30 @@
     var screen = currentScreen();
     var closed = document.querySelector("#flow [data-onramp-closed]");
     var error = closed ? { code: closed.dataset.onrampClosed } : null;
-    if (!framed) {  // a hosted page goes back to the partner (the server knows where)
-      var form = document.createElement("form");
-      form.method = "post";
-      form.action = url;
-      [["screen", screen], ["hosted", "1"]].forEach(function (pair) {
-        var input = document.createElement("input");
-        input.type = "hidden";
-        input.name = pair[0];
-        input.value = pair[1];
-        form.appendChild(input);
-      });
-      document.body.appendChild(form);
-      return form.submit();
-    }
+    if (!framed) return leaveHostedPage(url, screen);
     var data = new FormData();
     data.append("screen", screen);
     fetch(url, { method: "POST", body: data, keepalive: true, credentials: "omit" }).catch(function () {});
     post("event", { name: "EXIT", meta: { screen: screen } });
     post("exit", { error: error, meta: { screen: screen } });
+  }
+
+  /* A hosted page goes back to the partner's redirect_url (the server says where; a form
+   * could not follow a redirect to another origin under form-action 'self'), or shows why. */
+  function leaveHostedPage(url, screen) {
+    var data = new FormData();
+    data.append("screen", screen);
+    data.append("hosted", "1");
+    fetch(url, { method: "POST", body: data, headers: { "HX-Request": "true" }, credentials: "omit" })
+      .then(function (response) {
+        var next = response.headers.get("HX-Redirect");
+        if (next) return window.location.assign(next);
+        return response.text().then(function (html) {
+          var flow = document.getElementById("flow");
+          flow.innerHTML = html;
+          focusHeading();
+        });
+      });
   }
 
   function copy(button) {
@@ -226,7 +231,7 @@
     if (!form || !form.dataset.draftUrl) return;
     var data = new FormData();
     form.querySelectorAll("[data-draft]").forEach(function (input) { data.append(input.name, input.value); });
-    fetch(form.dataset.draftUrl, { method: "POST", body: data, credentials: "omit" }).catch(function () {});
+    fetch(form.dataset.draftUrl, { method: "POST", body: data, keepalive: true, credentials: "omit" }).catch(function () {});
   });
   /* The partner's page asks to close (its own Escape): the same as the close button. */
   window.addEventListener("message", function (event) {
