@@ -14,6 +14,7 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
 from connections.admin_login import LockoutAdminAuthenticationForm
+from connections.branding import colour_problem
 from connections.errors import OnrampError
 from connections.models import (
     Connection,
@@ -21,6 +22,7 @@ from connections.models import (
     ConnectionToken,
     Event,
     LinkSession,
+    Mode,
     Partner,
     PartnerKey,
     SigningKey,
@@ -102,6 +104,7 @@ class PartnerForm(forms.ModelForm):
             "primary_colour",
             "support_url",
             "privacy_url",
+            "lead_text",
             "allowed_origins",
             "is_active",
         ]
@@ -110,6 +113,12 @@ class PartnerForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             self.initial["allowed_origins"] = "\n".join(self.instance.allowed_origins)
+
+    def clean_primary_colour(self) -> str:
+        colour = self.cleaned_data["primary_colour"].lower()
+        if problem := colour_problem(colour):
+            raise forms.ValidationError(problem)
+        return colour
 
     def clean_allowed_origins(self) -> list[str]:
         lines = [line.strip() for line in self.cleaned_data["allowed_origins"].splitlines()]
@@ -121,7 +130,7 @@ class PartnerForm(forms.ModelForm):
 
 class PartnerKeyInline(ReadOnlyInline):
     model = PartnerKey
-    fields = ["display", "label", "created_at", "last_used_at", "revoked_at"]
+    fields = ["display", "mode", "label", "created_at", "last_used_at", "revoked_at"]
 
 
 @admin.register(Partner)
@@ -131,7 +140,7 @@ class PartnerAdmin(admin.ModelAdmin):
     form = PartnerForm
     fields = PartnerForm.Meta.fields
     inlines = [PartnerKeyInline]
-    actions = ["create_key"]
+    actions = ["create_key", "create_test_key"]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def save_model(self, request: HttpRequest, obj: Partner, form: Any, change: bool) -> None:
@@ -143,13 +152,23 @@ class PartnerAdmin(admin.ModelAdmin):
             data={"fields": sorted(form.changed_data)},
         )
 
-    @admin.action(description="Create a new secret key (shown once)")
+    @admin.action(description="Create a new live secret key (shown once)")
     def create_key(self, request: HttpRequest, queryset: QuerySet[Partner]) -> HttpResponse:
+        return self._new_keys(request, queryset, Mode.LIVE)
+
+    @admin.action(description="Create a new test secret key (Sandbox ERP only; shown once)")
+    def create_test_key(self, request: HttpRequest, queryset: QuerySet[Partner]) -> HttpResponse:
+        return self._new_keys(request, queryset, Mode.TEST)
+
+    def _new_keys(
+        self, request: HttpRequest, queryset: QuerySet[Partner], mode: str
+    ) -> HttpResponse:
         """Show the new keys on this response only: never in a message cookie or a URL."""
+        actor = actor_of(request)
         created = [
             (
                 partner.name,
-                partner_key_create(partner=partner, actor=actor_of(request), label="admin")[1],
+                partner_key_create(partner=partner, actor=actor, label="admin", mode=mode)[1],
             )
             for partner in queryset
         ]
@@ -158,9 +177,17 @@ class PartnerAdmin(admin.ModelAdmin):
 
 @admin.register(PartnerKey)
 class PartnerKeyAdmin(ReadOnlyAdmin):
-    list_display = ["display", "partner", "label", "created_at", "last_used_at", "revoked_at"]
-    list_filter = ["revoked_at"]
-    fields = ["display", "partner", "label", "created_at", "last_used_at", "revoked_at"]
+    list_display = [
+        "display",
+        "partner",
+        "mode",
+        "label",
+        "created_at",
+        "last_used_at",
+        "revoked_at",
+    ]
+    list_filter = ["mode", "revoked_at"]
+    fields = ["display", "partner", "mode", "label", "created_at", "last_used_at", "revoked_at"]
     actions = ["revoke"]
 
     @admin.action(description="Revoke selected keys")

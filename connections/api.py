@@ -13,6 +13,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer
 
 from connections.api_catalog import router as catalog_router
+from connections.api_partner import router as partner_router
 from connections.api_schemas import (
     ConnectionFilters,
     ConnectionListOut,
@@ -53,6 +54,7 @@ class PartnerKeyAuth(HttpBearer):
         if key is None:
             return None
         request.actor = f"partner_key:{key.id}"  # type: ignore[attr-defined]
+        request.mode = key.mode  # type: ignore[attr-defined]
         return key.partner
 
 
@@ -138,6 +140,8 @@ def create_link_session(request: HttpRequest, body: LinkSessionIn) -> Status:
         redirect_url=body.redirect_url or "",
         locale=body.locale,
         expires_in=body.expires_in,
+        mode=request.mode,
+        branding=body.branding.model_dump(exclude_none=True) if body.branding else {},
     )
     session, link_token = link_session_create(partner=request.auth, spec=spec, actor=request.actor)
     return Status(
@@ -170,7 +174,10 @@ def get_link_session(request: HttpRequest, session_id: str) -> dict[str, Any]:
 @api.post("/token-exchange", response=TokenExchangeOut, tags=["connections"])
 def token_exchange(request: HttpRequest, body: TokenExchangeIn) -> dict[str, Any]:
     connection, access_token = connection_services.public_token_exchange(
-        partner=request.auth, public_token=body.public_token, actor=request.actor
+        partner=request.auth,
+        public_token=body.public_token,
+        actor=request.actor,
+        mode=request.mode,
     )
     return {
         "connection_id": connection.id,
@@ -184,7 +191,7 @@ def token_exchange(request: HttpRequest, body: TokenExchangeIn) -> dict[str, Any
 def list_connections(request: HttpRequest, filters: Query[ConnectionFilters]) -> dict:
     wanted = {name: getattr(filters, name) for name in ("end_user_id", "status", "system")}
     page, has_more = connection_list(
-        request.auth, filters=wanted, offset=filters.offset, limit=filters.limit
+        request.auth, filters=wanted, offset=filters.offset, limit=filters.limit, mode=request.mode
     )
     return {"data": [ConnectionOut.of(c) for c in page], "has_more": has_more}
 
@@ -282,7 +289,8 @@ class AfterResponse(HttpResponse):
 
 api.add_router("/", webhooks_router)
 api.add_router("/", catalog_router)
+api.add_router("/", partner_router)
 
 
 def _own(model: type, request: HttpRequest, object_id: str) -> Any:
-    return partner_object(model, request.auth, object_id)
+    return partner_object(model, request.auth, object_id, mode=request.mode)

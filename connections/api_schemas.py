@@ -33,6 +33,17 @@ class EndUserIn(Strict):
     organization: str = Field(default="", max_length=200)
 
 
+class BrandingIn(Strict):
+    """How the flow looks: each value optional (checked by ``connections/branding.py``)."""
+
+    display_name: str | None = Field(default=None, max_length=120)
+    logo_url: str | None = Field(default=None, max_length=500)
+    primary_colour: str | None = Field(default=None, max_length=7)
+    support_url: str | None = Field(default=None, max_length=500)
+    privacy_url: str | None = Field(default=None, max_length=500)
+    lead_text: str | None = Field(default=None, max_length=300)
+
+
 class LinkSessionIn(Strict):
     end_user: EndUserIn
     systems: list[str] = Field(default_factory=list, max_length=50)
@@ -41,6 +52,7 @@ class LinkSessionIn(Strict):
     redirect_url: str | None = Field(default=None, max_length=1000)
     locale: str = Field(default="", max_length=16)
     expires_in: int = Field(default=1800, ge=300, le=604800)
+    branding: BrandingIn | None = None
 
     @field_validator("systems")
     @classmethod

@@ -9,12 +9,18 @@ from django.http import Http404
 
 from catalog.categories import CATEGORIES
 from catalog.search import Entry, search_entries, system_categories
-from connections.models import Connection, LinkSession, LinkSessionStatus, Partner
+from connections.models import Connection, LinkSession, LinkSessionStatus, Mode, Partner
 
 
-def partner_object(model: type[Model], partner: Partner, object_id: str) -> Any:
-    """One of the partner's own rows, or 404 (another partner's rows do not exist for it)."""
-    found = model.objects.filter(pk=object_id[:32], partner=partner).first()
+def partner_object(
+    model: type[Model], partner: Partner, object_id: str, mode: str | None = None
+) -> Any:
+    """One of the partner's own rows, or 404 (another partner's rows do not exist for it,
+    nor do a test key's for a live key, or the other way round)."""
+    rows = model.objects.filter(pk=object_id[:32], partner=partner)
+    if mode is not None and any(field.name == "mode" for field in model._meta.fields):
+        rows = rows.filter(mode=mode)
+    found = rows.first()
     if found is None:
         raise Http404(f"No {model._meta.verbose_name} with id {object_id[:32]!r}.")
     return found
@@ -46,10 +52,16 @@ def session_categories(session: LinkSession) -> list[tuple[str, str]]:
 
 
 def connection_list(
-    partner: Partner, *, filters: dict[str, str | None], offset: int, limit: int
+    partner: Partner,
+    *,
+    filters: dict[str, str | None],
+    offset: int,
+    limit: int,
+    mode: str = Mode.LIVE,
 ) -> tuple[list[Connection], bool]:
-    """A page of the partner's connections, newest first, and whether more follow."""
-    rows: QuerySet[Connection] = Connection.objects.filter(partner=partner)
+    """A page of the partner's connections (of the key's mode), newest first, and whether
+    more follow."""
+    rows: QuerySet[Connection] = Connection.objects.filter(partner=partner, mode=mode)
     for name, value in filters.items():
         if value is not None:
             rows = rows.filter(**{"system_id" if name == "system" else name: value})

@@ -42,19 +42,33 @@ class MintedToken:
     display: str
 
 
-def mint(kind: TokenKind) -> MintedToken:
+# Partner keys say which mode they are for: ``onr_sk_test_…`` and ``onr_sk_live_…`` (keys
+# minted before modes, ``onr_sk_…``, are live).
+MODES = ("test", "live")
+
+
+def mint(kind: TokenKind, mode: str = "") -> MintedToken:
+    prefix = kind.prefix + (f"{mode}_" if mode else "")
     body = "".join(secrets.choice(ALPHABET) for _ in range(BODY_LENGTH))
-    value = kind.prefix + body + _check(kind.prefix + body)
+    value = prefix + body + _check(prefix + body)
     return MintedToken(value=value, digest=digest(value), display=display(value))
+
+
+def mode_of(value: str, kind: TokenKind) -> str:
+    """``test`` or ``live`` for a token that names its mode, else ''."""
+    rest = value[len(kind.prefix) :] if value.startswith(kind.prefix) else ""
+    return next((mode for mode in MODES if rest.startswith(f"{mode}_")), "")
 
 
 def well_formed(value: str, kind: TokenKind) -> bool:
     """True when ``value`` looks like a token of ``kind``: prefix, length, alphabet, check."""
-    expected_length = len(kind.prefix) + BODY_LENGTH + CHECK_LENGTH
-    if len(value) != expected_length or not value.startswith(kind.prefix):
+    mode = mode_of(value, kind)
+    prefix = kind.prefix + (f"{mode}_" if mode else "")
+    expected_length = len(prefix) + BODY_LENGTH + CHECK_LENGTH
+    if len(value) != expected_length or not value.startswith(prefix):
         return False
     payload, check = value[:-CHECK_LENGTH], value[-CHECK_LENGTH:]
-    if any(char not in ALPHABET for char in value[len(kind.prefix) :]):
+    if any(char not in ALPHABET for char in value[len(prefix) :]):
         return False
     return hmac.compare_digest(check, _check(payload))
 
@@ -70,6 +84,8 @@ def digests_match(value: str, stored_digest: str) -> bool:
 def display(value: str) -> str:
     """A short, non-secret label to recognise a token by (``onr_ct_Ab3xY9…``)."""
     prefix_length = value.index("_", 4) + 1
+    if value[prefix_length:].startswith(tuple(f"{mode}_" for mode in MODES)):
+        prefix_length = value.index("_", prefix_length) + 1
     return value[: prefix_length + DISPLAY_LENGTH] + "…"
 
 

@@ -22,6 +22,7 @@ from connections.models import (
     ConnectionStatus,
     ConnectionToken,
     LinkSession,
+    Mode,
     Partner,
     ValidationAttempt,
 )
@@ -68,6 +69,7 @@ def connection_activate(*, attempt: ValidationAttempt, session: LinkSession) -> 
         end_user_email=session.end_user_email,
         end_user_organization=session.end_user_organization,
         origin_session=session,  # unique: a session never makes a second connection
+        mode=session.mode,
     )
     created = connection._state.adding
     connection.system_id = attempt.system_slug
@@ -159,7 +161,7 @@ def _status_event(connection: Connection, outcome: Outcome | None) -> None:
 
 @transaction.atomic
 def public_token_exchange(
-    *, partner: Partner, public_token: str, actor: str
+    *, partner: Partner, public_token: str, actor: str, mode: str = Mode.LIVE
 ) -> tuple[Connection, str]:
     """Trade a one-time public token for the connection and a new access token."""
     refused = OnrampError(
@@ -169,7 +171,7 @@ def public_token_exchange(
         raise refused
     session = (
         LinkSession.objects.select_for_update(of=("self",))
-        .filter(public_token_digest=tokens.digest(public_token), partner=partner)
+        .filter(public_token_digest=tokens.digest(public_token), partner=partner, mode=mode)
         .select_related("connection")
         .first()
     )

@@ -13,6 +13,7 @@ from django.utils import timezone
 from catalog.models import System
 from catalog.schema import FieldSpec, MethodSpec, SystemDefinition
 from connections import crypto, tokens
+from connections.branding import branding_checked
 from connections.errors import OnrampError
 from connections.languages import locale_checked
 from connections.models import (
@@ -20,12 +21,14 @@ from connections.models import (
     ConnectionStatus,
     LinkSession,
     LinkSessionStatus,
+    Mode,
     Partner,
 )
 from connections.services.events import event_record
 from connections.services.partners import origin_normalize, redirect_url_check
 from connections.tokens import TokenKind
 
+TEST_SYSTEMS = ("sandbox-erp",)  # what a test key's link sessions may connect
 DEFAULT_EXPIRES_IN = 30 * 60
 MIN_EXPIRES_IN = 5 * 60
 MAX_EXPIRES_IN = 7 * 24 * 3600
@@ -46,6 +49,8 @@ class LinkSessionSpec:
     redirect_url: str = ""
     locale: str = ""  # empty: the browser's language
     expires_in: int = DEFAULT_EXPIRES_IN
+    mode: str = Mode.LIVE
+    branding: dict[str, str] = field(default_factory=dict)
 
 
 @transaction.atomic
@@ -60,8 +65,10 @@ def link_session_create(
         end_user_id=spec.end_user_id,
         end_user_email=spec.end_user_email,
         end_user_organization=spec.end_user_organization,
-        systems=_checked_systems(spec.systems),
-        connection=_reconnect_target(partner, spec.connection_id),
+        systems=_checked_systems(spec.systems, spec.mode),
+        connection=_reconnect_target(partner, spec.connection_id, spec.mode),
+        mode=spec.mode,
+        branding=branding_checked(spec.branding),
         allowed_origin=_pinned_origin(partner, spec.allowed_origin),
         redirect_url=(
             redirect_url_check(partner=partner, url=spec.redirect_url) if spec.redirect_url else ""
@@ -83,7 +90,14 @@ def link_session_url(link_token: str) -> str:
     return f"{settings.ONRAMP_PUBLIC_URL}/connect/{link_token}/"
 
 
-def _checked_systems(slugs: list[str]) -> list[str]:
+def _checked_systems(slugs: list[str], mode: str) -> list[str]:
+    if mode == Mode.TEST:
+        if any(slug not in TEST_SYSTEMS for slug in slugs):
+            raise OnrampError(
+                "test_mode_system",
+                "A test key connects only the Sandbox ERP; use a live key for real systems.",
+            )
+        slugs = slugs or list(TEST_SYSTEMS)
     unique = list(dict.fromkeys(slugs))
     listed = set(System.objects.listed().filter(slug__in=unique).values_list("slug", flat=True))
     unknown = [slug for slug in unique if slug not in listed]
@@ -92,10 +106,10 @@ def _checked_systems(slugs: list[str]) -> list[str]:
     return unique
 
 
-def _reconnect_target(partner: Partner, connection_id: str | None) -> Connection | None:
+def _reconnect_target(partner: Partner, connection_id: str | None, mode: str) -> Connection | None:
     if not connection_id:
         return None
-    connection = Connection.objects.filter(pk=connection_id, partner=partner).first()
+    connection = Connection.objects.filter(pk=connection_id, partner=partner, mode=mode).first()
     if connection is None or connection.status == ConnectionStatus.REVOKED:
         raise OnrampError("unknown_connection", "No such connection to reconnect.", 404)
     return connection

@@ -2,6 +2,7 @@
 
 import ipaddress
 import re
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -9,12 +10,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from connections import tokens
+from connections.branding import branding_checked
 from connections.errors import OnrampError
-from connections.models import Partner, PartnerKey
+from connections.models import Mode, Partner, PartnerKey
 from connections.services.events import event_record
 from connections.tokens import TokenKind
 
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+KEY_USE_RESOLUTION = timedelta(minutes=1)
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 
 
@@ -101,16 +104,20 @@ def partner_create(*, name: str, origins: list[str], actor: str) -> tuple[Partne
 
 
 @transaction.atomic
-def partner_key_create(*, partner: Partner, actor: str, label: str = "") -> tuple[PartnerKey, str]:
-    minted = tokens.mint(TokenKind.PARTNER_KEY)
+def partner_key_create(
+    *, partner: Partner, actor: str, label: str = "", mode: str = Mode.LIVE
+) -> tuple[PartnerKey, str]:
+    """A new secret key: ``live``, or ``test`` (sees only the Sandbox ERP and test
+    connections, so a partner can build safely)."""
+    minted = tokens.mint(TokenKind.PARTNER_KEY, mode=Mode(mode).value)
     key = PartnerKey.objects.create(
-        partner=partner, label=label, digest=minted.digest, display=minted.display
+        partner=partner, label=label, digest=minted.digest, display=minted.display, mode=mode
     )
     event_record(
         partner=partner,
         kind="partner_key.created",
         actor=actor,
-        data={"key": key.id, "display": key.display},
+        data={"key": key.id, "display": key.display, "mode": key.mode},
     )
     return key, minted.value
 
@@ -126,7 +133,16 @@ def partner_key_authenticate(secret: str) -> PartnerKey | None:
     )
     if key is None or not tokens.digests_match(secret, key.digest):
         return None
+    _note_use(key)
     return key
+
+
+def _note_use(key: PartnerKey) -> None:
+    """``last_used_at``, written at most once a minute per key (not a write per request)."""
+    now = timezone.now()
+    if key.last_used_at is None or now - key.last_used_at > KEY_USE_RESOLUTION:
+        PartnerKey.objects.filter(pk=key.pk).update(last_used_at=now)
+        key.last_used_at = now
 
 
 @transaction.atomic
@@ -140,3 +156,17 @@ def partner_key_revoke(*, key: PartnerKey, actor: str) -> None:
             actor=actor,
             data={"key": key.id, "display": key.display},
         )
+
+
+@transaction.atomic
+def partner_update_branding(*, partner: Partner, values: dict, actor: str) -> Partner:
+    """New branding defaults (each value checked; ``None`` leaves a value as it is)."""
+    cleaned = branding_checked(values)
+    for name, value in cleaned.items():
+        setattr(partner, name, value)
+    if cleaned:
+        partner.save(update_fields=list(cleaned))
+    event_record(
+        partner=partner, kind="partner.updated", actor=actor, data={"fields": sorted(cleaned)}
+    )
+    return partner

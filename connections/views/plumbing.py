@@ -20,6 +20,7 @@ from django.views.decorators.csrf import csrf_exempt
 from catalog.models import System
 from catalog.registry import get_definition
 from catalog.schema import SystemDefinition
+from connections.branding import session_branding
 from connections.languages import browser_language, language_of
 from connections.middleware import allow_framing
 from connections.models import LinkSession, LinkSessionStatus
@@ -95,6 +96,7 @@ def screen(
     base = {
         "session": session,
         "partner": session.partner,
+        "brand": session_branding(session),
         "link_token": request.link_token,
         "screen_name": name,
     }
@@ -105,7 +107,12 @@ def fragment(
     request: Any, session: LinkSession, template: str, context: dict[str, Any], status: int = 200
 ) -> HttpResponse:
     """A piece of a screen on its own template (a flow step's section, for htmx)."""
-    base = {"session": session, "partner": session.partner, "link_token": request.link_token}
+    base = {
+        "session": session,
+        "partner": session.partner,
+        "brand": session_branding(session),
+        "link_token": request.link_token,
+    }
     return render(request, template, base | context, status=status)
 
 

@@ -188,7 +188,7 @@ def test_a_new_key_is_shown_once_on_the_page_and_never_put_in_a_cookie(operator,
         {"action": "create_key", "_selected_action": [acme.partner.pk]},
     )
     page = response.content.decode()
-    secret = re.search(r"onr_sk_[A-Za-z0-9]+", page).group(0)
+    secret = re.search(r"onr_sk_live_[A-Za-z0-9]+", page).group(0)
     assert response.status_code == 200 and "no-store" in response["Cache-Control"]
     assert all(secret not in morsel.value for morsel in response.cookies.values())
     assert secret not in response.get("Location", "")
