@@ -8,9 +8,10 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.db import models
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from connections.admin_login import LockoutAdminAuthenticationForm
@@ -21,7 +22,6 @@ from connections.models import (
     ConnectionStatus,
     ConnectionToken,
     Event,
-    LinkSession,
     Mode,
     Partner,
     PartnerKey,
@@ -77,6 +77,12 @@ class ReadOnlyInline(admin.TabularInline):
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+def _took(attempt: ValidationAttempt) -> str:
+    if attempt.finished_at is None:
+        return "-"
+    return f"{(attempt.finished_at - attempt.created_at).total_seconds():.1f} s"
 
 
 def _https_urls(field: models.Field, **kwargs: Any) -> forms.Field | None:
@@ -197,26 +203,15 @@ class PartnerKeyAdmin(ReadOnlyAdmin):
         self.message_user(request, f"Revoked {queryset.count()} key(s).", messages.SUCCESS)
 
 
-@admin.register(LinkSession)
-class LinkSessionAdmin(ReadOnlyAdmin):
-    list_display = [
-        "id",
-        "partner",
-        "end_user_id",
-        "system_chosen",
-        "created_at",
-        "validated_at",
-        "completed_at",
-        "locked_at",
-    ]
-    list_filter = ["partner"]
-    search_fields = ["id", "end_user_id", "end_user_email"]
-    exclude = ["token_digest", "public_token_digest"]
-
-
 class ConnectionTokenInline(ReadOnlyInline):
     model = ConnectionToken
     fields = ["display", "created_at", "last_used_at", "revoked_at"]
+
+
+class EventInline(ReadOnlyInline):
+    model = Event
+    fields = ["created_at", "kind", "actor"]
+    ordering = ["-created_at"]
 
 
 @admin.register(Connection)
@@ -253,9 +248,30 @@ class ConnectionAdmin(ReadOnlyAdmin):
         "last_proxied_at",
         "created_at",
         "revoked_at",
+        "checks",
     ]
-    inlines = [ConnectionTokenInline]
+    inlines = [ConnectionTokenInline, EventInline]
     actions = ["revoke", "revalidate"]
+
+    @admin.display(description="Checks")
+    def checks(self, connection: Connection) -> str:
+        """Every check of this connection: from its link sessions, revalidations, health."""
+        attempts = ValidationAttempt.objects.filter(
+            Q(connection=connection) | Q(link_session__connection=connection)
+        ).order_by("-created_at")[:50]
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td><td>{}</td></tr>",
+            (
+                (a.created_at, a.method, a.get_status_display(), a.error_code or "-", _took(a))
+                for a in attempts
+            ),
+        )
+        return format_html(
+            "<table><thead><tr><th>When</th><th>Method</th><th>Status</th><th>Failure code</th>"
+            "<th>Duration</th></tr></thead><tbody>{}</tbody></table>",
+            rows,
+        )
 
     @admin.action(description="Revoke selected connections")
     def revoke(self, request: HttpRequest, queryset: QuerySet[Connection]) -> None:
@@ -306,4 +322,10 @@ class EventAdmin(ReadOnlyAdmin):
     search_fields = ["kind", "actor", "connection__id"]
 
 
-from connections import admin_catalog, admin_oauth, admin_webhooks  # noqa: E402, F401
+from connections import (  # noqa: E402, F401 (register more admin)
+    admin_catalog,
+    admin_funnel,
+    admin_oauth,
+    admin_sessions,
+    admin_webhooks,
+)

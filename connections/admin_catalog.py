@@ -4,7 +4,7 @@ systems end users asked for. Lives here, not in ``catalog``: the numbers are con
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib import admin, messages
@@ -30,9 +30,12 @@ def _count(rows: QuerySet, group: str) -> Coalesce:
     return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
 
 
-def recent_failures(slugs: list[str]) -> dict[str, list[dict[str, Any]]]:
-    """Per system, its failed attempts of the last 30 days by code, most frequent first."""
-    since = timezone.now() - FAILURE_WINDOW
+def recent_failures(
+    slugs: list[str], since: datetime | None = None
+) -> dict[str, list[dict[str, Any]]]:
+    """Per system, its failed attempts (of the last 30 days, or ``since``) by code, most
+    frequent first."""
+    since = since or timezone.now() - FAILURE_WINDOW
     rows = (
         ValidationAttempt.objects.filter(
             system_slug__in=slugs, status__in=FAILED, created_at__gte=since

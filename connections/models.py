@@ -603,3 +603,12 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return self.id
+
+
+class FunnelReport(LinkSession):
+    """The admin's funnel page (a view of link sessions, no table of its own)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "funnel"
+        verbose_name_plural = "funnel"

@@ -280,3 +280,50 @@ def draft_values(
     specs = _draft_specs(definition, method)
     saved = session.drafts.get(f"{definition.slug}:{method.id}", {})
     return {name: value for name, value in saved.items() if name in specs}
+
+
+# --- operators (the admin) -------------------------------------------------------------------
+
+OPERATOR_EXTENSION = timedelta(days=1)
+
+
+@transaction.atomic
+def link_session_unlock(*, session: LinkSession, actor: str) -> bool:
+    """Let a locked session be tried again (its failures forgiven). False if not locked."""
+    changed = LinkSession.objects.filter(pk=session.pk, locked_at__isnull=False).update(
+        locked_at=None, failed_attempts=0
+    )
+    if changed:
+        _operator_event(session, "link_session.unlocked", actor)
+    return bool(changed)
+
+
+@transaction.atomic
+def link_session_extend(*, session: LinkSession, actor: str) -> None:
+    """One more day from now (or from its end, if that is later)."""
+    expires_at = max(session.expires_at, timezone.now()) + OPERATOR_EXTENSION
+    LinkSession.objects.filter(pk=session.pk).update(expires_at=expires_at)
+    session.expires_at = expires_at
+    event_record(
+        partner=session.partner,
+        kind="link_session.extended",
+        actor=actor,
+        link_session=session,
+        data={"expires_at": expires_at.isoformat()},
+    )
+
+
+@transaction.atomic
+def link_session_cancel(*, session: LinkSession, actor: str) -> bool:
+    """End a session that has not produced a connection: its link stops working now."""
+    now = timezone.now()
+    changed = LinkSession.objects.filter(
+        pk=session.pk, validated_at__isnull=True, expires_at__gt=now
+    ).update(expires_at=now)
+    if changed:
+        _operator_event(session, "link_session.cancelled", actor)
+    return bool(changed)
+
+
+def _operator_event(session: LinkSession, kind: str, actor: str) -> None:
+    event_record(partner=session.partner, kind=kind, actor=actor, link_session=session)

@@ -1,0 +1,111 @@
+"""The operator's admin: link sessions (status, last screen, unlock/extend/cancel, a link for
+a customer), a connection's checks and events, and the funnel."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from connections.models import Event, LinkSession, ValidationAttempt
+from tests.factories import connected, link_session
+
+pytestmark = pytest.mark.django_db
+LIST = "/admin/connections/linksession/"
+
+
+def act(admin_client, action: str, *sessions: LinkSession):
+    return admin_client.post(
+        LIST, {"action": action, "_selected_action": [s.pk for s in sessions]}
+    )
+
+
+def test_sessions_show_status_and_the_last_screen_and_filter_by_status(acme, admin_client):
+    open_one, _ = link_session(acme.partner, end_user_id="still-going")
+    LinkSession.objects.filter(pk=open_one.pk).update(last_screen="s/netsuite/m2m/")
+    locked, _ = link_session(acme.partner, end_user_id="locked-out")
+    LinkSession.objects.filter(pk=locked.pk).update(locked_at=timezone.now())
+    html = admin_client.get(LIST).content.decode()
+    assert "s/netsuite/m2m/" in html and "Locked" in html and "Open" in html
+    only_locked = admin_client.get(LIST, {"status": "locked"}).content.decode()
+    assert "locked-out" in only_locked and "still-going" not in only_locked
+
+
+def test_unlock_extend_and_cancel(acme, admin_client):
+    session, token = link_session(acme.partner)
+    LinkSession.objects.filter(pk=session.pk).update(locked_at=timezone.now(), failed_attempts=8)
+    act(admin_client, "unlock", session)
+    session.refresh_from_db()
+    assert session.locked_at is None and session.failed_attempts == 0
+    assert Client().get(f"/connect/{token}/").status_code == 200
+    before = session.expires_at
+    act(admin_client, "extend", session)
+    session.refresh_from_db()
+    assert session.expires_at - before >= timedelta(days=1)
+    act(admin_client, "cancel", session)
+    assert Client().get(f"/connect/{token}/").status_code == 410
+    kinds = set(Event.objects.filter(link_session=session).values_list("kind", flat=True))
+    assert {"link_session.unlocked", "link_session.extended", "link_session.cancelled"} <= kinds
+
+
+def test_a_link_for_a_customer_is_shown_once_and_works(acme, admin_client):
+    form = admin_client.get(LIST + "add/")
+    assert form.status_code == 200 and "Create a link for a customer" in form.content.decode()
+    made = admin_client.post(
+        LIST + "add/",
+        {"partner": acme.partner.pk, "end_user_id": "cust-9", "expires_in_days": 3},
+    )
+    html = made.content.decode()
+    url = re.search(r"https?://[^<\s]+/connect/onr_lt_\w+/", html).group(0)
+    assert "no-store" in made["Cache-Control"] and "cust-9" not in made.get("Location", "")
+    session = LinkSession.objects.get(end_user_id="cust-9")
+    assert session.expires_at - timezone.now() > timedelta(days=2, hours=23)
+    path = url[url.index("/connect/") :]
+    assert Client().get(path).status_code == 200
+    assert url not in admin_client.get(LIST).content.decode()
+
+
+def test_a_connections_page_lists_its_checks_and_events(acme, admin_client, fake_systems):
+    fake_systems.infoplus.sites["acme"] = {"key-1"}
+    connection, _ = connected(acme.partner)
+    ValidationAttempt.objects.create(
+        connection=connection,
+        system_slug="infoplus",
+        method="api_key",
+        status="failed",
+        error_code="forbidden",
+        finished_at=timezone.now(),
+    )
+    html = admin_client.get(f"/admin/connections/connection/{connection.pk}/change/")
+    page = html.content.decode()
+    assert "<code>forbidden</code>" in page and re.search(r"\d+\.\d s", page)
+    assert "connection.created" in page
+
+
+def test_the_funnel_counts_each_step_with_failures_per_system(acme, admin_client):
+    now = timezone.now()
+    steps = [
+        {},
+        {"opened_at": now},
+        {"opened_at": now, "system_chosen": "netsuite"},
+        {"opened_at": now, "system_chosen": "netsuite", "guide_viewed_at": now},
+    ]
+    for n, fields in enumerate(steps):
+        session, _ = link_session(acme.partner, end_user_id=f"u{n}")
+        LinkSession.objects.filter(pk=session.pk).update(**fields)
+    submitted = LinkSession.objects.get(end_user_id="u3")
+    ValidationAttempt.objects.create(
+        link_session=submitted, system_slug="netsuite", method="m2m", status="failed",
+        error_code="invalid_client",
+    )  # fmt: skip
+    page = admin_client.get("/admin/connections/funnelreport/", {"days": "7"}).content.decode()
+    assert "<svg" in page and "Link sessions reaching each step" in page
+    counts = re.findall(r"(\d+) \((\d+)%\)</text>", page)
+    assert [int(count) for count, _ in counts] == [4, 3, 2, 1, 1, 0, 0]
+    row = re.search(r"<tr><td>netsuite</td>(.*?)</tr>", page, re.S).group(1)
+    assert "<code>invalid_client</code> x1" in row
+    other = admin_client.get("/admin/connections/funnelreport/", {"partner": "pa_none"})
+    assert "No link sessions in this period." in other.content.decode()
