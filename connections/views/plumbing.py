@@ -72,7 +72,12 @@ def flow_screen(view: FlowView) -> FlowView:
 
 
 def _same_origin(request: Any) -> bool:
+    """A POST from our own pages. Under ``Referrer-Policy: no-referrer`` a browser sends
+    ``Origin: null`` for a form's navigation; its ``Sec-Fetch-Site`` (which page scripts cannot
+    set) then says whether the form was ours."""
     origin = request.headers.get("Origin")
+    if origin == "null":
+        return request.headers.get("Sec-Fetch-Site") == "same-origin"
     return origin is None or origin == f"{request.scheme}://{request.get_host()}"
 
 

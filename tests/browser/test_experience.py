@@ -127,3 +127,15 @@ def test_a_failed_submit_takes_focus_to_what_to_fix(browser, partner_site, onram
     summary.get_by_role("link", name=re.compile("^Company ID")).click()
     expect(frame.get_by_label("Company ID")).to_be_focused()
     expect(frame.get_by_text("we cleared this field")).to_be_visible()
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_the_language_switcher_keeps_the_screen(browser, partner_site, onramp_server, width):
+    _, frame = embedded(browser, partner_site, width)
+    frame.get_by_role("link", name="Sandbox ERP").click()
+    expect(frame.get_by_role("heading", name=re.compile("Sandbox ERP"))).to_be_visible()
+    frame.get_by_label("Language").select_option("de")
+    expect(frame.locator("html")).to_have_attribute("lang", "de")
+    expect(frame.get_by_role("heading", name=re.compile("Sandbox ERP"))).to_be_visible()
+    expect(frame.get_by_label("Sprache")).to_have_value("de")
+    expect(frame.get_by_role("link", name=re.compile("Zurück"))).to_be_visible()

@@ -249,6 +249,20 @@ def test_cross_origin_posts_are_refused(flow):
     assert ValidationAttempt.objects.count() == 0
 
 
+@pytest.mark.parametrize(("site", "status"), [("same-origin", 422), ("cross-site", 403)])
+def test_an_opaque_origin_is_judged_by_fetch_metadata(flow, site, status):
+    """Browsers send ``Origin: null`` for a form's POST under no-referrer (no JavaScript);
+    ``Sec-Fetch-Site``, which no page can forge, says whether it came from our page."""
+    user, _ = flow()
+    response = user.submit(
+        "s/infoplus/api_key/details/",
+        {"site": "", "api_key": ""},
+        HTTP_ORIGIN="null",
+        HTTP_SEC_FETCH_SITE=site,
+    )
+    assert response.status_code == status
+
+
 def test_exit_is_recorded(flow):
     user, session = flow()
     assert user.submit("exit/", {}).status_code == 204
