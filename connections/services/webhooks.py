@@ -191,9 +191,14 @@ def _event_data(event: Event) -> dict[str, Any]:
             "end_user_id": connection.end_user_id,
             "system": connection.system_id,
             "status": connection.status,
+            "mode": connection.mode,
         }
     elif session := event.link_session:
-        data |= {"end_user_id": session.end_user_id, "system": session.system_chosen or None}
+        data |= {
+            "end_user_id": session.end_user_id,
+            "system": session.system_chosen or None,
+            "mode": session.mode,
+        }
     return data | {k: v for k, v in event.data.items() if k in PAYLOAD_DATA_KEYS}
 
 

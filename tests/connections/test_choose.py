@@ -121,6 +121,7 @@ def test_the_partners_webhook_receives_the_request(
         "link_session_id": None,
         "end_user_id": "u-7",
         "system": None,
+        "mode": "live",
         "name": "Plex",
         "query": "plx",
     }

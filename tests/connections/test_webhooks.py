@@ -108,6 +108,7 @@ def test_every_state_change_reaches_the_receiver_signed(acme, endpoint, fake_sys
         "link_session_id": session.id,
         "end_user_id": "leaver",
         "system": None,
+        "mode": "live",
         "screen": "prepare",
     }
     assert all(event["id"].startswith("msg_") for event in receiver.accepted)
