@@ -10,6 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
@@ -136,7 +137,8 @@ def prepare(request: Any, session: LinkSession, slug: str, method_id: str) -> Ht
     link_session_mark(session=session, milestone="method", value=method_id)
     link_session_mark(session=session, milestone="guide")
     remember_screen(request, session)
-    guide_url = request.build_absolute_uri(reverse("guide", args=[slug, method_id]))
+    guide_path = reverse("guide", args=[slug, method_id])
+    guide_url = request.build_absolute_uri(f"{guide_path}?lang={translation.get_language()}")
     name = context["system"].name
     share = {
         "guide_url": guide_url,

@@ -129,3 +129,10 @@ def test_the_catalogs_strings_are_extracted_and_translated():
         path = ROOT / f"catalog/locale/{language}/LC_MESSAGES/django.po"
         translated = {entry.msgid for entry in polib.pofile(str(path)).translated_entries()}
         assert set(MESSAGES) <= translated, f"{language}: {set(MESSAGES) - translated}"
+
+
+def test_a_shared_guide_reads_in_the_sharers_language_else_the_readers():
+    shared = Client().get("/guides/sandbox-erp/password/?lang=de").content.decode()
+    assert '<html lang="de">' in shared
+    french = Client().get("/guides/sandbox-erp/password/", headers={"Accept-Language": "fr"})
+    assert '<html lang="fr">' in french.content.decode()
