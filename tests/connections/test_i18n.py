@@ -131,7 +131,7 @@ def test_the_catalogs_strings_are_extracted_and_translated():
         assert set(MESSAGES) <= translated, f"{language}: {set(MESSAGES) - translated}"
 
 
-def test_a_shared_guide_reads_in_the_sharers_language_else_the_readers():
+def test_a_shared_guide_reads_in_the_sharers_language_else_the_readers(catalog):
     shared = Client().get("/guides/sandbox-erp/password/?lang=de").content.decode()
     assert '<html lang="de">' in shared
     french = Client().get("/guides/sandbox-erp/password/", headers={"Accept-Language": "fr"})
