@@ -105,7 +105,8 @@ class Index:
         if not terms:
             found = (self.entries[p] for p in self.popular if wanted(self.entries[p]))
             return list(itertools.islice(found, limit))
-        scores = self._scores(terms)
+        # Filtered searches cannot trust the short prefixes' most-popular cut: scan them all.
+        scores = self._scores(terms, exhaustive=allowed is not None or bool(category))
         if allowed is not None or category:
             scores = {p: s for p, s in scores.items() if wanted(self.entries[p])}
         for position in self._names_starting(" ".join(terms)):
@@ -141,10 +142,10 @@ class Index:
                 break
         return top
 
-    def _scores(self, terms: list[str]) -> dict[int, int]:
+    def _scores(self, terms: list[str], *, exhaustive: bool = False) -> dict[int, int]:
         total: dict[int, int] | None = None
         for term in terms:
-            hits = self._term(term)
+            hits = self._term(term, exhaustive=exhaustive)
             if total is None:
                 total = hits
             else:
@@ -153,10 +154,10 @@ class Index:
                 return {}
         return total or {}
 
-    def _term(self, term: str) -> dict[int, int]:
+    def _term(self, term: str, *, exhaustive: bool = False) -> dict[int, int]:
         """Each system's best match of one word: exact (x3), prefix (x2), one typo (x1)."""
         matches: list[tuple[dict[int, int], int]] = []
-        if len(term) <= SHORT:
+        if len(term) <= SHORT and not exhaustive:
             matches.append((self.short.get(term, {}), 2))
         else:
             start = bisect_left(self.words, term)

@@ -15,7 +15,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from connections.admin_login import LockoutAdminAuthenticationForm
-from connections.branding import colour_problem
+from connections.branding import branding_checked, colour_problem
 from connections.errors import OnrampError
 from connections.models import (
     Connection,
@@ -119,6 +119,18 @@ class PartnerForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             self.initial["allowed_origins"] = "\n".join(self.instance.allowed_origins)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        links = {
+            name: cleaned.get(name) or "" for name in ("logo_url", "support_url", "privacy_url")
+        }
+        try:
+            branding_checked(links)
+        except OnrampError as exc:
+            name = exc.message.split(":", 1)[0]
+            self.add_error(name, exc.message.split(": ", 1)[-1])
+        return cleaned
 
     def clean_primary_colour(self) -> str:
         colour = self.cleaned_data["primary_colour"].lower()

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count, IntegerField, Max, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
@@ -21,6 +22,7 @@ from catalog.search import catalog_changed
 from connections.models import AttemptStatus, Connection, LinkSession, ValidationAttempt
 
 FAILURE_WINDOW = timedelta(days=30)
+REQUEST_WINDOWS = ("30", "90", "all")
 FAILED = (AttemptStatus.FAILED, AttemptStatus.ERROR)
 
 
@@ -31,16 +33,18 @@ def _count(rows: QuerySet, group: str) -> Coalesce:
 
 
 def recent_failures(
-    slugs: list[str], since: datetime | None = None
+    slugs: list[str], since: datetime | None = None, sessions: QuerySet | None = None
 ) -> dict[str, list[dict[str, Any]]]:
-    """Per system, its failed attempts (of the last 30 days, or ``since``) by code, most
-    frequent first."""
+    """Per system, its failed attempts (of the last 30 days, or ``since``; of ``sessions``
+    only, when given) by code, most frequent first."""
     since = since or timezone.now() - FAILURE_WINDOW
+    attempts = ValidationAttempt.objects.filter(
+        system_slug__in=slugs, status__in=FAILED, created_at__gte=since
+    )
+    if sessions is not None:
+        attempts = attempts.filter(link_session__in=sessions)
     rows = (
-        ValidationAttempt.objects.filter(
-            system_slug__in=slugs, status__in=FAILED, created_at__gte=since
-        )
-        .values("system_slug", "error_code")
+        attempts.values("system_slug", "error_code")
         .annotate(count=Count("pk"), last=Max("created_at"))
         .order_by("-count", "-last")
     )
@@ -175,9 +179,12 @@ class SystemRequestAdmin(admin.ModelAdmin):
         return False
 
     def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
         days = request.GET.get("days", "90")
+        days = days if days in REQUEST_WINDOWS else "90"
         rows = SystemRequest.objects.all()
-        if days.isdigit():
+        if days != "all":
             rows = rows.filter(created_at__gte=timezone.now() - timedelta(days=int(days)))
         ranked = (
             rows.values("normalized")

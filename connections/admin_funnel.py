@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
@@ -16,7 +17,7 @@ from django.utils import timezone
 
 from catalog.models import System
 from connections.admin_catalog import recent_failures
-from connections.models import FunnelReport, LinkSession, Partner, ValidationAttempt
+from connections.models import FunnelReport, LinkSession, Mode, Partner, ValidationAttempt
 
 PERIODS = {"7": 7, "30": 30, "90": 90}
 SUBMITTED = ValidationAttempt.objects.filter(link_session=OuterRef("pk"))
@@ -71,18 +72,23 @@ class FunnelAdmin(admin.ModelAdmin):
         return request.user.has_perm("connections.view_linksession")
 
     def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
         days = PERIODS.get(request.GET.get("days", ""), 30)
         partner = request.GET.get("partner", "")[:32]
+        mode = request.GET.get("mode", Mode.LIVE)
+        mode = mode if mode in Mode.values else Mode.LIVE
         system = request.GET.get("system", "")[:63]
         since = timezone.now() - timedelta(days=days)
-        sessions = LinkSession.objects.filter(created_at__gte=since)
+        sessions = LinkSession.objects.filter(created_at__gte=since, mode=mode)
         if partner:
             sessions = sessions.filter(partner_id=partner)
         if system:
             sessions = sessions.filter(system_chosen=system)
         [overall] = funnel_counts(sessions)
         by_system = funnel_counts(sessions.exclude(system_chosen=""), "system_chosen")
-        failures = recent_failures([row["system_chosen"] for row in by_system], since=since)
+        slugs = [row["system_chosen"] for row in by_system]
+        failures = recent_failures(slugs, since=since, sessions=sessions)
         for row in by_system:
             row["failures"] = failures.get(row["system_chosen"], [])[:3]
         context = {
@@ -97,6 +103,8 @@ class FunnelAdmin(admin.ModelAdmin):
             "days": days,
             "periods": PERIODS,
             "partner": partner,
+            "mode": mode,
+            "modes": Mode.choices,
             "system": system,
             "partners": Partner.objects.order_by("name").values_list("id", "name"),
             "systems": System.objects.order_by("name").values_list("slug", "name"),

@@ -8,6 +8,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
@@ -88,8 +89,16 @@ class LinkSessionAdmin(ReadOnlyAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("connections.add_linksession")
 
-    def add_view(self, request: HttpRequest, form_url: str = "", extra_context: Any = None):
+    def has_operate_permission(self, request: HttpRequest) -> bool:
+        """Unlock, extend and cancel change a session: more than viewing it."""
+        return request.user.has_perm("connections.change_linksession")
+
+    def add_view(
+        self, request: HttpRequest, form_url: str = "", extra_context: Any = None
+    ) -> HttpResponse:
         """Create a link for a customer: a hosted link, shown once to copy and send."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
         form = CreateLinkForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
@@ -118,18 +127,20 @@ class LinkSessionAdmin(ReadOnlyAdmin):
         link = [(str(values["partner"]), link_session_url(link_token))]
         return shown_once(request, self.admin_site, "A link for the customer", link)
 
-    @admin.action(description="Unlock (forgive the failed attempts)")
+    @admin.action(description="Unlock (forgive the failed attempts)", permissions=["operate"])
     def unlock(self, request: HttpRequest, queryset: QuerySet[LinkSession]) -> None:
         done = sum(link_session_unlock(session=s, actor=actor_of(request)) for s in queryset)
         self.message_user(request, f"Unlocked {done} link session(s).", messages.SUCCESS)
 
-    @admin.action(description="Extend by a day")
+    @admin.action(description="Extend by a day", permissions=["operate"])
     def extend(self, request: HttpRequest, queryset: QuerySet[LinkSession]) -> None:
-        for session in queryset.filter(validated_at__isnull=True):
+        """Open sessions only: an expired or cancelled link stays ended (make a new one)."""
+        still_open = queryset.filter(validated_at__isnull=True, expires_at__gt=timezone.now())
+        for session in still_open:
             link_session_extend(session=session, actor=actor_of(request))
         self.message_user(request, "Extended the open ones by a day.", messages.SUCCESS)
 
-    @admin.action(description="Cancel (the link stops working)")
+    @admin.action(description="Cancel (the link stops working)", permissions=["operate"])
     def cancel(self, request: HttpRequest, queryset: QuerySet[LinkSession]) -> None:
         done = sum(link_session_cancel(session=s, actor=actor_of(request)) for s in queryset)
         self.message_user(request, f"Cancelled {done} link session(s).", messages.SUCCESS)

@@ -13,8 +13,10 @@ from pydantic import Field
 
 from catalog.models import System
 from catalog.registry import get_definition
-from connections.api_schemas import Strict
+from connections.api_schemas import Strict, live_key_only
 from connections.auth import SCHEMES
+from connections.models import Mode
+from connections.services.link_sessions import TEST_SYSTEMS
 from connections.services.oauth import oauth_app_set, redirect_uri
 
 router = Router(tags=["catalog"])
@@ -59,6 +61,8 @@ def list_systems(request: HttpRequest) -> dict[str, Any]:
     for those where they sign in."""
     registered = set(request.auth.oauth_apps.values_list("system", flat=True))
     rows = System.objects.listed().order_by("-popularity", "name")
+    if request.mode == Mode.TEST:
+        rows = rows.filter(slug__in=TEST_SYSTEMS)
     return {"data": [_system(row, registered) for row in rows if get_definition(row.slug)]}
 
 
@@ -66,6 +70,7 @@ def list_systems(request: HttpRequest) -> dict[str, Any]:
 def set_oauth_app(request: HttpRequest, system: str, body: OAuthAppIn) -> dict[str, str]:
     """Your own OAuth client for a system (the consent screen shows your app). Register
     ``redirect_uri`` in it. The secret is stored encrypted and never returned."""
+    live_key_only(request)
     app = oauth_app_set(
         partner=request.auth,
         system=system[:63],

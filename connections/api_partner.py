@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.http import HttpRequest
 from ninja import Router, Schema
 
-from connections.api_schemas import BrandingIn
+from connections.api_schemas import BrandingIn, live_key_only
 from connections.models import Partner
 from connections.services.partners import partner_update_branding
 
@@ -40,6 +40,7 @@ def get_partner(request: HttpRequest) -> dict:
 @router.patch("/partner", response=PartnerOut)
 def update_partner(request: HttpRequest, body: BrandingIn) -> dict:
     """Change the flow's branding defaults; a link session's ``branding`` overrides them."""
+    live_key_only(request)
     partner = partner_update_branding(
         partner=request.auth, values=body.model_dump(exclude_unset=True), actor=request.actor
     )

@@ -8,6 +8,7 @@ from typing import Any
 from ninja import Schema
 from pydantic import ConfigDict, Field, field_validator
 
+from connections.errors import OnrampError
 from connections.models import Connection
 
 
@@ -21,6 +22,15 @@ class Clean(Schema):
         if any(isinstance(text, str) and "\x00" in text for text in texts):
             raise ValueError("must not contain NUL characters")
         return value
+
+
+def live_key_only(request: Any) -> None:
+    """Settings shared by live and test (webhook endpoints and deliveries, OAuth apps, the
+    partner's branding) are a live key's to read and change; a test key builds safely."""
+    if getattr(request, "mode", "live") != "live":
+        raise OnrampError(
+            "live_key_required", "Use a live key: test keys cannot use this endpoint.", 403
+        )
 
 
 class Strict(Clean):

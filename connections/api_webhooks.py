@@ -10,7 +10,7 @@ from django.http import Http404, HttpRequest
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
-from connections.api_schemas import Strict
+from connections.api_schemas import Strict, live_key_only
 from connections.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from connections.selectors import partner_object
 from connections.services.webhooks import (
@@ -97,6 +97,7 @@ class DeliveryFilters(Strict):
 @router.post("/webhook-endpoints", response={201: EndpointCreatedOut})
 def create_endpoint(request: HttpRequest, body: EndpointIn) -> Status:
     """A new endpoint. Its ``secret`` (``whsec_…``) is shown in this answer only."""
+    live_key_only(request)
     endpoint, secret = webhook_endpoint_create(
         partner=request.auth, url=body.url, events=body.events, actor=request.actor
     )
@@ -105,12 +106,14 @@ def create_endpoint(request: HttpRequest, body: EndpointIn) -> Status:
 
 @router.get("/webhook-endpoints", response=EndpointListOut)
 def list_endpoints(request: HttpRequest) -> dict[str, Any]:
+    live_key_only(request)
     rows = request.auth.webhook_endpoints.order_by("created_at")
     return {"data": [_endpoint(endpoint) for endpoint in rows]}
 
 
 @router.delete("/webhook-endpoints/{endpoint_id}", response={204: None})
 def delete_endpoint(request: HttpRequest, endpoint_id: str) -> Status:
+    live_key_only(request)
     endpoint = partner_object(WebhookEndpoint, request.auth, endpoint_id)
     webhook_endpoint_delete(endpoint=endpoint, actor=request.actor)
     return Status(204, None)
@@ -120,6 +123,7 @@ def delete_endpoint(request: HttpRequest, endpoint_id: str) -> Status:
 def rotate_secret(request: HttpRequest, endpoint_id: str) -> dict[str, str]:
     """A new secret (shown once). For 24 hours deliveries carry a signature by the old
     secret too, so receivers can switch without losing events."""
+    live_key_only(request)
     endpoint = partner_object(WebhookEndpoint, request.auth, endpoint_id)
     return {"secret": webhook_endpoint_rotate_secret(endpoint=endpoint, actor=request.actor)}
 
@@ -127,12 +131,14 @@ def rotate_secret(request: HttpRequest, endpoint_id: str) -> dict[str, str]:
 @router.post("/webhook-endpoints/{endpoint_id}/test", response={202: DeliveryOut})
 def send_test(request: HttpRequest, endpoint_id: str) -> Status:
     """Send a ``webhook.test`` event to this endpoint."""
+    live_key_only(request)
     endpoint = partner_object(WebhookEndpoint, request.auth, endpoint_id)
     return Status(202, DeliveryOut.of(webhook_test_send(endpoint=endpoint, actor=request.actor)))
 
 
 @router.get("/webhook-deliveries", response=DeliveryListOut)
 def list_deliveries(request: HttpRequest, filters: Query[DeliveryFilters]) -> dict[str, Any]:
+    live_key_only(request)
     rows = WebhookDelivery.objects.filter(endpoint__partner=request.auth)
     if filters.endpoint_id:
         rows = rows.filter(endpoint_id=filters.endpoint_id)
@@ -145,6 +151,7 @@ def list_deliveries(request: HttpRequest, filters: Query[DeliveryFilters]) -> di
 @router.post("/webhook-deliveries/{delivery_id}/resend", response={202: DeliveryOut})
 def resend(request: HttpRequest, delivery_id: str) -> Status:
     """Send it again now, with the same ``webhook-id``."""
+    live_key_only(request)
     delivery = (
         WebhookDelivery.objects.select_related("event", "endpoint__partner")
         .filter(pk=delivery_id[:32], endpoint__partner=request.auth)

@@ -86,13 +86,19 @@
         if (typeof options.onSuccess === "function") options.onSuccess(data.public_token, meta);
         window.setTimeout(close, options.closeDelay === undefined ? 1200 : options.closeDelay);
       }
+      if (data.type === "closing" || data.type === "exit") window.clearTimeout(unanswered);
       if (data.type === "exit") finish(options.onExit, [data.error || null, meta]);
     }
+    var unanswered = null;
     function onKey(event) {
       if (event.key !== "Escape") return;
-      // The flow decides (it may ask first); before it has loaded, close at once.
-      if (ready) iframe.contentWindow.postMessage({ source: "onramp-host", type: "close" }, flowOrigin);
-      else finish(options.onExit, [null, { reason: "escape" }]);
+      // The flow decides (it may ask first). If it does not answer (not loaded, or an error
+      // page in the frame), close anyway: the page must never be left inert.
+      iframe.contentWindow.postMessage({ source: "onramp-host", type: "close" }, flowOrigin);
+      window.clearTimeout(unanswered);
+      unanswered = window.setTimeout(function () {
+        finish(options.onExit, [null, { reason: "escape" }]);
+      }, ready ? 800 : 0);
     }
     window.addEventListener("message", onMessage);
     document.addEventListener("keydown", onKey);

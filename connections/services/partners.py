@@ -32,7 +32,8 @@ def origin_normalize(value: str) -> str:
     if not _allowed_scheme(scheme, host):
         raise _not_an_origin(value)
     netloc = f"[{host}]" if ":" in host else host
-    return f"{scheme}://{netloc}" + (f":{port}" if port else "")
+    default = {"https": 443, "http": 80}[scheme]  # as browsers write an origin: no :443
+    return f"{scheme}://{netloc}" + (f":{port}" if port and port != default else "")
 
 
 def redirect_url_check(*, partner: Partner, url: str) -> str:

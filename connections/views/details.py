@@ -13,6 +13,7 @@ from connections.clientip import client_ip
 from connections.errors import OnrampError, with_headers
 from connections.forms import DetailsForm
 from connections.models import LinkSession, ValidationAttempt
+from connections.ratelimit import Limit
 from connections.services.link_sessions import draft_values, link_session_save_draft
 from connections.services.validation import attempt_start, secrets_on_file
 from connections.steps import StepIncomplete, step_for
@@ -25,6 +26,8 @@ from connections.views.plumbing import (
     screen,
     see_other,
 )
+
+DRAFTS_PER_MINUTE = 60  # a change event per field typed in: plenty, and a bound on writes
 
 
 @require_http_methods(["GET", "POST"])
@@ -126,6 +129,9 @@ def _to_attempt(request: Any, attempt: ValidationAttempt) -> HttpResponse:
 def draft(request: Any, session: LinkSession, slug: str, method_id: str) -> HttpResponse:
     """Keep what the end user typed so far (non-secret fields only), to resume with it."""
     context = method_context(request, session, slug, method_id, back="prepare")
+    limit = Limit(f"onramp:draft:{session.pk}", DRAFTS_PER_MINUTE, 60)
+    if retry_after := limit.hit():
+        return HttpResponse(status=429, headers={"Retry-After": str(retry_after)})
     link_session_save_draft(
         session=session,
         definition=context["definition"],

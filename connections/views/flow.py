@@ -37,6 +37,7 @@ from connections.services.link_sessions import (
 from connections.services.system_requests import system_request_record
 from connections.views.plumbing import (
     closed_screen,
+    flow_path_ok,
     flow_screen,
     flow_url,
     flow_view,
@@ -68,8 +69,12 @@ def search(request: Any, session: LinkSession) -> HttpResponse:
     query = request.GET.get("q", "")[:100].replace("\x00", "")
     category = request.GET.get("category", "")
     context = _choose_context(session, query, category if category in CATEGORIES else "")
-    partial = "screen" if request.htmx and request.htmx.target == "flow" else "results"
-    return screen(request, session, "choose", context, partial=partial)
+    whole_screen = not request.htmx or request.htmx.target == "flow"
+    if whole_screen:
+        remember_screen(request, session)  # back at the list: resume here, not further on
+    return screen(
+        request, session, "choose", context, partial="screen" if whole_screen else "results"
+    )
 
 
 @require_POST
@@ -95,7 +100,10 @@ def _resume_path(request: Any, session: LinkSession) -> str:
     ).first()
     if running is not None:
         return flow_url(request, "attempt", running.id)
-    return flow_url(request, "start") + session.last_screen if session.last_screen else ""
+    if not session.last_screen:
+        return ""
+    path = flow_url(request, "start") + session.last_screen
+    return path if flow_path_ok(request, session, path) else ""  # gone since: start over
 
 
 def _choose_context(session: LinkSession, query: str, category: str) -> dict[str, Any]:
@@ -241,7 +249,12 @@ def exit_flow(request: Any, session: LinkSession) -> HttpResponse:
     if request.POST.get("hosted") != "1":
         return HttpResponse(status=204)
     status = link_session_status(session)
-    ending = status if status in (LinkSessionStatus.LOCKED, LinkSessionStatus.EXPIRED) else "exit"
+    if session.validated_at:
+        ending = "success"  # closed on the "connected" screen: it did connect
+    elif status in (LinkSessionStatus.LOCKED, LinkSessionStatus.EXPIRED):
+        ending = status
+    else:
+        ending = "exit"
     if back := _return_url(session, ending):
         return HttpResponseClientRedirect(back) if request.htmx else redirect_303(back)
     return screen(request, session, "closed", {"reason": "left"})
@@ -253,7 +266,6 @@ def language(request: Any, session: LinkSession) -> HttpResponse:
     """The language switcher: the session speaks the chosen language from now on."""
     if chosen := supported(request.POST.get("locale", "")):
         link_session_set_locale(session=session, locale=chosen)
-    here = request.POST.get("next", "")
-    start = flow_url(request, "start")
-    back = here if here.startswith(start) and "//" not in here and "\\" not in here else start
+    here = request.POST.get("next", "")[:500]
+    back = here if flow_path_ok(request, session, here) else flow_url(request, "start")
     return HttpResponseRedirect(back, status=303)

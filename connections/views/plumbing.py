@@ -13,7 +13,7 @@ from typing import Any
 
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
-from django.urls import reverse
+from django.urls import Resolver404, resolve, reverse
 from django.utils import translation
 from django.views.decorators.csrf import csrf_exempt
 
@@ -125,6 +125,25 @@ def flow_url(request: Any, name: str, *args: str) -> str:
     return reverse(f"connect:{name}", args=[request.link_token, *args])
 
 
+def flow_path_ok(request: Any, session: LinkSession, path: str) -> bool:
+    """``path`` is a screen of this very link that can still be shown (its system listed and
+    allowed, its method defined): safe to send the end user to."""
+    try:
+        match = resolve(path)
+    except Resolver404:
+        return False
+    if match.namespace != "connect" or match.kwargs.get("link_token") != request.link_token:
+        return False
+    if slug := match.kwargs.get("slug"):
+        try:
+            _, definition = system_for(session, slug)
+        except Http404:
+            return False
+        method_id = match.kwargs.get("method_id")
+        return method_id is None or definition.method(method_id) is not None
+    return True
+
+
 def remember_screen(request: Any, session: LinkSession) -> None:
     """Note this screen, to resume at it when the link is opened again (the path after the
     link token: the token itself is never stored)."""
@@ -185,5 +204,5 @@ def method_context(
     elif len(definition.methods) > 1:
         back_url = flow_url(request, "system", slug)
     else:
-        back_url = "" if only_system(session) else flow_url(request, "start")
+        back_url = "" if only_system(session) else flow_url(request, "search")
     return {"system": row, "definition": definition, "method": method, "back_url": back_url}

@@ -237,7 +237,10 @@
   window.addEventListener("message", function (event) {
     if (!framed || event.source !== window.parent || event.origin !== parentOrigin) return;
     var data = event.data;
-    if (data && data.source === "onramp-host" && data.type === "close") requestClose();
+    if (data && data.source === "onramp-host" && data.type === "close") {
+      post("closing", {});  // heard: the host waits for the user's answer
+      requestClose();
+    }
   });
   document.addEventListener("change", function (event) {
     var select = event.target.closest("[data-submit-on-change]");

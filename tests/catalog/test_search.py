@@ -93,3 +93,14 @@ def test_a_name_beginning_with_the_query_ranks_first_even_at_the_end_of_the_alph
     ]
     found = Index(entries).search("zeta", None, "", 5)
     assert [entry.slug for entry in found] == ["zeta-erp", "big-zeta"]
+
+
+def test_a_short_prefix_finds_an_unpopular_system_a_session_allows():
+    entries = [
+        _entry(f"s{n}", f"Stock {n}", "Vendor", [], ["erp"], 1000 - n, False) for n in range(300)
+    ]
+    entries.append(_entry("zeta-wms", "Zeta WMS", "Zeta", [], ["wms"], 0, False))
+    entries += [_entry(f"z{n}", f"Zebra {n}", "Z", [], ["erp"], 500, False) for n in range(250)]
+    index = Index(entries)
+    assert [e.slug for e in index.search("ze", frozenset({"zeta-wms"}), "", 5)] == ["zeta-wms"]
+    assert [e.slug for e in index.search("ze", None, "wms", 5)] == ["zeta-wms"]

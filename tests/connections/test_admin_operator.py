@@ -109,3 +109,48 @@ def test_the_funnel_counts_each_step_with_failures_per_system(acme, admin_client
     assert "<code>invalid_client</code> x1" in row
     other = admin_client.get("/admin/connections/funnelreport/", {"partner": "pa_none"})
     assert "No link sessions in this period." in other.content.decode()
+
+
+@pytest.fixture
+def viewer(db) -> Client:
+    """Staff who may view link sessions and nothing more."""
+    from django.contrib.auth.models import Permission, User
+
+    user = User.objects.create_user("viewer", password="viewer-password-1", is_staff=True)
+    user.user_permissions.add(Permission.objects.get(codename="view_linksession"))
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_viewing_is_not_operating(acme, viewer):
+    session, _ = link_session(acme.partner)
+    LinkSession.objects.filter(pk=session.pk).update(locked_at=timezone.now())
+    assert viewer.get(LIST).status_code == 200
+    assert viewer.get(LIST + "add/").status_code == 403
+    viewer.post(LIST, {"action": "unlock", "_selected_action": [session.pk]})
+    assert LinkSession.objects.get(pk=session.pk).locked_at is not None
+    assert viewer.get("/admin/connections/funnelreport/").status_code == 200
+    assert viewer.get("/admin/catalog/systemrequest/").status_code == 403
+
+
+def test_a_cancelled_link_is_not_brought_back_by_extend(acme, admin_client):
+    session, token = link_session(acme.partner)
+    act(admin_client, "cancel", session)
+    act(admin_client, "extend", session)
+    assert Client().get(f"/connect/{token}/").status_code == 410
+
+
+def test_the_funnel_shows_one_mode_and_its_own_failures(acme, admin_client):
+    test_session, _ = link_session(acme.partner, mode="test")
+    LinkSession.objects.filter(pk=test_session.pk).update(system_chosen="sandbox-erp")
+    live, _ = link_session(acme.partner)
+    LinkSession.objects.filter(pk=live.pk).update(system_chosen="netsuite")
+    ValidationAttempt.objects.create(
+        system_slug="netsuite", method="m2m", status="failed", error_code="timeout"
+    )  # a revalidation of some connection: not this funnel's
+    page = admin_client.get("/admin/connections/funnelreport/").content.decode()
+    assert "<td>netsuite</td>" in page and "<td>sandbox-erp</td>" not in page
+    assert "<code>timeout</code>" not in page
+    tested = admin_client.get("/admin/connections/funnelreport/", {"mode": "test"})
+    assert "<td>sandbox-erp</td>" in tested.content.decode()

@@ -128,7 +128,7 @@ def test_the_admin_stores_origins_normalised(operator):
     )
     assert response.status_code == 302
     assert Partner.objects.get().allowed_origins == [
-        "https://app.acme.test:443",
+        "https://app.acme.test",  # as browsers write it (event.origin has no :443)
         "https://admin.acme.test",
     ]
 
@@ -297,3 +297,10 @@ def _get_when_up(url: str) -> None:
         except requests.ConnectionError:
             time.sleep(0.1)
     raise AssertionError(f"{url} never answered")
+
+
+def test_an_origin_is_written_as_browsers_write_it():
+    from connections.services.partners import origin_normalize
+
+    assert origin_normalize("https://App.Example.com:443") == "https://app.example.com"
+    assert origin_normalize("https://app.example.com:8443") == "https://app.example.com:8443"

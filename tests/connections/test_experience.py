@@ -129,3 +129,36 @@ def test_finished_steps_never_contradict_each_other():
         "permissions": "pending",
     }
     assert set(settled_steps({}).values()) == {"done"}
+
+
+def test_back_from_a_one_method_guide_goes_to_the_list_and_stays_there(user):
+    client, base, _ = user()
+    guide = client.get(base + "s/infoplus/api_key/").content.decode()
+    assert f'href="{base}systems/"' in guide
+    client.get(base + "systems/")
+    assert Client().get(base).status_code == 302
+    assert Client().get(base)["Location"] == base + "systems/"
+
+
+def test_a_screen_that_is_gone_is_not_resumed(user):
+    from catalog.models import System
+
+    client, base, _ = user()
+    client.get(base + "s/infoplus/api_key/")
+    System.objects.filter(slug="infoplus").update(enabled=False)
+    assert Client().get(base).status_code == 200  # the first screen, not a dead end
+
+
+def test_closing_the_connected_screen_reports_success(user):
+    client, base, session = user(redirect_url=BACK)
+    LinkSession.objects.filter(pk=session.pk).update(validated_at=session.created_at)
+    left = client.post(base + "exit/", {"screen": "done", "hosted": "1"})
+    assert left["Location"].endswith("&status=success")
+
+
+def test_the_language_switch_returns_only_to_this_links_screens(acme, user):
+    client, base, _ = user()
+    _, other_token = link_session(acme.partner)
+    sneaky = f"{base}../{other_token}/"
+    answer = client.post(base + "language/", {"locale": "fr", "next": sneaky})
+    assert answer["Location"] == base

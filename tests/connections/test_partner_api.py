@@ -127,3 +127,25 @@ def test_using_a_key_records_when_it_was_last_used(api, acme):
     api.get("/api/v1/connections")
     key.refresh_from_db()
     assert key.last_used_at is not None
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("get", "/api/v1/webhook-endpoints", None),
+        ("post", "/api/v1/webhook-endpoints", {"url": "https://hooks.acme.test/x"}),
+        ("get", "/api/v1/webhook-deliveries", None),
+        ("put", "/api/v1/oauth-apps/xero", {"client_id": "c", "client_secret": "s"}),
+        ("patch", "/api/v1/partner", {"support_url": "https://evil.test/help"}),
+    ],
+)
+def test_a_test_key_cannot_touch_settings_live_keys_share(test_key, method, path, body):
+    call = getattr(test_key, method)
+    answer = call(path, body, content_type="application/json") if body else call(path)
+    assert answer.status_code == 403
+    assert answer.json()["error"]["code"] == "live_key_required"
+
+
+def test_a_test_key_lists_only_the_sandbox_erp(test_key):
+    systems = test_key.get("/api/v1/systems").json()["data"]
+    assert [system["slug"] for system in systems] == ["sandbox-erp"]
