@@ -282,7 +282,7 @@ def test_done_after_exchange_says_already_connected(acme, flow, fake_systems, ap
 
 def test_back_links_lead_to_the_previous_screen(flow):
     user, _ = flow()
-    assert f'href="{user.base}"' in text(user.get("s/infoplus/api_key/"))
+    assert f'href="{user.base}systems/"' in text(user.get("s/infoplus/api_key/"))  # the list
     assert f'href="{user.base}s/infoplus/api_key/"' in text(
         user.get("s/infoplus/api_key/details/")
     )
