@@ -19,6 +19,7 @@ from django.utils.html import format_html, format_html_join
 
 from catalog.models import System, SystemRequest
 from catalog.search import catalog_changed
+from connections.admin import ReadOnlyAdmin
 from connections.models import AttemptStatus, Connection, LinkSession, ValidationAttempt
 
 FAILURE_WINDOW = timedelta(days=30)
@@ -166,17 +167,11 @@ class SystemAdmin(admin.ModelAdmin):
 
 
 @admin.register(SystemRequest)
-class SystemRequestAdmin(admin.ModelAdmin):
+class SystemRequestAdmin(ReadOnlyAdmin):
     """The list is the names end users asked for, ranked by how many asked."""
 
     list_display = ["name", "partner_id", "link_session_id", "created_at"]
     search_fields = ["name", "normalized"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
         if not self.has_view_permission(request):

@@ -16,6 +16,7 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 
 from catalog.models import System
+from connections.admin import ReadOnlyAdmin
 from connections.admin_catalog import recent_failures
 from connections.models import FunnelReport, LinkSession, Mode, Partner, ValidationAttempt
 
@@ -58,16 +59,7 @@ def chart(counts: dict[str, int]) -> list[dict[str, Any]]:
 
 
 @admin.register(FunnelReport)
-class FunnelAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
+class FunnelAdmin(ReadOnlyAdmin):
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return request.user.has_perm("connections.view_linksession")
 

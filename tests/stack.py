@@ -95,7 +95,7 @@ class Stack:
             env,
         )
         url = f"http://127.0.0.1:{port}"
-        _wait_for_http(url + "/static/connect.js")
+        wait_for_http(url + "/static/connect.js")
         return url
 
     def purge(self) -> None:
@@ -123,7 +123,7 @@ def _wait_for_ping(process: Process) -> None:
     raise RuntimeError(f"{process.name} did not answer within 60 s")
 
 
-def _wait_for_http(url: str) -> None:
+def wait_for_http(url: str) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from django.http import Http404
+
 from catalog.schema import MethodSpec
 from connections.models import LinkSession
 
@@ -27,6 +29,19 @@ class FlowStep:
     def context(self, session: LinkSession, method: MethodSpec) -> dict[str, Any]:
         """What the step's template shows on the details screen."""
         return {}
+
+    def screen_context(
+        self, request: Any, session: LinkSession, slug: str, method_id: str
+    ) -> dict[str, Any]:
+        """For the step's own views: the details screen's context with the step's (404 for a
+        method that does not use this step)."""
+        from connections.auth import SCHEMES  # the auth registry imports the steps
+        from connections.views.plumbing import method_context
+
+        context = method_context(request, session, slug, method_id, back="prepare")
+        if SCHEMES[context["method"].scheme].step != self.name:
+            raise Http404(f"This method has no {self.name} step.")
+        return context | self.context(session, context["method"])
 
     def contribute(
         self, session: LinkSession, method: MethodSpec

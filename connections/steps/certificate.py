@@ -32,7 +32,6 @@ from connections.views.plumbing import (
     flow_url,
     flow_view,
     fragment,
-    method_context,
     see_other,
 )
 
@@ -72,26 +71,17 @@ class CertificateStep(FlowStep):
 step = CertificateStep()
 
 
-def _context(request: Any, session: LinkSession, slug: str, method_id: str) -> dict[str, Any]:
-    from connections.auth import SCHEMES
-
-    context = method_context(request, session, slug, method_id, back="prepare")
-    if SCHEMES[context["method"].scheme].step != step.name:
-        raise Http404("This method does not use a certificate.")
-    return context | step.context(session, context["method"])
-
-
 @require_GET
 @flow_screen
 def section(request: Any, session: LinkSession, slug: str, method_id: str) -> HttpResponse:
     """The step on its own (htmx), e.g. to choose a different certificate."""
-    return _answer(request, session, _context(request, session, slug, method_id))
+    return _answer(request, session, step.screen_context(request, session, slug, method_id))
 
 
 @require_POST
 @flow_screen
 def generate(request: Any, session: LinkSession, slug: str, method_id: str) -> HttpResponse:
-    context = _context(request, session, slug, method_id)
+    context = step.screen_context(request, session, slug, method_id)
     kind = request.POST.get("kind", "ec")
     try:
         signing_key_generate(session=session, kind=kind if kind in KINDS else "ec")
@@ -104,7 +94,7 @@ def generate(request: Any, session: LinkSession, slug: str, method_id: str) -> H
 @flow_screen
 @body_limit(UPLOAD_MAX_BYTES)
 def upload(request: Any, session: LinkSession, slug: str, method_id: str) -> HttpResponse:
-    context = _context(request, session, slug, method_id)
+    context = step.screen_context(request, session, slug, method_id)
     if declared_body_size(request) > UPLOAD_MAX_BYTES:
         message = _("These files are too large: a certificate or key file is at most 64 KiB.")
         return _answer(request, session, context, message, status=413)

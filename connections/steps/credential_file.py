@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.urls import path
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -22,7 +22,7 @@ from connections.services.credential_files import (
     credential_file_upload,
 )
 from connections.steps.base import FlowStep, StepIncomplete
-from connections.views.plumbing import flow_screen, flow_url, fragment, method_context, see_other
+from connections.views.plumbing import flow_screen, flow_url, fragment, see_other
 
 UPLOAD_MAX_BYTES = MAX_BYTES + 8 * 1024
 
@@ -53,19 +53,10 @@ class CredentialFileStep(FlowStep):
 step = CredentialFileStep()
 
 
-def _context(request: Any, session: LinkSession, slug: str, method_id: str) -> dict[str, Any]:
-    from connections.auth import SCHEMES
-
-    context = method_context(request, session, slug, method_id, back="prepare")
-    if SCHEMES[context["method"].scheme].step != step.name:
-        raise Http404("This method does not use a credentials file.")
-    return context | step.context(session, context["method"])
-
-
 @require_GET
 @flow_screen
 def section(request: Any, session: LinkSession, slug: str, method_id: str) -> HttpResponse:
-    context = _context(request, session, slug, method_id)
+    context = step.screen_context(request, session, slug, method_id)
     return _answer(request, session, context | {"choose_again": True})
 
 
@@ -73,7 +64,7 @@ def section(request: Any, session: LinkSession, slug: str, method_id: str) -> Ht
 @flow_screen
 @body_limit(UPLOAD_MAX_BYTES)
 def upload(request: Any, session: LinkSession, slug: str, method_id: str) -> HttpResponse:
-    context = _context(request, session, slug, method_id)
+    context = step.screen_context(request, session, slug, method_id)
     if declared_body_size(request) > UPLOAD_MAX_BYTES:
         return _answer(request, session, context, _("This file is too large."), status=413)
     dropped = request.FILES.get("ionapi")

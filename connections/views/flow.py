@@ -45,6 +45,7 @@ from connections.views.plumbing import (
     only_system,
     remember_screen,
     screen,
+    see_other,
     system_for,
 )
 
@@ -68,8 +69,10 @@ def start(request: Any, session: LinkSession) -> HttpResponse:
 def search(request: Any, session: LinkSession) -> HttpResponse:
     query = request.GET.get("q", "")[:100].replace("\x00", "")
     category = request.GET.get("category", "")
-    context = _choose_context(session, query, category if category in CATEGORIES else "")
     whole_screen = not request.htmx or request.htmx.target == "flow"
+    context = _choose_context(
+        session, query, category if category in CATEGORIES else "", with_categories=whole_screen
+    )
     if whole_screen:
         remember_screen(request, session)  # back at the list: resume here, not further on
     return screen(
@@ -106,12 +109,16 @@ def _resume_path(request: Any, session: LinkSession) -> str:
     return path if flow_path_ok(request, session, path) else ""  # gone since: start over
 
 
-def _choose_context(session: LinkSession, query: str, category: str) -> dict[str, Any]:
+def _choose_context(
+    session: LinkSession, query: str, category: str, *, with_categories: bool = True
+) -> dict[str, Any]:
+    """The list; the category buttons only for a whole screen (a keystroke's results need
+    none)."""
     browsing = not query and not category
     limit = POPULAR_COUNT if browsing else 50
     return {
         "systems": session_systems(session, query, category, limit=limit),
-        "categories": session_categories(session),
+        "categories": session_categories(session) if with_categories else [],
         "popular": browsing,
         "query": query,
         "category": category,
@@ -227,10 +234,6 @@ def done(request: Any, session: LinkSession) -> HttpResponse:
     return screen(request, session, "done", context)
 
 
-def redirect_303(url: str) -> HttpResponse:
-    return HttpResponseRedirect(url, status=303)
-
-
 def _return_url(session: LinkSession, status: str) -> str:
     """The partner's ``redirect_url`` for a hosted link, saying how the flow ended."""
     if not session.redirect_url:
@@ -256,7 +259,7 @@ def exit_flow(request: Any, session: LinkSession) -> HttpResponse:
     else:
         ending = "exit"
     if back := _return_url(session, ending):
-        return HttpResponseClientRedirect(back) if request.htmx else redirect_303(back)
+        return HttpResponseClientRedirect(back) if request.htmx else see_other(back)
     return screen(request, session, "closed", {"reason": "left"})
 
 
@@ -268,4 +271,4 @@ def language(request: Any, session: LinkSession) -> HttpResponse:
         link_session_set_locale(session=session, locale=chosen)
     here = request.POST.get("next", "")[:500]
     back = here if flow_path_ok(request, session, here) else flow_url(request, "start")
-    return HttpResponseRedirect(back, status=303)
+    return see_other(back)

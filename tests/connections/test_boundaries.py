@@ -13,7 +13,6 @@ import time
 from datetime import timedelta
 
 import pytest
-import requests
 from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
@@ -24,6 +23,7 @@ from connections.models import LinkSession, Partner, PartnerKey
 from connections.outbound import OutboundError
 from tests.conftest import ROOT
 from tests.factories import link_session, validated_session
+from tests.stack import wait_for_http
 
 # --- 6. address policy ------------------------------------------------------------------------
 
@@ -279,24 +279,13 @@ def test_link_tokens_are_redacted_in_request_logs(server):
         command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
     try:
-        _get_when_up(f"http://127.0.0.1:{port}/connect/{link_token}/s/infoplus/")
+        wait_for_http(f"http://127.0.0.1:{port}/connect/{link_token}/s/infoplus/")
         time.sleep(0.3)  # let the access line be written
     finally:
         process.terminate()
         output = process.communicate(timeout=20)[0]
     assert f"/connect/onr_lt_…{link_token[-3:]}/s/infoplus/" in output
     assert link_token not in output
-
-
-def _get_when_up(url: str) -> None:
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            requests.get(url, timeout=2)
-            return
-        except requests.ConnectionError:
-            time.sleep(0.1)
-    raise AssertionError(f"{url} never answered")
 
 
 def test_an_origin_is_written_as_browsers_write_it():

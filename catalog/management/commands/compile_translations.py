@@ -3,6 +3,7 @@ Python: the install step must not need GNU gettext). Only stale ``.mo`` files ar
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -25,5 +26,7 @@ class Command(BaseCommand):
             mo = po.with_suffix(".mo")
             if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
                 continue
-            polib.pofile(str(po)).save_as_mofile(str(mo))
+            partial = mo.with_suffix(".mo.tmp")  # a crash halfway leaves no newer broken .mo
+            polib.pofile(str(po)).save_as_mofile(str(partial))
+            os.replace(partial, mo)
             self.stdout.write(f"compiled {po.relative_to(settings.BASE_DIR)}")
