@@ -21,8 +21,24 @@ from config.celery import app as celery_app
 from connections.models import Partner
 from connections.services.partners import partner_create
 from tests.fakes import RunningFakes
+from tests.stack import open_stack, wait_for_worker
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# Hard limits per kind of test, in seconds (pytest-timeout; anything else gets the ini's 120).
+# Generous: on a busy 2-core machine a stack test starts several processes.
+TIME_LIMITS = {"browser": 240, "slow": 300}
+# Tests that use these fixtures start real processes: they are slow whatever their module says.
+PROCESS_FIXTURES = {"stack", "celery_worker"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if PROCESS_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+        limits = [limit for kind, limit in TIME_LIMITS.items() if item.get_closest_marker(kind)]
+        if limits and not item.get_closest_marker("timeout"):
+            item.add_marker(pytest.mark.timeout(max(limits)))
 
 
 @pytest.fixture(autouse=True)
@@ -94,6 +110,9 @@ def onramp_server(live_server: Any, settings: Any, fakes: RunningFakes) -> str:
     return live_server.url
 
 
+SESSION_WORKER = "session@localhost"
+
+
 def _worker_available() -> bool:
     return bool(django_settings.USING_POSTGRES and django_settings.USING_REDIS)
 
@@ -127,24 +146,15 @@ def _celery_worker_process(
             "--loglevel=WARNING",
             "--without-gossip",
             "--without-mingle",
+            *("-n", SESSION_WORKER),
         ],
         cwd=ROOT,
         env=env,
     )
-    _wait_for_worker(worker)
+    wait_for_worker(worker, SESSION_WORKER)
     yield worker
     worker.terminate()
     worker.wait(timeout=20)
-
-
-def _wait_for_worker(worker: subprocess.Popen) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if worker.poll() is not None:
-            raise RuntimeError("The Celery worker exited at start-up.")
-        if celery_app.control.ping(timeout=0.5):
-            return
-    raise RuntimeError("The Celery worker did not answer within 60 s.")
 
 
 @pytest.fixture
@@ -153,8 +163,6 @@ def stack(live_server: Any, fakes: RunningFakes, settings: Any, tmp_path: Path) 
     if not _worker_available():
         pytest.skip("fault tests need PostgreSQL and Redis")
     from django.db import connection
-
-    from tests.stack import open_stack
 
     host_map = f"*.sandbox-erp.test={live_server.url},{fakes.host_map()}"
     settings.ONRAMP_OUTBOUND_HOST_MAP = host_map

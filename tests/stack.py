@@ -71,7 +71,7 @@ class Stack:
             ],
             env,
         )
-        _wait_for_ping(process)
+        wait_for_worker(process.popen, process.name)
         return process
 
     def beat(self, **env: str) -> Process:
@@ -95,7 +95,7 @@ class Stack:
             env,
         )
         url = f"http://127.0.0.1:{port}"
-        wait_for_http(url + "/static/connect.js")
+        wait_until_up(url + "/static/connect.js")
         return url
 
     def purge(self) -> None:
@@ -113,25 +113,28 @@ class Stack:
         return process
 
 
-def _wait_for_ping(process: Process) -> None:
-    deadline = time.monotonic() + 60
+def wait_for_worker(popen: subprocess.Popen, name: str, *, within: float = 120) -> None:
+    """Until the Celery worker called ``name`` answers a ping (it has joined the broker)."""
+    deadline = time.monotonic() + within
     while time.monotonic() < deadline:
-        if process.popen.poll() is not None:
-            raise RuntimeError(f"{process.name} exited at start-up")
-        if celery_app.control.ping(destination=[process.name], timeout=0.5):
+        if popen.poll() is not None:
+            raise RuntimeError(f"{name} exited at start-up")
+        if celery_app.control.ping(destination=[name], timeout=1):
             return
-    raise RuntimeError(f"{process.name} did not answer within 60 s")
+    raise RuntimeError(f"{name} did not answer within {within:.0f} s")
 
 
-def wait_for_http(url: str) -> None:
-    deadline = time.monotonic() + 30
+def wait_until_up(url: str, *, within: float = 120) -> None:
+    """Until ``url`` answers at all. Any request error means "not yet": a server that has bound
+    its port may still be starting, and a busy machine may take many seconds to answer."""
+    deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         try:
-            requests.get(url, timeout=2)
+            requests.get(url, timeout=15)
             return
-        except requests.ConnectionError:
-            time.sleep(0.1)
-    raise RuntimeError(f"{url} never answered")
+        except requests.RequestException:
+            time.sleep(0.2)
+    raise RuntimeError(f"{url} never answered within {within:.0f} s")
 
 
 def open_stack(*, base_env: dict[str, str], tmp: Path) -> Iterator[Stack]:

@@ -23,7 +23,7 @@ from connections.models import LinkSession, Partner, PartnerKey
 from connections.outbound import OutboundError
 from tests.conftest import ROOT
 from tests.factories import link_session, validated_session
-from tests.stack import wait_for_http
+from tests.stack import wait_until_up
 
 # --- 6. address policy ------------------------------------------------------------------------
 
@@ -266,6 +266,7 @@ SERVERS = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("server", SERVERS)
 def test_link_tokens_are_redacted_in_request_logs(server):
     from connections import tokens
@@ -279,7 +280,7 @@ def test_link_tokens_are_redacted_in_request_logs(server):
         command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
     try:
-        wait_for_http(f"http://127.0.0.1:{port}/connect/{link_token}/s/infoplus/")
+        wait_until_up(f"http://127.0.0.1:{port}/connect/{link_token}/s/infoplus/")
         time.sleep(0.3)  # let the access line be written
     finally:
         process.terminate()

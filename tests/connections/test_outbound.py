@@ -287,6 +287,7 @@ def test_bad_host_map_entries_are_refused(spec):
         parse_host_map(spec)
 
 
+@pytest.mark.slow
 def test_settings_refuse_the_host_map_in_production():
     env = {
         **os.environ,

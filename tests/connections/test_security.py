@@ -233,6 +233,7 @@ def production_env(**extra: str) -> dict[str, str]:
     return env
 
 
+@pytest.mark.slow
 def test_check_deploy_is_clean_under_production_settings():
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
@@ -245,6 +246,7 @@ def test_check_deploy_is_clean_under_production_settings():
     assert "no issues" in result.stdout
 
 
+@pytest.mark.slow
 def test_production_refuses_to_start_without_its_secrets():
     env = production_env()
     del env["ONRAMP_ENCRYPTION_KEYS"]
@@ -260,6 +262,7 @@ def test_production_refuses_to_start_without_its_secrets():
     assert result.returncode != 0 and "SECRET_KEY" in result.stderr
 
 
+@pytest.mark.slow
 def test_production_serves_no_sandbox_or_demo():
     script = (
         "import django; django.setup(); from django.urls import resolve, Resolver404\n"
