@@ -43,9 +43,21 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(autouse=True)
 def _fresh_cache() -> Iterator[None]:
-    cache.clear()
+    _clear_own_cache()
     yield
-    cache.clear()
+    _clear_own_cache()
+
+
+def _clear_own_cache() -> None:
+    """Only this run's keys: Redis's FLUSHDB would also empty the broker's queues and another
+    run's cache."""
+    if not django_settings.USING_REDIS:
+        cache.clear()
+        return
+    client = cache._cache.get_client(write=True)
+    prefix = django_settings.CACHES["default"]["KEY_PREFIX"]
+    if keys := list(client.scan_iter(match=f"{prefix}:*", count=1000)):
+        client.delete(*keys)
 
 
 @pytest.fixture
@@ -110,7 +122,7 @@ def onramp_server(live_server: Any, settings: Any, fakes: RunningFakes) -> str:
     return live_server.url
 
 
-SESSION_WORKER = "session@localhost"
+SESSION_WORKER = f"session-{django_settings.CHECKOUT}@localhost"
 
 
 def _worker_available() -> bool:

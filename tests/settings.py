@@ -2,10 +2,17 @@
 the embedded default (SQLite, local memory) when they do not."""
 
 import base64
+import hashlib
 import os
 import secrets
 import socket
 import tempfile
+from pathlib import Path
+
+# Two checkouts may run their suites at once on one machine (a CI clone beside a working
+# copy): each has its own test database, task queue and cache keys, so neither disturbs the
+# other.
+CHECKOUT = hashlib.sha256(str(Path(__file__).resolve().parent.parent).encode()).hexdigest()[:8]
 
 
 def _answers(host: str, port: int) -> bool:
@@ -35,6 +42,8 @@ from config.settings import *  # noqa: E402, F403
 # Unit tests run tasks inline; tests that need a real worker use the celery_worker fixture.
 # Processes of the fault tests' stack (workers, beat, gunicorn) use the broker for real.
 CELERY_TASK_ALWAYS_EAGER = os.environ.get("ONRAMP_TEST_INLINE_TASKS", "1") == "1"
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("ONRAMP_TASK_QUEUE") or f"tests-{CHECKOUT}"
+DATABASES["default"]["TEST"] = {"NAME": f"test_onramp_{CHECKOUT}"}  # noqa: F405
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 ONRAMP_OUTBOUND_HOST_MAP = os.environ.get("ONRAMP_TEST_HOST_MAP", "")
 ONRAMP_OUTBOUND_CONNECT_TIMEOUT = 2.0
