@@ -11,7 +11,7 @@ from catalog.registry import SYSTEMS_DIR, load_file
 from catalog.schema import DefinitionError, SystemDefinition, template_names
 from connections.auth import SCHEMES
 from connections.failures import FAILURES
-from connections.services.keys import keys_missing
+from connections.services.keys import encrypted_models, keys_missing
 
 
 def definition_problems(definition: SystemDefinition) -> list[str]:
@@ -85,7 +85,5 @@ def check_encryption_keys(
 
 
 def _migrated() -> bool:
-    from connections.services.keys import ENCRYPTED_MODELS
-
     tables = set(connection.introspection.table_names())
-    return all(model._meta.db_table in tables for model in ENCRYPTED_MODELS)
+    return all(model._meta.db_table in tables for model in encrypted_models())

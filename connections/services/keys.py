@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+from django.apps import apps
 from django.db import transaction
 from django.db.models import Count, Model, Value
 from django.db.models.functions import Left, StrIndex
@@ -14,32 +15,34 @@ from connections.models import (
     LinkSession,
     SigningKey,
     ValidationAttempt,
-    WebhookEndpoint,
 )
 
-# Every model holding ciphertext, with its encrypted fields (``encrypted_fields``).
-ENCRYPTED_MODELS: tuple[type[Model], ...] = (
-    Connection,
-    ValidationAttempt,
-    SigningKey,
-    LinkSession,
-    CredentialFile,
-    WebhookEndpoint,
-)
+
+def encrypted_models() -> list[type[Model]]:
+    """Every model that stores ciphertext, read from the app registry: a model declares its
+    encrypted fields (``encrypted_fields``) and is then re-encrypted and counted here. Never a
+    hand-kept list: one missed three models and rotation left their secrets under the old key.
+    """
+    return [
+        model
+        for model in apps.get_models()
+        if getattr(model, "encrypted_fields", ()) and not model._meta.proxy
+    ]
 
 
 def reencrypt_all(*, batch_size: int = 500) -> dict[str, int]:
     """Re-encrypt every ciphertext not under the newest key. Safe to interrupt and rerun."""
-    return {model._meta.label: _reencrypt_model(model, batch_size) for model in ENCRYPTED_MODELS}
+    return {model._meta.label: _reencrypt_model(model, batch_size) for model in encrypted_models()}
 
 
 def _reencrypt_model(model: type[Model], batch_size: int) -> int:
     current = crypto.keyring().current_id
-    done, last_pk = 0, ""
+    done, last_pk = 0, None
     while True:
-        batch = list(
-            model.objects.filter(pk__gt=last_pk).order_by("pk").values_list("pk", flat=True)
-        )[:batch_size]
+        rows = model.objects.order_by("pk")
+        if last_pk is not None:
+            rows = rows.filter(pk__gt=last_pk)
+        batch = list(rows.values_list("pk", flat=True)[:batch_size])
         if not batch:
             return done
         done += sum(_reencrypt_row(model, pk, current) for pk in batch)
@@ -69,7 +72,7 @@ def _reencrypt_row(model: type[Model], pk: str, current: str) -> bool:
 def keys_in_use() -> dict[str, int]:
     """How many stored ciphertexts each key id encrypts (non-empty fields only)."""
     counts: dict[str, int] = {}
-    for model in ENCRYPTED_MODELS:
+    for model in encrypted_models():
         for field in model.encrypted_fields:
             key_id = Left(field, StrIndex(field, Value(":")) - 1)
             rows = (

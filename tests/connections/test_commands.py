@@ -105,3 +105,81 @@ def test_stale_secrets_of_abandoned_sessions_are_erased(
     assert "1 attempt(s) and 1 signing key(s)" in run("purge_stale_secrets")
     assert ValidationAttempt.objects.get().credentials == ""
     assert SigningKey.objects.get(link_session=fresh).private_key != ""
+
+
+def one_row_of_every_model_with_secrets(partner) -> list:
+    """A row of each model that declares ``encrypted_fields``, each secret a distinct canary."""
+    from django.utils import timezone
+
+    from connections.models import (
+        CredentialFile,
+        LinkSession,
+        OAuthApp,
+        RemoteRevocation,
+        SignIn,
+        SigningKey,
+        WebhookEndpoint,
+    )
+    from connections.services.keys import encrypted_models
+
+    connection, _ = connected(partner)
+    session = LinkSession.objects.get()
+    builders = {
+        Connection: lambda: connection,
+        LinkSession: lambda: session,
+        ValidationAttempt: lambda: ValidationAttempt.objects.get(),
+        SigningKey: lambda: SigningKey.objects.create(
+            link_session=session,
+            source="generated",
+            algorithm="ES256",
+            certificate_pem="-",
+            fingerprint="-",
+            not_after=timezone.now(),
+        ),
+        CredentialFile: lambda: CredentialFile.objects.create(link_session=session, kind="ionapi"),
+        OAuthApp: lambda: OAuthApp.objects.create(partner=partner, system="xero", client_id="c"),
+        SignIn: lambda: SignIn.objects.create(
+            link_session=session, system_slug="xero", method="oauth", state_digest="d"
+        ),
+        RemoteRevocation: lambda: RemoteRevocation.objects.create(connection=connection),
+        WebhookEndpoint: lambda: WebhookEndpoint.objects.create(
+            partner=partner, url="https://hooks.acme.test/"
+        ),
+    }
+    rows = []
+    for model in encrypted_models():
+        assert model in builders, f"{model.__name__} stores secrets: build one row of it here"
+        row = builders[model]()
+        for field in model.encrypted_fields:
+            canary = f"canary-{model.__name__}-{field}".encode()
+            setattr(row, field, crypto.encrypt(canary, aad=crypto.associated_data(row, field)))
+        row.save(update_fields=list(model.encrypted_fields))
+        rows.append(row)
+    return rows
+
+
+def test_reencrypt_moves_the_secrets_of_every_model_that_has_them(acme, settings):
+    from connections.services.keys import keys_in_use, keys_missing
+
+    rows = one_row_of_every_model_with_secrets(acme.partner)
+    old_ring = settings.ONRAMP_ENCRYPTION_KEYS
+    old_key = crypto.keyring().current_id
+    settings.ONRAMP_ENCRYPTION_KEYS = crypto.new_key_spec("next") + "," + old_ring
+    assert keys_in_use().get(old_key, 0) >= sum(len(r.encrypted_fields) for r in rows)
+    run("reencrypt")
+    assert old_key not in keys_in_use()
+    settings.ONRAMP_ENCRYPTION_KEYS = settings.ONRAMP_ENCRYPTION_KEYS.split(",")[0]
+    assert keys_missing() == {}
+    call_command("check", "--database", "default")  # no secret left under a removed key
+    for row in rows:
+        row.refresh_from_db()
+        for field in row.encrypted_fields:
+            token = getattr(row, field)
+            assert crypto.key_id_of(token) == "next", (row._meta.label, field)
+            plain = crypto.decrypt(token, aad=crypto.associated_data(row, field))
+            assert plain == f"canary-{type(row).__name__}-{field}".encode()
+    settings.ONRAMP_ENCRYPTION_KEYS = old_ring  # the old keys alone open none of them
+    for row in rows:
+        for field in row.encrypted_fields:
+            with pytest.raises(crypto.DecryptionError):
+                crypto.decrypt(getattr(row, field), aad=crypto.associated_data(row, field))
