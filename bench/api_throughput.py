@@ -70,7 +70,7 @@ def wrk(url: str, seconds: int, header: str) -> float:
 
 
 def throughput(base: str, token: str, seconds: int) -> None:
-    from connections import tokens
+    from connections.security import tokens
 
     wrk(f"{base}/api/v1/connection", 1, f"Authorization: Bearer {token}")  # warm up
     bare = wrk(f"{base}/bench/bare-select/", seconds, f"X-Digest: {tokens.digest(token)}")
@@ -111,7 +111,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=5)
     options = parser.parse_args()
-    logging.getLogger("connections.outbound").setLevel(logging.WARNING)
+    logging.getLogger("connections.outbound.client").setLevel(logging.WARNING)
     fake = FakeInfoplus().start()
     fake.sites["acme"] = {"key-1"}
     with throwaway_database() as vendor:

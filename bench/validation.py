@@ -40,8 +40,8 @@ def serve_sandbox() -> str:
 
 
 def queued_attempt(partner: object) -> str:
-    from connections import crypto
     from connections.models import ValidationAttempt
+    from connections.security import crypto
     from tests.factories import link_session
 
     session, _ = link_session(partner)
@@ -71,7 +71,7 @@ def measure(partner: object, remote: list[float]) -> tuple[float, float, int]:
 
 
 def record_remote_time(remote: list[float]) -> None:
-    from connections import outbound
+    from connections.outbound import client as outbound
 
     original = outbound.Client.request
 
@@ -87,7 +87,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=200)
     runs = parser.parse_args().runs
-    logging.getLogger("connections.outbound").setLevel(logging.WARNING)
+    logging.getLogger("connections.outbound.client").setLevel(logging.WARNING)
     with throwaway_database() as vendor:
         from catalog.sync import catalog_sync
         from connections.services.partners import partner_create

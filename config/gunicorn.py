@@ -14,7 +14,7 @@ access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms'
 logconfig_dict = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact_tokens": {"()": "connections.log_filters.RedactTokens"}},
+    "filters": {"redact_tokens": {"()": "connections.http.log_filters.RedactTokens"}},
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",

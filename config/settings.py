@@ -41,8 +41,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "connections.middleware.RequestBodyLimitMiddleware",
-    "connections.middleware.ContentSecurityPolicyMiddleware",
+    "connections.http.middleware.RequestBodyLimitMiddleware",
+    "connections.http.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -66,7 +66,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "connections.middleware.csp_nonce",
+                "connections.http.middleware.csp_nonce",
             ],
         },
     },
@@ -185,7 +185,7 @@ STORAGES = {
 WHITENOISE_ALLOW_ALL_ORIGINS = True
 
 # Security headers. X-Frame-Options DENY everywhere except flow pages, which carry
-# their own frame-ancestors (connections.middleware).
+# their own frame-ancestors (connections.http.middleware).
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -205,7 +205,7 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact_tokens": {"()": "connections.log_filters.RedactTokens"}},
+    "filters": {"redact_tokens": {"()": "connections.http.log_filters.RedactTokens"}},
     "handlers": {
         "console": {"class": "logging.StreamHandler", "filters": ["redact_tokens"]},
     },

@@ -3,13 +3,13 @@ from django.contrib import admin
 from django.urls import include, path
 
 from connections.api import api
-from connections.views.guides import guide
-from connections.views.oauth_callback import oauth_callback
+from connections.flow.views.guides import guide
+from connections.flow.views.oauth_callback import oauth_callback
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
-    path("connect/", include("connections.urls")),
+    path("connect/", include("connections.flow.urls")),
     path("guides/<slug:slug>/<slug:method_id>/", guide, name="guide"),
     path("oauth/callback/", oauth_callback, name="oauth-callback"),
 ]

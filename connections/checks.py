@@ -9,9 +9,9 @@ from django.db import connection
 from catalog.normalizers import derived_names
 from catalog.registry import SYSTEMS_DIR, load_file
 from catalog.schema import DefinitionError, SystemDefinition, template_names
-from connections.auth import SCHEMES
-from connections.failures import FAILURES
+from connections.schemes import SCHEMES
 from connections.services.keys import encrypted_models, keys_missing
+from connections.verification.failures import FAILURES
 
 
 def definition_problems(definition: SystemDefinition) -> list[str]:

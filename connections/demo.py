@@ -18,7 +18,7 @@ from django.shortcuts import render
 from django.urls import path
 from django.views.decorators.http import require_GET, require_POST
 
-from connections.tokens import display
+from connections.security.tokens import display
 
 API_TIMEOUT = 30
 

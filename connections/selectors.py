@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Model, QuerySet
+from django.db.models import Count, Max, Model, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from catalog.categories import CATEGORIES
 from catalog.search import Entry, search_entries, system_categories
-from connections.models import Connection, LinkSession, LinkSessionStatus, Mode, Partner
+from connections.models import (
+    AttemptStatus,
+    Connection,
+    LinkSession,
+    LinkSessionStatus,
+    Mode,
+    Partner,
+    ValidationAttempt,
+)
+
+FAILURE_WINDOW = timedelta(days=30)
+FAILED = (AttemptStatus.FAILED, AttemptStatus.ERROR)
 
 
 def partner_object(
@@ -67,3 +80,25 @@ def connection_list(
             rows = rows.filter(**{"system_id" if name == "system" else name: value})
     page = list(rows.order_by("-created_at", "id")[offset : offset + limit + 1])
     return page[:limit], len(page) > limit
+
+
+def recent_failures(
+    slugs: list[str], since: datetime | None = None, sessions: QuerySet | None = None
+) -> dict[str, list[dict[str, Any]]]:
+    """Per system, its failed attempts (of the last 30 days, or ``since``; of ``sessions``
+    only, when given) by code, most frequent first."""
+    since = since or timezone.now() - FAILURE_WINDOW
+    attempts = ValidationAttempt.objects.filter(
+        system_slug__in=slugs, status__in=FAILED, created_at__gte=since
+    )
+    if sessions is not None:
+        attempts = attempts.filter(link_session__in=sessions)
+    rows = (
+        attempts.values("system_slug", "error_code")
+        .annotate(count=Count("pk"), last=Max("created_at"))
+        .order_by("-count", "-last")
+    )
+    found: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        found.setdefault(row["system_slug"], []).append(row)
+    return found

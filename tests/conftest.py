@@ -64,7 +64,7 @@ def _clear_own_cache() -> None:
 def rate_clock(monkeypatch: pytest.MonkeyPatch):
     """The rate limiters' clock, to move on to the next window: ``rate_clock(61)``."""
     now = [time.time()]
-    monkeypatch.setattr("connections.ratelimit._now", lambda: now[0])
+    monkeypatch.setattr("connections.security.ratelimit._now", lambda: now[0])
 
     def advance(seconds: float) -> None:
         now[0] += seconds

@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.utils import timezone
 
 from catalog.registry import get_definition
-from connections import crypto
 from connections.models import Connection, LinkSession, Partner, ValidationAttempt
+from connections.security import crypto
 from connections.services.connections import connection_activate, public_token_exchange
 from connections.services.link_sessions import (
     LinkSessionSpec,

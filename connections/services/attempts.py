@@ -22,7 +22,6 @@ from django.utils import timezone, translation
 
 from catalog.registry import get_definition
 from connections.dispatch import task_send
-from connections.failures import STEPS, Outcome, describe
 from connections.languages import language_of
 from connections.models import (
     IN_FLIGHT,
@@ -39,7 +38,8 @@ from connections.services.connections import (
 )
 from connections.services.events import event_record
 from connections.services.link_sessions import public_token_issue
-from connections.verification import build_target, verify
+from connections.verification.failures import STEPS, Outcome, describe
+from connections.verification.run import build_target, verify
 
 logger = logging.getLogger(__name__)
 MAX_RUNS = 2  # the first run, and one re-run after a lost worker

@@ -13,10 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from catalog.registry import get_definition
-from connections import crypto, token_cache, tokens
-from connections.auth import SCHEMES
 from connections.errors import OnrampError
-from connections.failures import Blame, Outcome
 from connections.models import (
     Connection,
     ConnectionStatus,
@@ -26,10 +23,13 @@ from connections.models import (
     Partner,
     ValidationAttempt,
 )
-from connections.remote_sessions import session_forget
+from connections.schemes import SCHEMES
+from connections.security import crypto, token_cache, tokens
+from connections.security.tokens import TokenKind
 from connections.services.events import event_record
 from connections.services.oauth import oauth_credentials_fresh, oauth_revoke_later, token_expiry
-from connections.tokens import TokenKind
+from connections.verification.failures import Blame, Outcome
+from connections.verification.remote_sessions import session_forget
 
 # Token use is recorded at most this often, to keep introspection a single read.
 LAST_USED_GRANULARITY = timedelta(minutes=1)

@@ -6,10 +6,10 @@ from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from connections import crypto
-from connections.ionapi import parse_ionapi
 from connections.models import CredentialFile, LinkSession
-from connections.ratelimit import Limit, enforce
+from connections.security import crypto
+from connections.security.ionapi import parse_ionapi
+from connections.security.ratelimit import Limit, enforce
 from connections.services.events import event_record
 
 

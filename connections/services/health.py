@@ -14,9 +14,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from connections.errors import OnrampError
-from connections.failures import FAILURES, Blame
 from connections.models import Connection, ConnectionStatus
 from connections.services.validation import attempt_start_revalidation
+from connections.verification.failures import FAILURES, Blame
 
 BATCH = 500
 CREDENTIAL_CODES = [code for code, f in FAILURES.items() if f.blame is Blame.CREDENTIALS]

@@ -8,7 +8,6 @@ from django.db.models import Count, Model, Value
 from django.db.models.functions import Left, StrIndex
 from django.utils import timezone
 
-from connections import crypto, token_cache
 from connections.models import (
     Connection,
     CredentialFile,
@@ -16,6 +15,7 @@ from connections.models import (
     SigningKey,
     ValidationAttempt,
 )
+from connections.security import crypto, token_cache
 
 
 def encrypted_models() -> list[type[Model]]:

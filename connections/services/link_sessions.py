@@ -12,7 +12,6 @@ from django.utils import timezone
 
 from catalog.models import System
 from catalog.schema import FieldSpec, MethodSpec, SystemDefinition
-from connections import crypto, tokens
 from connections.branding import branding_checked
 from connections.errors import OnrampError
 from connections.languages import locale_checked
@@ -24,9 +23,10 @@ from connections.models import (
     Mode,
     Partner,
 )
+from connections.security import crypto, tokens
+from connections.security.tokens import TokenKind
 from connections.services.events import event_record
 from connections.services.partners import origin_normalize, redirect_url_check
-from connections.tokens import TokenKind
 
 TEST_SYSTEMS = ("sandbox-erp",)  # what a test key's link sessions may connect
 DEFAULT_EXPIRES_IN = 30 * 60

@@ -26,10 +26,7 @@ from django.utils.translation import gettext as _
 
 from catalog.registry import get_definition
 from catalog.schema import MethodSpec, SystemDefinition
-from connections import crypto, tokens
-from connections.auth.base import basic_header, remote_detail
 from connections.errors import OnrampError
-from connections.failures import describe
 from connections.models import (
     Connection,
     ConnectionStatus,
@@ -40,9 +37,12 @@ from connections.models import (
     SignIn,
     SignInOutcome,
 )
-from connections.outbound import OutboundError, OutboundResponse, request
-from connections.ratelimit import Limit, enforce
+from connections.outbound.client import OutboundError, OutboundResponse, request
+from connections.schemes.base import basic_header, remote_detail
+from connections.security import crypto, tokens
+from connections.security.ratelimit import Limit, enforce
 from connections.services.events import event_record
+from connections.verification.failures import describe
 
 logger = logging.getLogger(__name__)
 SIGN_IN_LIFETIME = timedelta(minutes=10)
@@ -387,7 +387,7 @@ def _refresh(connection: Connection, credentials: dict[str, str]) -> dict[str, s
 
 
 def _store_tokens(connection: Connection, credentials: dict[str, str]) -> None:
-    from connections import token_cache
+    from connections.security import token_cache
 
     connection.credentials = crypto.seal(
         credentials, aad=crypto.associated_data(connection, "credentials")

@@ -9,12 +9,12 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from connections import tokens
 from connections.branding import branding_checked
 from connections.errors import OnrampError
 from connections.models import Mode, Partner, PartnerKey
+from connections.security import tokens
+from connections.security.tokens import TokenKind
 from connections.services.events import event_record
-from connections.tokens import TokenKind
 
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 KEY_USE_RESOLUTION = timedelta(minutes=1)

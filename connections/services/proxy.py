@@ -21,15 +21,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from catalog.registry import get_definition
-from connections.auth import SCHEMES
-from connections.auth.base import AuthFailure, Authorizer, StaticAuthorizer, Target
 from connections.errors import OnrampError
 from connections.models import Connection, ConnectionStatus
-from connections.outbound import Client, OutboundError, OutboundResponse
-from connections.ratelimit import Limit, enforce
-from connections.remote_sessions import session_cached, session_forget, session_keep
+from connections.outbound.client import Client, OutboundError, OutboundResponse
+from connections.schemes import SCHEMES
+from connections.schemes.base import AuthFailure, Authorizer, StaticAuthorizer, Target
+from connections.security.ratelimit import Limit, enforce
 from connections.services.connections import connection_credentials_fresh
-from connections.verification import build_target
+from connections.verification.remote_sessions import session_cached, session_forget, session_keep
+from connections.verification.run import build_target
 
 logger = logging.getLogger(__name__)
 

@@ -6,10 +6,10 @@ from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from connections import crypto
-from connections.certificates import KeyPair, check_upload, generate
 from connections.models import LinkSession, SigningKey
-from connections.ratelimit import Limit, enforce
+from connections.security import crypto
+from connections.security.certificates import KeyPair, check_upload, generate
+from connections.security.ratelimit import Limit, enforce
 from connections.services.events import event_record
 
 

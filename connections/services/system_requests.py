@@ -9,7 +9,7 @@ from catalog.models import SystemRequest
 from catalog.search import fold
 from connections.errors import OnrampError
 from connections.models import LinkSession
-from connections.ratelimit import Limit, enforce
+from connections.security.ratelimit import Limit, enforce
 from connections.services.events import event_record
 
 REQUESTS_PER_SESSION_HOUR = 5

@@ -10,9 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from catalog.schema import MethodSpec, SystemDefinition
-from connections import crypto
 from connections.errors import OnrampError
-from connections.failures import STEPS
 from connections.models import (
     IN_FLIGHT,
     Connection,
@@ -21,11 +19,13 @@ from connections.models import (
     StepState,
     ValidationAttempt,
 )
-from connections.ratelimit import Limit, enforce
+from connections.security import crypto
+from connections.security.ratelimit import Limit, enforce
 from connections.services.attempts import attempt_enqueue
 from connections.services.connections import attempt_credentials
 from connections.services.events import event_record
-from connections.verification import build_target
+from connections.verification.failures import STEPS
+from connections.verification.run import build_target
 
 
 @transaction.atomic

@@ -24,7 +24,6 @@ from django.db.models import Q
 from django.utils import timezone
 from standardwebhooks import Webhook
 
-from connections import crypto
 from connections.dispatch import task_send
 from connections.errors import OnrampError
 from connections.models import (
@@ -34,7 +33,8 @@ from connections.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
-from connections.outbound import OutboundError, check_url, request
+from connections.outbound.client import OutboundError, check_url, request
+from connections.security import crypto
 from connections.services.events import event_record
 
 # What partners can subscribe to (``webhook.test`` goes only to the endpoint tested).

@@ -10,9 +10,9 @@ from django.conf import settings
 from catalog.checks import check_definitions
 from catalog.registry import SYSTEMS_DIR
 from catalog.schema import DefinitionError
-from connections.auth import SCHEMES
 from connections.checks import check_definitions_against_code
 from connections.checks import checked_definition as load_file
+from connections.schemes import SCHEMES
 
 FILES = sorted(SYSTEMS_DIR.glob("*.toml"))
 STATIC = Path(settings.BASE_DIR) / "static"

@@ -17,10 +17,10 @@ from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
-from connections import outbound
-from connections.addresses import NOT_GLOBAL
 from connections.models import LinkSession, Partner, PartnerKey
-from connections.outbound import OutboundError
+from connections.outbound import client as outbound
+from connections.outbound.addresses import NOT_GLOBAL
+from connections.outbound.client import OutboundError
 from tests.conftest import ROOT
 from tests.factories import link_session, validated_session
 from tests.stack import wait_until_up
@@ -241,7 +241,7 @@ def test_no_public_token_is_minted_after_the_link_expired(acme, api):
 
 def _flow_token_for(session: LinkSession) -> str:
     """Give a session a known link token (the real one was shown once, to its partner)."""
-    from connections import tokens
+    from connections.security import tokens
 
     minted = tokens.mint(tokens.TokenKind.LINK)
     LinkSession.objects.filter(pk=session.pk).update(token_digest=minted.digest)
@@ -269,7 +269,7 @@ SERVERS = {
 @pytest.mark.slow
 @pytest.mark.parametrize("server", SERVERS)
 def test_link_tokens_are_redacted_in_request_logs(server):
-    from connections import tokens
+    from connections.security import tokens
 
     link_token = tokens.mint(tokens.TokenKind.LINK).value[:-1] + "0"  # no query: checksum off
     port = free_port()

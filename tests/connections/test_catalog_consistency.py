@@ -12,9 +12,9 @@ import pytest
 
 from catalog.registry import definitions
 from catalog.schema import FieldSpec
-from connections.auth import SCHEMES
-from connections.certificates import generate
-from connections.verification import build_target, verify
+from connections.schemes import SCHEMES
+from connections.security.certificates import generate
+from connections.verification.run import build_target, verify
 from tests.fakes.echo import FakeEcho
 
 CASES = [

@@ -10,7 +10,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.x509.oid import NameOID
 
-from connections.certificates import CertificateError, check_upload, generate
+from connections.security.certificates import CertificateError, check_upload, generate
 
 NOW = datetime.now(UTC)
 

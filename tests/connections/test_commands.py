@@ -5,9 +5,9 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.test import Client
 
-from connections import crypto
 from connections.demo import demo_key_file
 from connections.models import Connection, Partner, PartnerKey, ValidationAttempt
+from connections.security import crypto
 from tests.factories import connected
 
 pytestmark = pytest.mark.django_db

@@ -1,9 +1,9 @@
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from connections import crypto
-from connections.crypto import DecryptionError, KeyRing, new_key_spec
 from connections.models import Connection, Partner
+from connections.security import crypto
+from connections.security.crypto import DecryptionError, KeyRing, new_key_spec
 
 AAD = "connections.connection:conn_1:credentials"
 

@@ -12,8 +12,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError, SystemCheckError
 from django.utils import timezone
 
-from connections import crypto
 from connections.models import Connection, Event, ValidationAttempt
+from connections.security import crypto
 from connections.services import keys
 from connections.services.attempts import attempt_sweep
 from connections.services.connections import connection_revoke

@@ -201,7 +201,7 @@ def test_coming_soon_systems_say_so(flow, monkeypatch):
     from catalog.registry import get_definition
 
     soon = replace(get_definition("mintsoft"), coming_soon=True)
-    monkeypatch.setattr("connections.views.plumbing.get_definition", lambda slug: soon)
+    monkeypatch.setattr("connections.flow.views.base.get_definition", lambda slug: soon)
     user, _ = flow()
     assert "Mintsoft is coming soon" in text(user.get("s/mintsoft/"))
 

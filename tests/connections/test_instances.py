@@ -8,7 +8,7 @@ from django.test import Client
 
 from catalog.registry import get_definition
 from connections.models import Connection, ValidationAttempt
-from connections.verification import build_target, verify
+from connections.verification.run import build_target, verify
 from tests.factories import connected, link_session
 
 pytestmark = pytest.mark.django_db

@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 
 from catalog.registry import get_definition
-from connections.verification import build_target, verify
+from connections.verification.run import build_target, verify
 from tests.factories import connected
 from tests.fakes.base import Reply
 

@@ -10,10 +10,10 @@ import pytest
 from django.test import Client
 
 from catalog.registry import get_definition
-from connections import outbound
-from connections.auth import netsuite
-from connections.certificates import check_upload, generate
-from connections.verification import build_target, verify
+from connections.outbound import client as outbound
+from connections.schemes import netsuite
+from connections.security.certificates import check_upload, generate
+from connections.verification.run import build_target, verify
 from tests.factories import connected
 from tests.fakes.netsuite import M2M_LOGIN, TBA_LOGIN, TOKEN_PATH
 from tests.keys import RSA_PSS, openssl_pair
@@ -276,7 +276,7 @@ def test_the_simulator_refuses_a_replayed_nonce(tba, fake_systems):
 
 
 def test_tba_realm_must_be_the_uppercase_account_id(tba, fake_systems):
-    from connections.auth.netsuite_tba import TokenSigner
+    from connections.schemes.netsuite_tba import TokenSigner
 
     values, _ = tba
     url = "https://1234567-sb1.suitetalk.api.netsuite.com/services/rest/query/v1/suiteql?limit=1"

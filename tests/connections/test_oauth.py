@@ -13,8 +13,8 @@ from django import db
 from django.conf import settings as django_settings
 from django.test import Client
 
-from connections import crypto
 from connections.models import Connection, Event, SignIn, ValidationAttempt
+from connections.security import crypto
 from connections.services.connections import connection_credentials, connection_revoke
 from connections.services.oauth import (
     oauth_tokens_refresh_due,

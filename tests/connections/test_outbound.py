@@ -7,9 +7,9 @@ import time
 
 import pytest
 
-from connections import outbound
-from connections.hostmap import parse_host_map
-from connections.outbound import OutboundError
+from connections.outbound import client as outbound
+from connections.outbound.client import OutboundError
+from connections.outbound.hostmap import parse_host_map
 from tests.conftest import ROOT
 from tests.fakes.base import FakeSystem, Reply, Request, Trick
 

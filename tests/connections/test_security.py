@@ -12,8 +12,8 @@ import pytest
 from django.apps import apps
 from django.test import Client
 
-from connections import crypto
 from connections.models import Connection, ValidationAttempt
+from connections.security import crypto
 from connections.services.signing_keys import signing_key_generate, signing_key_private_pem
 from tests.conftest import ROOT
 from tests.factories import link_session

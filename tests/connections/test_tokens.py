@@ -2,10 +2,10 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from connections import tokens
+from connections.security import tokens
+from connections.security.tokens import TokenKind
 from connections.services.connections import connection_for_token
 from connections.services.partners import partner_key_authenticate
-from connections.tokens import TokenKind
 
 
 def test_minted_token_is_prefixed_long_and_well_formed():

@@ -3,7 +3,7 @@
 import pytest
 
 from catalog.registry import get_definition
-from connections.verification import build_target, verify
+from connections.verification.run import build_target, verify
 from tests.fakes.mintsoft import KEY_LIFETIME, MintsoftUser
 
 

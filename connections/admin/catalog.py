@@ -1,0 +1,180 @@
+"""The catalog in the admin: operators enable, disable and pin systems, see how each one
+does (connections, how many who chose it got connected, why attempts failed), and which
+systems end users asked for. Lives here, not in ``catalog``: the numbers are connections'."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import Count, IntegerField, Max, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+
+from catalog.models import System, SystemRequest
+from catalog.search import catalog_changed
+from connections.admin.base import ReadOnlyAdmin
+from connections.models import Connection, LinkSession
+from connections.selectors import recent_failures
+
+REQUEST_WINDOWS = ("30", "90", "all")
+
+
+def _count(rows: QuerySet, group: str) -> Coalesce:
+    """A correlated count per system (no join, so counts never multiply)."""
+    counted = rows.values(group).annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
+@admin.register(System)
+class SystemAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "vendor",
+        "enabled",
+        "pinned",
+        "coming_soon",
+        "connection_count",
+        "completion",
+        "failures",
+        "popularity",
+    ]
+    list_filter = ["enabled", "pinned", "in_catalog", "coming_soon"]
+    search_fields = ["name", "slug", "vendor", "search_text"]
+    fields = ["slug", "name", "vendor", "summary", "categories", "enabled", "pinned"]
+    fields += ["popularity", "coming_soon", "in_catalog", "synced_at", "failure_table"]
+    readonly_fields = [f for f in fields if f not in ("enabled", "pinned")]
+    actions = ["enable", "disable", "pin", "unpin"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # rows come from catalog/systems/*.toml
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # connections refer to them; disable instead
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[System]:
+        chosen = LinkSession.objects.filter(system_chosen=OuterRef("slug"))
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                connection_total=_count(
+                    Connection.objects.filter(system_id=OuterRef("slug")), "system_id"
+                ),
+                chosen_total=_count(chosen, "system_chosen"),
+                completed_total=_count(chosen.filter(validated_at__isnull=False), "system_chosen"),
+            )
+        )
+
+    @admin.display(description="Connections", ordering="connection_total")
+    def connection_count(self, system: System) -> int:
+        return system.connection_total
+
+    @admin.display(description="Chose it, then connected", ordering="completed_total")
+    def completion(self, system: System) -> str:
+        if not system.chosen_total:
+            return "-"
+        rate = round(100 * system.completed_total / system.chosen_total)
+        return f"{rate}% ({system.completed_total}/{system.chosen_total})"
+
+    @admin.display(description="Failures, 30 days")
+    def failures(self, system: System) -> str:
+        rows = getattr(system, "recent_failures", [])[:3]
+        return ", ".join(f"{row['error_code'] or '?'} x{row['count']}" for row in rows) or "-"
+
+    def get_changelist_instance(self, request: HttpRequest) -> Any:
+        """The page's rows, each with its recent failures (one query for the page)."""
+        changelist = super().get_changelist_instance(request)
+        shown = list(changelist.result_list)
+        failures = recent_failures([system.slug for system in shown])
+        for system in shown:
+            system.recent_failures = failures.get(system.slug, [])
+        return changelist
+
+    @admin.display(description="Failed attempts in the last 30 days, by code")
+    def failure_table(self, system: System) -> str:
+        rows = recent_failures([system.slug]).get(system.slug, [])
+        if not rows:
+            return "None."
+        body = format_html_join(
+            "",
+            "<tr><td><code>{}</code></td><td>{}</td><td>{}</td></tr>",
+            ((row["error_code"] or "?", row["count"], row["last"]) for row in rows),
+        )
+        return format_html(
+            "<table><thead><tr><th>Code</th><th>Attempts</th><th>Last</th></tr></thead>"
+            "<tbody>{}</tbody></table>",
+            body,
+        )
+
+    def save_model(self, request: HttpRequest, obj: System, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        transaction.on_commit(catalog_changed)  # every process searches the new catalog
+
+    def _switch(self, request: HttpRequest, queryset: QuerySet[System], **change: bool) -> int:
+        count = queryset.update(**change)
+        transaction.on_commit(catalog_changed)
+        return count
+
+    @admin.action(description="Enable selected systems")
+    def enable(self, request: HttpRequest, queryset: QuerySet[System]) -> None:
+        count = self._switch(request, queryset, enabled=True)
+        self.message_user(request, f"Enabled {count} system(s).", messages.SUCCESS)
+
+    @admin.action(description="Disable selected systems")
+    def disable(self, request: HttpRequest, queryset: QuerySet[System]) -> None:
+        count = self._switch(request, queryset, enabled=False)
+        self.message_user(request, f"Disabled {count} system(s).", messages.SUCCESS)
+
+    @admin.action(description="Pin selected systems to the top")
+    def pin(self, request: HttpRequest, queryset: QuerySet[System]) -> None:
+        count = self._switch(request, queryset, pinned=True)
+        self.message_user(request, f"Pinned {count} system(s).", messages.SUCCESS)
+
+    @admin.action(description="Unpin selected systems")
+    def unpin(self, request: HttpRequest, queryset: QuerySet[System]) -> None:
+        count = self._switch(request, queryset, pinned=False)
+        self.message_user(request, f"Unpinned {count} system(s).", messages.SUCCESS)
+
+
+@admin.register(SystemRequest)
+class SystemRequestAdmin(ReadOnlyAdmin):
+    """The list is the names end users asked for, ranked by how many asked."""
+
+    list_display = ["name", "partner_id", "link_session_id", "created_at"]
+    search_fields = ["name", "normalized"]
+
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        days = request.GET.get("days", "90")
+        days = days if days in REQUEST_WINDOWS else "90"
+        rows = SystemRequest.objects.all()
+        if days != "all":
+            rows = rows.filter(created_at__gte=timezone.now() - timedelta(days=int(days)))
+        ranked = (
+            rows.values("normalized")
+            .annotate(
+                count=Count("pk"),
+                partners=Count("partner_id", distinct=True),
+                last=Max("created_at"),
+                name=Max("name"),
+            )
+            .order_by("-count", "-last")[:200]
+        )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Systems end users asked for",
+            "opts": self.model._meta,
+            "ranked": ranked,
+            "days": days,
+            "windows": [("30", "30 days"), ("90", "90 days"), ("all", "All time")],
+            "total": rows.count(),
+        }
+        return TemplateResponse(request, "admin/catalog/systemrequest/ranked.html", context)

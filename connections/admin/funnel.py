@@ -1,0 +1,112 @@
+"""The funnel in the admin: of the link sessions created in a period (for a partner, a system,
+or all), how many reached each step — opened → system chosen → guide viewed → details
+submitted → validated → exchanged — as a server-rendered SVG chart and tables, with the most
+frequent failure codes per system."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.utils import timezone
+
+from catalog.models import System
+from connections.admin.base import ReadOnlyAdmin
+from connections.models import FunnelReport, LinkSession, Mode, Partner, ValidationAttempt
+from connections.selectors import recent_failures
+
+PERIODS = {"7": 7, "30": 30, "90": 90}
+SUBMITTED = ValidationAttempt.objects.filter(link_session=OuterRef("pk"))
+STAGES = [
+    ("created", "Link created", Q()),
+    ("opened", "Opened", Q(opened_at__isnull=False)),
+    ("chosen", "System chosen", ~Q(system_chosen="")),
+    ("guide", "Guide viewed", Q(guide_viewed_at__isnull=False)),
+    ("submitted", "Details submitted", Q(Exists(SUBMITTED))),
+    ("validated", "Validated", Q(validated_at__isnull=False)),
+    ("exchanged", "Exchanged", Q(public_token_used_at__isnull=False)),
+]
+CHART = {"width": 640, "label": 150, "row": 30, "bar": 20}
+
+
+def funnel_counts(sessions: QuerySet[LinkSession], group: str | None = None) -> list[dict]:
+    """Each stage's count (per ``group`` value when given), in one query."""
+    counts = {key: Count("pk", filter=condition) for key, _, condition in STAGES}
+    if group is None:
+        return [sessions.aggregate(**counts)]
+    return list(sessions.values(group).annotate(**counts).order_by("-created"))
+
+
+def chart(counts: dict[str, int]) -> list[dict[str, Any]]:
+    """Bars for the SVG: each stage's width against the links created, and its share."""
+    total = counts["created"] or 1
+    room = CHART["width"] - CHART["label"] - 80
+    return [
+        {
+            "label": label,
+            "count": counts[key],
+            "share": round(100 * counts[key] / total),
+            "y": n * CHART["row"],
+            "width": max(1, round(room * counts[key] / total)) if counts[key] else 0,
+        }
+        for n, (key, label, _) in enumerate(STAGES)
+    ]
+
+
+@admin.register(FunnelReport)
+class FunnelAdmin(ReadOnlyAdmin):
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.has_perm("connections.view_linksession")
+
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        days = PERIODS.get(request.GET.get("days", ""), 30)
+        partner = request.GET.get("partner", "")[:32]
+        mode = request.GET.get("mode", Mode.LIVE)
+        mode = mode if mode in Mode.values else Mode.LIVE
+        system = request.GET.get("system", "")[:63]
+        since = timezone.now() - timedelta(days=days)
+        sessions = LinkSession.objects.filter(created_at__gte=since, mode=mode)
+        if partner:
+            sessions = sessions.filter(partner_id=partner)
+        if system:
+            sessions = sessions.filter(system_chosen=system)
+        [overall] = funnel_counts(sessions)
+        by_system = funnel_counts(sessions.exclude(system_chosen=""), "system_chosen")
+        slugs = [row["system_chosen"] for row in by_system]
+        failures = recent_failures(slugs, since=since, sessions=sessions)
+        for row in by_system:
+            row["failures"] = failures.get(row["system_chosen"], [])[:3]
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Funnel",
+            "opts": self.model._meta,
+            "bars": chart(overall),
+            "chart": CHART | {"height": len(STAGES) * CHART["row"]},
+            "stages": [(key, label) for key, label, _ in STAGES],
+            "by_system": by_system,
+            "by_partner": _by_partner(sessions),
+            "days": days,
+            "periods": PERIODS,
+            "partner": partner,
+            "mode": mode,
+            "modes": Mode.choices,
+            "system": system,
+            "partners": Partner.objects.order_by("name").values_list("id", "name"),
+            "systems": System.objects.order_by("name").values_list("slug", "name"),
+        }
+        return TemplateResponse(request, "admin/connections/funnel.html", context)
+
+
+def _by_partner(sessions: QuerySet[LinkSession]) -> list[dict]:
+    names = dict(Partner.objects.values_list("id", "name"))
+    rows = funnel_counts(sessions, "partner_id")
+    for row in rows:
+        row["name"] = names.get(row["partner_id"], row["partner_id"])
+    return rows

@@ -1,0 +1,55 @@
+"""Partners' OAuth apps in the operators' admin: the secret can be set, never read."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from catalog.registry import get_definition
+from connections.admin.base import actor_of
+from connections.models import OAuthApp
+from connections.services.oauth import oauth_app_set, redirect_uri
+
+
+class OAuthAppForm(forms.ModelForm):
+    client_secret = forms.CharField(
+        widget=forms.PasswordInput(render_value=False),
+        help_text=_("Stored encrypted; never shown again. Enter it again to change it."),
+    )
+
+    class Meta:
+        model = OAuthApp
+        fields = ["partner", "system", "client_id"]
+
+    def clean_system(self) -> str:
+        system = self.cleaned_data["system"]
+        definition = get_definition(system)
+        if definition is None or not any(m.scheme == "oauth2_code" for m in definition.methods):
+            raise forms.ValidationError(_("This system has no sign-in method."))
+        return system
+
+
+@admin.register(OAuthApp)
+class OAuthAppAdmin(admin.ModelAdmin):
+    form = OAuthAppForm
+    list_display = ["system", "partner", "client_id", "updated_at"]
+    list_filter = ["system", "partner"]
+    readonly_fields = ["redirect_uri"]
+
+    @admin.display(description=_("Redirect URI to register in the app"))
+    def redirect_uri(self, app: OAuthApp) -> str:
+        return redirect_uri()
+
+    def save_model(self, request: HttpRequest, obj: OAuthApp, form: Any, change: bool) -> None:
+        saved = oauth_app_set(
+            partner=form.cleaned_data["partner"],
+            system=form.cleaned_data["system"],
+            client_id=form.cleaned_data["client_id"],
+            client_secret=form.cleaned_data["client_secret"],
+            actor=actor_of(request),
+        )
+        obj.pk = saved.pk

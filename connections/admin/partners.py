@@ -1,0 +1,153 @@
+"""Partners and their secret keys in the operators' admin."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.db import models
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext_lazy as _
+
+from connections.admin.base import ReadOnlyAdmin, ReadOnlyInline, actor_of, shown_once
+from connections.branding import branding_checked, colour_problem
+from connections.errors import OnrampError
+from connections.models import Mode, Partner, PartnerKey
+from connections.services.events import event_record
+from connections.services.partners import (
+    origin_normalize,
+    partner_key_create,
+    partner_key_revoke,
+)
+
+
+def _https_urls(field: models.Field, **kwargs: Any) -> forms.Field | None:
+    if isinstance(field, models.URLField):
+        kwargs["assume_scheme"] = "https"
+    return field.formfield(**kwargs)
+
+
+class PartnerForm(forms.ModelForm):
+    """Allowed origins one per line, each checked like the API and ``create_partner`` do."""
+
+    allowed_origins = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("One exact origin per line, e.g. https://app.example.com"),
+    )
+
+    class Meta:
+        model = Partner
+        formfield_callback = _https_urls
+        fields = [
+            "name",
+            "display_name",
+            "logo_url",
+            "primary_colour",
+            "support_url",
+            "privacy_url",
+            "lead_text",
+            "allowed_origins",
+            "is_active",
+        ]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial["allowed_origins"] = "\n".join(self.instance.allowed_origins)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        links = {
+            name: cleaned.get(name) or "" for name in ("logo_url", "support_url", "privacy_url")
+        }
+        try:
+            branding_checked(links)
+        except OnrampError as exc:
+            name = exc.message.split(":", 1)[0]
+            self.add_error(name, exc.message.split(": ", 1)[-1])
+        return cleaned
+
+    def clean_primary_colour(self) -> str:
+        colour = self.cleaned_data["primary_colour"].lower()
+        if problem := colour_problem(colour):
+            raise forms.ValidationError(problem)
+        return colour
+
+    def clean_allowed_origins(self) -> list[str]:
+        lines = [line.strip() for line in self.cleaned_data["allowed_origins"].splitlines()]
+        try:
+            return list(dict.fromkeys(origin_normalize(line) for line in lines if line))
+        except OnrampError as exc:
+            raise forms.ValidationError(exc.message) from None
+
+
+class PartnerKeyInline(ReadOnlyInline):
+    model = PartnerKey
+    fields = ["display", "mode", "label", "created_at", "last_used_at", "revoked_at"]
+
+
+@admin.register(Partner)
+class PartnerAdmin(admin.ModelAdmin):
+    list_display = ["name", "id", "is_active", "created_at"]
+    search_fields = ["name", "id"]
+    form = PartnerForm
+    fields = PartnerForm.Meta.fields
+    inlines = [PartnerKeyInline]
+    actions = ["create_key", "create_test_key"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+    def save_model(self, request: HttpRequest, obj: Partner, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        event_record(
+            partner=obj,
+            kind="partner.updated" if change else "partner.created",
+            actor=actor_of(request),
+            data={"fields": sorted(form.changed_data)},
+        )
+
+    @admin.action(description="Create a new live secret key (shown once)")
+    def create_key(self, request: HttpRequest, queryset: QuerySet[Partner]) -> HttpResponse:
+        return self._new_keys(request, queryset, Mode.LIVE)
+
+    @admin.action(description="Create a new test secret key (Sandbox ERP only; shown once)")
+    def create_test_key(self, request: HttpRequest, queryset: QuerySet[Partner]) -> HttpResponse:
+        return self._new_keys(request, queryset, Mode.TEST)
+
+    def _new_keys(
+        self, request: HttpRequest, queryset: QuerySet[Partner], mode: str
+    ) -> HttpResponse:
+        """Show the new keys on this response only: never in a message cookie or a URL."""
+        actor = actor_of(request)
+        created = [
+            (
+                partner.name,
+                partner_key_create(partner=partner, actor=actor, label="admin", mode=mode)[1],
+            )
+            for partner in queryset
+        ]
+        return shown_once(request, self.admin_site, _("New secret keys"), created)
+
+
+@admin.register(PartnerKey)
+class PartnerKeyAdmin(ReadOnlyAdmin):
+    list_display = [
+        "display",
+        "partner",
+        "mode",
+        "label",
+        "created_at",
+        "last_used_at",
+        "revoked_at",
+    ]
+    list_filter = ["mode", "revoked_at"]
+    fields = ["display", "partner", "mode", "label", "created_at", "last_used_at", "revoked_at"]
+    actions = ["revoke"]
+
+    @admin.action(description="Revoke selected keys")
+    def revoke(self, request: HttpRequest, queryset: QuerySet[PartnerKey]) -> None:
+        for key in queryset:
+            partner_key_revoke(key=key, actor=actor_of(request))
+        self.message_user(request, f"Revoked {queryset.count()} key(s).", messages.SUCCESS)

@@ -1,0 +1,94 @@
+"""The webhook part of the operators' admin: endpoints (test, enable, rotate) and the
+deliveries outbox (resend). No secret is ever shown except once, on rotation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext_lazy as _
+
+from connections.admin.base import ReadOnlyAdmin, actor_of, shown_once
+from connections.models import WebhookDelivery, WebhookEndpoint
+from connections.services.webhooks import (
+    EVENT_TYPES,
+    webhook_endpoint_enable,
+    webhook_endpoint_rotate_secret,
+    webhook_resend,
+    webhook_test_send,
+)
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(ReadOnlyAdmin):
+    list_display = ["url", "partner", "enabled", "failing_since", "created_at"]
+    list_filter = ["enabled", "partner"]
+    fields = ["id", "partner", "url", "events", "enabled", "disabled_reason", "failing_since"]
+    actions = ["send_test", "enable", "rotate_secret"]
+
+    @admin.action(description="Send a test event (webhook.test)")
+    def send_test(self, request: HttpRequest, queryset: QuerySet[WebhookEndpoint]) -> None:
+        for endpoint in queryset:
+            webhook_test_send(endpoint=endpoint, actor=actor_of(request))
+        self.message_user(request, "Test events queued.", messages.SUCCESS)
+
+    @admin.action(description="Enable again")
+    def enable(self, request: HttpRequest, queryset: QuerySet[WebhookEndpoint]) -> None:
+        for endpoint in queryset:
+            webhook_endpoint_enable(endpoint=endpoint, actor=actor_of(request))
+        self.message_user(request, "Enabled.", messages.SUCCESS)
+
+    @admin.action(description="Rotate the signing secret (shown once)")
+    def rotate_secret(
+        self, request: HttpRequest, queryset: QuerySet[WebhookEndpoint]
+    ) -> HttpResponse:
+        rotated = [
+            (
+                endpoint.url,
+                webhook_endpoint_rotate_secret(endpoint=endpoint, actor=actor_of(request)),
+            )
+            for endpoint in queryset
+        ]
+        return shown_once(request, self.admin_site, _("New signing secrets"), rotated)
+
+
+class DeliveryAttemptsFilter(admin.SimpleListFilter):
+    title = _("event type")
+    parameter_name = "event_type"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [(kind, kind) for kind in EVENT_TYPES]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        return queryset.filter(event__kind=self.value()) if self.value() else queryset
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(ReadOnlyAdmin):
+    list_display = [
+        "id",
+        "endpoint",
+        "event_kind",
+        "status",
+        "attempts",
+        "last_status_code",
+        "last_duration_ms",
+        "next_attempt_at",
+        "created_at",
+    ]
+    list_filter = ["status", DeliveryAttemptsFilter]
+    list_select_related = ["endpoint", "event"]
+    exclude = ["claimed_until", "dispatched_at"]
+    actions = ["resend"]
+
+    @admin.display(description="event")
+    def event_kind(self, delivery: WebhookDelivery) -> str:
+        return delivery.event.kind
+
+    @admin.action(description="Resend now (same webhook-id)")
+    def resend(self, request: HttpRequest, queryset: QuerySet[WebhookDelivery]) -> None:
+        for delivery in queryset.select_related("endpoint__partner"):
+            webhook_resend(delivery=delivery, actor=actor_of(request))
+        self.message_user(request, "Queued again.", messages.SUCCESS)

@@ -1,0 +1,173 @@
+"""Partner API for webhooks: endpoints (``/webhook-endpoints``) and deliveries
+(``/webhook-deliveries``). Mounted on ``api.py``'s API; the same errors and auth."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.http import Http404, HttpRequest
+from ninja import Query, Router, Schema, Status
+from pydantic import Field
+
+from connections.api.schemas import Strict, live_key_only
+from connections.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
+from connections.selectors import partner_object
+from connections.services.webhooks import (
+    webhook_endpoint_create,
+    webhook_endpoint_delete,
+    webhook_endpoint_rotate_secret,
+    webhook_resend,
+    webhook_test_send,
+)
+
+router = Router(tags=["webhooks"])
+
+
+class EndpointIn(Strict):
+    url: str = Field(min_length=8, max_length=2048)
+    events: list[str] = Field(default_factory=list, max_length=20)
+
+
+class EndpointOut(Schema):
+    id: str
+    url: str
+    events: list[str]
+    enabled: bool
+    disabled_reason: str
+    created_at: datetime
+
+
+class EndpointCreatedOut(EndpointOut):
+    secret: str
+
+
+class EndpointListOut(Schema):
+    data: list[EndpointOut]
+
+
+class SecretOut(Schema):
+    secret: str
+
+
+class DeliveryOut(Schema):
+    id: str
+    endpoint_id: str
+    event_type: str
+    status: str
+    attempts: int
+    next_attempt_at: datetime | None
+    last_status_code: int | None
+    last_duration_ms: int | None
+    last_response: str
+    last_error: str
+    created_at: datetime
+    delivered_at: datetime | None
+
+    @staticmethod
+    def of(delivery: WebhookDelivery) -> dict[str, Any]:
+        return {
+            "id": delivery.id,
+            "endpoint_id": delivery.endpoint_id,
+            "event_type": delivery.event.kind,
+            "status": delivery.status,
+            "attempts": delivery.attempts,
+            "next_attempt_at": (
+                delivery.next_attempt_at if delivery.status == DeliveryStatus.PENDING else None
+            ),
+            "last_status_code": delivery.last_status_code,
+            "last_duration_ms": delivery.last_duration_ms,
+            "last_response": delivery.last_response,
+            "last_error": delivery.last_error,
+            "created_at": delivery.created_at,
+            "delivered_at": delivery.delivered_at,
+        }
+
+
+class DeliveryListOut(Schema):
+    data: list[DeliveryOut]
+
+
+class DeliveryFilters(Strict):
+    endpoint_id: str | None = Field(default=None, max_length=32)
+    status: DeliveryStatus | None = None
+    limit: int = Field(default=50, ge=1, le=200)
+
+
+@router.post("/webhook-endpoints", response={201: EndpointCreatedOut})
+def create_endpoint(request: HttpRequest, body: EndpointIn) -> Status:
+    """A new endpoint. Its ``secret`` (``whsec_…``) is shown in this answer only."""
+    live_key_only(request)
+    endpoint, secret = webhook_endpoint_create(
+        partner=request.auth, url=body.url, events=body.events, actor=request.actor
+    )
+    return Status(201, {**_endpoint(endpoint), "secret": secret})
+
+
+@router.get("/webhook-endpoints", response=EndpointListOut)
+def list_endpoints(request: HttpRequest) -> dict[str, Any]:
+    live_key_only(request)
+    rows = request.auth.webhook_endpoints.order_by("created_at")
+    return {"data": [_endpoint(endpoint) for endpoint in rows]}
+
+
+@router.delete("/webhook-endpoints/{endpoint_id}", response={204: None})
+def delete_endpoint(request: HttpRequest, endpoint_id: str) -> Status:
+    live_key_only(request)
+    endpoint = partner_object(WebhookEndpoint, request.auth, endpoint_id)
+    webhook_endpoint_delete(endpoint=endpoint, actor=request.actor)
+    return Status(204, None)
+
+
+@router.post("/webhook-endpoints/{endpoint_id}/rotate-secret", response=SecretOut)
+def rotate_secret(request: HttpRequest, endpoint_id: str) -> dict[str, str]:
+    """A new secret (shown once). For 24 hours deliveries carry a signature by the old
+    secret too, so receivers can switch without losing events."""
+    live_key_only(request)
+    endpoint = partner_object(WebhookEndpoint, request.auth, endpoint_id)
+    return {"secret": webhook_endpoint_rotate_secret(endpoint=endpoint, actor=request.actor)}
+
+
+@router.post("/webhook-endpoints/{endpoint_id}/test", response={202: DeliveryOut})
+def send_test(request: HttpRequest, endpoint_id: str) -> Status:
+    """Send a ``webhook.test`` event to this endpoint."""
+    live_key_only(request)
+    endpoint = partner_object(WebhookEndpoint, request.auth, endpoint_id)
+    return Status(202, DeliveryOut.of(webhook_test_send(endpoint=endpoint, actor=request.actor)))
+
+
+@router.get("/webhook-deliveries", response=DeliveryListOut)
+def list_deliveries(request: HttpRequest, filters: Query[DeliveryFilters]) -> dict[str, Any]:
+    live_key_only(request)
+    rows = WebhookDelivery.objects.filter(endpoint__partner=request.auth)
+    if filters.endpoint_id:
+        rows = rows.filter(endpoint_id=filters.endpoint_id)
+    if filters.status:
+        rows = rows.filter(status=filters.status)
+    rows = rows.select_related("event").order_by("-created_at")[: filters.limit]
+    return {"data": [DeliveryOut.of(delivery) for delivery in rows]}
+
+
+@router.post("/webhook-deliveries/{delivery_id}/resend", response={202: DeliveryOut})
+def resend(request: HttpRequest, delivery_id: str) -> Status:
+    """Send it again now, with the same ``webhook-id``."""
+    live_key_only(request)
+    delivery = (
+        WebhookDelivery.objects.select_related("event", "endpoint__partner")
+        .filter(pk=delivery_id[:32], endpoint__partner=request.auth)
+        .first()
+    )
+    if delivery is None:
+        raise Http404(f"No webhook delivery with id {delivery_id[:32]!r}.")
+    return Status(202, DeliveryOut.of(webhook_resend(delivery=delivery, actor=request.actor)))
+
+
+def _endpoint(endpoint: WebhookEndpoint) -> dict[str, Any]:
+    return {
+        "id": endpoint.id,
+        "url": endpoint.url,
+        "events": endpoint.events,
+        "enabled": endpoint.enabled,
+        "disabled_reason": endpoint.disabled_reason,
+        "created_at": endpoint.created_at,
+    }

@@ -1,0 +1,141 @@
+"""The details screen: instance fields and credentials (and whatever the method's flow
+step adds, such as a certificate's key pair), submitted for live validation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpResponse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from catalog.schema import MethodSpec, SystemDefinition
+from connections.errors import OnrampError, with_headers
+from connections.flow.forms import DetailsForm
+from connections.flow.steps import StepIncomplete, step_for
+from connections.flow.views.base import (
+    flow_screen,
+    flow_url,
+    method_context,
+    remember_screen,
+    screen,
+    see_other,
+)
+from connections.flow.views.flow import attempt_screen
+from connections.http.clientip import client_ip
+from connections.models import LinkSession, ValidationAttempt
+from connections.security.ratelimit import Limit
+from connections.services.link_sessions import draft_values, link_session_save_draft
+from connections.services.validation import attempt_start, secrets_on_file
+
+DRAFTS_PER_MINUTE = 60  # a change event per field typed in: plenty, and a bound on writes
+
+
+@require_http_methods(["GET", "POST"])
+@flow_screen
+def details(request: Any, session: LinkSession, slug: str, method_id: str) -> HttpResponse:
+    context = method_context(request, session, slug, method_id, back="prepare")
+    definition, method = context["definition"], context["method"]
+    if step := step_for(method):
+        context |= {"step": step, "choose_again": request.GET.get("certificate") == "new"}
+        context |= step.context(session, method)
+    if request.method == "POST":
+        return _submit_details(request, session, definition, method, context)
+    remember_screen(request, session)
+    initial = _initial_config(session, slug, definition, method)
+    on_file = _secrets_for(session, definition, method, initial)
+    form = DetailsForm(
+        specs=definition.fields + method.fields,
+        initial=initial,
+        secrets_on_file=frozenset(on_file),
+    )
+    return screen(request, session, "details", context | {"form": form})
+
+
+def _initial_config(
+    session: LinkSession, slug: str, definition: SystemDefinition, method: MethodSpec
+) -> dict[str, str]:
+    """What the form starts with: the last check's values, else the connection's (when
+    reconnecting), then whatever was typed since (the draft)."""
+    last = session.attempts.filter(system_slug=slug).order_by("-created_at").first()
+    if last is not None:
+        values = dict(last.config)
+    else:
+        values = dict(session.connection.config) if session.connection_id else {}
+    return values | draft_values(session, definition, method)
+
+
+def _submit_details(
+    request: Any,
+    session: LinkSession,
+    definition: SystemDefinition,
+    method: MethodSpec,
+    context: dict[str, Any],
+) -> HttpResponse:
+    specs = definition.fields + method.fields
+    probe = DetailsForm(request.POST, specs=specs)
+    probe.is_valid()  # only to read the normalised instance fields
+    on_file = _secrets_for(session, definition, method, probe.cleaned_data)
+    form = DetailsForm(request.POST, specs=specs, secrets_on_file=frozenset(on_file))
+    if not form.is_valid():
+        return screen(request, session, "details", context | {"form": form}, status=422)
+    config, credentials = form.split()
+    credentials = {name: value or on_file.get(name, "") for name, value in credentials.items()}
+    if step := context.get("step"):
+        try:
+            extra_config, extra_credentials = step.contribute(session, method)
+        except StepIncomplete as incomplete:
+            form.add_error(None, incomplete.message)
+            return screen(request, session, "details", context | {"form": form}, status=422)
+        config, credentials = config | extra_config, credentials | extra_credentials
+    try:
+        attempt = attempt_start(
+            session=session,
+            definition=definition,
+            method=method,
+            config=config,
+            credentials=credentials,
+            client_ip=client_ip(request),
+        )
+    except OnrampError as exc:
+        form.add_error(None, exc.message)
+        response = screen(request, session, "details", context | {"form": form}, status=exc.status)
+        return with_headers(response, exc)
+    return _to_attempt(request, attempt)
+
+
+def _secrets_for(
+    session: LinkSession, definition: SystemDefinition, method: MethodSpec, values: dict
+) -> dict[str, str]:
+    """Secrets already entered in this session, if the instance fields are unchanged."""
+    instance = {spec.name: values.get(spec.name) for spec in definition.fields}
+    if any(value is None for value in instance.values()):
+        return {}
+    return secrets_on_file(
+        session=session, system_slug=definition.slug, method_id=method.id, instance=instance
+    )
+
+
+def _to_attempt(request: Any, attempt: ValidationAttempt) -> HttpResponse:
+    url = flow_url(request, "attempt", attempt.id)
+    if request.htmx:
+        response = attempt_screen(request, attempt)
+        response["HX-Push-Url"] = url
+        return response
+    return see_other(url)
+
+
+@require_POST
+@flow_screen
+def draft(request: Any, session: LinkSession, slug: str, method_id: str) -> HttpResponse:
+    """Keep what the end user typed so far (non-secret fields only), to resume with it."""
+    context = method_context(request, session, slug, method_id, back="prepare")
+    limit = Limit(f"onramp:draft:{session.pk}", DRAFTS_PER_MINUTE, 60)
+    if retry_after := limit.hit():
+        return HttpResponse(status=429, headers={"Retry-After": str(retry_after)})
+    link_session_save_draft(
+        session=session,
+        definition=context["definition"],
+        method=context["method"],
+        values=request.POST,
+    )
+    return HttpResponse(status=204)

@@ -1,0 +1,274 @@
+"""The end user's flow: choose system → method → prepare → details → validate → done.
+
+Views parse, call a service, render one screen (``views/plumbing.py`` has the plumbing).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseClientRedirect
+
+from catalog.categories import CATEGORIES
+from catalog.registry import get_definition
+from connections.errors import OnrampError
+from connections.flow.views.base import (
+    closed_screen,
+    flow_path_ok,
+    flow_screen,
+    flow_url,
+    flow_view,
+    method_context,
+    only_system,
+    remember_screen,
+    screen,
+    see_other,
+    system_for,
+)
+from connections.languages import supported
+from connections.models import (
+    AttemptStatus,
+    LinkSession,
+    LinkSessionStatus,
+    StepState,
+    ValidationAttempt,
+)
+from connections.selectors import link_session_status, session_categories, session_systems
+from connections.services.attempts import attempt_expire_if_overdue, settled_steps
+from connections.services.link_sessions import (
+    link_session_complete,
+    link_session_mark,
+    link_session_set_locale,
+)
+from connections.services.system_requests import system_request_record
+from connections.verification.failures import STEP_LABELS, STEPS
+
+POPULAR_COUNT = 8
+
+
+@require_GET
+@flow_screen
+def start(request: Any, session: LinkSession) -> HttpResponse:
+    """The link's address: the first screen, or where the end user left off."""
+    link_session_mark(session=session, milestone="opened")
+    if resume := _resume_path(request, session):
+        return HttpResponseRedirect(resume)
+    if only := only_system(session):
+        return HttpResponseRedirect(flow_url(request, "system", only))
+    return screen(request, session, "choose", _choose_context(session, "", "") | {"opened": True})
+
+
+@require_GET
+@flow_screen
+def search(request: Any, session: LinkSession) -> HttpResponse:
+    query = request.GET.get("q", "")[:100].replace("\x00", "")
+    category = request.GET.get("category", "")
+    whole_screen = not request.htmx or request.htmx.target == "flow"
+    context = _choose_context(
+        session, query, category if category in CATEGORIES else "", with_categories=whole_screen
+    )
+    if whole_screen:
+        remember_screen(request, session)  # back at the list: resume here, not further on
+    return screen(
+        request, session, "choose", context, partial="screen" if whole_screen else "results"
+    )
+
+
+@require_POST
+@flow_screen
+def request_system(request: Any, session: LinkSession) -> HttpResponse:
+    """Record the system an end user could not find, and tell the partner."""
+    name, query = request.POST.get("name", "")[:200], request.POST.get("q", "")[:100]
+    context: dict[str, Any] = {"requested_name": name, "query": query}
+    status = 200
+    try:
+        context["requested"] = system_request_record(session=session, name=name, query=query)
+    except OnrampError as exc:
+        context["request_error"], status = exc.message, exc.status
+    if not request.htmx:  # without JavaScript: the whole screen, with the answer in place
+        context |= _choose_context(session, query, "")
+    return screen(request, session, "choose", context, status=status, partial="request")
+
+
+def _resume_path(request: Any, session: LinkSession) -> str:
+    """A check still running, else the last screen shown (the same link session, resumed)."""
+    running = session.attempts.filter(
+        status__in=(AttemptStatus.QUEUED, AttemptStatus.RUNNING)
+    ).first()
+    if running is not None:
+        return flow_url(request, "attempt", running.id)
+    if not session.last_screen:
+        return ""
+    path = flow_url(request, "start") + session.last_screen
+    return path if flow_path_ok(request, session, path) else ""  # gone since: start over
+
+
+def _choose_context(
+    session: LinkSession, query: str, category: str, *, with_categories: bool = True
+) -> dict[str, Any]:
+    """The list; the category buttons only for a whole screen (a keystroke's results need
+    none)."""
+    browsing = not query and not category
+    limit = POPULAR_COUNT if browsing else 50
+    return {
+        "systems": session_systems(session, query, category, limit=limit),
+        "categories": session_categories(session) if with_categories else [],
+        "popular": browsing,
+        "query": query,
+        "category": category,
+        "category_label": CATEGORIES.get(category, ""),
+    }
+
+
+@require_GET
+@flow_screen
+def system(request: Any, session: LinkSession, slug: str) -> HttpResponse:
+    row, definition = system_for(session, slug)
+    link_session_mark(session=session, milestone="system", value=slug)
+    context = {
+        "system": row,
+        "definition": definition,
+        "back_url": "" if only_system(session) else flow_url(request, "search"),
+    }
+    if definition.coming_soon:
+        return screen(request, session, "soon", context)
+    if len(definition.methods) == 1:
+        return HttpResponseRedirect(flow_url(request, "prepare", slug, definition.methods[0].id))
+    methods = sorted(definition.methods, key=lambda m: not m.recommended)
+    remember_screen(request, session)
+    return screen(request, session, "method", context | {"methods": methods})
+
+
+@require_GET
+@flow_screen
+def prepare(request: Any, session: LinkSession, slug: str, method_id: str) -> HttpResponse:
+    context = method_context(request, session, slug, method_id, back="system")
+    link_session_mark(session=session, milestone="method", value=method_id)
+    link_session_mark(session=session, milestone="guide")
+    remember_screen(request, session)
+    guide_path = reverse("guide", args=[slug, method_id])
+    guide_url = request.build_absolute_uri(f"{guide_path}?lang={translation.get_language()}")
+    name = context["system"].name
+    share = {
+        "guide_url": guide_url,
+        "share_subject": _("Please set up %(name)s for our integration") % {"name": name},
+        "share_body": _("Hi, could you do these %(name)s setup steps for our integration? %(url)s")
+        % {"name": name, "url": guide_url},
+    }
+    return screen(request, session, "prepare", context | share)
+
+
+@require_GET
+@flow_view
+def attempt(request: Any, session: LinkSession, attempt_id: str) -> HttpResponse:
+    found = session.attempts.filter(pk=attempt_id).first()
+    if found is None:
+        raise Http404("No such attempt.")
+    found = attempt_expire_if_overdue(found)  # the flow never polls forever
+    if found.status == AttemptStatus.SUCCEEDED:
+        done_url = flow_url(request, "done")
+        if request.htmx:
+            return HttpResponseClientRedirect(done_url)
+        return HttpResponseRedirect(done_url)
+    return attempt_screen(request, found, poll=request.GET.get("poll") == "1")
+
+
+def attempt_screen(request: Any, attempt: ValidationAttempt, poll: bool = False) -> HttpResponse:
+    session = attempt.link_session
+    steps = [
+        {"key": key, "label": STEP_LABELS[key], "state": state}
+        for key, state in _step_states(attempt).items()
+    ]
+    context = {
+        "attempt": attempt,
+        "steps": steps,
+        "definition": get_definition(attempt.system_slug),
+        "poll_url": flow_url(request, "attempt", attempt.id) + "?poll=1",
+        "edit_url": flow_url(request, "details", attempt.system_slug, attempt.method),
+        "attempts_left": _attempts_left(session, attempt),
+    }
+    partial = "progress" if poll else "screen"
+    return screen(request, session, "validate", context, partial=partial)
+
+
+def _attempts_left(session: LinkSession, attempt: ValidationAttempt) -> int:
+    """After a failure that counts towards the lock: how many tries remain (0: not shown)."""
+    if attempt.status != AttemptStatus.FAILED:
+        return 0
+    return max(0, settings.ONRAMP_SESSION_MAX_FAILURES - session.failed_attempts)
+
+
+def _step_states(attempt: ValidationAttempt) -> dict[str, str]:
+    """Stored states, and the first step not yet done shown running while the check runs."""
+    states = {key: attempt.steps.get(key, StepState.PENDING) for key in STEPS}
+    if attempt.is_finished:
+        return settled_steps(states) if StepState.FAILED in states.values() else states
+    if not attempt.is_finished:
+        first_open = next((k for k, v in states.items() if v == StepState.PENDING), None)
+        if first_open:
+            states[first_open] = StepState.RUNNING
+    return states
+
+
+@require_GET
+@flow_view
+def done(request: Any, session: LinkSession) -> HttpResponse:
+    if not session.validated_at:
+        return closed_screen(request, session) or HttpResponseRedirect(flow_url(request, "start"))
+    try:
+        public_token = link_session_complete(session=session)
+    except OnrampError as exc:
+        return screen(request, session, "closed", {"reason": exc.code}, status=exc.status)
+    session.refresh_from_db()
+    context = {
+        "public_token": public_token,
+        "system": session.connection.system,
+        "return_url": _return_url(session, "success"),
+    }
+    return screen(request, session, "done", context)
+
+
+def _return_url(session: LinkSession, status: str) -> str:
+    """The partner's ``redirect_url`` for a hosted link, saying how the flow ended."""
+    if not session.redirect_url:
+        return ""
+    separator = "&" if "?" in session.redirect_url else "?"
+    return f"{session.redirect_url}{separator}link_session_id={session.id}&status={status}"
+
+
+@require_POST
+@flow_view
+def exit_flow(request: Any, session: LinkSession) -> HttpResponse:
+    """The end user leaves. Embedded: the page's script tells the partner (204). Hosted: back
+    to the partner's ``redirect_url`` with ``status=exit`` (or ``locked``/``expired``), else a
+    page saying the link can be opened again."""
+    link_session_mark(session=session, milestone="exited", value=request.POST.get("screen", ""))
+    if request.POST.get("hosted") != "1":
+        return HttpResponse(status=204)
+    status = link_session_status(session)
+    if session.validated_at:
+        ending = "success"  # closed on the "connected" screen: it did connect
+    elif status in (LinkSessionStatus.LOCKED, LinkSessionStatus.EXPIRED):
+        ending = status
+    else:
+        ending = "exit"
+    if back := _return_url(session, ending):
+        return HttpResponseClientRedirect(back) if request.htmx else see_other(back)
+    return screen(request, session, "closed", {"reason": "left"})
+
+
+@require_POST
+@flow_view
+def language(request: Any, session: LinkSession) -> HttpResponse:
+    """The language switcher: the session speaks the chosen language from now on."""
+    if chosen := supported(request.POST.get("locale", "")):
+        link_session_set_locale(session=session, locale=chosen)
+    here = request.POST.get("next", "")[:500]
+    back = here if flow_path_ok(request, session, here) else flow_url(request, "start")
+    return see_other(back)

@@ -1,0 +1,340 @@
+"""The one HTTP client for talking to customer systems and webhook receivers.
+
+SECURITY.md rule 3: https only; the resolved address must be public and the connection goes
+to the address that was checked (requests-hardened pins it); redirects are returned, never
+followed; connect/read timeouts plus a total deadline; a response size cap; no proxy or
+netrc from the environment.
+
+Tests and the demo reach local simulators through ``ONRAMP_OUTBOUND_HOST_MAP``: an explicit
+map from host patterns to local addresses, like a DNS override. A mapped request keeps its
+original ``Host`` header, so a simulator sees what the real system would.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json as jsonlib
+import logging
+import socket
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+from urllib.parse import SplitResult, urlsplit, urlunsplit
+
+import requests
+from django.conf import settings
+from requests.adapters import HTTPAdapter
+from requests_hardened import Config, HTTPSession
+from requests_hardened.ip_filter import InvalidIPAddress
+from requests_hardened.ip_filter_adapter import IPFilterAdapter
+
+from connections.outbound.addresses import RefusedHost, canonical_host, is_public_address
+from connections.outbound.deadlines import WATCHED_POOLS, Deadline
+from connections.outbound.hostmap import host_map
+
+logger = logging.getLogger(__name__)
+
+USER_AGENT = "Onramp/1.0 (+connection validation)"
+MAX_URL_LENGTH = 2048
+
+
+class OutboundError(Exception):
+    """A request that produced no usable response. ``code`` says why, for the user."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class OutboundResponse:
+    status: int
+    headers: Mapping[str, str]
+    content: bytes
+    elapsed: float
+    cookies: Mapping[str, str] = field(default_factory=dict)  # what Set-Cookie set
+
+    @property
+    def text(self) -> str:
+        return self.content.decode("utf-8", errors="replace")
+
+    def json(self) -> Any:
+        """The body as JSON; raises ``ValueError`` when it is not."""
+        return jsonlib.loads(self.content)
+
+
+@dataclass(frozen=True)
+class Limits:
+    connect_timeout: float
+    read_timeout: float
+    deadline: float
+    max_bytes: int
+
+
+@dataclass
+class _Prepared:
+    url: str
+    headers: dict[str, str] = field(default_factory=dict)
+    mapped: bool = False
+
+
+def limits() -> Limits:
+    return Limits(
+        connect_timeout=settings.ONRAMP_OUTBOUND_CONNECT_TIMEOUT,
+        read_timeout=settings.ONRAMP_OUTBOUND_READ_TIMEOUT,
+        deadline=settings.ONRAMP_OUTBOUND_DEADLINE,
+        max_bytes=settings.ONRAMP_OUTBOUND_MAX_BYTES,
+    )
+
+
+class Client:
+    """Outbound requests that may share connections (all the calls of one validation run).
+
+    Use as a context manager, or call ``close()``. Every request keeps every rule of this
+    module, and each has its own total deadline.
+    """
+
+    def __init__(self) -> None:
+        self._sessions: dict[bool, requests.Session] = {}
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._sessions.clear()  # the adapters (and their kept-alive connections) are shared
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        data: Mapping[str, str] | bytes | None = None,
+        json: Any = None,
+        auth: tuple[str, str] | None = None,
+        max_bytes: int | None = None,
+        deadline: float | None = None,
+    ) -> OutboundResponse:
+        """Send one request; raise ``OutboundError`` when no usable response comes back.
+
+        ``max_bytes`` and ``deadline`` (seconds) replace ``ONRAMP_OUTBOUND_MAX_BYTES`` and
+        ``ONRAMP_OUTBOUND_DEADLINE`` for this request (the proxy's cap, webhooks' 10 s)."""
+        prepared = _prepare(url, headers or {})
+        session = self._session(mapped=prepared.mapped)
+        started = time.monotonic()
+        with Deadline(min(deadline or limits().deadline, limits().deadline)) as watch:
+            try:
+                response = session.request(
+                    method,
+                    prepared.url,
+                    headers=prepared.headers,
+                    data=data,
+                    json=json,
+                    auth=auth,
+                    allow_redirects=False,
+                    stream=True,
+                    timeout=(limits().connect_timeout, limits().read_timeout),
+                )
+                with response:
+                    content = _read_capped(response, max_bytes or limits().max_bytes)
+            except requests.RequestException as exc:
+                raise _translate(exc, url, deadline_passed=watch.expired) from None
+            if watch.expired:  # cut short: what arrived may look whole, but is not
+                raise _translate(None, url, deadline_passed=True)
+        elapsed = time.monotonic() - started
+        logger.info(
+            "outbound %s %s -> %s in %.2fs", method, _loggable(url), response.status_code, elapsed
+        )
+        cookies = response.cookies.get_dict()
+        return OutboundResponse(response.status_code, response.headers, content, elapsed, cookies)
+
+    def _session(self, *, mapped: bool) -> requests.Session:
+        if mapped not in self._sessions:
+            self._sessions[mapped] = _session(mapped=mapped)
+        return self._sessions[mapped]
+
+
+def request(method: str, url: str, **options: Any) -> OutboundResponse:
+    """Send one request to a customer system or webhook receiver (``Client.request``'s
+    options); raise ``OutboundError`` when no usable response comes back."""
+    with Client() as client:
+        return client.request(method, url, **options)
+
+
+def check_url(url: str) -> SplitResult:
+    """Refuse what can never be sent: a non-https scheme, userinfo, a non-public IP literal,
+    a local or reserved name. Returns the URL's parts with the host in its canonical form."""
+    if len(url) > MAX_URL_LENGTH:
+        raise OutboundError("invalid_url", "The address is too long.")
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        raise OutboundError("invalid_url", "The address is not a valid URL.") from None
+    host = parts.hostname or ""
+    if parts.scheme != "https":
+        raise OutboundError("invalid_url", "Only https:// addresses can be used.")
+    if not host or "@" in parts.netloc or any(c in host for c in "%\\ "):
+        raise OutboundError("invalid_url", "The address has no valid host name.")
+    if port == 0:
+        raise OutboundError("invalid_url", "The address has an invalid port.")
+    host = _checked_host(host)
+    netloc = (f"[{host}]" if ":" in host else host) + (f":{port}" if port else "")
+    return parts._replace(netloc=netloc)
+
+
+def _checked_host(host: str) -> str:
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    else:
+        if not is_public_address(address):
+            raise OutboundError("forbidden_address", "This address is not allowed.")
+        return str(address)
+    try:
+        host = canonical_host(host)
+    except RefusedHost:
+        raise OutboundError("forbidden_address", "This address is not allowed.") from None
+    if host.replace(".", "").isdigit() or host.startswith("0x"):
+        # Numeric forms like 2130706433 or 0x7f.1 resolve to private addresses.
+        raise OutboundError("forbidden_address", "This address is not allowed.")
+    return host
+
+
+class _WatchedAdapter(HTTPAdapter):
+    """Its connections register with the request's ``Deadline``."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = WATCHED_POOLS
+
+
+class _PublicOnlyAdapter(_WatchedAdapter, IPFilterAdapter):
+    """requests-hardened resolves once and pins the address; we then hold that pinned
+    address to our own, stricter rule as well."""
+
+    def build_connection_pool_key_attributes(
+        self, request: Any, verify: Any, cert: Any = None
+    ) -> Any:
+        host_params, pool_kwargs = super().build_connection_pool_key_attributes(
+            request, verify, cert
+        )
+        pinned = ipaddress.ip_address(host_params["host"].strip("[]"))
+        if not is_public_address(pinned):
+            raise InvalidIPAddress(pinned)
+        return host_params, pool_kwargs
+
+
+def _prepare(url: str, headers: Mapping[str, str]) -> _Prepared:
+    parts = check_url(url)
+    prepared = _Prepared(url=urlunsplit(parts), headers={"User-Agent": USER_AGENT, **headers})
+    route = next((r for r in host_map() if r.matches(parts.hostname or "")), None)
+    if route is not None:
+        target = route.target
+        path = target.path.rstrip("/") + parts.path
+        prepared.url = urlunsplit((target.scheme, target.netloc, path, parts.query, ""))
+        prepared.headers["Host"] = parts.hostname or ""
+        prepared.mapped = True
+    return prepared
+
+
+def _session(*, mapped: bool) -> requests.Session:
+    """A session of its own (cookies stay within one client's run), on shared adapters: their
+    connection pools keep connections to a remote alive between runs (no new TLS handshake
+    per proxied call)."""
+    if mapped:
+        session = requests.Session()  # an explicit local simulator: no address filter
+    else:
+        session = HTTPSession(
+            Config(
+                ip_filter_enable=True,
+                ip_filter_allow_loopback_ips=False,
+                never_redirect=True,
+                default_timeout=(limits().connect_timeout, limits().read_timeout),
+                user_agent_override=USER_AGENT,
+            )
+        )
+    for prefix, adapter in _adapters(mapped).items():
+        session.mount(prefix, adapter)
+    session.trust_env = False  # no proxies or netrc from the environment
+    return session
+
+
+@cache
+def _adapters(mapped: bool) -> dict[str, HTTPAdapter]:
+    """One set per process (and per kind): thread-safe connection pools."""
+    if mapped:
+        return {"http://": _WatchedAdapter(), "https://": _WatchedAdapter()}
+    return {"https://": _PublicOnlyAdapter(is_https_proto=True, allow_loopback=False)}
+
+
+def _read_capped(response: requests.Response, cap: int) -> bytes:
+    declared = response.headers.get("Content-Length", "")
+    too_large = OutboundError(
+        "response_too_large", "The system sent a response that is too large."
+    )
+    if declared.isdigit() and int(declared) > cap:
+        raise too_large
+    chunks, size = [], 0
+    for chunk in response.iter_content(chunk_size=65536):
+        size += len(chunk)
+        if size > cap:
+            raise too_large
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _translate(
+    exc: requests.RequestException | None, url: str, *, deadline_passed: bool = False
+) -> OutboundError:
+    host = urlsplit(url).hostname or "the host"
+    if deadline_passed or exc is None:
+        return OutboundError("timeout", f"{host} took too long to answer.")
+    causes = list(_causes(exc))
+    if any(isinstance(cause, InvalidIPAddress) for cause in causes):
+        return OutboundError(
+            "forbidden_address", f"{host} resolves to an address that is not allowed."
+        )
+    if any(_is_name_error(cause) for cause in causes):
+        return OutboundError("host_not_found", f"{host} could not be found.")
+    if isinstance(exc, requests.exceptions.SSLError):
+        return OutboundError("tls_error", f"The secure connection to {host} failed.")
+    if isinstance(exc, requests.exceptions.Timeout):
+        return OutboundError("timeout", f"{host} took too long to answer.")
+    return OutboundError("connection_failed", f"Could not connect to {host}.")
+
+
+def _is_name_error(exc: BaseException) -> bool:
+    return isinstance(exc, socket.gaierror) or type(exc).__name__ == "NameResolutionError"
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    """The exception and everything it wraps (requests nests urllib3's errors in args)."""
+    found: list[BaseException] = []
+    pending = [exc]
+    while pending:
+        current = pending.pop()
+        if any(current is seen for seen in found):
+            continue
+        found.append(current)
+        linked = (
+            current.__cause__,
+            current.__context__,
+            getattr(current, "reason", None),
+            *current.args,
+        )
+        pending.extend(item for item in linked if isinstance(item, BaseException))
+    return found
+
+
+def _loggable(url: str) -> str:
+    """Scheme, host and path only: query strings may carry identifiers we do not log."""
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))

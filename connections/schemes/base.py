@@ -1,0 +1,161 @@
+"""What every auth scheme provides, and what the validation runner gives it.
+
+A scheme turns a method's options and the user's credentials into an ``Authorizer`` (the
+headers for each request), talking to the remote system if it must (token exchanges). It
+reports a refusal by raising ``AuthFailure`` with a failure code from ``failures.py``.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar, Protocol
+
+from catalog.schema import MethodSpec, SystemDefinition
+from connections.outbound.client import OutboundResponse
+
+DETAIL_MAX = 200
+
+
+class AuthFailure(Exception):
+    """The system refused to authenticate us. ``detail`` is the remote text, truncated."""
+
+    def __init__(self, code: str, detail: str = "") -> None:
+        super().__init__(code)
+        self.code = code
+        self.detail = detail
+
+
+class Send(Protocol):
+    def __call__(self, method: str, url: str, **kwargs: Any) -> OutboundResponse: ...
+
+
+class Authorizer(Protocol):
+    def headers_for(self, method: str, url: str) -> dict[str, str]: ...
+
+
+@dataclass(frozen=True)
+class StaticAuthorizer:
+    """The same headers on every request (API keys, Basic, bearer tokens).
+
+    ``expires_in`` (seconds) is set when the headers hold a session bought from the remote
+    (a token exchange): the proxy may keep them that long instead of buying another.
+    """
+
+    headers: Mapping[str, str]
+    expires_in: int = 0
+
+    def headers_for(self, method: str, url: str) -> dict[str, str]:
+        return dict(self.headers)
+
+
+@dataclass(frozen=True)
+class Target:
+    """The system being connected, as configured by the user (no secrets)."""
+
+    system: SystemDefinition
+    method: MethodSpec
+    base_url: str
+    config: Mapping[str, str]
+
+    def url(self, path_or_url: str, values: Mapping[str, str] | None = None) -> str:
+        rendered = path_or_url.format_map({**self.config, **(values or {})})
+        if rendered.startswith("https://"):
+            return rendered
+        return self.base_url.rstrip("/") + "/" + rendered.lstrip("/")
+
+
+@dataclass(frozen=True)
+class Interpretation:
+    """What a system-specific error body means: a failure code, its detail, a permission."""
+
+    code: str
+    detail: str = ""
+    permission: str = ""
+
+
+class AuthScheme:
+    """Base for schemes: declares its options and the credential fields it needs."""
+
+    name: ClassVar[str]
+    option_types: ClassVar[Mapping[str, type]] = {}
+    required_options: ClassVar[frozenset[str]] = frozenset()
+    required_fields: ClassVar[frozenset[str]] = frozenset()
+    # The extra flow step this scheme needs, by name (``connections/steps``), if any.
+    step: ClassVar[str] = ""
+    # ``authenticate`` buys a session from the remote (a token exchange) worth keeping.
+    keeps_session: ClassVar[bool] = False
+    # Its credentials expire and are refreshed (``services/oauth.py``) before each use.
+    refreshes: ClassVar[bool] = False
+    # Config values the scheme's step provides (usable as ``{placeholders}``, not typed in).
+    provided_config: ClassVar[frozenset[str]] = frozenset()
+
+    def interpret(self, response: OutboundResponse) -> Interpretation | None:
+        """A system's own reading of an error response; None leaves it to the status code."""
+        return None
+
+    def check_method(self, method: MethodSpec) -> list[str]:
+        """Problems with how a definition uses this scheme (empty when fine)."""
+        problems = [
+            f"unknown option {key!r}" for key in method.options if key not in self.option_types
+        ]
+        problems += [
+            f"option {key!r} is required"
+            for key in self.required_options
+            if key not in method.options
+        ]
+        problems += [
+            f"option {key!r} must be a {self.option_types[key].__name__}"
+            for key, value in method.options.items()
+            if key in self.option_types and not isinstance(value, self.option_types[key])
+        ]
+        names = {spec.name for spec in method.fields}
+        problems += [
+            f"field {name!r} is required"
+            for name in self.needed_fields(method)
+            if name not in names
+        ]
+        return problems
+
+    def needed_fields(self, method: MethodSpec) -> frozenset[str]:
+        return self.required_fields
+
+    def templated_names(self, method: MethodSpec) -> set[str]:
+        """Field names the method's options use as ``{placeholders}`` (any field will do)."""
+        return set()
+
+    def authenticate(
+        self, target: Target, credentials: Mapping[str, str], send: Send
+    ) -> Authorizer:
+        raise NotImplementedError
+
+
+def basic_header(username: str, password: str) -> str:
+    raw = f"{username}:{password}".encode()
+    return "Basic " + base64.b64encode(raw).decode()
+
+
+def remote_detail(response: OutboundResponse) -> str:
+    """A short human message from a remote error body, for showing (escaped) to the user."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = response.text
+    message = _message_in(body)
+    return " ".join(message.split())[:DETAIL_MAX]
+
+
+def _message_in(body: Any) -> str:
+    if isinstance(body, str):
+        return "" if body.lstrip().startswith("<") else body
+    if isinstance(body, list) and body:
+        return _message_in(body[0])
+    if isinstance(body, dict):
+        for key in ("error_description", "message", "Message", "detail", "title", "error"):
+            if body.get(key):
+                return _message_in(body[key])
+        for value in body.values():
+            if isinstance(value, (list, dict)) and (found := _message_in(value)):
+                return found
+    return ""

@@ -1,0 +1,93 @@
+"""OAuth 2.0 client credentials: an app registered in the customer's tenant signs in as itself.
+
+Business Central and Finance & Operations (through Microsoft Entra ID), IFS Cloud and others
+issue a token to ``POST token_url`` (it may name the tenant: ``{tenant_id}``) for
+``grant_type=client_credentials`` with the app's id and secret (``client_auth``: ``post``
+puts them in the form, ``basic`` in an HTTP Basic header) and ``scope``; the token, sent as
+``Authorization: Bearer``, is kept until shortly before ``expires_in``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from catalog.schema import MethodSpec, template_names
+from connections.schemes.base import (
+    AuthFailure,
+    Authorizer,
+    AuthScheme,
+    Send,
+    StaticAuthorizer,
+    Target,
+    basic_header,
+    remote_detail,
+)
+
+CLIENT_AUTH = frozenset({"post", "basic"})
+OAUTH_ERRORS = {"invalid_client", "invalid_grant", "invalid_request"}
+
+
+class OAuth2ClientCredentials(AuthScheme):
+    name = "oauth2_client_credentials"
+    keeps_session = True
+    option_types = {"token_url": str, "scope": str, "client_auth": str, "token_params": dict}
+    required_options = frozenset({"token_url"})
+    required_fields = frozenset({"client_id", "client_secret"})
+
+    def templated_names(self, method: MethodSpec) -> set[str]:
+        templates = [method.options.get("token_url", ""), method.options.get("scope", "")]
+        templates += [str(v) for v in method.options.get("token_params", {}).values()]
+        return set().union(*(template_names(t) for t in templates))
+
+    def check_method(self, method: MethodSpec) -> list[str]:
+        problems = super().check_method(method)
+        if method.options.get("client_auth", "post") not in CLIENT_AUTH:
+            problems.append(f"option 'client_auth' must be one of {sorted(CLIENT_AUTH)}")
+        return problems
+
+    def authenticate(self, target: Target, values: Mapping[str, str], send: Send) -> Authorizer:
+        return token_request(target, values, send, {"grant_type": "client_credentials"})
+
+
+def token_request(
+    target: Target, values: Mapping[str, str], send: Send, grant: dict[str, str]
+) -> Authorizer:
+    """Ask ``token_url`` for a token with ``grant`` (the grant type and its own parameters)."""
+    options = target.method.options
+    form = dict(grant)
+    if scope := options.get("scope"):
+        form["scope"] = scope.format_map(values)
+    form |= {k: str(v).format_map(values) for k, v in options.get("token_params", {}).items()}
+    headers = {"Accept": "application/json"}
+    if options.get("client_auth", "post") == "basic":
+        headers["Authorization"] = basic_header(values["client_id"], values["client_secret"])
+    else:
+        form |= {"client_id": values["client_id"], "client_secret": values["client_secret"]}
+    response = send("POST", options["token_url"].format_map(values), data=form, headers=headers)
+    return _bearer(response)
+
+
+def _bearer(response: Any) -> StaticAuthorizer:
+    try:
+        body = response.json()
+    except ValueError:
+        body = {}
+    body = body if isinstance(body, dict) else {}
+    token = body.get("access_token") if response.status == 200 else None
+    if isinstance(token, str) and token:
+        expires_in = str(body.get("expires_in", "3600"))
+        lifetime = int(expires_in) if expires_in.isdigit() else 3600
+        return StaticAuthorizer({"Authorization": f"Bearer {token}"}, expires_in=lifetime)
+    error = body.get("error", "")
+    code = (
+        error
+        if error in OAUTH_ERRORS
+        else "invalid_client"
+        if response.status == 401
+        else "unexpected_response"
+    )
+    raise AuthFailure(code, remote_detail(response))
+
+
+scheme = OAuth2ClientCredentials()
