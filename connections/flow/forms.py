@@ -10,7 +10,8 @@ from django.utils.translation import gettext as _
 from catalog.i18n import translated
 from catalog.normalizers import FieldError, normalize
 from catalog.schema import FieldSpec
-from connections.outbound.client import OutboundError, check_url
+from connections.outbound.addresses import check_url
+from connections.outbound.errors import OutboundError
 
 
 class DetailsForm(forms.Form):

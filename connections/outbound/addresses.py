@@ -10,8 +10,11 @@ whose answers change between Python releases (``::ffff:0:0:0/96`` counts as glob
 from __future__ import annotations
 
 import ipaddress
+from urllib.parse import SplitResult, urlsplit
 
 import idna
+
+from connections.outbound.errors import OutboundError
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -88,3 +91,47 @@ def canonical_host(host: str) -> str:
     if any(ascii_host == name or ascii_host.endswith("." + name) for name in SPECIAL_NAMES):
         raise RefusedHost("a local or reserved name")
     return ascii_host
+
+
+MAX_URL_LENGTH = 2048
+
+
+def check_url(url: str) -> SplitResult:
+    """Refuse what can never be sent: a non-https scheme, userinfo, a non-public IP literal,
+    a local or reserved name. Returns the URL's parts with the host in its canonical form."""
+    if len(url) > MAX_URL_LENGTH:
+        raise OutboundError("invalid_url", "The address is too long.")
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        raise OutboundError("invalid_url", "The address is not a valid URL.") from None
+    host = parts.hostname or ""
+    if parts.scheme != "https":
+        raise OutboundError("invalid_url", "Only https:// addresses can be used.")
+    if not host or "@" in parts.netloc or any(c in host for c in "%\\ "):
+        raise OutboundError("invalid_url", "The address has no valid host name.")
+    if port == 0:
+        raise OutboundError("invalid_url", "The address has an invalid port.")
+    host = _checked_host(host)
+    netloc = (f"[{host}]" if ":" in host else host) + (f":{port}" if port else "")
+    return parts._replace(netloc=netloc)
+
+
+def _checked_host(host: str) -> str:
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    else:
+        if not is_public_address(address):
+            raise OutboundError("forbidden_address", "This address is not allowed.")
+        return str(address)
+    try:
+        host = canonical_host(host)
+    except RefusedHost:
+        raise OutboundError("forbidden_address", "This address is not allowed.") from None
+    if host.replace(".", "").isdigit() or host.startswith("0x"):
+        # Numeric forms like 2130706433 or 0x7f.1 resolve to private addresses.
+        raise OutboundError("forbidden_address", "This address is not allowed.")
+    return host

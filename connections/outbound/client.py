@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
-from urllib.parse import SplitResult, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import requests
 from django.conf import settings
@@ -30,23 +30,14 @@ from requests_hardened import Config, HTTPSession
 from requests_hardened.ip_filter import InvalidIPAddress
 from requests_hardened.ip_filter_adapter import IPFilterAdapter
 
-from connections.outbound.addresses import RefusedHost, canonical_host, is_public_address
+from connections.outbound.addresses import check_url, is_public_address
 from connections.outbound.deadlines import WATCHED_POOLS, Deadline
+from connections.outbound.errors import OutboundError
 from connections.outbound.hostmap import host_map
 
 logger = logging.getLogger(__name__)
 
 USER_AGENT = "Onramp/1.0 (+connection validation)"
-MAX_URL_LENGTH = 2048
-
-
-class OutboundError(Exception):
-    """A request that produced no usable response. ``code`` says why, for the user."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 @dataclass(frozen=True)
@@ -165,47 +156,6 @@ def request(method: str, url: str, **options: Any) -> OutboundResponse:
     options); raise ``OutboundError`` when no usable response comes back."""
     with Client() as client:
         return client.request(method, url, **options)
-
-
-def check_url(url: str) -> SplitResult:
-    """Refuse what can never be sent: a non-https scheme, userinfo, a non-public IP literal,
-    a local or reserved name. Returns the URL's parts with the host in its canonical form."""
-    if len(url) > MAX_URL_LENGTH:
-        raise OutboundError("invalid_url", "The address is too long.")
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
-        raise OutboundError("invalid_url", "The address is not a valid URL.") from None
-    host = parts.hostname or ""
-    if parts.scheme != "https":
-        raise OutboundError("invalid_url", "Only https:// addresses can be used.")
-    if not host or "@" in parts.netloc or any(c in host for c in "%\\ "):
-        raise OutboundError("invalid_url", "The address has no valid host name.")
-    if port == 0:
-        raise OutboundError("invalid_url", "The address has an invalid port.")
-    host = _checked_host(host)
-    netloc = (f"[{host}]" if ":" in host else host) + (f":{port}" if port else "")
-    return parts._replace(netloc=netloc)
-
-
-def _checked_host(host: str) -> str:
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        pass
-    else:
-        if not is_public_address(address):
-            raise OutboundError("forbidden_address", "This address is not allowed.")
-        return str(address)
-    try:
-        host = canonical_host(host)
-    except RefusedHost:
-        raise OutboundError("forbidden_address", "This address is not allowed.") from None
-    if host.replace(".", "").isdigit() or host.startswith("0x"):
-        # Numeric forms like 2130706433 or 0x7f.1 resolve to private addresses.
-        raise OutboundError("forbidden_address", "This address is not allowed.")
-    return host
 
 
 class _WatchedAdapter(HTTPAdapter):

@@ -37,7 +37,8 @@ from connections.models import (
     SignIn,
     SignInOutcome,
 )
-from connections.outbound.client import OutboundError, OutboundResponse, request
+from connections.outbound.client import OutboundResponse, request
+from connections.outbound.errors import OutboundError
 from connections.schemes.base import basic_header, remote_detail
 from connections.security import crypto, tokens
 from connections.security.ratelimit import Limit, enforce

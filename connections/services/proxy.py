@@ -23,7 +23,8 @@ from django.utils.translation import gettext as _
 from catalog.registry import get_definition
 from connections.errors import OnrampError
 from connections.models import Connection, ConnectionStatus
-from connections.outbound.client import Client, OutboundError, OutboundResponse
+from connections.outbound.client import Client, OutboundResponse
+from connections.outbound.errors import OutboundError
 from connections.schemes import SCHEMES
 from connections.schemes.base import AuthFailure, Authorizer, StaticAuthorizer, Target
 from connections.security.ratelimit import Limit, enforce

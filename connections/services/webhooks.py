@@ -33,7 +33,9 @@ from connections.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
-from connections.outbound.client import OutboundError, check_url, request
+from connections.outbound.addresses import check_url
+from connections.outbound.client import request
+from connections.outbound.errors import OutboundError
 from connections.security import crypto
 from connections.services.events import event_record
 

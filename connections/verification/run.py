@@ -17,7 +17,8 @@ from catalog.i18n import translated
 from catalog.normalizers import with_derived
 from catalog.schema import MethodSpec, RequestSpec, SystemDefinition
 from connections.models import StepState
-from connections.outbound.client import Client, OutboundError, OutboundResponse
+from connections.outbound.client import Client, OutboundResponse
+from connections.outbound.errors import OutboundError
 from connections.schemes import SCHEMES
 from connections.schemes.base import AuthFailure, Authorizer, Target, remote_detail
 from connections.verification.failures import (

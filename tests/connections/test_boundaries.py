@@ -20,7 +20,7 @@ from django.utils import timezone
 from connections.models import LinkSession, Partner, PartnerKey
 from connections.outbound import client as outbound
 from connections.outbound.addresses import NOT_GLOBAL
-from connections.outbound.client import OutboundError
+from connections.outbound.errors import OutboundError
 from tests.conftest import ROOT
 from tests.factories import link_session, validated_session
 from tests.stack import wait_until_up

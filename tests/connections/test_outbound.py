@@ -8,7 +8,7 @@ import time
 import pytest
 
 from connections.outbound import client as outbound
-from connections.outbound.client import OutboundError
+from connections.outbound.errors import OutboundError
 from connections.outbound.hostmap import parse_host_map
 from tests.conftest import ROOT
 from tests.fakes.base import FakeSystem, Reply, Request, Trick
