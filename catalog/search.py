@@ -23,6 +23,8 @@ from dataclasses import dataclass
 
 from django.core.cache import cache
 
+from catalog.models import System
+
 VERSION_KEY = "onramp:catalog:version"
 SHORT = 2  # prefixes this short are answered from a precomputed list of the most popular
 SHORT_LIMIT = 200
@@ -258,8 +260,6 @@ def current_index() -> Index:
 
 
 def _build() -> Index:
-    from catalog.models import System
-
     rows = System.objects.listed().values_list(
         "slug",
         "name",

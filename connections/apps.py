@@ -6,4 +6,6 @@ class ConnectionsConfig(AppConfig):
     verbose_name = "Connections"
 
     def ready(self) -> None:
-        from connections import checks  # noqa: F401 (registers the system checks)
+        # Registration by import, once the app registry is ready: the system checks, and the
+        # Celery tasks that services send by name (``dispatch.Task``) in every process.
+        from connections import checks, tasks  # noqa: F401

@@ -1,5 +1,8 @@
 """Sending a task to the broker for a row of the outbox kind (attempts, webhook deliveries).
 
+Services name the task they want (``Task``) instead of importing ``tasks.py``, which imports
+the services: the task is looked up in Celery's registry when it is sent.
+
 A broker that is down must not fail the request that changed the state: the row stays
 undispatched (``dispatched_at`` empty) and the sweeper sends it later. ``dispatched_at`` also
 lets the sweeper tell a message that is merely waiting from one that was lost.
@@ -8,8 +11,9 @@ lets the sweeper tell a message that is merely waiting from one that was lost.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from enum import StrEnum
 
+from celery import current_app
 from django.db.models import Model
 from django.utils import timezone
 from kombu.exceptions import KombuError
@@ -17,10 +21,17 @@ from kombu.exceptions import KombuError
 logger = logging.getLogger(__name__)
 
 
-def task_send(task: Any, model: type[Model], pk: str, *, countdown: float = 0) -> bool:
+class Task(StrEnum):
+    """The tasks services send (each defined in ``tasks.py`` under this name)."""
+
+    RUN_VALIDATION = "connections.tasks.run_validation"
+    DELIVER_WEBHOOK = "connections.tasks.deliver_webhook"
+
+
+def task_send(task: Task, model: type[Model], pk: str, *, countdown: float = 0) -> bool:
     """Queue ``task(pk)``; note when. False (logged) when the broker cannot be reached."""
     try:
-        task.apply_async((pk,), retry=False, countdown=countdown or None)
+        current_app.tasks[task].apply_async((pk,), retry=False, countdown=countdown or None)
     except (KombuError, OSError):  # the broker is unreachable (connection, DNS, timeout)
         logger.warning("could not send %s %s to the broker", model.__name__, pk)
         return False

@@ -89,6 +89,9 @@ class Mode(models.TextChoices):
     TEST = "test", _("Test")
 
 
+TEST_SYSTEMS = ("sandbox-erp",)  # what a test key's link sessions may connect
+
+
 class Partner(models.Model):
     id = models.CharField(primary_key=True, max_length=32, default=new_partner_id, editable=False)
     name = models.CharField(max_length=120)

@@ -5,13 +5,18 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Count, Max, Model, QuerySet
 from django.http import Http404
+from django.templatetags.static import static
 from django.utils import timezone
 
 from catalog.categories import CATEGORIES
+from catalog.models import System
+from catalog.registry import get_definition
 from catalog.search import Entry, search_entries, system_categories
 from connections.models import (
+    TEST_SYSTEMS,
     AttemptStatus,
     Connection,
     LinkSession,
@@ -20,6 +25,7 @@ from connections.models import (
     Partner,
     ValidationAttempt,
 )
+from connections.schemes import SCHEMES
 
 FAILURE_WINDOW = timedelta(days=30)
 FAILED = (AttemptStatus.FAILED, AttemptStatus.ERROR)
@@ -102,3 +108,39 @@ def recent_failures(
     for row in rows:
         found.setdefault(row["system_slug"], []).append(row)
     return found
+
+
+def partner_catalog(partner: Partner, *, mode: str) -> list[dict[str, Any]]:
+    """The systems a partner may offer (a test key: the Sandbox only), each method saying
+    whether end users sign in and, then, whether the partner's OAuth app is registered."""
+    registered = set(partner.oauth_apps.values_list("system", flat=True))
+    rows = System.objects.listed().order_by("-popularity", "name")
+    if mode == Mode.TEST:
+        rows = rows.filter(slug__in=TEST_SYSTEMS)
+    return [_offered(row, registered) for row in rows if get_definition(row.slug)]
+
+
+def _offered(row: System, registered: set[str]) -> dict[str, Any]:
+    definition = get_definition(row.slug)
+    methods = []
+    for method in definition.methods:
+        signs_in = SCHEMES[method.scheme].step == "oauth_sign_in"
+        methods.append(
+            {
+                "id": method.id,
+                "label": method.label,
+                "scheme": method.scheme,
+                "recommended": method.recommended,
+                "signs_in": signs_in,
+                "oauth_app_registered": (row.slug in registered) if signs_in else None,
+            }
+        )
+    logo = f"{settings.ONRAMP_PUBLIC_URL}{static(row.logo)}" if row.logo else ""
+    return {
+        "slug": row.slug,
+        "name": row.name,
+        "vendor": row.vendor,
+        "categories": row.categories,
+        "logo_url": logo,
+        "methods": methods,
+    }

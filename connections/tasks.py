@@ -3,14 +3,16 @@
 from celery import shared_task
 from django.db import Error as DatabaseError
 
+from connections.dispatch import Task
 from connections.services.attempts import attempt_run, attempt_sweep
-from connections.services.health import health_checks_start
+from connections.services.health import health_checks_start, oauth_tokens_refresh_due
 from connections.services.keys import stale_secrets_purge
-from connections.services.oauth import oauth_tokens_refresh_due, remote_revocations_send
+from connections.services.oauth import remote_revocations_send
 from connections.services.webhooks import webhook_deliver, webhook_sweep
 
 
 @shared_task(
+    name=Task.RUN_VALIDATION,
     bind=True,
     acks_late=True,
     ignore_result=True,
@@ -25,7 +27,7 @@ def run_validation(self, attempt_id: str) -> None:  # noqa: ANN001
     attempt_run(attempt_id=attempt_id, run_id=self.request.id or f"inline:{attempt_id}")
 
 
-@shared_task(acks_late=True, ignore_result=True)
+@shared_task(name=Task.DELIVER_WEBHOOK, acks_late=True, ignore_result=True)
 def deliver_webhook(delivery_id: str) -> None:
     """Retries are scheduled on the delivery row, not here (they outlive a broker)."""
     webhook_deliver(delivery_id=delivery_id)

@@ -14,8 +14,9 @@ from django.utils.translation import gettext_lazy as _
 from connections.admin.base import ReadOnlyAdmin, ReadOnlyInline, actor_of, shown_once
 from connections.branding import branding_checked, colour_problem
 from connections.errors import OnrampError
+from connections.events import EventKind
 from connections.models import Mode, Partner, PartnerKey
-from connections.services.events import event_record
+from connections.services.audit import event_record
 from connections.services.partners import (
     origin_normalize,
     partner_key_create,
@@ -103,7 +104,7 @@ class PartnerAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
         event_record(
             partner=obj,
-            kind="partner.updated" if change else "partner.created",
+            kind=EventKind.PARTNER_UPDATED if change else EventKind.PARTNER_CREATED,
             actor=actor_of(request),
             data={"fields": sorted(form.changed_data)},
         )

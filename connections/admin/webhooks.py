@@ -11,9 +11,9 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 
 from connections.admin.base import ReadOnlyAdmin, actor_of, shown_once
+from connections.events import webhook_kinds
 from connections.models import WebhookDelivery, WebhookEndpoint
 from connections.services.webhooks import (
-    EVENT_TYPES,
     webhook_endpoint_enable,
     webhook_endpoint_rotate_secret,
     webhook_resend,
@@ -59,7 +59,7 @@ class DeliveryAttemptsFilter(admin.SimpleListFilter):
     parameter_name = "event_type"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [(kind, kind) for kind in EVENT_TYPES]
+        return [(kind.value, kind.value) for kind in webhook_kinds()]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         return queryset.filter(event__kind=self.value()) if self.value() else queryset

@@ -21,7 +21,8 @@ from django.db.models import F, Q
 from django.utils import timezone, translation
 
 from catalog.registry import get_definition
-from connections.dispatch import task_send
+from connections.dispatch import Task, task_send
+from connections.events import EventKind
 from connections.languages import language_of
 from connections.models import (
     IN_FLIGHT,
@@ -30,13 +31,13 @@ from connections.models import (
     StepState,
     ValidationAttempt,
 )
+from connections.services.audit import event_record
 from connections.services.connections import (
-    attempt_credentials,
     connection_activate,
     connection_credentials_fresh,
     connection_record_check,
 )
-from connections.services.events import event_record
+from connections.services.credentials import attempt_credentials
 from connections.services.link_sessions import public_token_issue
 from connections.verification.failures import STEPS, Outcome, describe
 from connections.verification.run import build_target, verify
@@ -65,9 +66,7 @@ def attempt_enqueue(attempt: ValidationAttempt) -> None:
 def attempt_dispatch(*, attempt_id: str) -> bool:
     """Put the attempt's task on the broker. A broker that is down is not an error here:
     the attempt stays queued (undispatched) and the sweeper sends it later."""
-    from connections import tasks  # tasks import services
-
-    return task_send(tasks.run_validation, ValidationAttempt, attempt_id)
+    return task_send(Task.RUN_VALIDATION, ValidationAttempt, attempt_id)
 
 
 # --- run ------------------------------------------------------------------------------------
@@ -214,7 +213,7 @@ def _count_failure(session: LinkSession) -> None:
         session.save(update_fields=["locked_at"])
         event_record(
             partner=session.partner,
-            kind="link_session.locked",
+            kind=EventKind.LINK_SESSION_LOCKED,
             actor="system",
             link_session=session,
             data={"failed_attempts": session.failed_attempts},

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from catalog.registry import get_definition
 from connections.errors import OnrampError
+from connections.events import EventKind
 from connections.models import (
     Connection,
     ConnectionStatus,
@@ -26,26 +27,33 @@ from connections.models import (
 from connections.schemes import SCHEMES
 from connections.security import crypto, token_cache, tokens
 from connections.security.tokens import TokenKind
-from connections.services.events import event_record
-from connections.services.oauth import oauth_credentials_fresh, oauth_revoke_later, token_expiry
-from connections.verification.failures import Blame, Outcome
+from connections.services.audit import event_record
+from connections.services.credentials import (
+    attempt_credentials,
+    connection_credentials,
+    token_expiry,
+)
+from connections.services.oauth import RefreshRefused, oauth_credentials_fresh, oauth_revoke_later
+from connections.verification.failures import Blame, Outcome, describe
 from connections.verification.remote_sessions import session_forget
 
 # Token use is recorded at most this often, to keep introspection a single read.
 LAST_USED_GRANULARITY = timedelta(minutes=1)
 
 
-def connection_credentials(connection: Connection) -> dict[str, str]:
-    """Decrypt a connection's credentials (for validation only; never render them)."""
-    aad = crypto.associated_data(connection, "credentials")
-    return crypto.unseal(connection.credentials, aad=aad)
-
-
 def connection_credentials_fresh(connection: Connection) -> dict[str, str]:
-    """Credentials ready to use: refreshed first where the scheme's tokens expire."""
-    if SCHEMES[_method(connection).scheme].refreshes:
+    """Credentials ready to use: refreshed first where the scheme's tokens expire.
+
+    A refresh the provider refuses for good makes the connection invalid and raises."""
+    if not SCHEMES[_method(connection).scheme].refreshes:
+        return connection_credentials(connection)
+    try:
         return oauth_credentials_fresh(connection)
-    return connection_credentials(connection)
+    except RefreshRefused:
+        connection_record_check(connection_id=connection.pk, outcome=describe("invalid_grant"))
+        raise OnrampError(
+            "connection_invalid", "The system no longer accepts this connection.", 409
+        ) from None
 
 
 def _method(connection: Connection) -> Any:
@@ -54,10 +62,6 @@ def _method(connection: Connection) -> Any:
     if method is None:
         raise OnrampError("system_unavailable", "This system is no longer offered.", 409)
     return method
-
-
-def attempt_credentials(attempt: ValidationAttempt) -> dict[str, str]:
-    return crypto.unseal(attempt.credentials, aad=crypto.associated_data(attempt, "credentials"))
 
 
 @transaction.atomic
@@ -85,7 +89,7 @@ def connection_activate(*, attempt: ValidationAttempt, session: LinkSession) -> 
     if not created:  # new credentials: no kept session or cached token may serve the old
         transaction.on_commit(partial(session_forget, connection.id))
         token_cache.forget_connection(connection.id)
-    kind = "connection.created" if created else "connection.reconnected"
+    kind = EventKind.CONNECTION_CREATED if created else EventKind.CONNECTION_RECONNECTED
     event_record(
         partner=session.partner,
         kind=kind,
@@ -150,9 +154,9 @@ def _record_failure(connection: Connection, outcome: Outcome) -> None:
 
 def _status_event(connection: Connection, outcome: Outcome | None) -> None:
     if connection.status == ConnectionStatus.ACTIVE:
-        kind, data = "connection.restored", {}
+        kind, data = EventKind.CONNECTION_RESTORED, {}
     else:
-        kind = "connection.invalid"
+        kind = EventKind.CONNECTION_INVALID
         data = {"error": {"code": outcome.code, "message": outcome.message}} if outcome else {}
     event_record(
         partner=connection.partner, kind=kind, actor="system", connection=connection, data=data
@@ -195,7 +199,7 @@ def connection_token_mint(*, connection: Connection, actor: str) -> str:
     )
     event_record(
         partner=connection.partner,
-        kind="connection_token.created",
+        kind=EventKind.CONNECTION_TOKEN_CREATED,
         actor=actor,
         connection=connection,
         data={"token": token.id, "display": token.display},
@@ -257,7 +261,10 @@ def connection_revoke(*, connection: Connection, actor: str) -> None:
     transaction.on_commit(partial(session_forget, connection.id))
     token_cache.forget_connection(connection.id)
     event_record(
-        partner=connection.partner, kind="connection.revoked", actor=actor, connection=connection
+        partner=connection.partner,
+        kind=EventKind.CONNECTION_REVOKED,
+        actor=actor,
+        connection=connection,
     )
 
 
@@ -270,7 +277,7 @@ def connection_rotate_token(*, connection: Connection, actor: str) -> str:
     revoked = connection.tokens.filter(revoked_at=None).update(revoked_at=timezone.now())
     event_record(
         partner=connection.partner,
-        kind="connection_token.rotated",
+        kind=EventKind.CONNECTION_TOKEN_ROTATED,
         actor=actor,
         connection=connection,
         data={"revoked": revoked},

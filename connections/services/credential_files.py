@@ -6,11 +6,12 @@ from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from connections.events import EventKind
 from connections.models import CredentialFile, LinkSession
 from connections.security import crypto
 from connections.security.ionapi import parse_ionapi
 from connections.security.ratelimit import Limit, enforce
-from connections.services.events import event_record
+from connections.services.audit import event_record
 
 
 @transaction.atomic
@@ -33,7 +34,7 @@ def credential_file_upload(*, session: LinkSession, data: bytes) -> CredentialFi
     session.credential_files.exclude(pk=record.pk).delete()
     event_record(
         partner=session.partner,
-        kind="credential_file.uploaded",
+        kind=EventKind.CREDENTIAL_FILE_UPLOADED,
         actor=f"end_user:{session.end_user_id}",
         link_session=session,
         data={"kind": record.kind, "tenant": parsed.tenant, "app_name": parsed.app_name},

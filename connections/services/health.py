@@ -1,4 +1,4 @@
-"""Scheduled health checks: every active connection is revalidated now and then.
+"""Scheduled upkeep of connections: health checks, and access tokens refreshed ahead of time.
 
 Celery beat calls ``health_checks_start`` every few minutes; it starts a revalidation for
 each connection whose ``next_check_at`` has come (set with jitter, so connections made
@@ -15,6 +15,9 @@ from django.utils import timezone
 
 from connections.errors import OnrampError
 from connections.models import Connection, ConnectionStatus
+from connections.outbound.errors import OutboundError
+from connections.services.connections import connection_credentials_fresh
+from connections.services.oauth import REFRESH_AHEAD
 from connections.services.validation import attempt_start_revalidation
 from connections.verification.failures import FAILURES, Blame
 
@@ -42,3 +45,17 @@ def health_checks_start(*, batch: int = BATCH) -> int:
         except OnrampError:  # revoked meanwhile
             continue
     return started
+
+
+def oauth_tokens_refresh_due(*, batch: int = 200) -> int:
+    """Refresh every access token that expires soon (Celery beat); return how many."""
+    soon = timezone.now() + REFRESH_AHEAD * 2
+    due = Connection.objects.filter(status=ConnectionStatus.ACTIVE, credentials_expire_at__lt=soon)
+    refreshed = 0
+    for connection in due[:batch]:
+        try:
+            connection_credentials_fresh(connection)
+            refreshed += 1
+        except (OnrampError, OutboundError):
+            continue  # invalid now (recorded), or the provider is down (next time)
+    return refreshed

@@ -14,8 +14,10 @@ from catalog.models import System
 from catalog.schema import FieldSpec, MethodSpec, SystemDefinition
 from connections.branding import branding_checked
 from connections.errors import OnrampError
+from connections.events import EventKind
 from connections.languages import locale_checked
 from connections.models import (
+    TEST_SYSTEMS,
     Connection,
     ConnectionStatus,
     LinkSession,
@@ -24,11 +26,11 @@ from connections.models import (
     Partner,
 )
 from connections.security import crypto, tokens
+from connections.security.ratelimit import Limit, enforce
 from connections.security.tokens import TokenKind
-from connections.services.events import event_record
+from connections.services.audit import event_record
 from connections.services.partners import origin_normalize, redirect_url_check
 
-TEST_SYSTEMS = ("sandbox-erp",)  # what a test key's link sessions may connect
 DEFAULT_EXPIRES_IN = 30 * 60
 MIN_EXPIRES_IN = 5 * 60
 MAX_EXPIRES_IN = 7 * 24 * 3600
@@ -78,7 +80,7 @@ def link_session_create(
     )
     event_record(
         partner=partner,
-        kind="link_session.created",
+        kind=EventKind.LINK_SESSION_CREATED,
         actor=actor,
         link_session=session,
         data={"end_user_id": spec.end_user_id},
@@ -183,7 +185,7 @@ def link_session_mark(*, session: LinkSession, milestone: str, value: str = "") 
         if milestone == "exited" and changed and session.validated_at is None:
             event_record(
                 partner=session.partner,
-                kind="link_session.exited",
+                kind=EventKind.LINK_SESSION_EXITED,
                 actor=f"end_user:{session.end_user_id}",
                 link_session=session,
                 data={"screen": value[:40]} if value else {},
@@ -240,12 +242,15 @@ def link_session_complete(*, session: LinkSession) -> str:
         session.save(update_fields=["completed_at"])
         event_record(
             partner=session.partner,
-            kind="link_session.completed",
+            kind=EventKind.LINK_SESSION_COMPLETED,
             actor=f"end_user:{session.end_user_id}",
             link_session=session,
             connection=session.connection,
         )
     return token
+
+
+DRAFTS_PER_MINUTE = 60  # a change event per field typed in: plenty, and a bound on writes
 
 
 def _draft_specs(definition: SystemDefinition, method: MethodSpec) -> dict[str, FieldSpec]:
@@ -260,6 +265,8 @@ def link_session_save_draft(
     values: Mapping[str, str],
 ) -> None:
     """Store typed, non-secret values (a secret is never kept before its check)."""
+    limit = Limit(f"onramp:draft:{session.pk}", DRAFTS_PER_MINUTE, 60)
+    enforce((limit, "Too many drafts: wait a moment."))
     specs = _draft_specs(definition, method)
     typed = {
         name: str(values[name])[: spec.max_length]
@@ -294,7 +301,7 @@ def link_session_unlock(*, session: LinkSession, actor: str) -> bool:
         locked_at=None, failed_attempts=0
     )
     if changed:
-        _operator_event(session, "link_session.unlocked", actor)
+        _operator_event(session, EventKind.LINK_SESSION_UNLOCKED, actor)
     return bool(changed)
 
 
@@ -306,7 +313,7 @@ def link_session_extend(*, session: LinkSession, actor: str) -> None:
     session.expires_at = expires_at
     event_record(
         partner=session.partner,
-        kind="link_session.extended",
+        kind=EventKind.LINK_SESSION_EXTENDED,
         actor=actor,
         link_session=session,
         data={"expires_at": expires_at.isoformat()},
@@ -321,9 +328,9 @@ def link_session_cancel(*, session: LinkSession, actor: str) -> bool:
         pk=session.pk, validated_at__isnull=True, expires_at__gt=now
     ).update(expires_at=now)
     if changed:
-        _operator_event(session, "link_session.cancelled", actor)
+        _operator_event(session, EventKind.LINK_SESSION_CANCELLED, actor)
     return bool(changed)
 
 
-def _operator_event(session: LinkSession, kind: str, actor: str) -> None:
+def _operator_event(session: LinkSession, kind: EventKind, actor: str) -> None:
     event_record(partner=session.partner, kind=kind, actor=actor, link_session=session)

@@ -2,16 +2,17 @@
 
 A sign-in begins on the details screen (``sign_in_begin``: a ``SignIn`` row with the state's
 digest and the PKCE verifier, then the provider's consent page) and ends on Onramp's one
-callback (``sign_in_finish``: the code traded for tokens, the tenant found, and a normal
-validation attempt started with the tokens as credentials). Stored tokens are refreshed
-under a row lock, so two refreshes never spend the same rotating refresh token; one that
-is refused for good makes the connection invalid.
+callback (``sign_in_finish``: the code traded for tokens and the tenant found; the flow's
+sign-in step then starts a normal validation attempt with the tokens as credentials). Stored
+tokens are refreshed under a row lock, so two refreshes never spend the same rotating refresh
+token; one that is refused for good raises ``RefreshRefused`` (the caller records it).
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -27,23 +28,24 @@ from django.utils.translation import gettext as _
 from catalog.registry import get_definition
 from catalog.schema import MethodSpec, SystemDefinition
 from connections.errors import OnrampError
+from connections.events import EventKind
 from connections.models import (
     Connection,
-    ConnectionStatus,
     LinkSession,
     OAuthApp,
     Partner,
     RemoteRevocation,
     SignIn,
     SignInOutcome,
+    ValidationAttempt,
 )
 from connections.outbound.client import OutboundResponse, request
 from connections.outbound.errors import OutboundError
 from connections.schemes.base import basic_header, remote_detail
-from connections.security import crypto, tokens
+from connections.security import crypto, token_cache, tokens
 from connections.security.ratelimit import Limit, enforce
-from connections.services.events import event_record
-from connections.verification.failures import describe
+from connections.services.audit import event_record
+from connections.services.credentials import connection_credentials, token_expiry
 
 logger = logging.getLogger(__name__)
 SIGN_IN_LIFETIME = timedelta(minutes=10)
@@ -75,7 +77,7 @@ def oauth_app_set(
     app.save()
     event_record(
         partner=partner,
-        kind="oauth_app.set",
+        kind=EventKind.OAUTH_APP_SET,
         actor=actor,
         data={"system": system, "client_id": client_id[:40]},
     )
@@ -160,24 +162,41 @@ def sign_in_mark_closed(sign_in: SignIn) -> None:
     sign_in.refresh_from_db()
 
 
-def sign_in_finish(*, state: str, params: dict[str, str], client_ip: str) -> SignIn | None:
-    """The provider sent the user back: trade the code, find the tenant, start the check.
+@dataclass
+class SignInResult:
+    """How a sign-in ended; on success, the tokens and details for its validation attempt."""
 
-    Returns the sign-in with its outcome, or None when the state is unknown.
+    sign_in: SignIn
+    credentials: dict[str, str] | None = None
+    config: dict[str, str] = field(default_factory=dict)
+
+
+def sign_in_finish(*, state: str, params: dict[str, str]) -> SignInResult | None:
+    """The provider sent the user back: trade the code and find the tenant.
+
+    Returns how it ended (with the tokens when it worked), or None when the state is unknown.
     """
     sign_in = _claim(state)
     if sign_in is None:
         return None
     if timezone.now() - sign_in.created_at > SIGN_IN_LIFETIME:
-        return _end(sign_in, SignInOutcome.EXPIRED)
+        return SignInResult(sign_in_end(sign_in, SignInOutcome.EXPIRED))
     if params.get("error"):
         denied = params["error"] == "access_denied"
         detail = " ".join(params.get("error_description", params["error"]).split())[:300]
-        return _end(sign_in, SignInOutcome.DENIED if denied else SignInOutcome.FAILED, detail)
+        outcome = SignInOutcome.DENIED if denied else SignInOutcome.FAILED
+        return SignInResult(sign_in_end(sign_in, outcome, detail))
     try:
-        return _connect(sign_in, params, client_ip)
+        return _granted(sign_in, params)
     except _SignInFailed as failed:
-        return _end(sign_in, failed.outcome, failed.detail)
+        return SignInResult(sign_in_end(sign_in, failed.outcome, failed.detail))
+
+
+def sign_in_attach(sign_in: SignIn, attempt: ValidationAttempt) -> SignIn:
+    """The validation attempt that checks what this sign-in granted."""
+    SignIn.objects.filter(pk=sign_in.pk).update(attempt=attempt)
+    sign_in.attempt = attempt
+    return sign_in
 
 
 class _SignInFailed(Exception):
@@ -199,15 +218,13 @@ def _claim(state: str) -> SignIn | None:
     return sign_in
 
 
-def _end(sign_in: SignIn, outcome: str, detail: str = "") -> SignIn:
+def sign_in_end(sign_in: SignIn, outcome: str, detail: str = "") -> SignIn:
     SignIn.objects.filter(pk=sign_in.pk).update(outcome=outcome, outcome_detail=detail[:300])
     sign_in.outcome, sign_in.outcome_detail = outcome, detail[:300]
     return sign_in
 
 
-def _connect(sign_in: SignIn, params: dict[str, str], client_ip: str) -> SignIn:
-    from connections.services.validation import attempt_start  # validation imports oauth
-
+def _granted(sign_in: SignIn, params: dict[str, str]) -> SignInResult:
     if sign_in.outcome_detail == "used":
         raise _SignInFailed(SignInOutcome.EXPIRED)
     definition = get_definition(sign_in.system_slug)
@@ -218,17 +235,7 @@ def _connect(sign_in: SignIn, params: dict[str, str], client_ip: str) -> SignIn:
     )
     config = {**sign_in.config, **_from_callback(method, params)}
     config |= _tenant(method, credentials["access_token"])
-    attempt = attempt_start(
-        session=sign_in.link_session,
-        definition=definition,
-        method=method,
-        config=config,
-        credentials=credentials,
-        client_ip=client_ip,
-    )
-    SignIn.objects.filter(pk=sign_in.pk).update(attempt=attempt)
-    sign_in.attempt = attempt
-    return sign_in
+    return SignInResult(sign_in, credentials, config)
 
 
 def _trade_code(method: MethodSpec, app: OAuthApp | None, code: str, verifier: str) -> dict:
@@ -330,23 +337,16 @@ def _unseal(sign_in: SignIn, field: str) -> str:
 # --- stored tokens ------------------------------------------------------------------------
 
 
-def token_expiry(credentials: dict[str, str]) -> Any:
-    expires = credentials.get("expires_at", "")
-    return (
-        timezone.now() + timedelta(seconds=int(expires) - time.time())
-        if expires.isdigit()
-        else None
-    )
+class RefreshRefused(Exception):
+    """The provider refused the refresh token for good (``invalid_grant``)."""
 
 
 def oauth_credentials_fresh(connection: Connection) -> dict[str, str]:
     """The connection's tokens, refreshed first if the access token is about to expire.
 
     The row stays locked while a refresh runs, so a rotating refresh token is spent once.
-    A refresh refused for good (``invalid_grant``) makes the connection invalid and raises.
+    Raises ``RefreshRefused`` when the provider refuses the refresh for good.
     """
-    from connections.services.connections import connection_credentials, connection_record_check
-
     with transaction.atomic():
         locked = Connection.objects.select_for_update(of=("self",)).get(pk=connection.pk)
         credentials = connection_credentials(locked)
@@ -356,8 +356,7 @@ def oauth_credentials_fresh(connection: Connection) -> dict[str, str]:
         if refreshed is not None:
             _store_tokens(locked, refreshed)
             return refreshed
-    connection_record_check(connection_id=connection.pk, outcome=describe("invalid_grant"))
-    raise OnrampError("connection_invalid", "The system no longer accepts this connection.", 409)
+    raise RefreshRefused(connection.pk)
 
 
 def _expiring(credentials: dict[str, str]) -> bool:
@@ -388,28 +387,12 @@ def _refresh(connection: Connection, credentials: dict[str, str]) -> dict[str, s
 
 
 def _store_tokens(connection: Connection, credentials: dict[str, str]) -> None:
-    from connections.security import token_cache
-
     connection.credentials = crypto.seal(
         credentials, aad=crypto.associated_data(connection, "credentials")
     )
     connection.credentials_expire_at = token_expiry(credentials)
     connection.save(update_fields=["credentials", "credentials_expire_at", "updated_at"])
     token_cache.forget_connection(connection.pk)  # cached copies hold the old tokens
-
-
-def oauth_tokens_refresh_due(*, batch: int = 200) -> int:
-    """Refresh every access token that expires soon (Celery beat); return how many."""
-    soon = timezone.now() + REFRESH_AHEAD * 2
-    due = Connection.objects.filter(status=ConnectionStatus.ACTIVE, credentials_expire_at__lt=soon)
-    refreshed = 0
-    for connection in due[:batch]:
-        try:
-            oauth_credentials_fresh(connection)
-            refreshed += 1
-        except (OnrampError, OutboundError):
-            continue  # invalid now (recorded), or the provider is down (next time)
-    return refreshed
 
 
 # --- revoking at the provider -----------------------------------------------------------------

@@ -11,10 +11,11 @@ from django.utils import timezone
 
 from connections.branding import branding_checked
 from connections.errors import OnrampError
+from connections.events import EventKind
 from connections.models import Mode, Partner, PartnerKey
 from connections.security import tokens
 from connections.security.tokens import TokenKind
-from connections.services.events import event_record
+from connections.services.audit import event_record
 
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 KEY_USE_RESOLUTION = timedelta(minutes=1)
@@ -99,7 +100,7 @@ def partner_create(*, name: str, origins: list[str], actor: str) -> tuple[Partne
     partner = Partner.objects.create(
         name=name, allowed_origins=[origin_normalize(origin) for origin in origins]
     )
-    event_record(partner=partner, kind="partner.created", actor=actor)
+    event_record(partner=partner, kind=EventKind.PARTNER_CREATED, actor=actor)
     _, secret = partner_key_create(partner=partner, actor=actor, label="initial")
     return partner, secret
 
@@ -116,7 +117,7 @@ def partner_key_create(
     )
     event_record(
         partner=partner,
-        kind="partner_key.created",
+        kind=EventKind.PARTNER_KEY_CREATED,
         actor=actor,
         data={"key": key.id, "display": key.display, "mode": key.mode},
     )
@@ -153,7 +154,7 @@ def partner_key_revoke(*, key: PartnerKey, actor: str) -> None:
         key.save(update_fields=["revoked_at"])
         event_record(
             partner=key.partner,
-            kind="partner_key.revoked",
+            kind=EventKind.PARTNER_KEY_REVOKED,
             actor=actor,
             data={"key": key.id, "display": key.display},
         )
@@ -168,6 +169,9 @@ def partner_update_branding(*, partner: Partner, values: dict, actor: str) -> Pa
     if cleaned:
         partner.save(update_fields=list(cleaned))
     event_record(
-        partner=partner, kind="partner.updated", actor=actor, data={"fields": sorted(cleaned)}
+        partner=partner,
+        kind=EventKind.PARTNER_UPDATED,
+        actor=actor,
+        data={"fields": sorted(cleaned)},
     )
     return partner

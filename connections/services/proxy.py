@@ -29,6 +29,7 @@ from connections.schemes import SCHEMES
 from connections.schemes.base import AuthFailure, Authorizer, StaticAuthorizer, Target
 from connections.security.ratelimit import Limit, enforce
 from connections.services.connections import connection_credentials_fresh
+from connections.services.validation import attempt_start_revalidation
 from connections.verification.remote_sessions import session_cached, session_forget, session_keep
 from connections.verification.run import build_target
 
@@ -166,8 +167,6 @@ def _throttle(connection: Connection) -> None:
 def _schedule_revalidation(connection: Connection) -> None:
     """The remote refused our auth: check the connection properly (throttled), in the
     background. Only that check may make it invalid."""
-    from connections.services.validation import attempt_start_revalidation
-
     with contextlib.suppress(OnrampError):  # checked a moment ago, or revoked meanwhile
         attempt_start_revalidation(connection=connection, actor="system:proxy_401")
 

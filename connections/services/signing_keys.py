@@ -6,11 +6,17 @@ from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from connections.events import EventKind
 from connections.models import LinkSession, SigningKey
 from connections.security import crypto
 from connections.security.certificates import KeyPair, check_upload, generate
 from connections.security.ratelimit import Limit, enforce
-from connections.services.events import event_record
+from connections.services.audit import event_record
+
+KINDS_BY_SOURCE = {
+    "generated": EventKind.SIGNING_KEY_GENERATED,
+    "uploaded": EventKind.SIGNING_KEY_UPLOADED,
+}
 
 
 def signing_key_generate(*, session: LinkSession, kind: str) -> SigningKey:
@@ -67,7 +73,7 @@ def _store(session: LinkSession, pair: KeyPair, *, source: str) -> SigningKey:
     session.signing_keys.exclude(pk=key.pk).delete()
     event_record(
         partner=session.partner,
-        kind=f"signing_key.{source}",
+        kind=KINDS_BY_SOURCE[source],
         actor=f"end_user:{session.end_user_id}",
         link_session=session,
         data={"signing_key": key.id, "algorithm": key.algorithm, "fingerprint": key.fingerprint},

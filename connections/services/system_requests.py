@@ -8,9 +8,10 @@ from django.utils.translation import gettext as _
 from catalog.models import SystemRequest
 from catalog.search import fold
 from connections.errors import OnrampError
+from connections.events import EventKind
 from connections.models import LinkSession
 from connections.security.ratelimit import Limit, enforce
-from connections.services.events import event_record
+from connections.services.audit import event_record
 
 REQUESTS_PER_SESSION_HOUR = 5
 
@@ -43,7 +44,7 @@ def _record(session: LinkSession, name: str, normalized: str, query: str) -> Sys
     )
     event_record(
         partner=session.partner,
-        kind="catalog.system_requested",
+        kind=EventKind.CATALOG_SYSTEM_REQUESTED,
         actor=f"end_user:{session.end_user_id}",
         link_session=session,
         data={"name": name, "query": " ".join(query.split())[:100]},

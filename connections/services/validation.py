@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from catalog.schema import MethodSpec, SystemDefinition
 from connections.errors import OnrampError
+from connections.events import EventKind
 from connections.models import (
     IN_FLIGHT,
     Connection,
@@ -22,8 +23,8 @@ from connections.models import (
 from connections.security import crypto
 from connections.security.ratelimit import Limit, enforce
 from connections.services.attempts import attempt_enqueue
-from connections.services.connections import attempt_credentials
-from connections.services.events import event_record
+from connections.services.audit import event_record
+from connections.services.credentials import attempt_credentials
 from connections.verification.failures import STEPS
 from connections.verification.run import build_target
 
@@ -102,7 +103,7 @@ def attempt_start_revalidation(
     )
     event_record(
         partner=connection.partner,
-        kind="connection.revalidation_requested",
+        kind=EventKind.CONNECTION_REVALIDATION_REQUESTED,
         actor=actor,
         connection=connection,
         data={"attempt": attempt.id},

@@ -1,4 +1,4 @@
-"""Webhooks: partners' endpoints, and the outbox that delivers events to them.
+"""Webhooks: partners' endpoints, and sending the deliveries the outbox (``outbox.py``) wrote.
 
 An event a partner can receive is written with its deliveries (one per interested endpoint)
 in the transaction of the state change it reports; a worker sends each, signed with the
@@ -24,11 +24,11 @@ from django.db.models import Q
 from django.utils import timezone
 from standardwebhooks import Webhook
 
-from connections.dispatch import task_send
+from connections.dispatch import Task, task_send
 from connections.errors import OnrampError
+from connections.events import EventKind, webhook_kinds
 from connections.models import (
     DeliveryStatus,
-    Event,
     Partner,
     WebhookDelivery,
     WebhookEndpoint,
@@ -37,20 +37,9 @@ from connections.outbound.addresses import check_url
 from connections.outbound.client import request
 from connections.outbound.errors import OutboundError
 from connections.security import crypto
-from connections.services.events import event_record
+from connections.services.audit import event_record
+from connections.services.outbox import delivery_create, delivery_send_later, payload
 
-# What partners can subscribe to (``webhook.test`` goes only to the endpoint tested).
-EVENT_TYPES = (
-    "connection.created",
-    "connection.reconnected",
-    "connection.invalid",
-    "connection.restored",
-    "connection.revoked",
-    "link_session.exited",
-    "catalog.system_requested",
-    "webhook.test",
-)
-PAYLOAD_DATA_KEYS = ("error", "screen", "name", "query")  # what an event's data may add
 DISABLE_AFTER = timedelta(days=5)
 ROTATION_OVERLAP = timedelta(hours=24)
 MAX_ENDPOINTS = 10
@@ -72,7 +61,7 @@ def webhook_endpoint_create(
     endpoint.save()
     event_record(
         partner=partner,
-        kind="webhook_endpoint.created",
+        kind=EventKind.WEBHOOK_ENDPOINT_CREATED,
         actor=actor,
         data={"endpoint": endpoint.id, "url": endpoint.url},
     )
@@ -91,7 +80,7 @@ def webhook_endpoint_rotate_secret(*, endpoint: WebhookEndpoint, actor: str) -> 
     endpoint.save()
     event_record(
         partner=endpoint.partner,
-        kind="webhook_endpoint.secret_rotated",
+        kind=EventKind.WEBHOOK_ENDPOINT_SECRET_ROTATED,
         actor=actor,
         data={"endpoint": endpoint.id},
     )
@@ -102,7 +91,7 @@ def webhook_endpoint_rotate_secret(*, endpoint: WebhookEndpoint, actor: str) -> 
 def webhook_endpoint_delete(*, endpoint: WebhookEndpoint, actor: str) -> None:
     event_record(
         partner=endpoint.partner,
-        kind="webhook_endpoint.deleted",
+        kind=EventKind.WEBHOOK_ENDPOINT_DELETED,
         actor=actor,
         data={"endpoint": endpoint.id, "url": endpoint.url},
     )
@@ -116,7 +105,7 @@ def webhook_endpoint_enable(*, endpoint: WebhookEndpoint, actor: str) -> None:
     )
     event_record(
         partner=endpoint.partner,
-        kind="webhook_endpoint.enabled",
+        kind=EventKind.WEBHOOK_ENDPOINT_ENABLED,
         actor=actor,
         data={"endpoint": endpoint.id},
     )
@@ -125,10 +114,10 @@ def webhook_endpoint_enable(*, endpoint: WebhookEndpoint, actor: str) -> None:
 @transaction.atomic
 def webhook_test_send(*, endpoint: WebhookEndpoint, actor: str) -> WebhookDelivery:
     """Send a ``webhook.test`` event to this endpoint only."""
-    event = Event.objects.create(partner=endpoint.partner, kind="webhook.test", actor=actor[:200])
-    event.payload = _payload(event, {"endpoint_id": endpoint.id})
+    event = event_record(partner=endpoint.partner, kind=EventKind.WEBHOOK_TEST, actor=actor)
+    event.payload = payload(event, {"endpoint_id": endpoint.id})
     event.save(update_fields=["payload"])
-    return _deliver_later(WebhookDelivery.objects.create(endpoint=endpoint, event=event))
+    return delivery_create(endpoint=endpoint, event=event)
 
 
 def _checked_url(url: str) -> str:
@@ -140,7 +129,7 @@ def _checked_url(url: str) -> str:
 
 
 def _checked(events: list[str]) -> list[str]:
-    unknown = sorted(set(events) - set(EVENT_TYPES))
+    unknown = sorted(set(events) - set(webhook_kinds()))
     if unknown:
         raise OnrampError("unknown_event", f"Unknown event type {unknown[0]!r}.")
     return list(dict.fromkeys(events))
@@ -169,52 +158,6 @@ def timeout() -> float:
 def lease() -> timedelta:
     """How long a worker holds a delivery it is sending before it is taken for dead."""
     return timedelta(seconds=timeout() * 1.5)
-
-
-def webhook_fan_out(event: Event) -> None:
-    """Called by ``event_record`` in the state change's transaction: the event's body and a
-    delivery per interested endpoint, each sent once the transaction commits."""
-    if event.kind not in EVENT_TYPES or event.kind == "webhook.test":
-        return
-    endpoints = [e for e in event.partner.webhook_endpoints.all() if e.wants(event.kind)]
-    if not endpoints:
-        return
-    event.payload = _payload(event, _event_data(event))
-    event.save(update_fields=["payload"])
-    for endpoint in endpoints:
-        _deliver_later(WebhookDelivery.objects.create(endpoint=endpoint, event=event))
-
-
-def _event_data(event: Event) -> dict[str, Any]:
-    data: dict[str, Any] = {"link_session_id": event.link_session_id}
-    if connection := event.connection:
-        data |= {
-            "connection_id": connection.id,
-            "end_user_id": connection.end_user_id,
-            "system": connection.system_id,
-            "status": connection.status,
-            "mode": connection.mode,
-        }
-    elif session := event.link_session:
-        data |= {
-            "end_user_id": session.end_user_id,
-            "system": session.system_chosen or None,
-            "mode": session.mode,
-        }
-    return data | {k: v for k, v in event.data.items() if k in PAYLOAD_DATA_KEYS}
-
-
-def _payload(event: Event, data: dict[str, Any]) -> dict[str, Any]:
-    return {"type": event.kind, "timestamp": event.created_at.isoformat(), "data": data}
-
-
-def _deliver_later(delivery: WebhookDelivery, countdown: float = 0) -> WebhookDelivery:
-    from connections import tasks
-
-    transaction.on_commit(
-        lambda: task_send(tasks.deliver_webhook, WebhookDelivery, delivery.pk, countdown=countdown)
-    )
-    return delivery
 
 
 def webhook_deliver(*, delivery_id: str) -> None:
@@ -301,7 +244,7 @@ def _record_attempt(
         delivery.next_attempt_at = timezone.now() + timedelta(seconds=delay)
         _settle(delivery, status=DeliveryStatus.PENDING)
         if delay <= 300:  # short waits as a delayed task; the sweeper covers the rest
-            _deliver_later(delivery, countdown=delay)
+            delivery_send_later(delivery, countdown=delay)
     _note_failure(delivery.endpoint)
 
 
@@ -325,7 +268,7 @@ def _note_failure(endpoint: WebhookEndpoint) -> None:
         endpoint.save(update_fields=["enabled", "disabled_reason"])
         event_record(
             partner=endpoint.partner,
-            kind="webhook_endpoint.disabled",
+            kind=EventKind.WEBHOOK_ENDPOINT_DISABLED,
             actor="system",
             data={"endpoint": endpoint.id, "reason": endpoint.disabled_reason},
         )
@@ -343,22 +286,20 @@ def webhook_resend(*, delivery: WebhookDelivery, actor: str) -> WebhookDelivery:
     )
     event_record(
         partner=delivery.endpoint.partner,
-        kind="webhook_delivery.resent",
+        kind=EventKind.WEBHOOK_DELIVERY_RESENT,
         actor=actor,
         data={"delivery": delivery.id},
     )
     delivery.refresh_from_db()
-    return _deliver_later(delivery)
+    return delivery_send_later(delivery)
 
 
 def webhook_sweep() -> int:
     """Send due deliveries whose message was never sent or was lost (Celery beat)."""
-    from connections import tasks
-
     now = timezone.now()
     due = WebhookDelivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
     lost = due.filter(Q(claimed_until=None) | Q(claimed_until__lt=now)).filter(
         Q(dispatched_at=None) | Q(dispatched_at__lt=now - lease())
     )
     ids = list(lost.values_list("pk", flat=True)[:500])
-    return sum(task_send(tasks.deliver_webhook, WebhookDelivery, pk) for pk in ids)
+    return sum(task_send(Task.DELIVER_WEBHOOK, WebhookDelivery, pk) for pk in ids)

@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from connections.models import Connection, CredentialFile, ValidationAttempt
-from connections.services.connections import connection_credentials
+from connections.services.credentials import connection_credentials
 from tests.factories import link_session
 
 pytestmark = pytest.mark.django_db

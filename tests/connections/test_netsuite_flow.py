@@ -163,7 +163,7 @@ def test_m2m_through_the_flow_keeps_the_private_key_secret(
     assert connection.config["account"] == ACCOUNT
     assert connection.config["client_id"] == integration.client_id
     assert ValidationAttempt.objects.get().status == "succeeded"
-    from connections.services.connections import connection_credentials
+    from connections.services.credentials import connection_credentials
 
     assert SigningKey.objects.get().private_key == ""  # only the connection keeps it now
     assert ValidationAttempt.objects.get().credentials == ""

@@ -15,12 +15,10 @@ from django.test import Client
 
 from connections.models import Connection, Event, SignIn, ValidationAttempt
 from connections.security import crypto
-from connections.services.connections import connection_credentials, connection_revoke
-from connections.services.oauth import (
-    oauth_tokens_refresh_due,
-    remote_revocations_send,
-    token_expiry,
-)
+from connections.services.connections import connection_revoke
+from connections.services.credentials import connection_credentials, token_expiry
+from connections.services.health import oauth_tokens_refresh_due
+from connections.services.oauth import remote_revocations_send
 from tests.factories import link_session
 from tests.fakes.base import Reply
 

@@ -7,7 +7,9 @@ from typing import Any, ClassVar
 from django.http import Http404
 
 from catalog.schema import MethodSpec
+from connections.flow.views.base import method_context
 from connections.models import LinkSession
+from connections.schemes import SCHEMES
 
 
 class StepIncomplete(Exception):
@@ -35,9 +37,6 @@ class FlowStep:
     ) -> dict[str, Any]:
         """For the step's own views: the details screen's context with the step's (404 for a
         method that does not use this step)."""
-        from connections.flow.views.base import method_context
-        from connections.schemes import SCHEMES  # the auth registry imports the steps
-
         context = method_context(request, session, slug, method_id, back="prepare")
         if SCHEMES[context["method"].scheme].step != self.name:
             raise Http404(f"This method has no {self.name} step.")

@@ -4,9 +4,10 @@ system and allows the partner's app; Onramp never sees their password.
 From the iframe the consent page opens in a popup (a user's click; third-party cookies are
 never needed: the state is bound to the link session server-side) while the iframe polls
 ``status``; on a hosted page it is a full redirect and the callback sends the user back. The
-callback (``views/oauth_callback.py``) trades the code and starts the live check; the
-screen follows the check like any other. A closed window, declined consent, an expired
-sign-in and a missing organisation each get their own message and a way to try again.
+callback (``views/oauth_callback.py``) trades the code, and ``sign_in_check`` starts the
+live check; the screen follows the check like any other. A closed window, declined consent,
+an expired sign-in and a missing organisation each get their own message and a way to try
+again.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from catalog.registry import get_definition
 from catalog.schema import MethodSpec
 from connections.errors import OnrampError, with_headers
 from connections.flow.forms import DetailsForm
@@ -33,7 +35,15 @@ from connections.flow.views.base import (
     see_other,
 )
 from connections.models import LinkSession, SignIn, SignInOutcome
-from connections.services.oauth import sign_in_begin, sign_in_latest, sign_in_mark_closed
+from connections.services.oauth import (
+    SignInResult,
+    sign_in_attach,
+    sign_in_begin,
+    sign_in_end,
+    sign_in_latest,
+    sign_in_mark_closed,
+)
+from connections.services.validation import attempt_start
 
 
 class OAuthSignInStep(FlowStep):
@@ -140,3 +150,23 @@ def status(request: Any, session: LinkSession, slug: str, method_id: str) -> Htt
         specs=context["definition"].fields + context["method"].fields, initial=sign_in.config
     )
     return screen(request, session, "details", context | {"form": form})
+
+
+def sign_in_check(result: SignInResult, *, client_ip: str) -> SignIn:
+    """What a sign-in granted goes through the live check like typed credentials."""
+    sign_in = result.sign_in
+    if result.credentials is None:
+        return sign_in
+    definition = get_definition(sign_in.system_slug)
+    try:
+        attempt = attempt_start(
+            session=sign_in.link_session,
+            definition=definition,
+            method=definition.method(sign_in.method),
+            config=result.config,
+            credentials=result.credentials,
+            client_ip=client_ip,
+        )
+    except OnrampError as exc:  # the link closed meanwhile, or too many checks right now
+        return sign_in_end(sign_in, SignInOutcome.FAILED, exc.message)
+    return sign_in_attach(sign_in, attempt)

@@ -23,11 +23,8 @@ from connections.flow.views.base import (
 from connections.flow.views.flow import attempt_screen
 from connections.http.clientip import client_ip
 from connections.models import LinkSession, ValidationAttempt
-from connections.security.ratelimit import Limit
 from connections.services.link_sessions import draft_values, link_session_save_draft
 from connections.services.validation import attempt_start, secrets_on_file
-
-DRAFTS_PER_MINUTE = 60  # a change event per field typed in: plenty, and a bound on writes
 
 
 @require_http_methods(["GET", "POST"])
@@ -129,13 +126,13 @@ def _to_attempt(request: Any, attempt: ValidationAttempt) -> HttpResponse:
 def draft(request: Any, session: LinkSession, slug: str, method_id: str) -> HttpResponse:
     """Keep what the end user typed so far (non-secret fields only), to resume with it."""
     context = method_context(request, session, slug, method_id, back="prepare")
-    limit = Limit(f"onramp:draft:{session.pk}", DRAFTS_PER_MINUTE, 60)
-    if retry_after := limit.hit():
-        return HttpResponse(status=429, headers={"Retry-After": str(retry_after)})
-    link_session_save_draft(
-        session=session,
-        definition=context["definition"],
-        method=context["method"],
-        values=request.POST,
-    )
+    try:
+        link_session_save_draft(
+            session=session,
+            definition=context["definition"],
+            method=context["method"],
+            values=request.POST,
+        )
+    except OnrampError as exc:  # typed faster than drafts are kept
+        return with_headers(HttpResponse(status=exc.status), exc)
     return HttpResponse(status=204)

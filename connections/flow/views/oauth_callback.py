@@ -13,7 +13,7 @@ from django.utils import translation
 from django.views.decorators.http import require_GET
 
 from catalog.registry import get_definition
-from connections.flow.steps.oauth import outcome_message
+from connections.flow.steps.oauth import outcome_message, sign_in_check
 from connections.http.clientip import client_ip
 from connections.languages import language_of
 from connections.models import SignInOutcome
@@ -24,11 +24,10 @@ from connections.services.oauth import sign_in_finish, sign_in_return_url
 def oauth_callback(request: HttpRequest) -> HttpResponse:
     state = request.GET.get("state", "")[:200]
     params = {key: value[:2000] for key, value in request.GET.items() if key != "state"}
-    sign_in = (
-        sign_in_finish(state=state, params=params, client_ip=client_ip(request)) if state else None
-    )
-    if sign_in is None:
+    result = sign_in_finish(state=state, params=params) if state else None
+    if result is None:
         return _page(request, status=400, context={"unknown": True})
+    sign_in = sign_in_check(result, client_ip=client_ip(request))
     session = sign_in.link_session
     with translation.override(language_of(session.locale)):
         if not sign_in.in_popup:

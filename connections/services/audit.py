@@ -1,12 +1,19 @@
+"""The audit trail: every state change writes one event, in its own transaction, and the
+kinds partners receive become webhook deliveries there too (``outbox.py``)."""
+
+from __future__ import annotations
+
 from typing import Any
 
+from connections.events import EventKind
 from connections.models import Connection, Event, LinkSession, Partner
+from connections.services.outbox import deliveries_create
 
 
 def event_record(
     *,
     partner: Partner,
-    kind: str,
+    kind: EventKind,
     actor: str,
     connection: Connection | None = None,
     link_session: LinkSession | None = None,
@@ -14,17 +21,16 @@ def event_record(
 ) -> Event:
     """Write one audit row. ``data`` must never hold a secret: ids, codes, names only.
 
-    Kinds partners subscribe to also get their webhook deliveries, in the same transaction.
+    ``kind`` must be an ``EventKind`` (a string that is none raises ``ValueError``). Kinds
+    partners subscribe to also get their webhook deliveries, in the same transaction.
     """
-    from connections.services.webhooks import webhook_fan_out  # webhooks record events too
-
     event = Event.objects.create(
         partner=partner,
-        kind=kind,
+        kind=EventKind(kind),
         actor=actor[:200],
         connection=connection,
         link_session=link_session,
         data=data or {},
     )
-    webhook_fan_out(event)
+    deliveries_create(event)
     return event

@@ -1,0 +1,65 @@
+"""The outbox: an event partners receive becomes one webhook delivery per interested endpoint,
+written in the transaction of the state change it reports and sent once that commits.
+
+``event_record`` calls ``deliveries_create``; sending, retries and the sweep are in
+``webhooks.py``. A delivery whose message is lost (broker down, worker killed) is still a row:
+the sweeper sends it, so an event is never lost between the change and the partner.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+
+from connections.dispatch import Task, task_send
+from connections.events import EventKind
+from connections.models import Event, WebhookDelivery, WebhookEndpoint
+
+
+def deliveries_create(event: Event) -> list[WebhookDelivery]:
+    """The event's webhook body and a delivery per endpoint that wants its kind."""
+    kind = EventKind(event.kind)
+    if not kind.webhook or kind is EventKind.WEBHOOK_TEST:  # a test goes to one endpoint
+        return []
+    endpoints = [e for e in event.partner.webhook_endpoints.all() if e.wants(kind)]
+    if not endpoints:
+        return []
+    event.payload = payload(event, _event_data(event, kind))
+    event.save(update_fields=["payload"])
+    return [delivery_create(endpoint=endpoint, event=event) for endpoint in endpoints]
+
+
+def delivery_create(*, endpoint: WebhookEndpoint, event: Event) -> WebhookDelivery:
+    return delivery_send_later(WebhookDelivery.objects.create(endpoint=endpoint, event=event))
+
+
+def delivery_send_later(delivery: WebhookDelivery, countdown: float = 0) -> WebhookDelivery:
+    """Queue the delivery's task once the current transaction commits."""
+    transaction.on_commit(
+        lambda: task_send(Task.DELIVER_WEBHOOK, WebhookDelivery, delivery.pk, countdown=countdown)
+    )
+    return delivery
+
+
+def payload(event: Event, data: dict[str, Any]) -> dict[str, Any]:
+    return {"type": event.kind, "timestamp": event.created_at.isoformat(), "data": data}
+
+
+def _event_data(event: Event, kind: EventKind) -> dict[str, Any]:
+    data: dict[str, Any] = {"link_session_id": event.link_session_id}
+    if connection := event.connection:
+        data |= {
+            "connection_id": connection.id,
+            "end_user_id": connection.end_user_id,
+            "system": connection.system_id,
+            "status": connection.status,
+            "mode": connection.mode,
+        }
+    elif session := event.link_session:
+        data |= {
+            "end_user_id": session.end_user_id,
+            "system": session.system_chosen or None,
+            "mode": session.mode,
+        }
+    return data | {key: value for key, value in event.data.items() if key in kind.payload_keys}
