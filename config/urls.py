@@ -2,11 +2,13 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from connections.admin import report_urls
 from connections.api import api
 from connections.flow.views.guides import guide
 from connections.flow.views.oauth_callback import oauth_callback
 
 urlpatterns = [
+    path("admin/reports/", include((report_urls, "reports"))),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("connect/", include("connections.flow.urls")),

@@ -1,16 +1,20 @@
 """System checks of the code's side: every definition uses schemes, options and failure codes
-that exist; every key id in use is in the key ring (``check --deploy --database default``)."""
+that exist; every scheme's flow step exists and has its template; every key id in use is in
+the key ring (``check --deploy --database default``)."""
 
 from typing import Any
 
 from django.core import checks
 from django.db import connection
+from django.template import TemplateDoesNotExist
+from django.template.loader import get_template
 
 from catalog.normalizers import derived_names
 from catalog.registry import SYSTEMS_DIR, load_file
 from catalog.schema import DefinitionError, SystemDefinition, template_names
+from connections.flow.steps import STEPS
 from connections.schemes import SCHEMES
-from connections.services.keys import encrypted_models, keys_missing
+from connections.services.encryption import encrypted_models, keys_missing
 from connections.verification.failures import FAILURES
 
 
@@ -87,3 +91,25 @@ def check_encryption_keys(
 def _migrated() -> bool:
     tables = set(connection.introspection.table_names())
     return all(model._meta.db_table in tables for model in encrypted_models())
+
+
+@checks.register()
+def check_flow_steps(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """Every step a scheme names is registered, and every registered step has its template."""
+    errors = [
+        checks.Error(
+            f"Scheme {name!r} names an unknown flow step {scheme.step!r}.", id="connections.E003"
+        )
+        for name, scheme in SCHEMES.items()
+        if scheme.step and scheme.step not in STEPS
+    ]
+    for name, step in STEPS.items():
+        try:
+            get_template(step.template)
+        except TemplateDoesNotExist:
+            errors.append(
+                checks.Error(
+                    f"Flow step {name!r} has no template {step.template!r}.", id="connections.E004"
+                )
+            )
+    return errors

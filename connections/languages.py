@@ -7,9 +7,8 @@ switcher changes it.
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
+from django.http import HttpRequest
 from django.utils import translation
 
 from connections.errors import OnrampError
@@ -31,7 +30,7 @@ def locale_checked(code: str) -> str:
     raise OnrampError("unsupported_locale", f"locale must be one of {spoken}, or left out.")
 
 
-def browser_language(request: Any) -> str:
+def browser_language(request: HttpRequest) -> str:
     """The best of our languages for the browser's ``Accept-Language`` (English otherwise)."""
     header = request.headers.get("Accept-Language", "")
     for code, _ in translation.trans_real.parse_accept_lang_header(header):

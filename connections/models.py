@@ -301,7 +301,7 @@ IN_FLIGHT = (AttemptStatus.QUEUED, AttemptStatus.RUNNING)
 FINISHED = (AttemptStatus.SUCCEEDED, AttemptStatus.FAILED, AttemptStatus.ERROR)
 
 
-class StepState(models.TextChoices):
+class StageState(models.TextChoices):
     PENDING = "pending", _("Waiting")
     RUNNING = "running", _("In progress")
     DONE = "done", _("Done")
@@ -606,12 +606,3 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return self.id
-
-
-class FunnelReport(LinkSession):
-    """The admin's funnel page (a view of link sessions, no table of its own)."""
-
-    class Meta:
-        proxy = True
-        verbose_name = "funnel"
-        verbose_name_plural = "funnel"

@@ -5,8 +5,8 @@ from django.db import Error as DatabaseError
 
 from connections.dispatch import Task
 from connections.services.attempts import attempt_run, attempt_sweep
+from connections.services.encryption import stale_secrets_purge
 from connections.services.health import health_checks_start, oauth_tokens_refresh_due
-from connections.services.keys import stale_secrets_purge
 from connections.services.oauth import remote_revocations_send
 from connections.services.webhooks import webhook_deliver, webhook_sweep
 

@@ -1,11 +1,14 @@
-"""The funnel in the admin: of the link sessions created in a period (for a partner, a system,
-or all), how many reached each step — opened → system chosen → guide viewed → details
-submitted → validated → exchanged — as a server-rendered SVG chart and tables, with the most
-frequent failure codes per system."""
+"""The funnel, a report page of the admin (``/admin/reports/funnel/``): of the link sessions
+created in a period (for a partner, a system, or all), how many reached each step — opened →
+system chosen → guide viewed → details submitted → validated → exchanged — as a
+server-rendered SVG chart and tables, with the most frequent failure codes per system.
+
+A report is a view on the admin site (staff only, plus the permission it reads with), not a
+model: see ``REPORTS`` in ``admin/__init__.py``."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib import admin
@@ -16,8 +19,7 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 
 from catalog.models import System
-from connections.admin.base import ReadOnlyAdmin
-from connections.models import FunnelReport, LinkSession, Mode, Partner, ValidationAttempt
+from connections.models import LinkSession, Mode, Partner, ValidationAttempt
 from connections.selectors import recent_failures
 
 PERIODS = {"7": 7, "30": 30, "90": 90}
@@ -58,50 +60,55 @@ def chart(counts: dict[str, int]) -> list[dict[str, Any]]:
     ]
 
 
-@admin.register(FunnelReport)
-class FunnelAdmin(ReadOnlyAdmin):
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return request.user.has_perm("connections.view_linksession")
+PERMISSION = "connections.view_linksession"
 
-    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
-        if not self.has_view_permission(request):
-            raise PermissionDenied
-        days = PERIODS.get(request.GET.get("days", ""), 30)
-        partner = request.GET.get("partner", "")[:32]
-        mode = request.GET.get("mode", Mode.LIVE)
-        mode = mode if mode in Mode.values else Mode.LIVE
-        system = request.GET.get("system", "")[:63]
-        since = timezone.now() - timedelta(days=days)
-        sessions = LinkSession.objects.filter(created_at__gte=since, mode=mode)
-        if partner:
-            sessions = sessions.filter(partner_id=partner)
-        if system:
-            sessions = sessions.filter(system_chosen=system)
-        [overall] = funnel_counts(sessions)
-        by_system = funnel_counts(sessions.exclude(system_chosen=""), "system_chosen")
-        slugs = [row["system_chosen"] for row in by_system]
-        failures = recent_failures(slugs, since=since, sessions=sessions)
-        for row in by_system:
-            row["failures"] = failures.get(row["system_chosen"], [])[:3]
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "Funnel",
-            "opts": self.model._meta,
-            "bars": chart(overall),
-            "chart": CHART | {"height": len(STAGES) * CHART["row"]},
-            "stages": [(key, label) for key, label, _ in STAGES],
-            "by_system": by_system,
-            "by_partner": _by_partner(sessions),
-            "days": days,
-            "periods": PERIODS,
-            "partner": partner,
-            "mode": mode,
-            "modes": Mode.choices,
-            "system": system,
-            "partners": Partner.objects.order_by("name").values_list("id", "name"),
-            "systems": System.objects.order_by("name").values_list("slug", "name"),
-        }
-        return TemplateResponse(request, "admin/connections/funnel.html", context)
+
+def funnel_view(request: HttpRequest) -> HttpResponse:
+    """The funnel for the filters in the query string (staff with the link sessions' view
+    permission)."""
+    if not request.user.has_perm(PERMISSION):
+        raise PermissionDenied
+    days = PERIODS.get(request.GET.get("days", ""), 30)
+    partner = request.GET.get("partner", "")[:32]
+    mode = request.GET.get("mode", Mode.LIVE)
+    mode = mode if mode in Mode.values else Mode.LIVE
+    system = request.GET.get("system", "")[:63]
+    since = timezone.now() - timedelta(days=days)
+    sessions = LinkSession.objects.filter(created_at__gte=since, mode=mode)
+    if partner:
+        sessions = sessions.filter(partner_id=partner)
+    if system:
+        sessions = sessions.filter(system_chosen=system)
+    context = {
+        **admin.site.each_context(request),
+        "title": "Funnel",
+        "days": days,
+        "periods": PERIODS,
+        "partner": partner,
+        "mode": mode,
+        "modes": Mode.choices,
+        "system": system,
+        "partners": Partner.objects.order_by("name").values_list("id", "name"),
+        "systems": System.objects.order_by("name").values_list("slug", "name"),
+        **_figures(sessions, since),
+    }
+    return TemplateResponse(request, "admin/connections/funnel.html", context)
+
+
+def _figures(sessions: QuerySet[LinkSession], since: datetime) -> dict[str, Any]:
+    [overall] = funnel_counts(sessions)
+    by_system = funnel_counts(sessions.exclude(system_chosen=""), "system_chosen")
+    slugs = [row["system_chosen"] for row in by_system]
+    failures = recent_failures(slugs, since=since, sessions=sessions)
+    for row in by_system:
+        row["failures"] = failures.get(row["system_chosen"], [])[:3]
+    return {
+        "bars": chart(overall),
+        "chart": CHART | {"height": len(STAGES) * CHART["row"]},
+        "stages": [(key, label) for key, label, _ in STAGES],
+        "by_system": by_system,
+        "by_partner": _by_partner(sessions),
+    }
 
 
 def _by_partner(sessions: QuerySet[LinkSession]) -> list[dict]:

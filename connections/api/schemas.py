@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from django.http import HttpRequest
 from ninja import Schema
 from pydantic import ConfigDict, Field, field_validator
 
@@ -24,7 +25,7 @@ class Clean(Schema):
         return value
 
 
-def live_key_only(request: Any) -> None:
+def live_key_only(request: HttpRequest) -> None:
     """Settings shared by live and test (webhook endpoints and deliveries, OAuth apps, the
     partner's branding) are a live key's to read and change; a test key builds safely."""
     if getattr(request, "mode", "live") != "live":

@@ -14,6 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
+from django.http import HttpRequest
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -40,7 +41,7 @@ def _reset(*, setting: str, **kwargs: Any) -> None:
 setting_changed.connect(_reset)
 
 
-def client_ip(request: Any) -> str:
+def client_ip(request: HttpRequest) -> str:
     """The address of whoever made the request, as far as trusted proxies vouch for it."""
     remote = request.META.get("REMOTE_ADDR", "")
     trusted = trusted_proxies()

@@ -28,7 +28,7 @@ from connections.models import (
     IN_FLIGHT,
     AttemptStatus,
     LinkSession,
-    StepState,
+    StageState,
     ValidationAttempt,
 )
 from connections.services.audit import event_record
@@ -39,7 +39,7 @@ from connections.services.connections import (
 )
 from connections.services.credentials import attempt_credentials
 from connections.services.link_sessions import public_token_issue
-from connections.verification.failures import STEPS, Outcome, describe
+from connections.verification.failures import CHECK_STAGES, Outcome, describe
 from connections.verification.run import build_target, verify
 
 logger = logging.getLogger(__name__)
@@ -194,14 +194,14 @@ def settled_steps(steps: dict[str, str], failed_step: str = "") -> dict[str, str
     """A finished check's steps, never contradicting each other: every step before the one
     that failed is done, the ones after it never ran; without a failure, all are done.
     ``failed_step``: where a check that ended in failure stopped, if no step says so."""
-    recorded = next((key for key in STEPS if steps.get(key) == StepState.FAILED), None)
-    failed = recorded or (failed_step if failed_step in STEPS else None)
+    recorded = next((key for key in CHECK_STAGES if steps.get(key) == StageState.FAILED), None)
+    failed = recorded or (failed_step if failed_step in CHECK_STAGES else None)
     if failed is None:
-        return dict.fromkeys(STEPS, StepState.DONE)
-    at = STEPS.index(failed)
+        return dict.fromkeys(CHECK_STAGES, StageState.DONE)
+    at = CHECK_STAGES.index(failed)
     return {
-        key: StepState.DONE if n < at else StepState.FAILED if n == at else StepState.PENDING
-        for n, key in enumerate(STEPS)
+        key: StageState.DONE if n < at else StageState.FAILED if n == at else StageState.PENDING
+        for n, key in enumerate(CHECK_STAGES)
     }
 
 

@@ -17,7 +17,7 @@ from connections.models import (
     Connection,
     ConnectionStatus,
     LinkSession,
-    StepState,
+    StageState,
     ValidationAttempt,
 )
 from connections.security import crypto
@@ -25,7 +25,7 @@ from connections.security.ratelimit import Limit, enforce
 from connections.services.attempts import attempt_enqueue
 from connections.services.audit import event_record
 from connections.services.credentials import attempt_credentials
-from connections.verification.failures import STEPS
+from connections.verification.failures import CHECK_STAGES
 from connections.verification.run import build_target
 
 
@@ -129,7 +129,7 @@ def secrets_on_file(
 
 
 def _initial_steps() -> dict[str, str]:
-    return dict.fromkeys(STEPS, StepState.PENDING)
+    return dict.fromkeys(CHECK_STAGES, StageState.PENDING)
 
 
 def _enforce_limits(*, session: LinkSession, client_ip: str, host: str) -> None:

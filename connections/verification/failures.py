@@ -13,8 +13,8 @@ from enum import Enum
 from django.utils.translation import gettext_lazy as _
 
 REACH, AUTHENTICATE, TEST_CALL, PERMISSIONS = "reach", "authenticate", "test_call", "permissions"
-STEPS = (REACH, AUTHENTICATE, TEST_CALL, PERMISSIONS)
-STEP_LABELS = {
+CHECK_STAGES = (REACH, AUTHENTICATE, TEST_CALL, PERMISSIONS)
+CHECK_STAGE_LABELS = {
     REACH: _("Reach the system"),
     AUTHENTICATE: _("Sign in"),
     TEST_CALL: _("Make a test call"),

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from catalog.i18n import translated
 from catalog.normalizers import with_derived
 from catalog.schema import MethodSpec, RequestSpec, SystemDefinition
-from connections.models import StepState
+from connections.models import StageState
 from connections.outbound.client import Client, OutboundResponse
 from connections.outbound.errors import OutboundError
 from connections.schemes import SCHEMES
@@ -31,7 +31,7 @@ from connections.verification.failures import (
     describe,
 )
 
-DONE, FAILED = StepState.DONE, StepState.FAILED
+DONE, FAILED = StageState.DONE, StageState.FAILED
 Report = Callable[[dict[str, str]], None]
 
 

@@ -101,13 +101,13 @@ def test_the_funnel_counts_each_step_with_failures_per_system(acme, admin_client
         link_session=submitted, system_slug="netsuite", method="m2m", status="failed",
         error_code="invalid_client",
     )  # fmt: skip
-    page = admin_client.get("/admin/connections/funnelreport/", {"days": "7"}).content.decode()
+    page = admin_client.get("/admin/reports/funnel/", {"days": "7"}).content.decode()
     assert "<svg" in page and "Link sessions reaching each step" in page
     counts = re.findall(r"(\d+) \((\d+)%\)</text>", page)
     assert [int(count) for count, _ in counts] == [4, 3, 2, 1, 1, 0, 0]
     row = re.search(r"<tr><td>netsuite</td>(.*?)</tr>", page, re.S).group(1)
     assert "<code>invalid_client</code> x1" in row
-    other = admin_client.get("/admin/connections/funnelreport/", {"partner": "pa_none"})
+    other = admin_client.get("/admin/reports/funnel/", {"partner": "pa_none"})
     assert "No link sessions in this period." in other.content.decode()
 
 
@@ -130,7 +130,7 @@ def test_viewing_is_not_operating(acme, viewer):
     assert viewer.get(LIST + "add/").status_code == 403
     viewer.post(LIST, {"action": "unlock", "_selected_action": [session.pk]})
     assert LinkSession.objects.get(pk=session.pk).locked_at is not None
-    assert viewer.get("/admin/connections/funnelreport/").status_code == 200
+    assert viewer.get("/admin/reports/funnel/").status_code == 200
     assert viewer.get("/admin/catalog/systemrequest/").status_code == 403
 
 
@@ -149,8 +149,21 @@ def test_the_funnel_shows_one_mode_and_its_own_failures(acme, admin_client):
     ValidationAttempt.objects.create(
         system_slug="netsuite", method="m2m", status="failed", error_code="timeout"
     )  # a revalidation of some connection: not this funnel's
-    page = admin_client.get("/admin/connections/funnelreport/").content.decode()
+    page = admin_client.get("/admin/reports/funnel/").content.decode()
     assert "<td>netsuite</td>" in page and "<td>sandbox-erp</td>" not in page
     assert "<code>timeout</code>" not in page
-    tested = admin_client.get("/admin/connections/funnelreport/", {"mode": "test"})
+    tested = admin_client.get("/admin/reports/funnel/", {"mode": "test"})
     assert "<td>sandbox-erp</td>" in tested.content.decode()
+
+
+def test_reports_are_linked_from_the_index_for_those_who_may_read_them(db, viewer):
+    from django.contrib.auth.models import User
+
+    assert "/admin/reports/funnel/" in viewer.get("/admin/").content.decode()
+    User.objects.create_user("other-staff", password="other-password-1", is_staff=True)
+    other = Client()
+    other.login(username="other-staff", password="other-password-1")
+    assert "/admin/reports/funnel/" not in other.get("/admin/").content.decode()
+    assert other.get("/admin/reports/funnel/").status_code == 403
+    anonymous = Client().get("/admin/reports/funnel/")
+    assert anonymous.status_code == 302 and "/admin/login/" in anonymous["Location"]

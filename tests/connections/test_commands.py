@@ -120,7 +120,7 @@ def one_row_of_every_model_with_secrets(partner) -> list:
         SigningKey,
         WebhookEndpoint,
     )
-    from connections.services.keys import encrypted_models
+    from connections.services.encryption import encrypted_models
 
     connection, _ = connected(partner)
     session = LinkSession.objects.get()
@@ -159,7 +159,7 @@ def one_row_of_every_model_with_secrets(partner) -> list:
 
 
 def test_reencrypt_moves_the_secrets_of_every_model_that_has_them(acme, settings):
-    from connections.services.keys import keys_in_use, keys_missing
+    from connections.services.encryption import keys_in_use, keys_missing
 
     rows = one_row_of_every_model_with_secrets(acme.partner)
     old_ring = settings.ONRAMP_ENCRYPTION_KEYS

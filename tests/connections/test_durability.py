@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from connections.models import Connection, Event, ValidationAttempt
 from connections.security import crypto
-from connections.services import keys
+from connections.services import encryption as keys
 from connections.services.attempts import attempt_sweep
 from connections.services.connections import connection_revoke
 from connections.services.health import health_checks_start

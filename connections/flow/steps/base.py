@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 from django.http import Http404
 
 from catalog.schema import MethodSpec
-from connections.flow.views.base import method_context
+from connections.flow.views.base import HtmxHttpRequest, method_context
 from connections.models import LinkSession
 from connections.schemes import SCHEMES
 
@@ -33,7 +33,7 @@ class FlowStep:
         return {}
 
     def screen_context(
-        self, request: Any, session: LinkSession, slug: str, method_id: str
+        self, request: HtmxHttpRequest, session: LinkSession, slug: str, method_id: str
     ) -> dict[str, Any]:
         """For the step's own views: the details screen's context with the step's (404 for a
         method that does not use this step)."""

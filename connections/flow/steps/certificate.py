@@ -19,6 +19,7 @@ from catalog.schema import MethodSpec
 from connections.errors import OnrampError, with_headers
 from connections.flow.steps.base import FlowStep, StepIncomplete
 from connections.flow.views.base import (
+    HtmxHttpRequest,
     flow_screen,
     flow_url,
     flow_view,
@@ -73,14 +74,18 @@ step = CertificateStep()
 
 @require_GET
 @flow_screen
-def section(request: Any, session: LinkSession, slug: str, method_id: str) -> HttpResponse:
+def section(
+    request: HtmxHttpRequest, session: LinkSession, slug: str, method_id: str
+) -> HttpResponse:
     """The step on its own (htmx), e.g. to choose a different certificate."""
     return _answer(request, session, step.screen_context(request, session, slug, method_id))
 
 
 @require_POST
 @flow_screen
-def generate(request: Any, session: LinkSession, slug: str, method_id: str) -> HttpResponse:
+def generate(
+    request: HtmxHttpRequest, session: LinkSession, slug: str, method_id: str
+) -> HttpResponse:
     context = step.screen_context(request, session, slug, method_id)
     kind = request.POST.get("kind", "ec")
     try:
@@ -93,7 +98,9 @@ def generate(request: Any, session: LinkSession, slug: str, method_id: str) -> H
 @require_POST
 @flow_screen
 @body_limit(UPLOAD_MAX_BYTES)
-def upload(request: Any, session: LinkSession, slug: str, method_id: str) -> HttpResponse:
+def upload(
+    request: HtmxHttpRequest, session: LinkSession, slug: str, method_id: str
+) -> HttpResponse:
     context = step.screen_context(request, session, slug, method_id)
     if declared_body_size(request) > UPLOAD_MAX_BYTES:
         message = _("These files are too large: a certificate or key file is at most 64 KiB.")
@@ -119,7 +126,11 @@ def _read(upload: UploadedFile | None, what: str) -> bytes:
 
 
 def _answer(
-    request: Any, session: LinkSession, context: dict, error: str = "", status: int = 200
+    request: HtmxHttpRequest,
+    session: LinkSession,
+    context: dict,
+    error: str = "",
+    status: int = 200,
 ) -> HttpResponse:
     """htmx: the certificate section again; full page: back to the details screen."""
     slug, method = context["system"].slug, context["method"]
@@ -135,7 +146,7 @@ def _answer(
 
 @require_GET
 @flow_view
-def download(request: Any, session: LinkSession) -> HttpResponse:
+def download(request: HtmxHttpRequest, session: LinkSession) -> HttpResponse:
     """The public certificate to upload in the customer's system (never the private key)."""
     key = signing_key_current(session)
     if key is None:

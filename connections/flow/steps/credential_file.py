@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 from catalog.schema import MethodSpec
 from connections.errors import OnrampError, with_headers
 from connections.flow.steps.base import FlowStep, StepIncomplete
-from connections.flow.views.base import flow_screen, flow_url, fragment, see_other
+from connections.flow.views.base import HtmxHttpRequest, flow_screen, flow_url, fragment, see_other
 from connections.http.middleware import body_limit, declared_body_size
 from connections.models import LinkSession
 from connections.security.ionapi import MAX_BYTES, IonFileError
@@ -55,7 +55,9 @@ step = CredentialFileStep()
 
 @require_GET
 @flow_screen
-def section(request: Any, session: LinkSession, slug: str, method_id: str) -> HttpResponse:
+def section(
+    request: HtmxHttpRequest, session: LinkSession, slug: str, method_id: str
+) -> HttpResponse:
     context = step.screen_context(request, session, slug, method_id)
     return _answer(request, session, context | {"choose_again": True})
 
@@ -63,7 +65,9 @@ def section(request: Any, session: LinkSession, slug: str, method_id: str) -> Ht
 @require_POST
 @flow_screen
 @body_limit(UPLOAD_MAX_BYTES)
-def upload(request: Any, session: LinkSession, slug: str, method_id: str) -> HttpResponse:
+def upload(
+    request: HtmxHttpRequest, session: LinkSession, slug: str, method_id: str
+) -> HttpResponse:
     context = step.screen_context(request, session, slug, method_id)
     if declared_body_size(request) > UPLOAD_MAX_BYTES:
         return _answer(request, session, context, _("This file is too large."), status=413)
@@ -80,7 +84,11 @@ def upload(request: Any, session: LinkSession, slug: str, method_id: str) -> Htt
 
 
 def _answer(
-    request: Any, session: LinkSession, context: dict, error: str = "", status: int = 200
+    request: HtmxHttpRequest,
+    session: LinkSession,
+    context: dict,
+    error: str = "",
+    status: int = 200,
 ) -> HttpResponse:
     """htmx: the step's section again; full page: back to the details screen."""
     if not error and not request.htmx:

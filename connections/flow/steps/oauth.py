@@ -26,6 +26,7 @@ from connections.errors import OnrampError, with_headers
 from connections.flow.forms import DetailsForm
 from connections.flow.steps.base import FlowStep, StepIncomplete
 from connections.flow.views.base import (
+    HtmxHttpRequest,
     flow_screen,
     flow_url,
     flow_view,
@@ -92,7 +93,9 @@ def outcome_message(sign_in: SignIn, system: str, partner: str) -> str:
 
 @require_POST
 @flow_screen
-def begin(request: Any, session: LinkSession, slug: str, method_id: str) -> HttpResponse:
+def begin(
+    request: HtmxHttpRequest, session: LinkSession, slug: str, method_id: str
+) -> HttpResponse:
     """The details typed so far (e.g. an environment), then off to the consent page."""
     context = method_context(request, session, slug, method_id, back="prepare")
     definition, method = context["definition"], context["method"]
@@ -124,7 +127,9 @@ def begin(request: Any, session: LinkSession, slug: str, method_id: str) -> Http
 
 @require_GET
 @flow_view  # also once the session is validated: the answer then leads to the check's result
-def status(request: Any, session: LinkSession, slug: str, method_id: str) -> HttpResponse:
+def status(
+    request: HtmxHttpRequest, session: LinkSession, slug: str, method_id: str
+) -> HttpResponse:
     """Where the sign-in stands: waiting, on to the check, or why it ended."""
     context = method_context(request, session, slug, method_id, back="prepare")
     sign_in = sign_in_latest(session, method_id)

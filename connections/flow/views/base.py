@@ -11,11 +11,12 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import Resolver404, resolve, reverse
 from django.utils import translation
 from django.views.decorators.csrf import csrf_exempt
+from django_htmx.middleware import HtmxDetails
 
 from catalog.models import System
 from catalog.registry import get_definition
@@ -30,6 +31,15 @@ from connections.services.link_sessions import (
     link_session_set_locale,
 )
 
+
+class HtmxHttpRequest(HttpRequest):
+    """A request to the flow, typed as django-htmx's docs suggest: ``htmx`` (what htmx sent)
+    and the link token the URL carried (set by ``flow_view``)."""
+
+    htmx: HtmxDetails
+    link_token: str
+
+
 FlowView = Callable[..., HttpResponse]
 
 
@@ -42,7 +52,7 @@ def flow_view(view: FlowView) -> FlowView:
 
     @csrf_exempt
     @wraps(view)
-    def wrapper(request: Any, link_token: str, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HtmxHttpRequest, link_token: str, **kwargs: Any) -> HttpResponse:
         session = link_session_for_token(link_token)
         if session is None:
             return _no_framing(render(request, "connect/invalid.html", status=404))
@@ -65,13 +75,13 @@ def flow_screen(view: FlowView) -> FlowView:
 
     @flow_view
     @wraps(view)
-    def wrapper(request: Any, session: LinkSession, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HtmxHttpRequest, session: LinkSession, **kwargs: Any) -> HttpResponse:
         return closed_screen(request, session) or view(request, session, **kwargs)
 
     return wrapper
 
 
-def _same_origin(request: Any) -> bool:
+def _same_origin(request: HtmxHttpRequest) -> bool:
     """A POST from our own pages. Under ``Referrer-Policy: no-referrer`` a browser sends
     ``Origin: null`` for a form's navigation; its ``Sec-Fetch-Site`` (which page scripts cannot
     set) then says whether the form was ours."""
@@ -87,7 +97,7 @@ def _no_framing(response: HttpResponse) -> HttpResponse:
 
 
 def screen(
-    request: Any,
+    request: HtmxHttpRequest,
     session: LinkSession,
     name: str,
     context: dict[str, Any],
@@ -109,7 +119,11 @@ def screen(
 
 
 def fragment(
-    request: Any, session: LinkSession, template: str, context: dict[str, Any], status: int = 200
+    request: HtmxHttpRequest,
+    session: LinkSession,
+    template: str,
+    context: dict[str, Any],
+    status: int = 200,
 ) -> HttpResponse:
     """A piece of a screen on its own template (a flow step's section, for htmx)."""
     base = {
@@ -121,11 +135,11 @@ def fragment(
     return render(request, template, base | context, status=status)
 
 
-def flow_url(request: Any, name: str, *args: str) -> str:
+def flow_url(request: HtmxHttpRequest, name: str, *args: str) -> str:
     return reverse(f"connect:{name}", args=[request.link_token, *args])
 
 
-def flow_path_ok(request: Any, session: LinkSession, path: str) -> bool:
+def flow_path_ok(request: HtmxHttpRequest, session: LinkSession, path: str) -> bool:
     """``path`` is a screen of this very link that can still be shown (its system listed and
     allowed, its method defined): safe to send the end user to."""
     try:
@@ -144,7 +158,7 @@ def flow_path_ok(request: Any, session: LinkSession, path: str) -> bool:
     return True
 
 
-def remember_screen(request: Any, session: LinkSession) -> None:
+def remember_screen(request: HtmxHttpRequest, session: LinkSession) -> None:
     """Note this screen, to resume at it when the link is opened again (the path after the
     link token: the token itself is never stored)."""
     start = flow_url(request, "start")
@@ -159,7 +173,7 @@ def see_other(url: str) -> HttpResponse:
     return response
 
 
-def closed_screen(request: Any, session: LinkSession) -> HttpResponse | None:
+def closed_screen(request: HtmxHttpRequest, session: LinkSession) -> HttpResponse | None:
     """Where a session that can no longer take input goes (None when it still can)."""
     if session.validated_at and session.connection_id:
         return HttpResponseRedirect(flow_url(request, "done"))
@@ -192,7 +206,7 @@ def only_system(session: LinkSession) -> str:
 
 
 def method_context(
-    request: Any, session: LinkSession, slug: str, method_id: str, back: str
+    request: HtmxHttpRequest, session: LinkSession, slug: str, method_id: str, back: str
 ) -> dict[str, Any]:
     """The system and method a screen is about, and where its Back link goes."""
     row, definition = system_for(session, slug)

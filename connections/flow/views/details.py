@@ -13,6 +13,7 @@ from connections.errors import OnrampError, with_headers
 from connections.flow.forms import DetailsForm
 from connections.flow.steps import StepIncomplete, step_for
 from connections.flow.views.base import (
+    HtmxHttpRequest,
     flow_screen,
     flow_url,
     method_context,
@@ -29,7 +30,9 @@ from connections.services.validation import attempt_start, secrets_on_file
 
 @require_http_methods(["GET", "POST"])
 @flow_screen
-def details(request: Any, session: LinkSession, slug: str, method_id: str) -> HttpResponse:
+def details(
+    request: HtmxHttpRequest, session: LinkSession, slug: str, method_id: str
+) -> HttpResponse:
     context = method_context(request, session, slug, method_id, back="prepare")
     definition, method = context["definition"], context["method"]
     if step := step_for(method):
@@ -62,7 +65,7 @@ def _initial_config(
 
 
 def _submit_details(
-    request: Any,
+    request: HtmxHttpRequest,
     session: LinkSession,
     definition: SystemDefinition,
     method: MethodSpec,
@@ -112,7 +115,7 @@ def _secrets_for(
     )
 
 
-def _to_attempt(request: Any, attempt: ValidationAttempt) -> HttpResponse:
+def _to_attempt(request: HtmxHttpRequest, attempt: ValidationAttempt) -> HttpResponse:
     url = flow_url(request, "attempt", attempt.id)
     if request.htmx:
         response = attempt_screen(request, attempt)
@@ -123,7 +126,9 @@ def _to_attempt(request: Any, attempt: ValidationAttempt) -> HttpResponse:
 
 @require_POST
 @flow_screen
-def draft(request: Any, session: LinkSession, slug: str, method_id: str) -> HttpResponse:
+def draft(
+    request: HtmxHttpRequest, session: LinkSession, slug: str, method_id: str
+) -> HttpResponse:
     """Keep what the end user typed so far (non-secret fields only), to resume with it."""
     context = method_context(request, session, slug, method_id, back="prepare")
     try:

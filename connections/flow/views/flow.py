@@ -19,6 +19,7 @@ from catalog.categories import CATEGORIES
 from catalog.registry import get_definition
 from connections.errors import OnrampError
 from connections.flow.views.base import (
+    HtmxHttpRequest,
     closed_screen,
     flow_path_ok,
     flow_screen,
@@ -36,7 +37,7 @@ from connections.models import (
     AttemptStatus,
     LinkSession,
     LinkSessionStatus,
-    StepState,
+    StageState,
     ValidationAttempt,
 )
 from connections.selectors import link_session_status, session_categories, session_systems
@@ -47,14 +48,14 @@ from connections.services.link_sessions import (
     link_session_set_locale,
 )
 from connections.services.system_requests import system_request_record
-from connections.verification.failures import STEP_LABELS, STEPS
+from connections.verification.failures import CHECK_STAGE_LABELS, CHECK_STAGES
 
 POPULAR_COUNT = 8
 
 
 @require_GET
 @flow_screen
-def start(request: Any, session: LinkSession) -> HttpResponse:
+def start(request: HtmxHttpRequest, session: LinkSession) -> HttpResponse:
     """The link's address: the first screen, or where the end user left off."""
     link_session_mark(session=session, milestone="opened")
     if resume := _resume_path(request, session):
@@ -66,7 +67,7 @@ def start(request: Any, session: LinkSession) -> HttpResponse:
 
 @require_GET
 @flow_screen
-def search(request: Any, session: LinkSession) -> HttpResponse:
+def search(request: HtmxHttpRequest, session: LinkSession) -> HttpResponse:
     query = request.GET.get("q", "")[:100].replace("\x00", "")
     category = request.GET.get("category", "")
     whole_screen = not request.htmx or request.htmx.target == "flow"
@@ -82,7 +83,7 @@ def search(request: Any, session: LinkSession) -> HttpResponse:
 
 @require_POST
 @flow_screen
-def request_system(request: Any, session: LinkSession) -> HttpResponse:
+def request_system(request: HtmxHttpRequest, session: LinkSession) -> HttpResponse:
     """Record the system an end user could not find, and tell the partner."""
     name, query = request.POST.get("name", "")[:200], request.POST.get("q", "")[:100]
     context: dict[str, Any] = {"requested_name": name, "query": query}
@@ -96,7 +97,7 @@ def request_system(request: Any, session: LinkSession) -> HttpResponse:
     return screen(request, session, "choose", context, status=status, partial="request")
 
 
-def _resume_path(request: Any, session: LinkSession) -> str:
+def _resume_path(request: HtmxHttpRequest, session: LinkSession) -> str:
     """A check still running, else the last screen shown (the same link session, resumed)."""
     running = session.attempts.filter(
         status__in=(AttemptStatus.QUEUED, AttemptStatus.RUNNING)
@@ -128,7 +129,7 @@ def _choose_context(
 
 @require_GET
 @flow_screen
-def system(request: Any, session: LinkSession, slug: str) -> HttpResponse:
+def system(request: HtmxHttpRequest, session: LinkSession, slug: str) -> HttpResponse:
     row, definition = system_for(session, slug)
     link_session_mark(session=session, milestone="system", value=slug)
     context = {
@@ -147,7 +148,9 @@ def system(request: Any, session: LinkSession, slug: str) -> HttpResponse:
 
 @require_GET
 @flow_screen
-def prepare(request: Any, session: LinkSession, slug: str, method_id: str) -> HttpResponse:
+def prepare(
+    request: HtmxHttpRequest, session: LinkSession, slug: str, method_id: str
+) -> HttpResponse:
     context = method_context(request, session, slug, method_id, back="system")
     link_session_mark(session=session, milestone="method", value=method_id)
     link_session_mark(session=session, milestone="guide")
@@ -166,7 +169,7 @@ def prepare(request: Any, session: LinkSession, slug: str, method_id: str) -> Ht
 
 @require_GET
 @flow_view
-def attempt(request: Any, session: LinkSession, attempt_id: str) -> HttpResponse:
+def attempt(request: HtmxHttpRequest, session: LinkSession, attempt_id: str) -> HttpResponse:
     found = session.attempts.filter(pk=attempt_id).first()
     if found is None:
         raise Http404("No such attempt.")
@@ -179,10 +182,12 @@ def attempt(request: Any, session: LinkSession, attempt_id: str) -> HttpResponse
     return attempt_screen(request, found, poll=request.GET.get("poll") == "1")
 
 
-def attempt_screen(request: Any, attempt: ValidationAttempt, poll: bool = False) -> HttpResponse:
+def attempt_screen(
+    request: HtmxHttpRequest, attempt: ValidationAttempt, poll: bool = False
+) -> HttpResponse:
     session = attempt.link_session
     steps = [
-        {"key": key, "label": STEP_LABELS[key], "state": state}
+        {"key": key, "label": CHECK_STAGE_LABELS[key], "state": state}
         for key, state in _step_states(attempt).items()
     ]
     context = {
@@ -206,19 +211,19 @@ def _attempts_left(session: LinkSession, attempt: ValidationAttempt) -> int:
 
 def _step_states(attempt: ValidationAttempt) -> dict[str, str]:
     """Stored states, and the first step not yet done shown running while the check runs."""
-    states = {key: attempt.steps.get(key, StepState.PENDING) for key in STEPS}
+    states = {key: attempt.steps.get(key, StageState.PENDING) for key in CHECK_STAGES}
     if attempt.is_finished:
-        return settled_steps(states) if StepState.FAILED in states.values() else states
+        return settled_steps(states) if StageState.FAILED in states.values() else states
     if not attempt.is_finished:
-        first_open = next((k for k, v in states.items() if v == StepState.PENDING), None)
+        first_open = next((k for k, v in states.items() if v == StageState.PENDING), None)
         if first_open:
-            states[first_open] = StepState.RUNNING
+            states[first_open] = StageState.RUNNING
     return states
 
 
 @require_GET
 @flow_view
-def done(request: Any, session: LinkSession) -> HttpResponse:
+def done(request: HtmxHttpRequest, session: LinkSession) -> HttpResponse:
     if not session.validated_at:
         return closed_screen(request, session) or HttpResponseRedirect(flow_url(request, "start"))
     try:
@@ -244,7 +249,7 @@ def _return_url(session: LinkSession, status: str) -> str:
 
 @require_POST
 @flow_view
-def exit_flow(request: Any, session: LinkSession) -> HttpResponse:
+def exit_flow(request: HtmxHttpRequest, session: LinkSession) -> HttpResponse:
     """The end user leaves. Embedded: the page's script tells the partner (204). Hosted: back
     to the partner's ``redirect_url`` with ``status=exit`` (or ``locked``/``expired``), else a
     page saying the link can be opened again."""
@@ -265,7 +270,7 @@ def exit_flow(request: Any, session: LinkSession) -> HttpResponse:
 
 @require_POST
 @flow_view
-def language(request: Any, session: LinkSession) -> HttpResponse:
+def language(request: HtmxHttpRequest, session: LinkSession) -> HttpResponse:
     """The language switcher: the session speaks the chosen language from now on."""
     if chosen := supported(request.POST.get("locale", "")):
         link_session_set_locale(session=session, locale=chosen)

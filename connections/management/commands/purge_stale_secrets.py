@@ -2,7 +2,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from connections.services.keys import stale_secrets_purge
+from connections.services.encryption import stale_secrets_purge
 
 
 class Command(BaseCommand):

@@ -2,7 +2,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from connections.services.keys import keys_in_use, keys_missing, reencrypt_all
+from connections.services.encryption import keys_in_use, keys_missing, reencrypt_all
 
 
 class Command(BaseCommand):

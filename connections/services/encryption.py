@@ -1,4 +1,6 @@
-"""Secrets at rest over time: re-encrypt under the newest key; erase what is no longer needed."""
+"""Secrets at rest over time: re-encrypt them under the newest encryption key (the key ring
+in ``ONRAMP_ENCRYPTION_KEYS``), count what each key still encrypts, erase what is no longer
+needed."""
 
 from datetime import timedelta
 
