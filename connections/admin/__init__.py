@@ -18,6 +18,7 @@ from connections.admin import (  # noqa: F401 (each module registers its pages)
     link_sessions,
     oauth_apps,
     partners,
+    users,
     webhooks,
 )
 

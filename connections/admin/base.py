@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
@@ -32,7 +33,25 @@ def shown_once(
     return response
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class OperatorAdmin(admin.ModelAdmin):
+    """Every admin page's base. Each action declares the permission it needs
+    (``@admin.action(permissions=[...])``, checked by ``has_<name>_permission``): ``operate``
+    for actions that change rows (revoke, rotate, resend…), which is the model's *change*
+    permission even where the page itself edits nothing. A view-only operator can look, never
+    act: posting an action one may not run is refused with 403, not quietly ignored.
+    """
+
+    def has_operate_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm(f"{self.opts.app_label}.change_{self.opts.model_name}")
+
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+        action = request.POST.get("action") if request.method == "POST" else None
+        if action and action not in self.get_actions(request):
+            raise PermissionDenied
+        return super().changelist_view(request, extra_context)
+
+
+class ReadOnlyAdmin(OperatorAdmin):
     """Rows that change only through the flow, the API or actions."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:

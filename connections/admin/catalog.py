@@ -19,7 +19,7 @@ from django.utils.html import format_html, format_html_join
 
 from catalog.models import System, SystemRequest
 from catalog.search import catalog_changed
-from connections.admin.base import ReadOnlyAdmin
+from connections.admin.base import OperatorAdmin, ReadOnlyAdmin
 from connections.models import Connection, LinkSession
 from connections.selectors import recent_failures
 
@@ -33,7 +33,7 @@ def _count(rows: QuerySet, group: str) -> Coalesce:
 
 
 @admin.register(System)
-class SystemAdmin(admin.ModelAdmin):
+class SystemAdmin(OperatorAdmin):
     list_display = [
         "name",
         "vendor",
@@ -122,22 +122,22 @@ class SystemAdmin(admin.ModelAdmin):
         transaction.on_commit(catalog_changed)
         return count
 
-    @admin.action(description="Enable selected systems")
+    @admin.action(description="Enable selected systems", permissions=["change"])
     def enable(self, request: HttpRequest, queryset: QuerySet[System]) -> None:
         count = self._switch(request, queryset, enabled=True)
         self.message_user(request, f"Enabled {count} system(s).", messages.SUCCESS)
 
-    @admin.action(description="Disable selected systems")
+    @admin.action(description="Disable selected systems", permissions=["change"])
     def disable(self, request: HttpRequest, queryset: QuerySet[System]) -> None:
         count = self._switch(request, queryset, enabled=False)
         self.message_user(request, f"Disabled {count} system(s).", messages.SUCCESS)
 
-    @admin.action(description="Pin selected systems to the top")
+    @admin.action(description="Pin selected systems to the top", permissions=["change"])
     def pin(self, request: HttpRequest, queryset: QuerySet[System]) -> None:
         count = self._switch(request, queryset, pinned=True)
         self.message_user(request, f"Pinned {count} system(s).", messages.SUCCESS)
 
-    @admin.action(description="Unpin selected systems")
+    @admin.action(description="Unpin selected systems", permissions=["change"])
     def unpin(self, request: HttpRequest, queryset: QuerySet[System]) -> None:
         count = self._switch(request, queryset, pinned=False)
         self.message_user(request, f"Unpinned {count} system(s).", messages.SUCCESS)

@@ -99,13 +99,13 @@ class ConnectionAdmin(ReadOnlyAdmin):
             rows,
         )
 
-    @admin.action(description="Revoke selected connections")
+    @admin.action(description="Revoke selected connections", permissions=["operate"])
     def revoke(self, request: HttpRequest, queryset: QuerySet[Connection]) -> None:
         for connection in queryset:
             connection_revoke(connection=connection, actor=actor_of(request))
         self.message_user(request, "Revoked; their tokens no longer work.", messages.SUCCESS)
 
-    @admin.action(description="Revalidate selected connections now")
+    @admin.action(description="Revalidate selected connections now", permissions=["operate"])
     def revalidate(self, request: HttpRequest, queryset: QuerySet[Connection]) -> None:
         queued, refused = 0, 0
         for connection in queryset.exclude(status=ConnectionStatus.REVOKED):

@@ -89,10 +89,6 @@ class LinkSessionAdmin(ReadOnlyAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("connections.add_linksession")
 
-    def has_operate_permission(self, request: HttpRequest) -> bool:
-        """Unlock, extend and cancel change a session: more than viewing it."""
-        return request.user.has_perm("connections.change_linksession")
-
     def add_view(
         self, request: HttpRequest, form_url: str = "", extra_context: Any = None
     ) -> HttpResponse:

@@ -10,7 +10,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from catalog.registry import get_definition
-from connections.admin.base import actor_of
+from connections.admin.base import OperatorAdmin, actor_of
 from connections.models import OAuthApp
 from connections.services.oauth import oauth_app_set, redirect_uri
 
@@ -34,7 +34,7 @@ class OAuthAppForm(forms.ModelForm):
 
 
 @admin.register(OAuthApp)
-class OAuthAppAdmin(admin.ModelAdmin):
+class OAuthAppAdmin(OperatorAdmin):
     form = OAuthAppForm
     list_display = ["system", "partner", "client_id", "updated_at"]
     list_filter = ["system", "partner"]

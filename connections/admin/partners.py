@@ -11,7 +11,13 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 
-from connections.admin.base import ReadOnlyAdmin, ReadOnlyInline, actor_of, shown_once
+from connections.admin.base import (
+    OperatorAdmin,
+    ReadOnlyAdmin,
+    ReadOnlyInline,
+    actor_of,
+    shown_once,
+)
 from connections.branding import branding_checked, colour_problem
 from connections.errors import OnrampError
 from connections.events import EventKind
@@ -91,7 +97,7 @@ class PartnerKeyInline(ReadOnlyInline):
 
 
 @admin.register(Partner)
-class PartnerAdmin(admin.ModelAdmin):
+class PartnerAdmin(OperatorAdmin):
     list_display = ["name", "id", "is_active", "created_at"]
     search_fields = ["name", "id"]
     form = PartnerForm
@@ -99,6 +105,9 @@ class PartnerAdmin(admin.ModelAdmin):
     inlines = [PartnerKeyInline]
     actions = ["create_key", "create_test_key"]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+    def has_add_key_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("connections.add_partnerkey")
 
     def save_model(self, request: HttpRequest, obj: Partner, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)
@@ -109,11 +118,14 @@ class PartnerAdmin(admin.ModelAdmin):
             data={"fields": sorted(form.changed_data)},
         )
 
-    @admin.action(description="Create a new live secret key (shown once)")
+    @admin.action(description="Create a new live secret key (shown once)", permissions=["add_key"])
     def create_key(self, request: HttpRequest, queryset: QuerySet[Partner]) -> HttpResponse:
         return self._new_keys(request, queryset, Mode.LIVE)
 
-    @admin.action(description="Create a new test secret key (Sandbox ERP only; shown once)")
+    @admin.action(
+        description="Create a new test secret key (Sandbox ERP only; shown once)",
+        permissions=["add_key"],
+    )
     def create_test_key(self, request: HttpRequest, queryset: QuerySet[Partner]) -> HttpResponse:
         return self._new_keys(request, queryset, Mode.TEST)
 
@@ -147,7 +159,7 @@ class PartnerKeyAdmin(ReadOnlyAdmin):
     fields = ["display", "partner", "mode", "label", "created_at", "last_used_at", "revoked_at"]
     actions = ["revoke"]
 
-    @admin.action(description="Revoke selected keys")
+    @admin.action(description="Revoke selected keys", permissions=["operate"])
     def revoke(self, request: HttpRequest, queryset: QuerySet[PartnerKey]) -> None:
         for key in queryset:
             partner_key_revoke(key=key, actor=actor_of(request))

@@ -28,19 +28,19 @@ class WebhookEndpointAdmin(ReadOnlyAdmin):
     fields = ["id", "partner", "url", "events", "enabled", "disabled_reason", "failing_since"]
     actions = ["send_test", "enable", "rotate_secret"]
 
-    @admin.action(description="Send a test event (webhook.test)")
+    @admin.action(description="Send a test event (webhook.test)", permissions=["operate"])
     def send_test(self, request: HttpRequest, queryset: QuerySet[WebhookEndpoint]) -> None:
         for endpoint in queryset:
             webhook_test_send(endpoint=endpoint, actor=actor_of(request))
         self.message_user(request, "Test events queued.", messages.SUCCESS)
 
-    @admin.action(description="Enable again")
+    @admin.action(description="Enable again", permissions=["operate"])
     def enable(self, request: HttpRequest, queryset: QuerySet[WebhookEndpoint]) -> None:
         for endpoint in queryset:
             webhook_endpoint_enable(endpoint=endpoint, actor=actor_of(request))
         self.message_user(request, "Enabled.", messages.SUCCESS)
 
-    @admin.action(description="Rotate the signing secret (shown once)")
+    @admin.action(description="Rotate the signing secret (shown once)", permissions=["operate"])
     def rotate_secret(
         self, request: HttpRequest, queryset: QuerySet[WebhookEndpoint]
     ) -> HttpResponse:
@@ -87,7 +87,7 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
     def event_kind(self, delivery: WebhookDelivery) -> str:
         return delivery.event.kind
 
-    @admin.action(description="Resend now (same webhook-id)")
+    @admin.action(description="Resend now (same webhook-id)", permissions=["operate"])
     def resend(self, request: HttpRequest, queryset: QuerySet[WebhookDelivery]) -> None:
         for delivery in queryset.select_related("endpoint__partner"):
             webhook_resend(delivery=delivery, actor=actor_of(request))
