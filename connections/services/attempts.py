@@ -33,6 +33,7 @@ from connections.models import (
 )
 from connections.services.audit import event_record
 from connections.services.connections import (
+    ConnectionRevoked,
     connection_activate,
     connection_credentials_fresh,
     connection_record_check,
@@ -145,12 +146,17 @@ def _settle(attempt: ValidationAttempt, outcome: Outcome | None, run_id: str) ->
 
 
 def _succeed(attempt: ValidationAttempt) -> None:
-    _finish(attempt, AttemptStatus.SUCCEEDED)
     session = attempt.link_session
     if session is None:
+        _finish(attempt, AttemptStatus.SUCCEEDED)
         connection_record_check(connection_id=attempt.connection_id, outcome=None)
         return
-    session.connection = connection_activate(attempt=attempt, session=session)
+    try:
+        session.connection = connection_activate(attempt=attempt, session=session)
+    except ConnectionRevoked:  # revoked while the check ran: it stays revoked
+        _fail(attempt, describe("connection_revoked"))
+        return
+    _finish(attempt, AttemptStatus.SUCCEEDED)
     session.validated_at = timezone.now()
     session.save(update_fields=["connection", "validated_at"])
     public_token_issue(session)

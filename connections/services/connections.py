@@ -66,7 +66,12 @@ def _method(connection: Connection) -> Any:
 
 @transaction.atomic
 def connection_activate(*, attempt: ValidationAttempt, session: LinkSession) -> Connection:
-    """Store a passed attempt as an active connection (new, or the one being reconnected)."""
+    """Store a passed attempt as an active connection (new, or the one being reconnected).
+
+    A reconnect locks the connection's row and refuses a revoked one (``ConnectionRevoked``):
+    revocation is final, whatever was in flight when it happened."""
+    if session.connection_id is not None:
+        session.connection = _locked_unrevoked(session.connection_id)
     connection = session.connection or Connection(
         partner=session.partner,
         end_user_id=session.end_user_id,
@@ -98,6 +103,19 @@ def connection_activate(*, attempt: ValidationAttempt, session: LinkSession) -> 
         link_session=session,
         data={"system": attempt.system_slug, "method": attempt.method},
     )
+    return connection
+
+
+class ConnectionRevoked(OnrampError):
+    def __init__(self) -> None:
+        super().__init__("connection_revoked", "This connection has been revoked.", 409)
+
+
+def _locked_unrevoked(connection_id: str) -> Connection:
+    """The connection's row, locked until the transaction ends; a revoked one is refused."""
+    connection = Connection.objects.select_for_update(of=("self",)).get(pk=connection_id)
+    if connection.status == ConnectionStatus.REVOKED:
+        raise ConnectionRevoked
     return connection
 
 
@@ -186,10 +204,14 @@ def public_token_exchange(
         or session.connection is None
     ):
         raise refused
+    try:  # a revocation that committed first wins: no token for a revoked connection
+        connection = _locked_unrevoked(session.connection_id)
+    except ConnectionRevoked:
+        raise refused from None
     session.public_token_used_at = timezone.now()
     session.public_token_sealed = ""
     session.save(update_fields=["public_token_used_at", "public_token_sealed"])
-    return session.connection, connection_token_mint(connection=session.connection, actor=actor)
+    return connection, connection_token_mint(connection=connection, actor=actor)
 
 
 def connection_token_mint(*, connection: Connection, actor: str) -> str:
@@ -247,9 +269,15 @@ def _note_use(token_id: str, last_used_at: datetime | None) -> None:
 
 @transaction.atomic
 def connection_revoke(*, connection: Connection, actor: str) -> None:
-    """Revoke a connection: its tokens stop working at once and its secrets are erased."""
-    if connection.status == ConnectionStatus.REVOKED:
+    """Revoke a connection: its tokens stop working at once and its secrets are erased.
+
+    The row is locked and read afresh: a reconnect or a token refresh that committed just
+    before is what gets revoked (its new grant included), and nothing after can undo it."""
+    try:
+        _locked_unrevoked(connection.pk)
+    except ConnectionRevoked:
         return
+    connection.refresh_from_db()  # as locked: what a refresh or reconnect just committed
     now = timezone.now()
     if SCHEMES[_method(connection).scheme].refreshes and connection.credentials:
         oauth_revoke_later(connection, connection_credentials(connection))

@@ -48,6 +48,12 @@ def attempt_start(
     session = LinkSession.objects.select_for_update().get(pk=session.pk)
     if not session.is_usable:
         raise OnrampError("session_closed", "This link can no longer be used.", 403)
+    if session.connection_id and session.connection.status == ConnectionStatus.REVOKED:
+        raise OnrampError(
+            "connection_revoked",
+            _("This connection was revoked. Ask for a new link to connect again."),
+            409,
+        )
     if in_flight := session.attempts.filter(status__in=IN_FLIGHT).first():
         return in_flight
     host = urlsplit(build_target(definition, method, config).base_url).hostname or ""

@@ -187,6 +187,12 @@ FAILURES: dict[str, Failure] = {
         _("Signed in, but {system} refused the check: {permission}."),
         _("Check the values you entered (a company number, say) and the user's access."),
     ),
+    "connection_revoked": Failure(
+        PERMISSIONS,
+        _("This connection was revoked while it was being checked."),
+        _("Ask for a new link to connect again."),
+        Blame.OURS,
+    ),
     "worker_lost": Failure(
         TEST_CALL,
         _("We could not finish checking."),
