@@ -43,6 +43,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "connections.http.middleware.RequestBodyLimitMiddleware",
     "connections.http.middleware.ContentSecurityPolicyMiddleware",
+    "connections.http.outages.OutageMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -82,16 +83,24 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")
+# Redis is shared by every process; when it cannot be reached the app degrades (config/cache.py):
+# ``default`` falls back to each process's memory, ``tokens`` (the token cache) to the database.
+_CACHE_TIMEOUT = env.float("ONRAMP_CACHE_TIMEOUT", default=1.0)  # seconds per Redis operation
 if REDIS_URL:
+    _REDIS = {
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": env.str("ONRAMP_CACHE_PREFIX", default="onramp"),
+        "OPTIONS": {"socket_connect_timeout": _CACHE_TIMEOUT, "socket_timeout": _CACHE_TIMEOUT},
+    }
     CACHES = {
-        "default": {
-            "BACKEND": "config.cache.PooledRedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": env.str("ONRAMP_CACHE_PREFIX", default="onramp"),
-        }
+        "default": {"BACKEND": "config.cache.DegradingRedisCache", **_REDIS},
+        "tokens": {"BACKEND": "config.cache.SharedRedisCache", **_REDIS},
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        "tokens": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "t"},
+    }
 
 # Celery: a broker means real workers; none means tasks run inline (the embedded default).
 # At least once: acks late, a lost worker's message goes back to the queue, and every task
@@ -144,6 +153,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     "sweep-attempts": {
         "task": "connections.tasks.sweep_attempts",
+        "schedule": ONRAMP_SWEEP_INTERVAL,
+    },
+    "sweep-token-cache": {
+        "task": "connections.tasks.sweep_token_cache",
         "schedule": ONRAMP_SWEEP_INTERVAL,
     },
     "health-checks": {

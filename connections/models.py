@@ -257,6 +257,11 @@ class Connection(models.Model):
         related_name="made_connection",
         editable=False,
     )
+    # A change an outage kept from reaching the token cache (the sweeper catches up).
+    token_cache_stale_since = models.DateTimeField(null=True, blank=True, editable=False)
+    # A token refresh in flight holds this lease; one found lapsed was interrupted.
+    refresh_claimed_until = models.DateTimeField(null=True, blank=True, editable=False)
+    refresh_interrupted = models.BooleanField(default=False, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
@@ -264,7 +269,14 @@ class Connection(models.Model):
     encrypted_fields = ("credentials",)
 
     class Meta:
-        indexes = [models.Index(fields=["partner", "end_user_id"])]
+        indexes = [
+            models.Index(fields=["partner", "end_user_id"]),
+            models.Index(
+                fields=["token_cache_stale_since"],
+                condition=models.Q(token_cache_stale_since__isnull=False),
+                name="connection_token_cache_stale",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.id
@@ -342,6 +354,9 @@ class ValidationAttempt(models.Model):
     claimed_by = models.CharField(max_length=64, blank=True)
     runs = models.PositiveSmallIntegerField(default=0)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Started by Onramp itself (a health check, a proxied call the system refused), not by a
+    # person: a refused sign-in must be seen twice, minutes apart, before it counts.
+    by_system = models.BooleanField(default=False)
 
     encrypted_fields = ("credentials",)
 
@@ -467,6 +482,7 @@ class SignInOutcome(models.TextChoices):
     CLOSED = "closed", _("Window closed")
     NO_TENANT = "no_tenant", _("No organisation connected")
     FAILED = "failed", _("Failed")
+    OTHER_BROWSER = "other_browser", _("Finished in another browser")
 
 
 class SignIn(models.Model):
@@ -483,6 +499,12 @@ class SignIn(models.Model):
     state_digest = models.CharField(max_length=64, unique=True, editable=False)
     code_verifier = models.TextField(editable=False)
     return_url = models.TextField(editable=False)  # the flow's URL holds the link token
+    # The provider's consent page (it holds the state), until the browser is bound.
+    authorize_url = models.TextField(editable=False, blank=True)
+    # The sign-in is bound to the browser that opens it first (a first-party cookie).
+    binding_digest = models.CharField(max_length=64, editable=False, blank=True)
+    browser_digest = models.CharField(max_length=64, editable=False, blank=True)
+    bound_at = models.DateTimeField(null=True, blank=True, editable=False)
     in_popup = models.BooleanField(default=True)
     config = models.JSONField(default=dict)
     outcome = models.CharField(
@@ -495,7 +517,7 @@ class SignIn(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
-    encrypted_fields = ("code_verifier", "return_url")
+    encrypted_fields = ("code_verifier", "return_url", "authorize_url")
 
     def __str__(self) -> str:
         return self.id

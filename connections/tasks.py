@@ -4,6 +4,7 @@ from celery import shared_task
 from django.db import Error as DatabaseError
 
 from connections.dispatch import Task
+from connections.security.token_cache import stale_entries_sweep
 from connections.services.attempts import attempt_run, attempt_sweep
 from connections.services.encryption import stale_secrets_purge
 from connections.services.health import health_checks_start, oauth_tokens_refresh_due
@@ -43,6 +44,12 @@ def sweep_webhooks() -> None:
 def sweep_attempts() -> None:
     """Every ``ONRAMP_SWEEP_INTERVAL`` from Celery beat."""
     attempt_sweep()
+
+
+@shared_task(ignore_result=True)
+def sweep_token_cache() -> None:
+    """Every ``ONRAMP_SWEEP_INTERVAL`` from Celery beat: what an outage kept from the cache."""
+    stale_entries_sweep()
 
 
 @shared_task(ignore_result=True)

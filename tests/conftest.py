@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from django.conf import settings as django_settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.test import Client
 
 from catalog.sync import catalog_sync
@@ -52,7 +52,8 @@ def _clear_own_cache() -> None:
     """Only this run's keys: Redis's FLUSHDB would also empty the broker's queues and another
     run's cache."""
     if not django_settings.USING_REDIS:
-        cache.clear()
+        for alias in django_settings.CACHES:
+            caches[alias].clear()
         return
     client = cache._cache.get_client(write=True)
     prefix = django_settings.CACHES["default"]["KEY_PREFIX"]

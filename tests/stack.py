@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
+from celery import Celery
 
 from config.celery import app as celery_app
 
@@ -71,7 +72,7 @@ class Stack:
             ],
             env,
         )
-        wait_for_worker(process.popen, process.name)
+        wait_for_worker(process.popen, process.name, broker=env.get("CELERY_BROKER_URL"))
         return process
 
     def beat(self, **env: str) -> Process:
@@ -113,13 +114,16 @@ class Stack:
         return process
 
 
-def wait_for_worker(popen: subprocess.Popen, name: str, *, within: float = 120) -> None:
-    """Until the Celery worker called ``name`` answers a ping (it has joined the broker)."""
+def wait_for_worker(
+    popen: subprocess.Popen, name: str, *, within: float = 120, broker: str | None = None
+) -> None:
+    """Until the Celery worker called ``name`` answers a ping (it has joined the broker: the
+    suite's, or ``broker`` when the worker was given its own)."""
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         if popen.poll() is not None:
             raise RuntimeError(f"{name} exited at start-up")
-        if celery_app.control.ping(destination=[name], timeout=1):
+        if (Celery(broker=broker) if broker else celery_app).control.ping([name], timeout=1):
             return
     raise RuntimeError(f"{name} did not answer within {within:.0f} s")
 

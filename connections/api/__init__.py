@@ -14,6 +14,7 @@ from connections.api import catalog, link_sessions, partner, proxy, webhooks
 from connections.api import connections as connections_routes
 from connections.api.auth import PartnerKeyAuth
 from connections.errors import OnrampError, with_headers
+from connections.http.outages import OUTAGES, unavailable
 
 logger = logging.getLogger(__name__)
 ROUTERS = (link_sessions, connections_routes, proxy, webhooks, catalog, partner)
@@ -76,6 +77,15 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     code = "invalid_request" if exc.status_code < 500 else "internal_error"
     return error_response(request, exc.status_code, code, str(exc))
 
+
+def on_outage(request: HttpRequest, exc: Exception) -> HttpResponse:
+    """A database, cache or broker that cannot be reached (even while authenticating, where
+    Ninja would answer 500): 503 with Retry-After."""
+    return unavailable(request, exc)
+
+
+for outage in OUTAGES:
+    api.add_exception_handler(outage, on_outage)
 
 for module in ROUTERS:
     api.add_router("/", module.router)

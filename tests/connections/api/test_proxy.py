@@ -9,7 +9,7 @@ from django.test import Client
 from connections.models import Connection, ConnectionToken, ValidationAttempt
 from connections.services.connections import connection_record_check, connection_revoke
 from connections.verification.failures import describe
-from tests.connections.test_netsuite import ACCOUNT, m2m_integration
+from tests.connections.schemes.test_netsuite import ACCOUNT, m2m_integration
 from tests.factories import connected
 from tests.fakes.base import Trick
 from tests.fakes.mintsoft import MintsoftUser
