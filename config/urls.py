@@ -5,7 +5,7 @@ from django.urls import include, path
 from connections.admin import report_urls
 from connections.api import api
 from connections.flow.views.guides import guide
-from connections.flow.views.oauth_callback import oauth_callback
+from connections.flow.views.oauth_callback import oauth_callback, oauth_start
 
 urlpatterns = [
     path("admin/reports/", include((report_urls, "reports"))),
@@ -14,6 +14,7 @@ urlpatterns = [
     path("connect/", include("connections.flow.urls")),
     path("guides/<slug:slug>/<slug:method_id>/", guide, name="guide"),
     path("oauth/callback/", oauth_callback, name="oauth-callback"),
+    path("oauth/start/<str:sign_in_id>/<str:start_token>/", oauth_start, name="oauth-start"),
 ]
 
 if settings.ONRAMP_SANDBOX:

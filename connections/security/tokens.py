@@ -27,6 +27,8 @@ class TokenKind(Enum):
     CONNECTION = "ct"
     LINK = "lt"
     PUBLIC = "pt"
+    SIGN_IN_START = "sb"  # opens one sign-in's consent page in one browser, once
+    SIGN_IN_BROWSER = "bw"  # the cookie that browser then holds until the callback
 
     @property
     def prefix(self) -> str:

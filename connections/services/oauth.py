@@ -1,9 +1,13 @@
 """OAuth sign-in: partners' apps, the authorization round trip, and the tokens it yields.
 
 A sign-in begins on the details screen (``sign_in_begin``: a ``SignIn`` row with the state's
-digest and the PKCE verifier, then the provider's consent page) and ends on Onramp's one
-callback (``sign_in_finish``: the code traded for tokens and the tenant found; the flow's
-sign-in step then starts a normal validation attempt with the tokens as credentials). Stored
+digest, the PKCE verifier and the consent page's URL, all sealed; the browser gets a
+single-use start URL). The start URL (``sign_in_open``) binds the sign-in to the browser that
+opens it, with a first-party cookie, and sends it to the provider; the callback
+(``sign_in_finish``) refuses a state that comes back in a browser without that cookie, so a
+consent URL forwarded to someone else cannot attach their grant to this link session. It then
+trades the code for tokens and finds the tenant; the flow's sign-in step starts a normal
+validation attempt with the tokens as credentials. Stored
 tokens are refreshed under a row lock, so two refreshes never spend the same rotating refresh
 token; one that is refused for good raises ``RefreshRefused`` (the caller records it).
 """
@@ -12,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -49,6 +54,7 @@ from connections.services.credentials import connection_credentials, token_expir
 
 logger = logging.getLogger(__name__)
 SIGN_IN_LIFETIME = timedelta(minutes=10)
+START_WINDOW = timedelta(minutes=2)  # from the click to the start URL being opened
 REFRESH_AHEAD = timedelta(minutes=5)
 
 
@@ -117,19 +123,65 @@ def sign_in_begin(
         )
     limit = Limit(f"onramp:sign-in:{session.pk}", settings.ONRAMP_SIGN_INS_PER_SESSION_MINUTE, 60)
     enforce((limit, _("You just started a sign-in. Wait a moment and try again.")))
+    _supersede(session, method.id)
     state, verifier = generate_token(43), generate_token(64)
+    start = tokens.mint(tokens.TokenKind.SIGN_IN_START)
     sign_in = SignIn(
         link_session=session,
         system_slug=definition.slug,
         method=method.id,
         state_digest=tokens.digest(state),
+        binding_digest=start.digest,
         config=config,
         in_popup=in_popup,
     )
     sign_in.code_verifier = _seal(sign_in, "code_verifier", verifier)
     sign_in.return_url = _seal(sign_in, "return_url", return_url)
+    consent_url = _authorize_url(method, config, app, state, verifier)
+    sign_in.authorize_url = _seal(sign_in, "authorize_url", consent_url)
     sign_in.save()
-    return _authorize_url(method, config, app, state, verifier)
+    return f"{settings.ONRAMP_PUBLIC_URL}/oauth/start/{sign_in.pk}/{start.value}/"
+
+
+def _supersede(session: LinkSession, method_id: str) -> None:
+    """One sign-in at a time per method: an earlier window's state stops working."""
+    session.sign_ins.filter(method=method_id, outcome=SignInOutcome.WAITING).update(
+        outcome=SignInOutcome.CLOSED, finished_at=timezone.now()
+    )
+
+
+@dataclass(frozen=True)
+class SignInOpened:
+    """A start URL opened in a browser: where to send it, and the secret it now holds."""
+
+    consent_url: str
+    browser_secret: str
+
+
+def browser_cookie(sign_in_id: str) -> str:
+    """The name of the cookie that binds a sign-in to the browser that opened it."""
+    return f"onramp_sign_in_{sign_in_id}"
+
+
+@transaction.atomic
+def sign_in_open(*, sign_in_id: str, start_token: str) -> SignInOpened | None:
+    """The first browser to open a sign-in's start URL (within ``START_WINDOW``) is the one
+    the callback will accept; None for an unknown, used or stale start URL."""
+    sign_in = (
+        SignIn.objects.select_for_update()
+        .filter(pk=sign_in_id, outcome=SignInOutcome.WAITING, bound_at__isnull=True)
+        .first()
+    )
+    if sign_in is None or not tokens.digests_match(start_token, sign_in.binding_digest):
+        return None
+    if timezone.now() - sign_in.created_at > START_WINDOW:
+        return None
+    secret = tokens.mint(tokens.TokenKind.SIGN_IN_BROWSER)
+    opened = SignInOpened(_unseal(sign_in, "authorize_url"), secret.value)
+    sign_in.browser_digest, sign_in.bound_at = secret.digest, timezone.now()
+    sign_in.authorize_url = ""  # it held the state: no longer needed once a browser has it
+    sign_in.save(update_fields=["browser_digest", "bound_at", "authorize_url"])
+    return opened
 
 
 def _authorize_url(
@@ -154,12 +206,18 @@ def sign_in_latest(session: LinkSession, method_id: str) -> SignIn | None:
     return session.sign_ins.filter(method=method_id).order_by("-created_at").first()
 
 
-def sign_in_mark_closed(sign_in: SignIn) -> None:
-    """The user closed the sign-in window before finishing: the state may no longer be used."""
-    SignIn.objects.filter(pk=sign_in.pk, outcome=SignInOutcome.WAITING).update(
-        outcome=SignInOutcome.CLOSED, finished_at=timezone.now()
-    )
-    sign_in.refresh_from_db()
+def sign_in_expire_stale(sign_in: SignIn) -> SignIn:
+    """A sign-in still waiting past its lifetime has expired: its state no longer works."""
+    if sign_in.outcome == SignInOutcome.WAITING and _stale(sign_in):
+        SignIn.objects.filter(pk=sign_in.pk, outcome=SignInOutcome.WAITING).update(
+            outcome=SignInOutcome.EXPIRED, finished_at=timezone.now()
+        )
+        sign_in.refresh_from_db()
+    return sign_in
+
+
+def _stale(sign_in: SignIn) -> bool:
+    return timezone.now() - sign_in.created_at > SIGN_IN_LIFETIME
 
 
 @dataclass
@@ -171,15 +229,20 @@ class SignInResult:
     config: dict[str, str] = field(default_factory=dict)
 
 
-def sign_in_finish(*, state: str, params: dict[str, str]) -> SignInResult | None:
-    """The provider sent the user back: trade the code and find the tenant.
+def sign_in_finish(
+    *, state: str, params: dict[str, str], cookies: Mapping[str, str]
+) -> SignInResult | None:
+    """The provider sent the user back: check it is the browser that opened the sign-in
+    (``cookies``), trade the code and find the tenant.
 
     Returns how it ended (with the tokens when it worked), or None when the state is unknown.
     """
-    sign_in = _claim(state)
+    sign_in = _claim(state, cookies)
     if sign_in is None:
         return None
-    if timezone.now() - sign_in.created_at > SIGN_IN_LIFETIME:
+    if sign_in.outcome == SignInOutcome.OTHER_BROWSER:
+        return SignInResult(sign_in)
+    if _stale(sign_in):
         return SignInResult(sign_in_end(sign_in, SignInOutcome.EXPIRED))
     if params.get("error"):
         denied = params["error"] == "access_denied"
@@ -205,16 +268,23 @@ class _SignInFailed(Exception):
         self.outcome, self.detail = outcome, detail
 
 
-def _claim(state: str) -> SignIn | None:
-    """A state works once: the first callback claims it."""
-    digest = tokens.digest(state)
-    claimed = SignIn.objects.filter(state_digest=digest, outcome=SignInOutcome.WAITING).update(
-        outcome=SignInOutcome.CHECKING, finished_at=timezone.now()
-    )
-    found = SignIn.objects.select_related("link_session__partner").filter(state_digest=digest)
-    sign_in = found.first()
-    if sign_in is not None and not claimed:
-        sign_in.outcome_detail = "used"  # a second callback, or the window was closed
+def _claim(state: str, cookies: Mapping[str, str]) -> SignIn | None:
+    """A state works once, in the browser that opened the sign-in: the first callback from
+    it claims the state; one from any other browser ends the sign-in unused."""
+    found = SignIn.objects.select_related("link_session__partner")
+    sign_in = found.filter(state_digest=tokens.digest(state)).first()
+    if sign_in is None:
+        return None
+    waiting = SignIn.objects.filter(pk=sign_in.pk, outcome=SignInOutcome.WAITING)
+    secret = cookies.get(browser_cookie(sign_in.pk), "")
+    if not (sign_in.browser_digest and tokens.digests_match(secret, sign_in.browser_digest)):
+        waiting.update(outcome=SignInOutcome.OTHER_BROWSER, finished_at=timezone.now())
+        sign_in.outcome = SignInOutcome.OTHER_BROWSER
+        return sign_in
+    if waiting.update(outcome=SignInOutcome.CHECKING, finished_at=timezone.now()):
+        sign_in.outcome = SignInOutcome.CHECKING
+    else:
+        sign_in.outcome_detail = "used"  # a second callback, or a later sign-in replaced it
     return sign_in
 
 

@@ -138,7 +138,7 @@
         popup.location.href = consent;
         var waiting = document.getElementById("sign-in-waiting");
         waiting.hidden = false;
-        return waitForSignIn(popup, waiting.dataset.statusUrl);
+        return waitForSignIn(waiting.dataset.statusUrl);
       }
       popup.close();
       return response.text().then(function (html) {  // the details again, saying what to fix
@@ -150,15 +150,23 @@
     }).catch(function () { popup.close(); });
   }
 
-  function waitForSignIn(popup, url) {
-    var done = false;
+  /* How the sign-in went comes from the server, never from the popup: a provider page that
+   * isolates itself (Cross-Origin-Opener-Policy) looks closed to this page as soon as it
+   * loads (Onramp's own start page does too), and its last page cannot message us. A long
+   * wait only earns a hint; signing in again replaces the earlier sign-in. */
+  var signInWait = null;
+  function waitForSignIn(url) {
+    if (signInWait) signInWait.done = true;
+    var wait = signInWait = { done: false, since: Date.now() };
     function ask() {
-      if (done) return;
-      var closed = popup.closed;
-      fetch(url + (closed ? "?closed=1" : ""), { headers: { "HX-Request": "true" }, credentials: "omit" })
+      if (wait.done) return;
+      var hint = document.getElementById("sign-in-closed");
+      if (hint && Date.now() - wait.since > 10000) hint.hidden = false;
+      fetch(url, { headers: { "HX-Request": "true" }, credentials: "omit" })
         .then(function (response) {
-          if (response.status === 204) return window.setTimeout(ask, closed ? 500 : 1000);
-          done = true;
+          if (wait.done) return;
+          if (response.status === 204) return window.setTimeout(ask, 1000);
+          wait.done = true;
           var next = response.headers.get("HX-Redirect");
           if (next) return window.location.assign(next);
           return response.text().then(function (html) {

@@ -1,13 +1,16 @@
 """The sign-in step (OAuth 2.0 authorization code with PKCE): the customer signs in to their
 system and allows the partner's app; Onramp never sees their password.
 
-From the iframe the consent page opens in a popup (a user's click; third-party cookies are
-never needed: the state is bound to the link session server-side) while the iframe polls
-``status``; on a hosted page it is a full redirect and the callback sends the user back. The
-callback (``views/oauth_callback.py``) trades the code, and ``sign_in_check`` starts the
-live check; the screen follows the check like any other. A closed window, declined consent,
-an expired sign-in and a missing organisation each get their own message and a way to try
-again.
+From the iframe the consent page opens in a popup (a user's click) while the iframe polls
+``status``; on a hosted page it is a full redirect and the callback sends the user back.
+Either way the browser first opens Onramp's start URL (``views/oauth_callback.py``), which
+binds the sign-in to it with a first-party cookie (the iframe's own cookies may be blocked;
+the popup's are first-party). The iframe learns how the sign-in went from the server only:
+a provider page that isolates itself (``Cross-Origin-Opener-Policy``) makes the popup look
+closed to its opener the moment it loads. The callback trades the code, and
+``sign_in_check`` starts the live check; the screen follows the check like any other.
+Declined consent, an expired sign-in, a sign-in finished in another browser and a missing
+organisation each get their own message and a way to try again.
 """
 
 from __future__ import annotations
@@ -41,8 +44,8 @@ from connections.services.oauth import (
     sign_in_attach,
     sign_in_begin,
     sign_in_end,
+    sign_in_expire_stale,
     sign_in_latest,
-    sign_in_mark_closed,
 )
 from connections.services.validation import attempt_start
 
@@ -86,6 +89,10 @@ def outcome_message(sign_in: SignIn, system: str, partner: str) -> str:
         SignInOutcome.FAILED: _(
             "%(system)s did not complete the sign-in. Sign in again; if it keeps happening, "
             "contact %(partner)s."
+        ),
+        SignInOutcome.OTHER_BROWSER: _(
+            "This sign-in was started in another browser, so it was not used. Go back to "
+            "where you started connecting to %(system)s and sign in again there."
         ),
     }
     return messages.get(sign_in.outcome, "") % {"system": system, "partner": partner}
@@ -135,8 +142,7 @@ def status(
     sign_in = sign_in_latest(session, method_id)
     if sign_in is None:
         return see_other(flow_url(request, "details", slug, method_id))
-    if request.GET.get("closed") == "1":
-        sign_in_mark_closed(sign_in)
+    sign_in = sign_in_expire_stale(sign_in)
     in_progress = sign_in.outcome == SignInOutcome.WAITING or (
         sign_in.outcome == SignInOutcome.CHECKING and not sign_in.attempt_id
     )

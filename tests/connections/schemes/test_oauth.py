@@ -6,14 +6,16 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django import db
 from django.conf import settings as django_settings
 from django.test import Client
+from django.utils import timezone
 
-from connections.models import Connection, Event, SignIn, ValidationAttempt
+from connections.models import Connection, Event, SignIn, SignInOutcome, ValidationAttempt
 from connections.security import crypto
 from connections.services.connections import connection_revoke
 from connections.services.credentials import connection_credentials, token_expiry
@@ -92,7 +94,11 @@ class EndUser:
         self.base = f"/connect/{token}/s/{system}/sign_in/"
 
     def sign_in(self, **fields: str):
-        return self.client.post(self.base + "sign-in/", {"in_popup": "1", **fields})
+        """Begin, then open the start URL in this browser: the answer sends it to consent."""
+        began = self.client.post(self.base + "sign-in/", {"in_popup": "1", **fields})
+        if began.status_code != 302:
+            return began
+        return self.client.get(urlsplit(began["Location"]).path)
 
     def back_from_provider(self, redirect_url: str):
         parts = urlsplit(redirect_url)
@@ -196,14 +202,22 @@ def test_declined_consent_says_so_and_offers_to_sign_in_again(user, provider):
     assert not ValidationAttempt.objects.exists()
 
 
-def test_a_closed_window_says_so_and_its_state_stops_working(user, provider):
+def test_signing_in_again_retires_the_earlier_windows_state(user, provider):
     xero = user("xero")
     query = query_of(xero.sign_in()["Location"])
     assert xero.status().status_code == 204  # still waiting
-    assert "window was closed before you finished" in xero.status(closed=True).content.decode()
+    xero.sign_in()
     late = xero.back_from_provider(provider.approve(query))
     assert "took too long or was already used" in late.content.decode()
     assert not ValidationAttempt.objects.exists()
+    assert xero.status().status_code == 204  # the new sign-in still waits
+
+
+def test_a_sign_in_waiting_past_its_lifetime_says_it_expired(user, provider):
+    xero = user("xero")
+    xero.sign_in()
+    SignIn.objects.update(created_at=SignIn.objects.get().created_at.replace(year=2020))
+    assert "took too long or was already used" in xero.status().content.decode()
 
 
 def test_an_expired_or_replayed_state_is_refused(user, provider):
@@ -213,6 +227,44 @@ def test_an_expired_or_replayed_state_is_refused(user, provider):
     assert "took too long" in xero.back_from_provider(provider.approve(query)).content.decode()
     unknown = Client().get("/oauth/callback/?state=forged&code=x")
     assert unknown.status_code == 400 and "no longer valid" in unknown.content.decode()
+
+
+def test_a_consent_url_finished_in_another_browser_attaches_nothing(user, provider, acme):
+    attacker = user("xero")
+    forwarded = query_of(attacker.sign_in()["Location"])  # sent to a victim to allow
+    back = urlsplit(provider.approve(forwarded))
+    page = Client().get(f"{back.path}?{back.query}")  # the victim's browser
+    assert "started in another browser" in page.content.decode()
+    assert not ValidationAttempt.objects.exists() and not Connection.objects.exists()
+    assert SignIn.objects.get().outcome == SignInOutcome.OTHER_BROWSER
+    late = attacker.back_from_provider(provider.approve(forwarded))  # the state is spent
+    assert "Signed in to" not in late.content.decode()
+    assert not ValidationAttempt.objects.exists()
+
+
+def test_a_hosted_sign_in_never_sends_another_browser_to_the_flow(user, provider):
+    xero = user("xero")
+    began = xero.client.post(xero.base + "sign-in/", {"in_popup": "0"})
+    consent = xero.client.get(urlsplit(began["Location"]).path)
+    back = urlsplit(provider.approve(query_of(consent["Location"])))
+    page = Client().get(f"{back.path}?{back.query}")
+    assert page.status_code == 200 and "/connect/" not in page.get("Location", "")
+    assert "started in another browser" in page.content.decode()
+
+
+def test_the_start_url_binds_the_first_browser_once_and_briefly(user, provider):
+    xero = user("xero")
+    start = urlsplit(xero.client.post(xero.base + "sign-in/", {"in_popup": "1"})["Location"])
+    assert start.path.startswith("/oauth/start/") and "onr_sb_" in start.path
+    opened = xero.client.get(start.path)
+    cookie = opened.cookies[f"onramp_sign_in_{SignIn.objects.get().pk}"]
+    assert cookie["httponly"] and cookie["samesite"] == "Lax" and cookie["path"] == "/oauth/"
+    assert opened["Referrer-Policy"] == "no-referrer" and "no-store" in opened["Cache-Control"]
+    again = Client().get(start.path)
+    assert again.status_code == 400 and "no longer valid" in again.content.decode()
+    late = urlsplit(xero.client.post(xero.base + "sign-in/", {"in_popup": "1"})["Location"])
+    SignIn.objects.filter(bound_at=None).update(created_at=timezone.now() - timedelta(minutes=3))
+    assert Client().get(late.path).status_code == 400
 
 
 def test_a_sign_in_that_connects_no_organisation_says_which_way_to_go(user, provider):
