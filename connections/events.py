@@ -32,6 +32,7 @@ class EventKind(StrEnum):
     CONNECTION_RESTORED = "connection.restored", True
     CONNECTION_REVOKED = "connection.revoked", True
     CONNECTION_REVALIDATION_REQUESTED = "connection.revalidation_requested"
+    CONNECTION_REFRESH_INTERRUPTED = "connection.refresh_interrupted"
     CONNECTION_TOKEN_CREATED = "connection_token.created"
     CONNECTION_TOKEN_ROTATED = "connection_token.rotated"
     # Link sessions

@@ -99,6 +99,10 @@ class Stack:
         wait_until_up(url + "/static/connect.js")
         return url
 
+    def python(self, code: str, **env: str) -> Process:
+        """``manage.py shell -c code``: a process of the stack that a test may kill."""
+        return self._start("shell", ["manage.py", "shell", "-c", code], env)
+
     def purge(self) -> None:
         with celery_app.connection_for_write() as conn:
             conn.default_channel.queue_purge(self.queue)

@@ -31,6 +31,7 @@ from connections.models import (
     StageState,
     ValidationAttempt,
 )
+from connections.outbound.errors import OutboundError
 from connections.services.audit import event_record
 from connections.services.connections import (
     ConnectionRevoked,
@@ -40,7 +41,7 @@ from connections.services.connections import (
 )
 from connections.services.credentials import attempt_credentials
 from connections.services.link_sessions import public_token_issue
-from connections.verification.failures import CHECK_STAGES, Outcome, describe
+from connections.verification.failures import CHECK_STAGES, FAILURES, Outcome, describe
 from connections.verification.run import build_target, verify
 
 logger = logging.getLogger(__name__)
@@ -121,6 +122,8 @@ def _verify(attempt: ValidationAttempt) -> Outcome | None:
         return verify(target, credentials, partial(_save_steps, attempt))
     except DatabaseError:
         raise  # the task retries; the attempt keeps its claim
+    except OutboundError as exc:  # the token endpoint, while refreshing before the check
+        return describe(exc.code if exc.code in FAILURES else "connection_failed")
     except Exception:  # a bug (or a missing key) must not leave anyone waiting forever
         logger.exception("validation attempt %s crashed", attempt.id)
         return describe("internal_error")

@@ -49,8 +49,9 @@ def connection_credentials_fresh(connection: Connection) -> dict[str, str]:
         return connection_credentials(connection)
     try:
         return oauth_credentials_fresh(connection)
-    except RefreshRefused:
-        connection_record_check(connection_id=connection.pk, outcome=describe("invalid_grant"))
+    except RefreshRefused as refused:
+        code = "refresh_interrupted" if refused.interrupted else "invalid_grant"
+        connection_record_check(connection_id=connection.pk, outcome=describe(code))
         raise OnrampError(
             "connection_invalid", "The system no longer accepts this connection.", 409
         ) from None

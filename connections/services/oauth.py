@@ -263,9 +263,9 @@ def sign_in_attach(sign_in: SignIn, attempt: ValidationAttempt) -> SignIn:
 
 
 class _SignInFailed(Exception):
-    def __init__(self, outcome: str, detail: str = "") -> None:
+    def __init__(self, outcome: str, detail: str = "", code: str = "") -> None:
         super().__init__(outcome)
-        self.outcome, self.detail = outcome, detail
+        self.outcome, self.detail, self.code = outcome, detail, code
 
 
 def _claim(state: str, cookies: Mapping[str, str]) -> SignIn | None:
@@ -332,7 +332,7 @@ def _token_request(method: MethodSpec, app: OAuthApp, form: dict[str, str]) -> O
     try:
         return request("POST", method.options["token_url"], headers=headers, data=form)
     except OutboundError as exc:
-        raise _SignInFailed(SignInOutcome.FAILED, exc.message) from None
+        raise _SignInFailed(SignInOutcome.FAILED, exc.message, exc.code) from None
 
 
 def _credentials(response: OutboundResponse) -> dict[str, str]:
@@ -408,25 +408,85 @@ def _unseal(sign_in: SignIn, field: str) -> str:
 
 
 class RefreshRefused(Exception):
-    """The provider refused the refresh token for good (``invalid_grant``)."""
+    """The provider refused the refresh token for good. ``interrupted``: an earlier refresh
+    ended without Onramp learning its answer, so the token may have been spent by it."""
+
+    def __init__(self, connection_id: str, *, interrupted: bool = False) -> None:
+        super().__init__(connection_id)
+        self.interrupted = interrupted
+
+
+@dataclass(frozen=True)
+class _RefreshClaim:
+    credentials: dict[str, str]
+    interrupted: bool
 
 
 def oauth_credentials_fresh(connection: Connection) -> dict[str, str]:
     """The connection's tokens, refreshed first if the access token is about to expire.
 
-    The row stays locked while a refresh runs, so a rotating refresh token is spent once.
-    Raises ``RefreshRefused`` when the provider refuses the refresh for good.
+    One refresh at a time per connection: a claim (a lease on the row, committed before the
+    provider is called) makes the others wait for its tokens, so a rotating refresh token is
+    spent once, and the new tokens are committed the moment they arrive. A claim whose holder
+    died marks the next refresh ``interrupted``. Raises ``RefreshRefused`` when the provider
+    refuses the refresh for good, ``OutboundError`` when it cannot be reached.
     """
-    with transaction.atomic():
-        locked = Connection.objects.select_for_update(of=("self",)).get(pk=connection.pk)
-        credentials = connection_credentials(locked)
-        if not _expiring(credentials):
-            return credentials
-        refreshed = _refresh(locked, credentials)
-        if refreshed is not None:
-            _store_tokens(locked, refreshed)
-            return refreshed
-    raise RefreshRefused(connection.pk)
+    claim = _refresh_claim(connection.pk)
+    if isinstance(claim, dict):
+        return claim
+    try:
+        refreshed = _refresh(connection, claim.credentials)
+    except OutboundError as exc:
+        _refresh_release(connection.pk, interrupted=claim.interrupted or exc.code == "timeout")
+        raise
+    except BaseException:
+        _refresh_release(connection.pk, interrupted=True)
+        raise
+    if refreshed is None:
+        _refresh_release(connection.pk, interrupted=False)
+        raise RefreshRefused(connection.pk, interrupted=claim.interrupted)
+    _store_tokens(connection.pk, refreshed)
+    return refreshed
+
+
+def _refresh_claim(connection_id: str) -> dict[str, str] | _RefreshClaim:
+    """Fresh credentials (nothing to do, or another process just refreshed them), or this
+    process's claim to refresh them, waiting up to a lease for another claim to end."""
+    lease = timedelta(seconds=settings.ONRAMP_OUTBOUND_DEADLINE + 5)
+    give_up = time.monotonic() + lease.total_seconds()
+    while True:
+        with transaction.atomic(durable=True):  # the claim is seen by others at once
+            row = Connection.objects.select_for_update(of=("self",)).get(pk=connection_id)
+            credentials = connection_credentials(row)
+            if not _expiring(credentials):
+                return credentials
+            now = timezone.now()
+            held = row.refresh_claimed_until is not None and row.refresh_claimed_until > now
+            if not held or time.monotonic() > give_up:
+                return _claim_refresh(row, credentials, now + lease)
+        time.sleep(0.2)  # another process is refreshing: its tokens will be committed
+
+
+def _claim_refresh(row: Connection, credentials: dict[str, str], until: Any) -> _RefreshClaim:
+    # A claim still on the row means its holder died (or gave up) without an answer.
+    interrupted = row.refresh_interrupted or row.refresh_claimed_until is not None
+    if interrupted and not row.refresh_interrupted:
+        logger.warning("an earlier token refresh of %s was interrupted", row.pk)
+        event_record(
+            partner=row.partner,
+            kind=EventKind.CONNECTION_REFRESH_INTERRUPTED,
+            actor="system",
+            connection=row,
+        )
+    row.refresh_claimed_until, row.refresh_interrupted = until, interrupted
+    row.save(update_fields=["refresh_claimed_until", "refresh_interrupted"])
+    return _RefreshClaim(credentials, interrupted)
+
+
+def _refresh_release(connection_id: str, *, interrupted: bool) -> None:
+    Connection.objects.filter(pk=connection_id).update(
+        refresh_claimed_until=None, refresh_interrupted=interrupted
+    )
 
 
 def _expiring(credentials: dict[str, str]) -> bool:
@@ -445,7 +505,7 @@ def _refresh(connection: Connection, credentials: dict[str, str]) -> dict[str, s
     try:
         response = _token_request(method, app, form)
     except _SignInFailed as failed:
-        raise OutboundError("connection_failed", failed.detail) from None
+        raise OutboundError(failed.code or "connection_failed", failed.detail) from None
     if response.status in (400, 401):
         logger.warning("refresh refused for %s: %s", connection.pk, _oauth_error(response))
         return None
@@ -456,12 +516,25 @@ def _refresh(connection: Connection, credentials: dict[str, str]) -> dict[str, s
     return fresh
 
 
-def _store_tokens(connection: Connection, credentials: dict[str, str]) -> None:
+@transaction.atomic(durable=True)
+def _store_tokens(connection_id: str, credentials: dict[str, str]) -> None:
+    """Commit new tokens at once (the provider may have retired the old refresh token): never
+    inside a caller's transaction, which could still roll them back."""
+    connection = Connection.objects.select_for_update(of=("self",)).get(pk=connection_id)
     connection.credentials = crypto.seal(
         credentials, aad=crypto.associated_data(connection, "credentials")
     )
     connection.credentials_expire_at = token_expiry(credentials)
-    connection.save(update_fields=["credentials", "credentials_expire_at", "updated_at"])
+    connection.refresh_claimed_until, connection.refresh_interrupted = None, False
+    connection.save(
+        update_fields=[
+            "credentials",
+            "credentials_expire_at",
+            "refresh_claimed_until",
+            "refresh_interrupted",
+            "updated_at",
+        ]
+    )
     token_cache.forget_connection(connection.pk)  # cached copies hold the old tokens
 
 

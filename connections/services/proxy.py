@@ -121,8 +121,8 @@ def _authorizer(client: Client, connection: Connection, target: Target) -> tuple
     scheme = SCHEMES[target.method.scheme]
     if scheme.keeps_session and (kept := session_cached(connection.id)) is not None:
         return kept, False
-    values = {**target.config, **connection_credentials_fresh(connection)}
     try:
+        values = {**target.config, **connection_credentials_fresh(connection)}
         authorizer = scheme.authenticate(target, values, client.request)
     except AuthFailure as exc:
         _schedule_revalidation(connection)

@@ -103,6 +103,15 @@ FAILURES: dict[str, Failure] = {
         _("Check that the grant type, scopes and the user or role behind it are enabled."),
         Blame.CREDENTIALS,
     ),
+    "refresh_interrupted": Failure(
+        AUTHENTICATE,
+        _(
+            "{host} no longer accepts this connection's sign-in: a renewal of it was "
+            "interrupted before Onramp could keep the new one."
+        ),
+        _("Reconnect to sign in again; nothing else needs to change."),
+        Blame.CREDENTIALS,
+    ),
     "invalid_request": Failure(
         AUTHENTICATE,
         _("{host} refused the sign-in request (invalid_request)."),

@@ -12,17 +12,19 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from django import db
 from django.conf import settings as django_settings
+from django.db import transaction
 from django.test import Client
 from django.utils import timezone
 
+from connections.errors import OnrampError
 from connections.models import Connection, Event, SignIn, SignInOutcome, ValidationAttempt
 from connections.security import crypto
-from connections.services.connections import connection_revoke
+from connections.services.connections import connection_credentials_fresh, connection_revoke
 from connections.services.credentials import connection_credentials, token_expiry
 from connections.services.health import oauth_tokens_refresh_due
 from connections.services.oauth import remote_revocations_send
 from tests.factories import link_session
-from tests.fakes.base import Reply
+from tests.fakes.base import Reply, Trick
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HX-Request": "true"}
@@ -185,6 +187,23 @@ def test_the_proxy_sends_the_bearer_and_the_tenant(user, provider, acme, api):
         answer.status_code == 200
         and answer.json()["Organisations"][0]["OrganisationID"] == "org-7"
     )
+
+
+def test_a_token_endpoint_down_during_a_refresh_is_a_json_502(user, provider, api):
+    xero = user("xero")
+    xero.back_from_provider(provider.approve(query_of(xero.sign_in()["Location"]), tenant="org-7"))
+    session = ValidationAttempt.objects.get().link_session
+    public = api.get(f"/api/v1/link-sessions/{session.id}").json()["public_token"]
+    token = api.post(
+        "/api/v1/token-exchange", {"public_token": public}, content_type="application/json"
+    ).json()
+    expire_access_token(Connection.objects.get())
+    provider._routes[("POST", "/connect/token")] = lambda request: Reply(503, {"error": "down"})
+    partner = Client(headers={"Authorization": f"Bearer {token['access_token']}"})
+    answer = partner.get("/api/v1/proxy/Organisation")
+    assert answer.status_code == 502 and answer["Content-Type"].startswith("application/json")
+    assert answer.json()["error"]["code"] == "remote_server_error"
+    assert Connection.objects.get().status == "active"  # the provider's outage, not theirs
 
 
 # --- each way a sign-in ends without a connection ------------------------------------------
@@ -373,3 +392,55 @@ def test_the_systems_api_says_where_an_app_is_needed(api, provider):
         content_type="application/json",
     )
     assert unknown.status_code == 404
+
+
+# --- refreshes that cannot know whether they spent the token ----------------------------------
+
+
+def wait_for(predicate, what: str, timeout: float = 90.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if value := predicate():
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def refreshes(provider) -> int:
+    return sum(1 for r in provider.requests if b"grant_type=refresh_token" in r.body)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_refresh_whose_process_died_after_the_provider_rotated_ends_as_interrupted(
+    xero_connection, provider, stack
+):
+    expire_access_token(xero_connection)
+    provider.tricks.append(Trick("stall", seconds=6))  # the provider rotates, then answers
+    dying = stack.python(
+        "from connections.models import Connection\n"
+        "from connections.services.oauth import oauth_credentials_fresh\n"
+        f"oauth_credentials_fresh(Connection.objects.get(pk={xero_connection.pk!r}))\n"
+    )
+    wait_for(lambda: refreshes(provider) == 1, "the refresh to reach the provider")
+    dying.kill()
+    time.sleep(7)  # the stalled provider has rotated the refresh token by now
+    wait_for(
+        lambda: Connection.objects.get().refresh_claimed_until < timezone.now(),
+        "the dead process's claim to lapse",
+    )
+    with pytest.raises(OnrampError):
+        connection_credentials_fresh(Connection.objects.get())
+    connection = Connection.objects.get()
+    assert connection.status == "invalid" and connection.last_error_code == "refresh_interrupted"
+    assert Event.objects.filter(kind="connection.refresh_interrupted").count() == 1
+    invalid = Event.objects.get(kind="connection.invalid")
+    assert invalid.data["error"]["code"] == "refresh_interrupted"
+
+
+def test_a_refresh_is_never_inside_a_transaction_that_could_roll_its_tokens_back(
+    xero_connection, provider
+):
+    expire_access_token(xero_connection)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        connection_credentials_fresh(Connection.objects.get())
+    assert refreshes(provider) == 0  # refused before the refresh token was spent
