@@ -140,6 +140,9 @@ ONRAMP_SWEEP_INTERVAL = env.float("ONRAMP_SWEEP_INTERVAL", default=10.0)
 # network-class failures make it invalid only after this many in a row.
 ONRAMP_HEALTHCHECK_INTERVAL = env.int("ONRAMP_HEALTHCHECK_INTERVAL", default=24 * 3600)
 ONRAMP_HEALTHCHECK_TOLERANCE = env.int("ONRAMP_HEALTHCHECK_TOLERANCE", default=3)
+# A refused sign-in in a check Onramp started itself is checked once more this much later
+# (seconds) before the connection is made invalid.
+ONRAMP_CREDENTIAL_RECHECK_DELAY = env.int("ONRAMP_CREDENTIAL_RECHECK_DELAY", default=600)
 # Webhooks: a receiver answers 2xx within this many seconds, or the try failed; retries wait
 # the schedule's seconds after each failed try; then the delivery is failed.
 ONRAMP_WEBHOOK_TIMEOUT = env.float("ONRAMP_WEBHOOK_TIMEOUT", default=10.0)
@@ -300,6 +303,13 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024  # uploads this small never touch the d
 ONRAMP_PROXY_MAX_REQUEST_BYTES = env.int("ONRAMP_PROXY_MAX_REQUEST_BYTES", default=10 * 1024**2)
 ONRAMP_PROXY_MAX_RESPONSE_BYTES = env.int("ONRAMP_PROXY_MAX_RESPONSE_BYTES", default=10 * 1024**2)
 ONRAMP_PROXY_REQUESTS_PER_MINUTE = env.int("ONRAMP_PROXY_REQUESTS_PER_MINUTE", default=600)
+# A proxied call the remote refuses (401) brings the connection's health check forward to
+# at most this many seconds away (never sooner: the partner may be retrying in a loop) ...
+ONRAMP_PROXY_RECHECK_DELAY = env.int("ONRAMP_PROXY_RECHECK_DELAY", default=300)
+# ... and after this many refusals within ONRAMP_PROXY_AUTH_PAUSE seconds, proxied calls stop
+# signing in again until the pause ends (repeated failed sign-ins can lock the customer's user).
+ONRAMP_PROXY_AUTH_REFUSALS = env.int("ONRAMP_PROXY_AUTH_REFUSALS", default=3)
+ONRAMP_PROXY_AUTH_PAUSE = env.int("ONRAMP_PROXY_AUTH_PAUSE", default=300)
 # Partner origins and redirect URLs may be plain http only on localhost, and only then.
 ONRAMP_ALLOW_HTTP_LOCALHOST = env.bool("ONRAMP_ALLOW_HTTP_LOCALHOST", default=DEBUG)
 

@@ -175,7 +175,9 @@ def _fail(attempt: ValidationAttempt, outcome: Outcome) -> None:
     customers = outcome.blame.is_customers
     _finish(attempt, AttemptStatus.FAILED if customers else AttemptStatus.ERROR, outcome.step)
     if attempt.link_session is None:
-        connection_record_check(connection_id=attempt.connection_id, outcome=outcome)
+        connection_record_check(
+            connection_id=attempt.connection_id, outcome=outcome, by_system=attempt.by_system
+        )
     elif customers:
         _count_failure(attempt.link_session)
 

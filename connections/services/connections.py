@@ -34,7 +34,7 @@ from connections.services.credentials import (
     token_expiry,
 )
 from connections.services.oauth import RefreshRefused, oauth_credentials_fresh, oauth_revoke_later
-from connections.verification.failures import Blame, Outcome, describe
+from connections.verification.failures import FAILURES, Blame, Outcome, describe
 from connections.verification.remote_sessions import session_forget
 
 # Token use is recorded at most this often, to keep introspection a single read.
@@ -138,12 +138,17 @@ def next_check_at(after: datetime) -> datetime:
 
 
 @transaction.atomic
-def connection_record_check(*, connection_id: str, outcome: Outcome | None) -> None:
+def connection_record_check(
+    *, connection_id: str, outcome: Outcome | None, by_system: bool = False
+) -> None:
     """Apply a revalidation's result (a passed check is ``None``).
 
-    Sign-in and permission failures make the connection invalid at once; address and network
-    failures only once they persist across ``ONRAMP_HEALTHCHECK_TOLERANCE`` checks in a row;
-    our own errors never change it. Each change of status is an event.
+    Sign-in and permission failures make the connection invalid at once when a person asked
+    for the check; in a check ``by_system`` only when the one before was refused too (the
+    next check comes ``ONRAMP_CREDENTIAL_RECHECK_DELAY`` later: a remote's passing hiccup
+    must not cost a healthy connection). Address and network failures count only once they
+    persist across ``ONRAMP_HEALTHCHECK_TOLERANCE`` checks in a row; our own errors never
+    change it. Each change of status is an event.
     """
     connection = Connection.objects.select_for_update(of=("self",)).get(pk=connection_id)
     if connection.status == ConnectionStatus.REVOKED:
@@ -152,23 +157,31 @@ def connection_record_check(*, connection_id: str, outcome: Outcome | None) -> N
     if outcome is None:
         _mark_valid(connection)
     else:
-        _record_failure(connection, outcome)
+        _record_failure(connection, outcome, by_system=by_system)
     connection.save()
     if connection.status != previous:
         token_cache.forget_connection(connection.id)
         _status_event(connection, outcome)
 
 
-def _record_failure(connection: Connection, outcome: Outcome) -> None:
+def _record_failure(connection: Connection, outcome: Outcome, *, by_system: bool) -> None:
     connection.last_checked_at = timezone.now()
     connection.next_check_at = next_check_at(connection.last_checked_at)
     if outcome.blame is Blame.OURS:
         return
+    refused_before = _refused(connection.last_error_code) and connection.consecutive_failures
     connection.last_error_code, connection.last_error_message = outcome.code, outcome.message[:500]
     connection.consecutive_failures += 1
     tolerated = connection.consecutive_failures < settings.ONRAMP_HEALTHCHECK_TOLERANCE
-    if outcome.blame is Blame.CREDENTIALS or not tolerated:
+    if outcome.blame is Blame.CREDENTIALS and by_system and not refused_before:
+        delay = timedelta(seconds=settings.ONRAMP_CREDENTIAL_RECHECK_DELAY)
+        connection.next_check_at = connection.last_checked_at + delay  # once more, then decide
+    elif outcome.blame is Blame.CREDENTIALS or not tolerated:
         connection.status = ConnectionStatus.INVALID
+
+
+def _refused(code: str) -> bool:
+    return code in FAILURES and FAILURES[code].blame is Blame.CREDENTIALS
 
 
 def _status_event(connection: Connection, outcome: Outcome | None) -> None:

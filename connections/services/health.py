@@ -2,7 +2,9 @@
 
 Celery beat calls ``health_checks_start`` every few minutes; it starts a revalidation for
 each connection whose ``next_check_at`` has come (set with jitter, so connections made
-together are checked apart). Connections made invalid by a refused sign-in are left alone:
+together are checked apart, and brought forward when a proxied call was refused). A refused
+sign-in in such a check makes the connection invalid only when the next check, minutes
+later, is refused too. Connections made invalid by a refused sign-in are left alone:
 signing in again and again with credentials known to be wrong can lock the customer's user;
 they come back through a reconnect or a partner's revalidation. Connections made invalid by
 an address or network problem keep being checked, and a pass restores them.
@@ -39,7 +41,7 @@ def health_checks_start(*, batch: int = BATCH) -> int:
     for connection in due:
         try:
             attempt_start_revalidation(
-                connection=connection, actor="system:health_check", limited=False
+                connection=connection, actor="system:health_check", by_system=True
             )
             started += 1
         except OnrampError:  # revoked meanwhile

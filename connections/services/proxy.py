@@ -4,7 +4,10 @@
 base URL + ``path`` + query string, with the connection's auth applied inside Onramp by its
 scheme (the credentials never leave). Only that host; only a short list of headers in and
 out; size caps; the outbound deadline; a per-connection rate limit. A remote 401 after a
-fresh session schedules a revalidation (it does not by itself make the connection invalid).
+fresh session brings the connection's health check forward (``ONRAMP_PROXY_RECHECK_DELAY``;
+the 401 alone never makes it invalid), and after ``ONRAMP_PROXY_AUTH_REFUSALS`` refusals
+proxied calls stop signing in to that system for ``ONRAMP_PROXY_AUTH_PAUSE`` seconds: a
+partner retrying in a loop must not lock the customer's user out with failed sign-ins.
 """
 
 from __future__ import annotations
@@ -12,11 +15,13 @@ from __future__ import annotations
 import contextlib
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 from urllib.parse import unquote, urlsplit
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import F
+from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -29,7 +34,6 @@ from connections.schemes import SCHEMES
 from connections.schemes.base import AuthFailure, Authorizer, StaticAuthorizer, Target
 from connections.security.ratelimit import Limit, enforce
 from connections.services.connections import connection_credentials_fresh
-from connections.services.validation import attempt_start_revalidation
 from connections.verification.remote_sessions import session_cached, session_forget, session_keep
 from connections.verification.run import build_target
 
@@ -112,7 +116,7 @@ def _send_authorized(
         authorizer, fresh = _authorizer(client, connection, target)
         response = _send(client, authorizer, call, url, headers)
     if response.status == 401:
-        _schedule_revalidation(connection)
+        _refused(connection)
     return response
 
 
@@ -121,11 +125,12 @@ def _authorizer(client: Client, connection: Connection, target: Target) -> tuple
     scheme = SCHEMES[target.method.scheme]
     if scheme.keeps_session and (kept := session_cached(connection.id)) is not None:
         return kept, False
+    _refuse_while_paused(connection)
     try:
         values = {**target.config, **connection_credentials_fresh(connection)}
         authorizer = scheme.authenticate(target, values, client.request)
     except AuthFailure as exc:
-        _schedule_revalidation(connection)
+        _refused(connection)
         raise OnrampError(
             "remote_auth_failed",
             _("The system refused Onramp's sign-in (%(code)s).") % {"code": exc.code},
@@ -164,11 +169,32 @@ def _throttle(connection: Connection) -> None:
     enforce((limit, "Too many proxied requests for this connection."))
 
 
-def _schedule_revalidation(connection: Connection) -> None:
-    """The remote refused our auth: check the connection properly (throttled), in the
-    background. Only that check may make it invalid."""
-    with contextlib.suppress(OnrampError):  # checked a moment ago, or revoked meanwhile
-        attempt_start_revalidation(connection=connection, actor="system:proxy_401")
+def _refused(connection: Connection) -> None:
+    """The remote refused our auth: count it toward a pause, and check the connection
+    properly soon (a system check, which alone may make it invalid)."""
+    key = f"onramp:proxy-refusals:{connection.id}"
+    if not cache.add(key, 1, timeout=settings.ONRAMP_PROXY_AUTH_PAUSE):
+        with contextlib.suppress(ValueError):  # expired between add and incr: counted anew
+            cache.incr(key)
+    soon = timezone.now() + timedelta(seconds=settings.ONRAMP_PROXY_RECHECK_DELAY)
+    Connection.objects.filter(pk=connection.pk, status=ConnectionStatus.ACTIVE).update(
+        next_check_at=Least(Coalesce("next_check_at", soon), soon)
+    )
+
+
+def _refuse_while_paused(connection: Connection) -> None:
+    refusals = cache.get(f"onramp:proxy-refusals:{connection.id}") or 0
+    if refusals >= settings.ONRAMP_PROXY_AUTH_REFUSALS:
+        paused = OnrampError(
+            "remote_auth_paused",
+            _(
+                "The system refused Onramp's sign-in several times just now; Onramp will "
+                "check the connection shortly. Try again in a few minutes."
+            ),
+            503,
+        )
+        paused.retry_after = settings.ONRAMP_PROXY_AUTH_PAUSE
+        raise paused
 
 
 def proxy_use_record(*, connection_id: str) -> None:

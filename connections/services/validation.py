@@ -79,13 +79,15 @@ def attempt_start(
 
 @transaction.atomic
 def attempt_start_revalidation(
-    *, connection: Connection, actor: str, limited: bool = True
+    *, connection: Connection, actor: str, by_system: bool = False
 ) -> ValidationAttempt:
     """Queue a fresh live check of a stored connection with its stored credentials.
 
-    A check already in flight is returned instead of a second one. ``limited`` checks
-    (asked for by a partner or operator) are throttled per connection: each one signs in
-    to the customer's system with their stored credentials.
+    A check already in flight is returned instead of a second one. Checks a partner or
+    operator asks for are throttled per connection: each one signs in to the customer's
+    system with their stored credentials. Checks ``by_system`` (health checks) are spread
+    out by their schedule instead, and one refused sign-in is not enough to make the
+    connection invalid (``connection_record_check``).
     """
     connection = Connection.objects.select_for_update().get(pk=connection.pk)
     if connection.status == ConnectionStatus.REVOKED:
@@ -93,7 +95,7 @@ def attempt_start_revalidation(
     in_flight = connection.attempts.filter(status__in=IN_FLIGHT, link_session=None).first()
     if in_flight is not None:
         return in_flight
-    if limited:
+    if not by_system:
         limit = Limit(
             f"onramp:revalidate:{connection.pk}",
             settings.ONRAMP_REVALIDATIONS_PER_CONNECTION_MINUTE,
@@ -106,6 +108,7 @@ def attempt_start_revalidation(
         method=connection.method,
         config=connection.config,
         steps=_initial_steps(),
+        by_system=by_system,
     )
     event_record(
         partner=connection.partner,

@@ -3,11 +3,16 @@ access token; Onramp applies the auth each system checks (its simulator verifies
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from django.conf import settings
 from django.test import Client
+from django.utils import timezone
 
 from connections.models import Connection, ConnectionToken, ValidationAttempt
 from connections.services.connections import connection_record_check, connection_revoke
+from connections.services.health import health_checks_start
 from connections.verification.failures import describe
 from tests.connections.schemes.test_netsuite import ACCOUNT, m2m_integration
 from tests.factories import connected
@@ -180,21 +185,63 @@ def test_only_active_connections_proxy(infoplus):
     assert proxy(token, INFOPLUS).status_code == 401
 
 
-def test_a_remote_401_schedules_a_revalidation_which_alone_decides(
+def test_a_remote_401_brings_the_check_forward_and_two_refusals_minutes_apart_decide(
     infoplus, fake_systems, django_capture_on_commit_callbacks
 ):
     connection, token = infoplus
     fake_systems.infoplus.sites["acme"] = {"another-key"}
-    with django_capture_on_commit_callbacks() as scheduled:
-        response = proxy(token, INFOPLUS)
-    assert response.status_code == 401  # the remote's own answer, passed on
-    attempt = ValidationAttempt.objects.get(connection=connection)
-    assert attempt.status == "queued" and len(scheduled) == 1
+    assert proxy(token, INFOPLUS).status_code == 401  # the remote's own answer, passed on
+    assert proxy(token, INFOPLUS).status_code == 401  # ... twice within a second
+    assert not ValidationAttempt.objects.filter(connection=connection).exists()
     connection.refresh_from_db()
-    assert connection.status == "active"  # the 401 alone changes nothing
-    scheduled[0]()  # the revalidation runs
+    soon = timezone.now() + timedelta(seconds=settings.ONRAMP_PROXY_RECHECK_DELAY)
+    assert connection.status == "active" and connection.next_check_at <= soon
+    first = check_due(connection, django_capture_on_commit_callbacks)
+    assert first.status == "active" and first.last_error_code == "invalid_credentials"
+    recheck = timedelta(seconds=settings.ONRAMP_CREDENTIAL_RECHECK_DELAY)
+    assert first.next_check_at == first.last_checked_at + recheck
+    second = check_due(first, django_capture_on_commit_callbacks)
+    assert second.status == "invalid" and second.last_error_code == "invalid_credentials"
+
+
+def test_a_refused_check_then_a_passing_one_keeps_the_connection(
+    infoplus, fake_systems, django_capture_on_commit_callbacks
+):
+    connection, token = infoplus
+    fake_systems.infoplus.sites["acme"] = {"another-key"}
+    assert proxy(token, INFOPLUS).status_code == 401
+    assert check_due(connection, django_capture_on_commit_callbacks).status == "active"
+    fake_systems.infoplus.sites["acme"] = {"key-1"}  # the remote's hiccup is over
+    healed = check_due(connection, django_capture_on_commit_callbacks)
+    assert healed.status == "active" and healed.consecutive_failures == 0
+
+
+def test_a_partner_retrying_in_a_loop_cannot_lock_the_customers_user(acme, fake_systems):
+    fake_systems.mintsoft.users["ops"] = MintsoftUser("s3cret")
+    _, token = connected(
+        acme.partner,
+        system="mintsoft",
+        config={"username": "ops"},
+        credentials={"password": "s3cret"},
+    )
+    logins = lambda: sum(r.path == "/api/Auth" for r in fake_systems.mintsoft.requests)  # noqa: E731
+    assert proxy(token, "api/Warehouse").status_code == 200
+    fake_systems.mintsoft.users["ops"] = MintsoftUser("changed")  # the password changed
+    fake_systems.mintsoft.keys.clear()
+    answers = [proxy(token, "api/Warehouse") for _ in range(30)]
+    assert logins() <= 1 + settings.ONRAMP_PROXY_AUTH_REFUSALS  # not 31 failed sign-ins
+    paused = answers[-1]
+    assert paused.status_code == 503 and paused.json()["error"]["code"] == "remote_auth_paused"
+    assert int(paused["Retry-After"]) == settings.ONRAMP_PROXY_AUTH_PAUSE
+
+
+def check_due(connection: Connection, capture) -> Connection:
+    """Time passes until the connection's next check, which runs."""
+    Connection.objects.filter(pk=connection.pk).update(next_check_at=timezone.now())
+    with capture(execute=True):
+        assert health_checks_start() == 1
     connection.refresh_from_db()
-    assert connection.status == "invalid" and connection.last_error_code == "invalid_credentials"
+    return connection
 
 
 def test_size_caps_both_ways(infoplus, settings, fake_systems):
