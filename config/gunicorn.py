@@ -1,13 +1,27 @@
 """gunicorn settings: ``gunicorn -c config/gunicorn.py config.wsgi``.
 
+Threaded workers (``gthread``): a proxied call waits on the customer's system for up to the
+outbound deadline, and with one thread per process two such calls would hold every worker
+while the flow, the API and the admin wait. Each process serves ``GUNICORN_THREADS`` requests
+at once; the proxy's in-flight caps (``ONRAMP_PROXY_IN_FLIGHT_*``) keep a hanging system from
+taking them all. The timeouts agree with the outbound limits: a worker is only restarted when
+it stops answering its arbiter (never for one slow request), and a graceful stop waits for
+the longest proxied call (a sign-in, a send and a retry after a 401).
+
 The access log keeps the request line (method, path, status, size, time) but never a bearer
 token: the flow's URLs carry the link token, so its lines pass through ``RedactTokens``.
 """
 
 import os
 
+_OUTBOUND_DEADLINE = float(os.environ.get("ONRAMP_OUTBOUND_DEADLINE", "25"))
+
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+worker_class = "gthread"
+threads = int(os.environ.get("GUNICORN_THREADS", "8"))
+timeout = int(4 * _OUTBOUND_DEADLINE + 30)
+graceful_timeout = int(4 * _OUTBOUND_DEADLINE + 10)
 accesslog = "-"
 # No headers (Authorization, Cookie) and no referrer: only what is needed to debug.
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms'

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import unquote, urlsplit
@@ -32,7 +34,8 @@ from connections.outbound.client import Client, OutboundResponse
 from connections.outbound.errors import OutboundError
 from connections.schemes import SCHEMES
 from connections.schemes.base import AuthFailure, Authorizer, StaticAuthorizer, Target
-from connections.security.ratelimit import Limit, enforce
+from connections.security.inflight import Cap, CapReached, in_flight
+from connections.security.ratelimit import Limit, RateLimited, enforce
 from connections.services.connections import connection_credentials_fresh
 from connections.verification.remote_sessions import session_cached, session_forget, session_keep
 from connections.verification.run import build_target
@@ -70,8 +73,35 @@ def proxy_forward(*, connection: Connection, call: ProxyCall) -> OutboundRespons
     target = _target(connection)
     url = proxy_url(target.base_url, call.path, call.query)
     headers = {k: v for k, v in call.headers.items() if k.lower() in FORWARDED}
-    with Client() as client:
+    with _capped(connection, urlsplit(url).hostname or ""), Client() as client:
         return _send_authorized(client, connection, target, call, url, headers)
+
+
+@contextmanager
+def _capped(connection: Connection, host: str) -> Iterator[None]:
+    """Calls in flight per connection (429: the partner's own concurrency) and per remote
+    host (503: that system is busy), so a hanging system holds few of Onramp's threads."""
+    per_connection = Cap(
+        f"connection:{connection.id}", settings.ONRAMP_PROXY_IN_FLIGHT_PER_CONNECTION
+    )
+    per_host = Cap(f"host:{host}", settings.ONRAMP_PROXY_IN_FLIGHT_PER_HOST)
+    # A call is at most a sign-in, a send, and once more after a 401: four outbound deadlines.
+    hold = 4 * settings.ONRAMP_OUTBOUND_DEADLINE + 10
+    try:
+        with in_flight(per_connection, per_host, hold_seconds=hold):
+            yield
+    except CapReached as reached:
+        if reached.cap is per_connection:
+            raise RateLimited(
+                _("Too many calls to this connection at once; wait for one to finish."),
+                1,
+                code="too_many_in_flight",
+            ) from None
+        busy = OnrampError(
+            "remote_busy", _("Too many calls to this system at once; try again shortly."), 503
+        )
+        busy.retry_after = 5
+        raise busy from None
 
 
 def proxy_url(base_url: str, path: str, query: str) -> str:

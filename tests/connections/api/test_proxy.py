@@ -11,6 +11,7 @@ from django.test import Client
 from django.utils import timezone
 
 from connections.models import Connection, ConnectionToken, ValidationAttempt
+from connections.security.inflight import Cap, in_flight
 from connections.services.connections import connection_record_check, connection_revoke
 from connections.services.health import health_checks_start
 from connections.verification.failures import describe
@@ -290,3 +291,19 @@ def test_use_is_counted_without_bodies(infoplus):
     connection.refresh_from_db()
     assert connection.proxy_requests == 4
     assert ConnectionToken.objects.get().last_used_at is not None
+
+
+def test_calls_in_flight_are_capped_per_connection_and_per_host(infoplus, settings, acme):
+    connection, token = infoplus
+    _, neighbour = connected(acme.partner, end_user_id="user-2")  # the same remote host
+    settings.ONRAMP_PROXY_IN_FLIGHT_PER_CONNECTION = 1
+    settings.ONRAMP_PROXY_IN_FLIGHT_PER_HOST = 2
+    with in_flight(Cap(f"connection:{connection.id}", 1), hold_seconds=60):
+        mine = proxy(token, INFOPLUS)  # another call of this connection is in flight
+        assert proxy(neighbour, INFOPLUS).status_code == 200
+    assert mine.status_code == 429 and mine.json()["error"]["code"] == "too_many_in_flight"
+    host = Cap("host:acme.infopluswms.com", 2)
+    with in_flight(host, hold_seconds=60), in_flight(host, hold_seconds=60):
+        busy = proxy(neighbour, INFOPLUS)
+    assert busy.status_code == 503 and busy.json()["error"]["code"] == "remote_busy"
+    assert busy["Retry-After"] and proxy(token, INFOPLUS).status_code == 200  # slots returned
