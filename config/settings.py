@@ -78,6 +78,15 @@ if "DATABASE_URL" not in env:
 DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{ONRAMP_DATA_DIR / 'onramp.sqlite3'}"),
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Threads write at once (a submit beside draft autosaves). WAL: readers never wait for the
+    # writer. IMMEDIATE: a transaction takes the write lock when it begins, so it waits for it
+    # (up to the timeout) instead of failing at once when a deferred one tries to write.
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    } | DATABASES["default"].get("OPTIONS", {})
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60 if not DEBUG else 0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
