@@ -11,11 +11,12 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from tests.stack import wait_until_up
+import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 # What the suite puts in the environment (tests/settings.py), never meant for these processes.
@@ -59,7 +60,7 @@ def serving(command: list[str], *, env: dict[str, str], cwd: Path, url: str) -> 
     yields ``url`` once it answers."""
     server = subprocess.Popen([sys.executable, *command], cwd=cwd, env=env)
     try:
-        wait_until_up(url)
+        wait_until_answering(url, server)
         yield url
     finally:
         server.terminate()
@@ -68,3 +69,17 @@ def serving(command: list[str], *, env: dict[str, str], cwd: Path, url: str) -> 
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait(timeout=10)
+
+
+def wait_until_answering(url: str, server: subprocess.Popen, *, within: float = 120) -> None:
+    """Until ``url`` answers at all, a redirect included (production sends plain http to
+    https). Any request error means "not yet": a busy machine may take many seconds."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        assert server.poll() is None, f"the server exited at start-up ({server.returncode})"
+        try:
+            requests.get(url, timeout=15, allow_redirects=False)
+            return
+        except requests.RequestException:
+            time.sleep(0.2)
+    raise AssertionError(f"{url} never answered within {within:.0f} s")
