@@ -78,6 +78,15 @@ if "DATABASE_URL" not in env:
 DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{ONRAMP_DATA_DIR / 'onramp.sqlite3'}"),
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Threads write at once (a submit beside draft autosaves). WAL: readers never wait for the
+    # writer. IMMEDIATE: a transaction takes the write lock when it begins, so it waits for it
+    # (up to the timeout) instead of failing at once when a deferred one tries to write.
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    } | DATABASES["default"].get("OPTIONS", {})
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60 if not DEBUG else 0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -291,7 +300,11 @@ ONRAMP_KEY_UPLOADS_PER_SESSION_MINUTE = env.int(
 )
 # Work factors an uploaded, passphrase-protected private key may ask of us.
 ONRAMP_KDF_MAX_PBKDF2_ITERATIONS = env.int("ONRAMP_KDF_MAX_PBKDF2_ITERATIONS", default=1_000_000)
-ONRAMP_KDF_MAX_SCRYPT_COST = env.int("ONRAMP_KDF_MAX_SCRYPT_COST", default=2**20 * 8)
+# scrypt, each factor capped on its own (memory is 128·N·r bytes, time grows with N·r·p): at
+# most 32 MiB and about 0.1 s. OpenSSL's `pkcs8 -scrypt` writes N=2**14, r=8, p=1.
+ONRAMP_KDF_MAX_SCRYPT_N = env.int("ONRAMP_KDF_MAX_SCRYPT_N", default=2**15)
+ONRAMP_KDF_MAX_SCRYPT_R = env.int("ONRAMP_KDF_MAX_SCRYPT_R", default=8)
+ONRAMP_KDF_MAX_SCRYPT_P = env.int("ONRAMP_KDF_MAX_SCRYPT_P", default=1)
 ONRAMP_ADMIN_LOGIN_FAILURES = env.int("ONRAMP_ADMIN_LOGIN_FAILURES", default=5)
 # Proxies in front of Onramp whose X-Forwarded-For is believed: a hop count or networks.
 ONRAMP_TRUSTED_PROXIES = env.str("ONRAMP_TRUSTED_PROXIES", default="")

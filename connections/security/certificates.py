@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from cryptography import x509
-from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.exceptions import InternalError, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import NameOID
@@ -183,6 +183,8 @@ def _load_private_key(data: bytes, passphrase: str) -> PrivateKey:
             ),
             field="private_key",
         ) from None
+    except InternalError:  # OpenSSL refused parameters we do not check ourselves
+        raise _unreadable_key() from None
     if not isinstance(key, (rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey)):
         jwt_algorithm(key)
     return key  # type: ignore[return-value]
@@ -193,10 +195,7 @@ def _refuse_costly_encryption(data: bytes) -> None:
     try:
         factors = pkcs8.work_factors(data)
     except pkcs8.UnreadableKey:
-        raise CertificateError(
-            _("This encrypted private key could not be read. Export it again."),
-            field="private_key",
-        ) from None
+        raise _unreadable_key() from None
     if any(not _affordable(factor) for factor in factors):
         raise CertificateError(
             _(
@@ -209,11 +208,24 @@ def _refuse_costly_encryption(data: bytes) -> None:
         )
 
 
+def _unreadable_key() -> CertificateError:
+    return CertificateError(
+        _("This encrypted private key could not be read. Export it again."),
+        field="private_key",
+    )
+
+
 def _affordable(factor: pkcs8.WorkFactor) -> bool:
+    """Within every cap. scrypt's are separate: a product cap lets one huge factor through
+    (N=2**20 takes a GiB; p=2**22 with N=2 takes seconds), each cap bounds memory or time."""
     if factor.kdf in ("pbkdf2", "pbes1"):
         return factor.iterations <= settings.ONRAMP_KDF_MAX_PBKDF2_ITERATIONS
     if factor.kdf == "scrypt":
-        return factor.scrypt_cost <= settings.ONRAMP_KDF_MAX_SCRYPT_COST
+        return (
+            factor.scrypt_n <= settings.ONRAMP_KDF_MAX_SCRYPT_N
+            and factor.scrypt_r <= settings.ONRAMP_KDF_MAX_SCRYPT_R
+            and factor.scrypt_p <= settings.ONRAMP_KDF_MAX_SCRYPT_P
+        )
     return False  # a KDF we cannot price
 
 

@@ -82,7 +82,7 @@ def _json_object(data: bytes) -> dict:
         raise IonFileError(_("This file is too large to be an .ionapi file (at most 64 KiB)."))
     try:
         fields = json.loads(data.decode("utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (ValueError, RecursionError):  # not UTF-8 or JSON, nested too deep, a huge number
         fields = None
     if not isinstance(fields, dict) or "ti" not in fields:
         raise IonFileError(

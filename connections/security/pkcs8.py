@@ -35,7 +35,10 @@ class UnreadableKey(ValueError):
 class WorkFactor:
     kdf: str  # "pbkdf2", "scrypt", "pbes1", or the OID of a KDF we do not know
     iterations: int = 0  # PBKDF2 and PBES1
-    scrypt_cost: int = 0  # N * r * p
+    # scrypt (RFC 7914): memory is 128·N·r bytes, time grows with N·r·p.
+    scrypt_n: int = 0
+    scrypt_r: int = 0
+    scrypt_p: int = 0
 
 
 def work_factors(data: bytes) -> list[WorkFactor]:
@@ -57,7 +60,7 @@ def _work_factor(der: bytes) -> WorkFactor:
     if oid in SALT_AND_ITERATIONS:
         params = algorithm.read(SEQUENCE)
         params.read(OCTET_STRING)
-        return WorkFactor("pbes1", iterations=params.read_int())
+        return WorkFactor("pbes1", iterations=_iterations(params))
     if oid != PBES2:
         return WorkFactor(oid)
     kdf = algorithm.read(SEQUENCE).read(SEQUENCE)
@@ -65,12 +68,28 @@ def _work_factor(der: bytes) -> WorkFactor:
     params = kdf.read(SEQUENCE)
     if kdf_oid == PBKDF2:
         params.read(OCTET_STRING)
-        return WorkFactor("pbkdf2", iterations=params.read_int())
+        return WorkFactor("pbkdf2", iterations=_iterations(params))
     if kdf_oid == SCRYPT:
         params.read(OCTET_STRING)
-        n, r, p = params.read_int(), params.read_int(), params.read_int()
-        return WorkFactor("scrypt", scrypt_cost=n * r * p)
+        return _scrypt(params)
     return WorkFactor(kdf_oid)
+
+
+def _iterations(params: _Reader) -> int:
+    """An iteration count; zero is no valid key (OpenSSL fails on it without saying why)."""
+    iterations = params.read_int()
+    if iterations < 1:
+        raise UnreadableKey("no iterations")
+    return iterations
+
+
+def _scrypt(params: _Reader) -> WorkFactor:
+    """scrypt's N, r and p as RFC 7914 allows them: N a power of two above 1, r and p ≥ 1.
+    Anything else is no valid key, and OpenSSL would fail on it with an internal error."""
+    n, r, p = params.read_int(), params.read_int(), params.read_int()
+    if n < 2 or n & (n - 1) or r < 1 or p < 1:
+        raise UnreadableKey("scrypt parameters out of range")
+    return WorkFactor("scrypt", scrypt_n=n, scrypt_r=r, scrypt_p=p)
 
 
 class _Reader:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import requests
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
@@ -86,6 +87,28 @@ def test_the_dropped_file_is_shown_back_without_its_secrets(flow, ionapi):
 def test_wrong_files_are_refused_saying_what_to_do(flow, content, message):
     response = drop(flow, content)
     assert response.status_code == 422 and message in response.content.decode()
+    assert not CredentialFile.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"[" * 60_000 + b"]" * 4_000,  # nested deeper than Python's parser goes
+        b'{"ti": ' + b"[" * 30_000,
+        b'{"ti": ' + b"7" * 5_000 + b"}",  # more digits than Python turns into an int
+        b'{"ti": "T", "x": -' + b"9" * 60_000 + b"}",
+    ],
+    ids=["deep-array", "deep-in-object", "long-int", "long-negative-int"],
+)
+def test_hostile_json_gets_the_file_message_not_a_server_error(acme, onramp_server, content):
+    _, token = link_session(acme.partner)
+    response = requests.post(
+        f"{onramp_server}/connect/{token}/{STEP}",
+        files={"ionapi": ("ACME_TST_Onramp.ionapi", content)},
+        headers=HTMX,
+        timeout=30,
+    )
+    assert response.status_code == 422 and "This is not an .ionapi file" in response.text
     assert not CredentialFile.objects.exists()
 
 
