@@ -53,8 +53,12 @@ def timeout() -> timedelta:
 
 
 def lease() -> timedelta:
-    """How long a run may hold its attempt before it is taken for dead."""
-    return timeout() / 3
+    """How long a run may hold its attempt without a sign of life before it is taken for
+    dead: a third of the timeout, but never shorter than one remote call may take (the
+    outbound deadline), and each stage a run reaches renews it. So a slow check is never
+    taken for dead and run twice while it runs (defaults: 40 s against a 25 s deadline)."""
+    slowest_call = timedelta(seconds=settings.ONRAMP_OUTBOUND_DEADLINE + 1)
+    return min(max(timeout() / 3, slowest_call), timeout() / 2)
 
 
 # --- dispatch -----------------------------------------------------------------------------
@@ -90,16 +94,14 @@ def attempt_run(*, attempt_id: str, run_id: str) -> None:
 
 
 def _claim(attempt_id: str, run_id: str) -> ValidationAttempt | None:
+    """Take the attempt for this run: a queued one (a run of the budget of ``MAX_RUNS``), or
+    one this run already holds (the task retried after a database blink: no new run)."""
     now = timezone.now()
-    fresh = Q(status=AttemptStatus.QUEUED) | Q(status=AttemptStatus.RUNNING, claimed_by=run_id)
-    claimed = ValidationAttempt.objects.filter(
-        fresh, pk=attempt_id, created_at__gt=now - timeout()
-    ).update(
-        status=AttemptStatus.RUNNING,
-        claimed_by=run_id,
-        claimed_until=now + lease(),
-        runs=F("runs") + 1,
-    )
+    startable = ValidationAttempt.objects.filter(pk=attempt_id, created_at__gt=now - timeout())
+    claim = {"status": AttemptStatus.RUNNING, "claimed_by": run_id, "claimed_until": now + lease()}
+    claimed = startable.filter(status=AttemptStatus.QUEUED).update(**claim, runs=F("runs") + 1)
+    if not claimed:
+        claimed = startable.filter(status=AttemptStatus.RUNNING, claimed_by=run_id).update(**claim)
     if not claimed:
         return None
     return ValidationAttempt.objects.select_related(
@@ -130,8 +132,11 @@ def _verify(attempt: ValidationAttempt) -> Outcome | None:
 
 
 def _save_steps(attempt: ValidationAttempt, states: dict[str, str]) -> None:
+    """A stage reached: show it, and renew the run's lease (a sign of life), if it holds it."""
     attempt.steps.update(states)
-    ValidationAttempt.objects.filter(pk=attempt.pk).update(steps=attempt.steps)
+    ValidationAttempt.objects.filter(
+        pk=attempt.pk, status=AttemptStatus.RUNNING, claimed_by=attempt.claimed_by
+    ).update(steps=attempt.steps, claimed_until=timezone.now() + lease())
 
 
 @transaction.atomic
@@ -292,8 +297,8 @@ def attempt_expire(*, attempt_id: str) -> None:
         .filter(pk=attempt_id, status__in=IN_FLIGHT)
         .first()
     )
-    if attempt is not None:
-        _fail(attempt, describe("worker_lost"))
+    if attempt is not None:  # never started: every worker was busy, none was lost
+        _fail(attempt, describe("busy" if attempt.runs == 0 else "worker_lost"))
 
 
 def attempt_expire_if_overdue(attempt: ValidationAttempt) -> ValidationAttempt:

@@ -202,6 +202,12 @@ FAILURES: dict[str, Failure] = {
         _("Ask for a new link to connect again."),
         Blame.OURS,
     ),
+    "busy": Failure(
+        TEST_CALL,
+        _("We are checking many connections right now and could not start yours in time."),
+        _("This was a problem on our side, not with your details. Try again in a minute."),
+        Blame.OURS,
+    ),
     "worker_lost": Failure(
         TEST_CALL,
         _("We could not finish checking."),
