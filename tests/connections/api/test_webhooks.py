@@ -12,7 +12,7 @@ from django.utils import timezone
 from connections.models import Connection, WebhookDelivery, WebhookEndpoint
 from connections.services.connections import connection_record_check, connection_revoke
 from connections.services.link_sessions import link_session_mark
-from connections.services.webhooks import webhook_sweep
+from connections.services.webhook_deliveries import webhook_sweep
 from connections.verification.failures import describe
 from tests.factories import connected, link_session
 
