@@ -11,7 +11,9 @@ receiver may see it twice (at least once), never zero times.
 from __future__ import annotations
 
 import json
+import secrets
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -43,13 +45,14 @@ def lease() -> timedelta:
 
 
 def webhook_deliver(*, delivery_id: str) -> None:
-    """Send one due delivery, if this worker wins its claim; record what came back."""
-    delivery = _claim(delivery_id)
-    if delivery is None:
+    """Send one due delivery, if this worker wins its claim; record what came back (only
+    while it still holds the claim: a worker paused past its lease changes nothing)."""
+    claim = _claim(delivery_id)
+    if claim is None:
         return
-    endpoint = delivery.endpoint
+    delivery, endpoint = claim.delivery, claim.delivery.endpoint
     if not endpoint.enabled:
-        _settle(delivery, status=DeliveryStatus.FAILED, error="endpoint disabled")
+        _settle(claim, DeliveryStatus.FAILED, last_error="endpoint disabled")
         return
     started = time.monotonic()
     try:
@@ -61,23 +64,32 @@ def webhook_deliver(*, delivery_id: str) -> None:
             deadline=timeout(),
         )
     except OutboundError as exc:
-        _record_attempt(delivery, time.monotonic() - started, error=exc.message)
+        _record_attempt(claim, time.monotonic() - started, error=exc.message)
         return
-    _record_attempt(delivery, time.monotonic() - started, response=response)
+    _record_attempt(claim, time.monotonic() - started, response=response)
 
 
-def _claim(delivery_id: str) -> WebhookDelivery | None:
-    now = timezone.now()
+@dataclass(frozen=True)
+class Claim:
+    """A delivery this worker is sending, and the token that proves it still holds it."""
+
+    delivery: WebhookDelivery
+    token: str
+
+
+def _claim(delivery_id: str) -> Claim | None:
+    now, token = timezone.now(), secrets.token_hex(16)
     claimed = (
         WebhookDelivery.objects.filter(
             pk=delivery_id, status=DeliveryStatus.PENDING, next_attempt_at__lte=now
         )
         .filter(Q(claimed_until=None) | Q(claimed_until__lt=now))
-        .update(claimed_until=now + lease())
+        .update(claimed_until=now + lease(), claimed_by=token)
     )
     if not claimed:
         return None
-    return WebhookDelivery.objects.select_related("endpoint__partner", "event").get(pk=delivery_id)
+    delivery = WebhookDelivery.objects.select_related("endpoint__partner", "event")
+    return Claim(delivery.get(pk=delivery_id), token)
 
 
 def _body(delivery: WebhookDelivery) -> str:
@@ -102,36 +114,45 @@ def _signed_headers(endpoint: WebhookEndpoint, delivery: WebhookDelivery) -> dic
 
 @transaction.atomic
 def _record_attempt(
-    delivery: WebhookDelivery, seconds: float, *, response: Any = None, error: str = ""
+    claim: Claim, seconds: float, *, response: Any = None, error: str = ""
 ) -> None:
-    delivery.attempts += 1
-    delivery.last_duration_ms = int(seconds * 1000)
-    delivery.last_status_code = response.status if response is not None else None
-    delivery.last_response = response.text[:1000] if response is not None else ""
-    delivery.last_error = error[:200]
+    delivery = claim.delivery
+    tried = {
+        "attempts": delivery.attempts + 1,
+        "last_duration_ms": int(seconds * 1000),
+        "last_status_code": response.status if response is not None else None,
+        "last_response": response.text[:1000] if response is not None else "",
+        "last_error": error[:200],
+    }
     if response is not None and 200 <= response.status < 300:
-        _settle(delivery, status=DeliveryStatus.SUCCEEDED)
-        WebhookEndpoint.objects.filter(pk=delivery.endpoint_id).update(failing_since=None)
+        if _settle(claim, DeliveryStatus.SUCCEEDED, delivered_at=timezone.now(), **tried):
+            WebhookEndpoint.objects.filter(pk=delivery.endpoint_id).update(failing_since=None)
         return
+    if _settle_failure(claim, tried):
+        _note_failure(delivery.endpoint)
+
+
+def _settle_failure(claim: Claim, tried: dict[str, Any]) -> bool:
+    """Failed for good past the schedule, else pending until the next try is due."""
     schedule = retry_schedule()
-    if delivery.attempts > len(schedule):
-        _settle(delivery, status=DeliveryStatus.FAILED)
-    else:
-        delay = schedule[delivery.attempts - 1]
-        delivery.next_attempt_at = timezone.now() + timedelta(seconds=delay)
-        _settle(delivery, status=DeliveryStatus.PENDING)
-        if delay <= 300:  # short waits as a delayed task; the sweeper covers the rest
-            delivery_send_later(delivery, countdown=delay)
-    _note_failure(delivery.endpoint)
+    if tried["attempts"] > len(schedule):
+        return _settle(claim, DeliveryStatus.FAILED, **tried)
+    delay = schedule[tried["attempts"] - 1]
+    due = timezone.now() + timedelta(seconds=delay)
+    if not _settle(claim, DeliveryStatus.PENDING, next_attempt_at=due, **tried):
+        return False
+    if delay <= 300:  # short waits as a delayed task; the sweeper covers the rest
+        delivery_send_later(claim.delivery, countdown=delay)
+    return True
 
 
-def _settle(delivery: WebhookDelivery, *, status: str, error: str = "") -> None:
-    delivery.status = status
-    delivery.claimed_until = None
-    delivery.last_error = error or delivery.last_error
-    if status == DeliveryStatus.SUCCEEDED:
-        delivery.delivered_at = timezone.now()
-    delivery.save()
+def _settle(claim: Claim, status: str, **fields: Any) -> bool:
+    """End this worker's try: a conditional UPDATE that changes the row only while the claim
+    is still this worker's (a resend, or a worker that took over a lapsed lease, wins)."""
+    held = WebhookDelivery.objects.filter(
+        pk=claim.delivery.pk, status=DeliveryStatus.PENDING, claimed_by=claim.token
+    )
+    return bool(held.update(status=status, claimed_until=None, claimed_by="", **fields))
 
 
 def _note_failure(endpoint: WebhookEndpoint) -> None:

@@ -148,7 +148,10 @@ def _unseal(endpoint: WebhookEndpoint, field: str) -> str:
 def webhook_resend(*, delivery: WebhookDelivery, actor: str) -> WebhookDelivery:
     """Send a delivery again now (same ``webhook-id``), whatever became of it."""
     WebhookDelivery.objects.filter(pk=delivery.pk).update(
-        status=DeliveryStatus.PENDING, next_attempt_at=timezone.now(), claimed_until=None
+        status=DeliveryStatus.PENDING,
+        next_attempt_at=timezone.now(),
+        claimed_until=None,
+        claimed_by="",
     )
     event_record(
         partner=delivery.endpoint.partner,
