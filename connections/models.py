@@ -579,6 +579,8 @@ class WebhookEndpoint(models.Model):
     enabled = models.BooleanField(default=True)
     disabled_reason = models.CharField(max_length=200, blank=True)
     failing_since = models.DateTimeField(null=True, blank=True, editable=False)
+    # Failed tries in a row since ``failing_since`` (a success resets both).
+    consecutive_failures = models.PositiveIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     encrypted_fields = ("secret", "previous_secret")
@@ -587,13 +589,16 @@ class WebhookEndpoint(models.Model):
         return self.url
 
     def wants(self, kind: str) -> bool:
-        return self.enabled and (not self.events or kind in self.events)
+        """Subscribed to ``kind`` (a disabled endpoint still is: its deliveries are held)."""
+        return not self.events or kind in self.events
 
 
 class DeliveryStatus(models.TextChoices):
     PENDING = "pending", _("Pending")
     SUCCEEDED = "succeeded", _("Succeeded")
     FAILED = "failed", _("Failed")
+    # Written or due while its endpoint was disabled: sent once the endpoint is enabled.
+    HELD = "held", _("Held (endpoint disabled)")
 
 
 class WebhookDelivery(models.Model):

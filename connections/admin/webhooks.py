@@ -25,7 +25,16 @@ from connections.services.webhooks import (
 class WebhookEndpointAdmin(ReadOnlyAdmin):
     list_display = ["url", "partner", "enabled", "failing_since", "created_at"]
     list_filter = ["enabled", "partner"]
-    fields = ["id", "partner", "url", "events", "enabled", "disabled_reason", "failing_since"]
+    fields = [
+        "id",
+        "partner",
+        "url",
+        "events",
+        "enabled",
+        "disabled_reason",
+        "failing_since",
+        "consecutive_failures",
+    ]
     actions = ["send_test", "enable", "rotate_secret"]
 
     @admin.action(description="Send a test event (webhook.test)", permissions=["operate"])
@@ -34,11 +43,16 @@ class WebhookEndpointAdmin(ReadOnlyAdmin):
             webhook_test_send(endpoint=endpoint, actor=actor_of(request))
         self.message_user(request, "Test events queued.", messages.SUCCESS)
 
-    @admin.action(description="Enable again", permissions=["operate"])
+    @admin.action(
+        description="Enable again (and send the deliveries held meanwhile)",
+        permissions=["operate"],
+    )
     def enable(self, request: HttpRequest, queryset: QuerySet[WebhookEndpoint]) -> None:
-        for endpoint in queryset:
+        released = sum(
             webhook_endpoint_enable(endpoint=endpoint, actor=actor_of(request))
-        self.message_user(request, "Enabled.", messages.SUCCESS)
+            for endpoint in queryset
+        )
+        self.message_user(request, f"Enabled; {released} held deliveries sent.", messages.SUCCESS)
 
     @admin.action(description="Rotate the signing secret (shown once)", permissions=["operate"])
     def rotate_secret(

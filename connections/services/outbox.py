@@ -14,7 +14,7 @@ from django.db import transaction
 
 from connections.dispatch import Task, task_send
 from connections.events import EventKind
-from connections.models import Event, WebhookDelivery, WebhookEndpoint
+from connections.models import DeliveryStatus, Event, WebhookDelivery, WebhookEndpoint
 
 
 def deliveries_create(event: Event) -> list[WebhookDelivery]:
@@ -31,6 +31,12 @@ def deliveries_create(event: Event) -> list[WebhookDelivery]:
 
 
 def delivery_create(*, endpoint: WebhookEndpoint, event: Event) -> WebhookDelivery:
+    """A delivery of ``event`` to ``endpoint``, sent after commit; held (kept, unsent) while
+    the endpoint is disabled, until it is enabled again."""
+    if not endpoint.enabled:
+        return WebhookDelivery.objects.create(
+            endpoint=endpoint, event=event, status=DeliveryStatus.HELD
+        )
     return delivery_send_later(WebhookDelivery.objects.create(endpoint=endpoint, event=event))
 
 

@@ -19,7 +19,8 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from standardwebhooks import Webhook
 
@@ -33,6 +34,9 @@ from connections.services.outbox import delivery_send_later
 from connections.services.webhooks import endpoint_signing_secrets
 
 DISABLE_AFTER = timedelta(days=5)
+DISABLE_AFTER_FAILURES = 10  # more than one delivery's whole retry schedule (8 tries)
+DISABLED_REASON = "Every try failed for 5 days (10 or more tries in a row)."
+SWEEP_BATCH = 500
 
 
 def timeout() -> float:
@@ -51,8 +55,8 @@ def webhook_deliver(*, delivery_id: str) -> None:
     if claim is None:
         return
     delivery, endpoint = claim.delivery, claim.delivery.endpoint
-    if not endpoint.enabled:
-        _settle(claim, DeliveryStatus.FAILED, last_error="endpoint disabled")
+    if not endpoint.enabled:  # kept for when it is enabled again
+        _settle(claim, DeliveryStatus.HELD, last_error="endpoint disabled")
         return
     started = time.monotonic()
     try:
@@ -126,7 +130,9 @@ def _record_attempt(
     }
     if response is not None and 200 <= response.status < 300:
         if _settle(claim, DeliveryStatus.SUCCEEDED, delivered_at=timezone.now(), **tried):
-            WebhookEndpoint.objects.filter(pk=delivery.endpoint_id).update(failing_since=None)
+            WebhookEndpoint.objects.filter(pk=delivery.endpoint_id).update(
+                failing_since=None, consecutive_failures=0
+            )
         return
     if _settle_failure(claim, tried):
         _note_failure(delivery.endpoint)
@@ -156,19 +162,27 @@ def _settle(claim: Claim, status: str, **fields: Any) -> bool:
 
 
 def _note_failure(endpoint: WebhookEndpoint) -> None:
-    """An endpoint failing for five days in a row is disabled (an event says so)."""
+    """Count a failed try; an endpoint is disabled (an event says so) once at least
+    ``DISABLE_AFTER_FAILURES`` tries in a row failed and the first of them is older than
+    ``DISABLE_AFTER``: a busy endpoint down for an hour, or an idle one whose one failure is
+    old, keeps receiving."""
     now = timezone.now()
-    WebhookEndpoint.objects.filter(pk=endpoint.pk, failing_since=None).update(failing_since=now)
-    endpoint.refresh_from_db(fields=["failing_since", "enabled"])
-    if endpoint.enabled and endpoint.failing_since < now - DISABLE_AFTER:
-        endpoint.enabled = False
-        endpoint.disabled_reason = "Every delivery failed for 5 days."
-        endpoint.save(update_fields=["enabled", "disabled_reason"])
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(
+        consecutive_failures=F("consecutive_failures") + 1,
+        failing_since=Coalesce("failing_since", Value(now)),
+    )
+    disabled = WebhookEndpoint.objects.filter(
+        pk=endpoint.pk,
+        enabled=True,
+        consecutive_failures__gte=DISABLE_AFTER_FAILURES,
+        failing_since__lt=now - DISABLE_AFTER,
+    ).update(enabled=False, disabled_reason=DISABLED_REASON)
+    if disabled:  # once, whichever worker saw the last straw
         event_record(
             partner=endpoint.partner,
             kind=EventKind.WEBHOOK_ENDPOINT_DISABLED,
             actor="system",
-            data={"endpoint": endpoint.id, "reason": endpoint.disabled_reason},
+            data={"endpoint": endpoint.id, "reason": DISABLED_REASON},
         )
 
 
@@ -177,11 +191,15 @@ def retry_schedule() -> list[int]:
 
 
 def webhook_sweep() -> int:
-    """Send due deliveries whose message was never sent or was lost (Celery beat)."""
+    """Send due deliveries whose message was never sent or was lost (Celery beat); release
+    what an enabled endpoint still holds (enabled while its event was being written)."""
     now = timezone.now()
+    WebhookDelivery.objects.filter(status=DeliveryStatus.HELD, endpoint__enabled=True).update(
+        status=DeliveryStatus.PENDING, next_attempt_at=now, dispatched_at=None
+    )
     due = WebhookDelivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
     lost = due.filter(Q(claimed_until=None) | Q(claimed_until__lt=now)).filter(
         Q(dispatched_at=None) | Q(dispatched_at__lt=now - lease())
     )
-    ids = list(lost.values_list("pk", flat=True)[:500])
+    ids = list(lost.order_by("next_attempt_at").values_list("pk", flat=True)[:SWEEP_BATCH])
     return sum(task_send(Task.DELIVER_WEBHOOK, WebhookDelivery, pk) for pk in ids)

@@ -10,10 +10,13 @@ from __future__ import annotations
 import base64
 import secrets
 from datetime import timedelta
+from functools import partial
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
+from connections.dispatch import Task, task_send
 from connections.errors import OnrampError
 from connections.events import EventKind, webhook_kinds
 from connections.models import (
@@ -30,6 +33,7 @@ from connections.services.outbox import delivery_create, delivery_send_later, pa
 
 ROTATION_OVERLAP = timedelta(hours=24)
 MAX_ENDPOINTS = 10
+SEND_AT_ONCE = 500  # held deliveries sent as an endpoint is enabled; the sweeper sends more
 
 
 # --- endpoints ------------------------------------------------------------------------------
@@ -86,16 +90,34 @@ def webhook_endpoint_delete(*, endpoint: WebhookEndpoint, actor: str) -> None:
 
 
 @transaction.atomic
-def webhook_endpoint_enable(*, endpoint: WebhookEndpoint, actor: str) -> None:
+def webhook_endpoint_enable(*, endpoint: WebhookEndpoint, actor: str) -> int:
+    """Enable the endpoint again (its count of failed tries starts afresh) and send what it
+    held while disabled, oldest first. Returns how many held deliveries were released."""
     WebhookEndpoint.objects.filter(pk=endpoint.pk).update(
-        enabled=True, disabled_reason="", failing_since=None
+        enabled=True, disabled_reason="", failing_since=None, consecutive_failures=0
     )
+    released = _release_held(endpoint)
     event_record(
         partner=endpoint.partner,
         kind=EventKind.WEBHOOK_ENDPOINT_ENABLED,
         actor=actor,
-        data={"endpoint": endpoint.id},
+        data={"endpoint": endpoint.id, "released": released},
     )
+    endpoint.refresh_from_db()
+    return released
+
+
+def _release_held(endpoint: WebhookEndpoint) -> int:
+    """Held deliveries become due now; the first batch is sent at commit, the sweeper sends
+    the rest."""
+    held = WebhookDelivery.objects.filter(endpoint=endpoint, status=DeliveryStatus.HELD)
+    first = list(held.order_by("created_at").values_list("pk", flat=True)[:SEND_AT_ONCE])
+    released = held.update(
+        status=DeliveryStatus.PENDING, next_attempt_at=timezone.now(), dispatched_at=None
+    )
+    for pk in first:
+        transaction.on_commit(partial(task_send, Task.DELIVER_WEBHOOK, WebhookDelivery, pk))
+    return released
 
 
 @transaction.atomic
@@ -146,13 +168,28 @@ def _unseal(endpoint: WebhookEndpoint, field: str) -> str:
 
 @transaction.atomic
 def webhook_resend(*, delivery: WebhookDelivery, actor: str) -> WebhookDelivery:
-    """Send a delivery again now (same ``webhook-id``), whatever became of it."""
-    WebhookDelivery.objects.filter(pk=delivery.pk).update(
-        status=DeliveryStatus.PENDING,
-        next_attempt_at=timezone.now(),
-        claimed_until=None,
-        claimed_by="",
-    )
+    """Send a delivery again now (same ``webhook-id``), whatever became of it.
+
+    Refused (409) while its endpoint is disabled (``endpoint_disabled``: enabling it sends
+    what it held) and while a try of it is in flight (``delivery_in_flight``).
+    """
+    if not delivery.endpoint.enabled:
+        raise OnrampError(
+            "endpoint_disabled",
+            "This endpoint is disabled; enable it (POST …/enable) and its held deliveries "
+            "are sent.",
+            409,
+        )
+    now = timezone.now()
+    free = Q(claimed_until=None) | Q(claimed_until__lt=now)  # or its sender's lease lapsed
+    if not WebhookDelivery.objects.filter(free, pk=delivery.pk).update(
+        status=DeliveryStatus.PENDING, next_attempt_at=now, claimed_until=None, claimed_by=""
+    ):
+        raise OnrampError(
+            "delivery_in_flight",
+            "This delivery is being sent right now; resend it once that try has ended.",
+            409,
+        )
     event_record(
         partner=delivery.endpoint.partner,
         kind=EventKind.WEBHOOK_DELIVERY_RESENT,
