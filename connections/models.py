@@ -262,6 +262,9 @@ class Connection(models.Model):
     # A token refresh in flight holds this lease; one found lapsed was interrupted.
     refresh_claimed_until = models.DateTimeField(null=True, blank=True, editable=False)
     refresh_interrupted = models.BooleanField(default=False, editable=False)
+    # The last ``sequence`` given to an event partners receive about this connection
+    # (outbox.sequence_next: an UPDATE with F(), the row locked until the event commits).
+    event_sequence = models.PositiveBigIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
@@ -554,6 +557,8 @@ class Event(models.Model):
     data = models.JSONField(default=dict, blank=True)
     # The webhook body, for the kinds partners receive (built when the event happens).
     payload = models.JSONField(null=True, blank=True, editable=False)
+    # Per connection, for the kinds partners receive: orders a connection's webhooks.
+    sequence = models.PositiveBigIntegerField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:

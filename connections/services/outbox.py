@@ -11,10 +11,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
+from django.db.models import F
 
 from connections.dispatch import Task, task_send
 from connections.events import EventKind
-from connections.models import DeliveryStatus, Event, WebhookDelivery, WebhookEndpoint
+from connections.models import Connection, DeliveryStatus, Event, WebhookDelivery, WebhookEndpoint
 
 
 def deliveries_create(event: Event) -> list[WebhookDelivery]:
@@ -48,6 +49,17 @@ def delivery_send_later(delivery: WebhookDelivery, countdown: float = 0) -> Webh
     return delivery
 
 
+def sequence_next(connection: Connection) -> int:
+    """The connection's next event ``sequence`` (1, 2, 3…), for receivers to order its
+    webhooks. One UPDATE with F(): the row stays locked until the caller's transaction ends,
+    so concurrent events get distinct numbers that increase in the order they commit."""
+    Connection.objects.filter(pk=connection.pk).update(event_sequence=F("event_sequence") + 1)
+    connection.event_sequence = (
+        Connection.objects.filter(pk=connection.pk).values_list("event_sequence", flat=True).get()
+    )  # a later save() of this instance must not write an older number back
+    return connection.event_sequence
+
+
 def payload(event: Event, data: dict[str, Any]) -> dict[str, Any]:
     return {"type": event.kind, "timestamp": event.created_at.isoformat(), "data": data}
 
@@ -61,6 +73,7 @@ def _event_data(event: Event, kind: EventKind) -> dict[str, Any]:
             "system": connection.system_id,
             "status": connection.status,
             "mode": connection.mode,
+            "sequence": event.sequence,
         }
     elif session := event.link_session:
         data |= {

@@ -113,6 +113,8 @@ def test_every_state_change_reaches_the_receiver_signed(acme, endpoint, fake_sys
         "screen": "prepare",
     }
     assert all(event["id"].startswith("msg_") for event in receiver.accepted)
+    sequences = [event["data"].get("sequence") for event in receiver.accepted]
+    assert sequences == [1, 2, 3, 4, None]  # the connection's own order; a session has none
 
 
 def test_an_endpoint_gets_only_the_events_it_asked_for(api, acme, fake_systems, delivered):
