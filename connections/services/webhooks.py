@@ -28,11 +28,13 @@ from connections.models import (
 from connections.outbound.addresses import check_url
 from connections.outbound.errors import OutboundError
 from connections.security import crypto
+from connections.security.ratelimit import Limit, enforce
 from connections.services.audit import event_record
 from connections.services.outbox import delivery_create, delivery_send_later, payload
 
 ROTATION_OVERLAP = timedelta(hours=24)
 MAX_ENDPOINTS = 10
+MANUAL_SENDS_PER_MINUTE = 10  # tests and resends, per endpoint
 SEND_AT_ONCE = 500  # held deliveries sent as an endpoint is enabled; the sweeper sends more
 
 
@@ -122,11 +124,21 @@ def _release_held(endpoint: WebhookEndpoint) -> int:
 
 @transaction.atomic
 def webhook_test_send(*, endpoint: WebhookEndpoint, actor: str) -> WebhookDelivery:
-    """Send a ``webhook.test`` event to this endpoint only."""
+    """Send a ``webhook.test`` event to this endpoint only (within its budget of manual
+    sends: ``RateLimited``, 429 with ``Retry-After``, beyond it)."""
+    manual_send_budget_spend(endpoint)
     event = event_record(partner=endpoint.partner, kind=EventKind.WEBHOOK_TEST, actor=actor)
     event.payload = payload(event, {"endpoint_id": endpoint.id})
     event.save(update_fields=["payload"])
     return delivery_create(endpoint=endpoint, event=event)
+
+
+def manual_send_budget_spend(endpoint: WebhookEndpoint) -> None:
+    """Test events and resends share a budget per endpoint (``MANUAL_SENDS_PER_MINUTE``), so
+    a script or a busy operator cannot flood a receiver; beyond it, ``RateLimited``."""
+    limit = Limit(f"onramp:webhook-manual-sends:{endpoint.pk}", MANUAL_SENDS_PER_MINUTE, 60)
+    message = f"At most {MANUAL_SENDS_PER_MINUTE} test events and resends a minute per endpoint."
+    enforce((limit, message))
 
 
 def _checked_url(url: str) -> str:
@@ -171,7 +183,8 @@ def webhook_resend(*, delivery: WebhookDelivery, actor: str) -> WebhookDelivery:
     """Send a delivery again now (same ``webhook-id``), whatever became of it.
 
     Refused (409) while its endpoint is disabled (``endpoint_disabled``: enabling it sends
-    what it held) and while a try of it is in flight (``delivery_in_flight``).
+    what it held) and while a try of it is in flight (``delivery_in_flight``); counts against
+    the endpoint's budget of manual sends (429 beyond it).
     """
     if not delivery.endpoint.enabled:
         raise OnrampError(
@@ -190,6 +203,7 @@ def webhook_resend(*, delivery: WebhookDelivery, actor: str) -> WebhookDelivery:
             "This delivery is being sent right now; resend it once that try has ended.",
             409,
         )
+    manual_send_budget_spend(delivery.endpoint)  # over it: the update above is rolled back
     event_record(
         partner=delivery.endpoint.partner,
         kind=EventKind.WEBHOOK_DELIVERY_RESENT,

@@ -291,6 +291,37 @@ def test_a_delivery_due_while_its_endpoint_is_disabled_is_held(
     assert delivery.status == "succeeded"
 
 
+def test_tests_and_resends_share_a_budget_per_endpoint(api, acme, endpoint, delivered):
+    with delivered():
+        connected(acme.partner)
+    delivery = WebhookDelivery.objects.get()
+    for _ in range(5):
+        assert post(api, f"/webhook-endpoints/{endpoint['id']}/test").status_code == 202
+        assert post(api, f"/webhook-deliveries/{delivery.id}/resend").status_code == 202
+    over = post(api, f"/webhook-endpoints/{endpoint['id']}/test")
+    assert over.status_code == 429 and over.json()["error"]["code"] == "rate_limited"
+    assert 0 < int(over["Retry-After"]) <= 60
+    assert post(api, f"/webhook-deliveries/{delivery.id}/resend").status_code == 429
+    assert WebhookDelivery.objects.count() == 6  # the refused test wrote nothing
+    other = post(api, "/webhook-endpoints", {"url": HOOK_URL + "/other"}).json()
+    assert post(api, f"/webhook-endpoints/{other['id']}/test").status_code == 202
+
+
+def test_the_budget_holds_in_the_admin_too(endpoint, django_user_model, rate_clock):
+    operator = django_user_model.objects.create_superuser("ops", "ops@x.test", "long-passphrase-9")
+    admin = Client()
+    admin.force_login(operator)
+    send_test = {"action": "send_test", "_selected_action": [endpoint["id"]]}
+    for _ in range(10):
+        admin.post("/admin/connections/webhookendpoint/", send_test)
+    page = admin.post("/admin/connections/webhookendpoint/", send_test, follow=True)
+    assert "At most 10 test events and resends a minute" in page.content.decode()
+    assert WebhookDelivery.objects.count() == 10
+    rate_clock(61)
+    admin.post("/admin/connections/webhookendpoint/", send_test)
+    assert WebhookDelivery.objects.count() == 11
+
+
 def test_deleting_an_endpoint_stops_its_deliveries(api, endpoint, acme):
     assert api.delete(f"/api/v1/webhook-endpoints/{endpoint['id']}").status_code == 204
     connected(acme.partner)

@@ -65,3 +65,27 @@ def test_a_sender_paused_past_its_lease_cannot_undo_another_workers_success(
     assert delivery.status == "succeeded" and delivery.attempts == 1
     assert delivery.claimed_until is None and delivery.last_status_code == 200
     assert len(receiver.requests) == 2  # never sent a third time
+
+
+def test_a_delivery_cannot_be_resent_while_a_try_of_it_is_in_flight(
+    stack, hooks, acme, fake_systems
+):
+    receiver = fake_systems.receiver
+    receiver.tricks.append(Trick("stall", seconds=1.5))  # answers 200, within the 2 s allowed
+    stack.worker(**HOOKS)
+    delivery = webhook_test_send(endpoint=hooks, actor="test")
+    resend = f"/api/v1/webhook-deliveries/{delivery.id}/resend"
+    wait_for(lambda: len(receiver.requests) == 1, what="the try to reach the receiver")
+    refused = acme.client().post(resend)
+    assert refused.status_code == 409
+    assert refused.json()["error"]["code"] == "delivery_in_flight"
+    wait_for(lambda: receiver.accepted, what="the try to be answered")
+
+    def settled():
+        delivery.refresh_from_db()
+        return delivery.status == "succeeded"
+
+    wait_for(settled, what="the try to be recorded")
+    assert acme.client().post(resend).status_code == 202
+    wait_for(lambda: len(receiver.accepted) == 2, what="the resend")
+    assert {event["id"] for event in receiver.accepted} == {delivery.id}
