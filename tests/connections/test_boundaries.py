@@ -179,6 +179,27 @@ def test_a_redirect_url_on_the_partners_origin_is_kept(api):
     assert LinkSession.objects.get(pk=created.json()["id"]).redirect_url == url
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://app.acme.test/done\r\nSet-Cookie: session=stolen",
+        "https://app.acme.test/done\n",
+        "https://app.acme.test/done\rx",
+        "https://app.acme.test/done%0d%0aSet-Cookie:%20session=stolen",
+        "https://app.acme.test/done?next=%0A",
+        "https://app.acme.test/done#%0D",
+    ],
+)
+def test_a_redirect_url_with_a_line_break_is_refused_clearly(api, url):
+    """CR or LF, raw or percent-encoded, could split the Location header it ends up in."""
+    body = {"end_user": {"id": "u"}, "redirect_url": url}
+    response = api.post("/api/v1/link-sessions", body, content_type="application/json")
+    assert response.status_code == 422, url
+    error = response.json()["error"]
+    assert error["code"] == "invalid_redirect_url" and "line break" in error["message"]
+    assert not LinkSession.objects.exists()
+
+
 # --- 8. a new partner key is shown once, never in a cookie ----------------------------------
 
 
