@@ -36,6 +36,9 @@ class OAuthAppForm(forms.ModelForm):
 @admin.register(OAuthApp)
 class OAuthAppAdmin(OperatorAdmin):
     form = OAuthAppForm
+    # The form's own write-only field, not the model's (non-editable) ciphertext: without
+    # this the add page failed with a FieldError.
+    exclude = ["client_secret"]
     list_display = ["system", "partner", "client_id", "updated_at"]
     list_filter = ["system", "partner"]
     readonly_fields = ["redirect_uri"]
