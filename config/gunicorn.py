@@ -1,7 +1,8 @@
 """gunicorn settings: ``gunicorn -c config/gunicorn.py config.wsgi``.
 
 The access log keeps the request line (method, path, status, size, time) but never a bearer
-token: the flow's URLs carry the link token, so its lines pass through ``RedactTokens``.
+secret: the flow's URLs carry the link token and the OAuth callback's the provider's ``code``
+and ``state``, so its lines pass through ``RedactTokens``.
 """
 
 import os

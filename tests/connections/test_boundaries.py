@@ -269,7 +269,7 @@ def _flow_token_for(session: LinkSession) -> str:
     return minted.value
 
 
-# --- 10. link tokens never reach the access log ---------------------------------------------
+# --- 10. link tokens, OAuth codes and states never reach the access log --------------------------
 
 
 def free_port() -> int:
@@ -287,9 +287,12 @@ SERVERS = {
 }
 
 
+CODE, STATE = "SplxlOBeZQQYbYS6WxSbIA", "af0ifjsldkjKx8Wq3mZ2"  # as a provider sends back
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("server", SERVERS)
-def test_link_tokens_are_redacted_in_request_logs(server):
+def test_link_tokens_and_oauth_codes_are_redacted_in_request_logs(server):
     from connections.security import tokens
 
     link_token = tokens.mint(tokens.TokenKind.LINK).value[:-1] + "0"  # no query: checksum off
@@ -302,12 +305,15 @@ def test_link_tokens_are_redacted_in_request_logs(server):
     )
     try:
         wait_until_up(f"http://127.0.0.1:{port}/connect/{link_token}/s/infoplus/")
-        time.sleep(0.3)  # let the access line be written
+        wait_until_up(f"http://127.0.0.1:{port}/oauth/callback/?code={CODE}&state={STATE}")
+        time.sleep(0.3)  # let the access lines be written
     finally:
         process.terminate()
         output = process.communicate(timeout=20)[0]
     assert f"/connect/onr_lt_…{link_token[-3:]}/s/infoplus/" in output
     assert link_token not in output
+    assert "/oauth/callback/?code=…bIA&state=…mZ2" in output  # SECURITY.md rule 12
+    assert CODE not in output and STATE not in output
 
 
 def test_an_origin_is_written_as_browsers_write_it():
