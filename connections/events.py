@@ -7,7 +7,7 @@ and the admin read this enum, so a kind nobody declared cannot be written or sub
 Every webhook's ``data`` carries the common fields (``outbox.py``): ``link_session_id``, and
 for a connection's events ``connection_id``, ``end_user_id``, ``system``, ``status``,
 ``mode`` and ``sequence`` — that connection's own counter, increasing with each event about
-it in the order they happened, for receivers to put deliveries back in order (a gap is an
+it in the order they were committed, for receivers to put deliveries back in order (a gap is an
 event the endpoint does not subscribe to); for a link session's, ``end_user_id``,
 ``system`` and ``mode``. ``payload_keys`` below are what a kind carries beyond those.
 

@@ -262,9 +262,6 @@ class Connection(models.Model):
     # A token refresh in flight holds this lease; one found lapsed was interrupted.
     refresh_claimed_until = models.DateTimeField(null=True, blank=True, editable=False)
     refresh_interrupted = models.BooleanField(default=False, editable=False)
-    # The last ``sequence`` given to an event partners receive about this connection
-    # (outbox.sequence_next: an UPDATE with F(), the row locked until the event commits).
-    event_sequence = models.PositiveBigIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
@@ -563,6 +560,7 @@ class Event(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [models.Index(fields=["connection", "sequence"], name="event_sequence")]
 
     def __str__(self) -> str:
         return f"{self.kind} by {self.actor}"

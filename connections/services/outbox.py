@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Max
 
 from connections.dispatch import Task, task_send
 from connections.events import EventKind
@@ -51,13 +51,17 @@ def delivery_send_later(delivery: WebhookDelivery, countdown: float = 0) -> Webh
 
 def sequence_next(connection: Connection) -> int:
     """The connection's next event ``sequence`` (1, 2, 3…), for receivers to order its
-    webhooks. One UPDATE with F(): the row stays locked until the caller's transaction ends,
-    so concurrent events get distinct numbers that increase in the order they commit."""
-    Connection.objects.filter(pk=connection.pk).update(event_sequence=F("event_sequence") + 1)
-    connection.event_sequence = (
-        Connection.objects.filter(pk=connection.pk).values_list("event_sequence", flat=True).get()
-    )  # a later save() of this instance must not write an older number back
-    return connection.event_sequence
+    webhooks: one more than its last event's, read under a lock on the connection's row held
+    until the caller's transaction ends, so concurrent events take distinct numbers in the
+    order they commit.
+
+    The lock is ``FOR NO KEY UPDATE`` (what an UPDATE takes) without writing: a second write
+    to a row in one transaction makes PostgreSQL re-check its foreign keys, locking the link
+    session it came from, the wrong way round for a token exchange (session, then connection).
+    """
+    list(Connection.objects.select_for_update(no_key=True).filter(pk=connection.pk).values("pk"))
+    last = Event.objects.filter(connection=connection).aggregate(last=Max("sequence"))["last"]
+    return (last or 0) + 1
 
 
 def payload(event: Event, data: dict[str, Any]) -> dict[str, Any]:
