@@ -51,17 +51,22 @@ def main() -> None:
 
 def run(receiver: object, count: int) -> list[float]:
     from catalog.sync import catalog_sync
+    from connections.services.connections import connection_record_check
     from connections.services.partners import partner_create
-    from connections.services.webhooks import webhook_endpoint_create, webhook_test_send
+    from connections.services.webhooks import webhook_endpoint_create
+    from connections.verification.failures import describe
+    from tests.factories import connected
 
     catalog_sync()
     partner, _ = partner_create(name="Bench", origins=[], actor="bench")
-    endpoint, secret = webhook_endpoint_create(
+    _, secret = webhook_endpoint_create(
         partner=partner, url="https://hooks.bench.test/onramp", events=[], actor="bench"
     )
     receiver.secrets.append(secret)
-    for _ in range(count):
-        webhook_test_send(endpoint=endpoint, actor="bench")  # commits, then sends
+    connection, _ = connected(partner)  # connection.created
+    for n in range(count - 1):  # then invalid, restored, invalid… (test events are rationed)
+        outcome = describe("forbidden") if n % 2 == 0 else None
+        connection_record_check(connection_id=connection.id, outcome=outcome)  # commits, sends
         time.sleep(0.05)
     deadline = time.monotonic() + 30
     while len(receiver.accepted) < count and time.monotonic() < deadline:

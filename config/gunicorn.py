@@ -9,7 +9,8 @@ it stops answering its arbiter (never for one slow request), and a graceful stop
 the longest proxied call (a sign-in, a send and a retry after a 401).
 
 The access log keeps the request line (method, path, status, size, time) but never a bearer
-token: the flow's URLs carry the link token, so its lines pass through ``RedactTokens``.
+secret: the flow's URLs carry the link token and the OAuth callback's the provider's ``code``
+and ``state``, so its lines pass through ``RedactTokens``.
 """
 
 import os

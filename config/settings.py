@@ -242,6 +242,8 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
     },
 }
+# Error reports (DEBUG's page too) hide what views and services mark as sensitive.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "connections.http.error_reports.SecretsHidden"
 
 # --- Onramp -------------------------------------------------------------------------------
 

@@ -4,6 +4,13 @@ as webhooks, and what each webhook's payload may carry beyond the common fields.
 Services write events with ``event_record(kind=EventKind.…)``; the webhook API, its filters
 and the admin read this enum, so a kind nobody declared cannot be written or subscribed to.
 
+Every webhook's ``data`` carries the common fields (``outbox.py``): ``link_session_id``, and
+for a connection's events ``connection_id``, ``end_user_id``, ``system``, ``status``,
+``mode`` and ``sequence`` — that connection's own counter, increasing with each event about
+it in the order they were committed, for receivers to put deliveries back in order (a gap is an
+event the endpoint does not subscribe to); for a link session's, ``end_user_id``,
+``system`` and ``mode``. ``payload_keys`` below are what a kind carries beyond those.
+
 To add a kind: add a member here (``"entity.happened"``, then ``webhook=True`` and its
 payload keys if partners receive it), record it from the service that makes the change, and
 for a webhook kind add a row to the README's events table (a test checks the table).

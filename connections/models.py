@@ -554,10 +554,13 @@ class Event(models.Model):
     data = models.JSONField(default=dict, blank=True)
     # The webhook body, for the kinds partners receive (built when the event happens).
     payload = models.JSONField(null=True, blank=True, editable=False)
+    # Per connection, for the kinds partners receive: orders a connection's webhooks.
+    sequence = models.PositiveBigIntegerField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [models.Index(fields=["connection", "sequence"], name="event_sequence")]
 
     def __str__(self) -> str:
         return f"{self.kind} by {self.actor}"
@@ -579,6 +582,8 @@ class WebhookEndpoint(models.Model):
     enabled = models.BooleanField(default=True)
     disabled_reason = models.CharField(max_length=200, blank=True)
     failing_since = models.DateTimeField(null=True, blank=True, editable=False)
+    # Failed tries in a row since ``failing_since`` (a success resets both).
+    consecutive_failures = models.PositiveIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     encrypted_fields = ("secret", "previous_secret")
@@ -587,13 +592,16 @@ class WebhookEndpoint(models.Model):
         return self.url
 
     def wants(self, kind: str) -> bool:
-        return self.enabled and (not self.events or kind in self.events)
+        """Subscribed to ``kind`` (a disabled endpoint still is: its deliveries are held)."""
+        return not self.events or kind in self.events
 
 
 class DeliveryStatus(models.TextChoices):
     PENDING = "pending", _("Pending")
     SUCCEEDED = "succeeded", _("Succeeded")
     FAILED = "failed", _("Failed")
+    # Written or due while its endpoint was disabled: sent once the endpoint is enabled.
+    HELD = "held", _("Held (endpoint disabled)")
 
 
 class WebhookDelivery(models.Model):
@@ -612,6 +620,8 @@ class WebhookDelivery(models.Model):
     next_attempt_at = models.DateTimeField(default=timezone.now)
     dispatched_at = models.DateTimeField(null=True, blank=True)
     claimed_until = models.DateTimeField(null=True, blank=True)
+    # Who holds the claim: a try settles only while this is still its token.
+    claimed_by = models.CharField(max_length=32, blank=True, editable=False)
     last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
     last_duration_ms = models.PositiveIntegerField(null=True, blank=True)
     last_response = models.CharField(max_length=1024, blank=True)

@@ -9,7 +9,7 @@ from connections.services.attempts import attempt_run, attempt_sweep
 from connections.services.encryption import stale_secrets_purge
 from connections.services.health import health_checks_start, oauth_tokens_refresh_due
 from connections.services.oauth import remote_revocations_send
-from connections.services.webhooks import webhook_deliver, webhook_sweep
+from connections.services.webhook_deliveries import webhook_deliver, webhook_sweep
 
 
 @shared_task(

@@ -1,4 +1,6 @@
-"""Admin login lockout (SECURITY.md rule 6): too many failures lock a username and an IP."""
+"""Admin login lockout (SECURITY.md rules 6 and 11): too many failures lock a username *from
+that client address*, and an address that fails on many usernames. Failures from one address
+never lock an operator out from another (else anyone could lock every operator out)."""
 
 from __future__ import annotations
 
@@ -37,6 +39,6 @@ class LockoutAdminAuthenticationForm(AdminAuthenticationForm):
         address = client_ip(self.request) if self.request else ""
         failures = settings.ONRAMP_ADMIN_LOGIN_FAILURES
         return [
-            Limit(f"onramp:admin-login:user:{username}", failures, LOCKOUT_SECONDS),
+            Limit(f"onramp:admin-login:user:{username}:ip:{address}", failures, LOCKOUT_SECONDS),
             Limit(f"onramp:admin-login:ip:{address}", failures, LOCKOUT_SECONDS),
         ]

@@ -6,8 +6,10 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 
 from catalog.registry import get_definition
 from connections.admin.base import OperatorAdmin, actor_of
@@ -36,9 +38,23 @@ class OAuthAppForm(forms.ModelForm):
 @admin.register(OAuthApp)
 class OAuthAppAdmin(OperatorAdmin):
     form = OAuthAppForm
+    # The form's own write-only field, not the model's (non-editable) ciphertext: without
+    # this the add page failed with a FieldError.
+    exclude = ["client_secret"]
     list_display = ["system", "partner", "client_id", "updated_at"]
     list_filter = ["system", "partner"]
     readonly_fields = ["redirect_uri"]
+
+    @method_decorator(sensitive_post_parameters("client_secret"))
+    @sensitive_variables()  # hidden from error reports (http/error_reports.py)
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        return super().changeform_view(request, object_id, form_url, extra_context)
 
     @admin.display(description=_("Redirect URI to register in the app"))
     def redirect_uri(self, app: OAuthApp) -> str:

@@ -3,6 +3,7 @@ deliveries outbox (resend). No secret is ever shown except once, on rotation."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.contrib import admin, messages
@@ -11,6 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 
 from connections.admin.base import ReadOnlyAdmin, actor_of, shown_once
+from connections.errors import OnrampError
 from connections.events import webhook_kinds
 from connections.models import WebhookDelivery, WebhookEndpoint
 from connections.services.webhooks import (
@@ -25,20 +27,33 @@ from connections.services.webhooks import (
 class WebhookEndpointAdmin(ReadOnlyAdmin):
     list_display = ["url", "partner", "enabled", "failing_since", "created_at"]
     list_filter = ["enabled", "partner"]
-    fields = ["id", "partner", "url", "events", "enabled", "disabled_reason", "failing_since"]
+    fields = [
+        "id",
+        "partner",
+        "url",
+        "events",
+        "enabled",
+        "disabled_reason",
+        "failing_since",
+        "consecutive_failures",
+    ]
     actions = ["send_test", "enable", "rotate_secret"]
 
     @admin.action(description="Send a test event (webhook.test)", permissions=["operate"])
     def send_test(self, request: HttpRequest, queryset: QuerySet[WebhookEndpoint]) -> None:
-        for endpoint in queryset:
-            webhook_test_send(endpoint=endpoint, actor=actor_of(request))
-        self.message_user(request, "Test events queued.", messages.SUCCESS)
+        actor = actor_of(request)
+        send_each(self, request, queryset, lambda e: webhook_test_send(endpoint=e, actor=actor))
 
-    @admin.action(description="Enable again", permissions=["operate"])
+    @admin.action(
+        description="Enable again (and send the deliveries held meanwhile)",
+        permissions=["operate"],
+    )
     def enable(self, request: HttpRequest, queryset: QuerySet[WebhookEndpoint]) -> None:
-        for endpoint in queryset:
+        released = sum(
             webhook_endpoint_enable(endpoint=endpoint, actor=actor_of(request))
-        self.message_user(request, "Enabled.", messages.SUCCESS)
+            for endpoint in queryset
+        )
+        self.message_user(request, f"Enabled; {released} held deliveries sent.", messages.SUCCESS)
 
     @admin.action(description="Rotate the signing secret (shown once)", permissions=["operate"])
     def rotate_secret(
@@ -89,6 +104,24 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Resend now (same webhook-id)", permissions=["operate"])
     def resend(self, request: HttpRequest, queryset: QuerySet[WebhookDelivery]) -> None:
-        for delivery in queryset.select_related("endpoint__partner"):
-            webhook_resend(delivery=delivery, actor=actor_of(request))
-        self.message_user(request, "Queued again.", messages.SUCCESS)
+        actor = actor_of(request)
+        rows = queryset.select_related("endpoint__partner")
+        send_each(self, request, rows, lambda d: webhook_resend(delivery=d, actor=actor))
+
+
+def send_each(
+    page: admin.ModelAdmin, request: HttpRequest, rows: Iterable[Any], send: Callable[[Any], Any]
+) -> None:
+    """Send for each selected row; say how many were queued and why any were refused (the
+    endpoint's budget, a try in flight, a disabled endpoint)."""
+    queued, refused = 0, []
+    for row in rows:
+        try:
+            send(row)
+            queued += 1
+        except OnrampError as exc:
+            refused.append(f"{row}: {exc.message}")
+    if queued:
+        page.message_user(request, f"{queued} queued.", messages.SUCCESS)
+    for reason in refused:
+        page.message_user(request, reason, messages.WARNING)

@@ -16,6 +16,7 @@ from connections.selectors import partner_object
 from connections.services.webhooks import (
     webhook_endpoint_create,
     webhook_endpoint_delete,
+    webhook_endpoint_enable,
     webhook_endpoint_rotate_secret,
     webhook_resend,
     webhook_test_send,
@@ -40,6 +41,10 @@ class EndpointOut(Schema):
 
 class EndpointCreatedOut(EndpointOut):
     secret: str
+
+
+class EndpointEnabledOut(EndpointOut):
+    released: int
 
 
 class EndpointListOut(Schema):
@@ -128,6 +133,19 @@ def rotate_secret(request: HttpRequest, endpoint_id: str) -> dict[str, str]:
     return {"secret": webhook_endpoint_rotate_secret(endpoint=endpoint, actor=request.actor)}
 
 
+@router.post("/webhook-endpoints/{endpoint_id}/enable", response=EndpointEnabledOut)
+def enable_endpoint(request: HttpRequest, endpoint_id: str) -> dict[str, Any]:
+    """Enable an endpoint again, after fixing the receiver: Onramp disables one when every
+    try failed for 5 days (10 or more tries in a row). Events written while it was disabled
+    were kept (deliveries with status ``held``); enabling sends them now, oldest first, with
+    their own ``webhook-id``. ``released`` says how many. Your own endpoints only (404
+    otherwise); safe to call on an enabled endpoint (it sends anything still held)."""
+    live_key_only(request)
+    endpoint = partner_object(WebhookEndpoint, request.auth, endpoint_id)
+    released = webhook_endpoint_enable(endpoint=endpoint, actor=request.actor)
+    return {**_endpoint(endpoint), "released": released}
+
+
 @router.post("/webhook-endpoints/{endpoint_id}/test", response={202: DeliveryOut})
 def send_test(request: HttpRequest, endpoint_id: str) -> Status:
     """Send a ``webhook.test`` event to this endpoint."""
@@ -150,7 +168,9 @@ def list_deliveries(request: HttpRequest, filters: Query[DeliveryFilters]) -> di
 
 @router.post("/webhook-deliveries/{delivery_id}/resend", response={202: DeliveryOut})
 def resend(request: HttpRequest, delivery_id: str) -> Status:
-    """Send it again now, with the same ``webhook-id``."""
+    """Send it again now, with the same ``webhook-id``. 409 ``delivery_in_flight`` while a
+    try of it is under way; 409 ``endpoint_disabled`` while its endpoint is disabled (enable
+    the endpoint: that sends what it held)."""
     live_key_only(request)
     delivery = (
         WebhookDelivery.objects.select_related("event", "endpoint__partner")

@@ -17,6 +17,7 @@ from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import translation
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from kombu.exceptions import OperationalError as BrokerError
 
@@ -59,6 +60,7 @@ def unavailable(request: HttpRequest, exc: Exception) -> HttpResponse:
     elif request.path.startswith(("/connect/", "/oauth/")):
         with translation.override(browser_language(request)):
             response = render(request, "connect/unavailable.html", status=503)
+        patch_vary_headers(response, ["Accept-Language"])
         # A static page with nothing to click: it may show in the partner's frame.
         response = allow_framing(response, "*")
     else:

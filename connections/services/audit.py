@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import transaction
+
 from connections.events import EventKind
 from connections.models import Connection, Event, LinkSession, Partner
-from connections.services.outbox import deliveries_create
+from connections.services.outbox import deliveries_create, sequence_next
 
 
 def event_record(
@@ -22,15 +24,19 @@ def event_record(
     """Write one audit row. ``data`` must never hold a secret: ids, codes, names only.
 
     ``kind`` must be an ``EventKind`` (a string that is none raises ``ValueError``). Kinds
-    partners subscribe to also get their webhook deliveries, in the same transaction.
+    partners subscribe to also get their webhook deliveries, in the same transaction, and
+    when they are about a connection, that connection's next ``sequence``.
     """
-    event = Event.objects.create(
-        partner=partner,
-        kind=EventKind(kind),
-        actor=actor[:200],
-        connection=connection,
-        link_session=link_session,
-        data=data or {},
-    )
-    deliveries_create(event)
+    kind = EventKind(kind)
+    with transaction.atomic():
+        event = Event.objects.create(
+            partner=partner,
+            kind=kind,
+            actor=actor[:200],
+            connection=connection,
+            link_session=link_session,
+            data=data or {},
+            sequence=sequence_next(connection) if connection and kind.webhook else None,
+        )
+        deliveries_create(event)
     return event

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from catalog.registry import get_definition
 from connections.errors import OnrampError
@@ -65,6 +66,7 @@ def _method(connection: Connection) -> Any:
     return method
 
 
+@sensitive_variables()  # the credentials (http/error_reports.py)
 @transaction.atomic
 def connection_activate(*, attempt: ValidationAttempt, session: LinkSession) -> Connection:
     """Store a passed attempt as an active connection (new, or the one being reconnected).

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_variables
 
 from connections.events import EventKind
 from connections.models import CredentialFile, LinkSession
@@ -14,6 +15,7 @@ from connections.security.ratelimit import Limit, enforce
 from connections.services.audit import event_record
 
 
+@sensitive_variables()  # the file's secrets (http/error_reports.py)
 @transaction.atomic
 def credential_file_upload(*, session: LinkSession, data: bytes) -> CredentialFile:
     """Read an ``.ionapi`` file (raises ``IonFileError``) and keep it; the newest one wins."""

@@ -29,6 +29,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_variables
 
 from catalog.registry import get_definition
 from catalog.schema import MethodSpec, SystemDefinition
@@ -67,6 +68,7 @@ def redirect_uri() -> str:
 
 
 @transaction.atomic
+@sensitive_variables()  # the client secret (http/error_reports.py)
 def oauth_app_set(
     *, partner: Partner, system: str, client_id: str, client_secret: str, actor: str
 ) -> OAuthApp:

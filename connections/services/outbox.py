@@ -11,10 +11,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Max
 
 from connections.dispatch import Task, task_send
 from connections.events import EventKind
-from connections.models import Event, WebhookDelivery, WebhookEndpoint
+from connections.models import Connection, DeliveryStatus, Event, WebhookDelivery, WebhookEndpoint
 
 
 def deliveries_create(event: Event) -> list[WebhookDelivery]:
@@ -31,6 +32,12 @@ def deliveries_create(event: Event) -> list[WebhookDelivery]:
 
 
 def delivery_create(*, endpoint: WebhookEndpoint, event: Event) -> WebhookDelivery:
+    """A delivery of ``event`` to ``endpoint``, sent after commit; held (kept, unsent) while
+    the endpoint is disabled, until it is enabled again."""
+    if not endpoint.enabled:
+        return WebhookDelivery.objects.create(
+            endpoint=endpoint, event=event, status=DeliveryStatus.HELD
+        )
     return delivery_send_later(WebhookDelivery.objects.create(endpoint=endpoint, event=event))
 
 
@@ -40,6 +47,21 @@ def delivery_send_later(delivery: WebhookDelivery, countdown: float = 0) -> Webh
         lambda: task_send(Task.DELIVER_WEBHOOK, WebhookDelivery, delivery.pk, countdown=countdown)
     )
     return delivery
+
+
+def sequence_next(connection: Connection) -> int:
+    """The connection's next event ``sequence`` (1, 2, 3…), for receivers to order its
+    webhooks: one more than its last event's, read under a lock on the connection's row held
+    until the caller's transaction ends, so concurrent events take distinct numbers in the
+    order they commit.
+
+    The lock is ``FOR NO KEY UPDATE`` (what an UPDATE takes) without writing: a second write
+    to a row in one transaction makes PostgreSQL re-check its foreign keys, locking the link
+    session it came from, the wrong way round for a token exchange (session, then connection).
+    """
+    list(Connection.objects.select_for_update(no_key=True).filter(pk=connection.pk).values("pk"))
+    last = Event.objects.filter(connection=connection).aggregate(last=Max("sequence"))["last"]
+    return (last or 0) + 1
 
 
 def payload(event: Event, data: dict[str, Any]) -> dict[str, Any]:
@@ -55,6 +77,7 @@ def _event_data(event: Event, kind: EventKind) -> dict[str, Any]:
             "system": connection.system_id,
             "status": connection.status,
             "mode": connection.mode,
+            "sequence": event.sequence,
         }
     elif session := event.link_session:
         data |= {

@@ -19,6 +19,7 @@ from connections.services.audit import event_record
 
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 KEY_USE_RESOLUTION = timedelta(minutes=1)
+LINE_BREAK = re.compile(r"[\r\n]|%0[ad]", re.IGNORECASE)
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 
 
@@ -38,7 +39,9 @@ def origin_normalize(value: str) -> str:
 
 
 def redirect_url_check(*, partner: Partner, url: str) -> str:
-    """A redirect URL whose scheme, host and port are exactly one of the partner's origins."""
+    """A redirect URL whose scheme, host and port are exactly one of the partner's origins,
+    without a line break (CR or LF, raw or percent-encoded: it could split the ``Location``
+    header the URL ends up in; 422)."""
     try:
         parts = urlsplit(url)
         origin = origin_normalize(f"{parts.scheme}://{parts.netloc}")
@@ -50,6 +53,12 @@ def redirect_url_check(*, partner: Partner, url: str) -> str:
         raise OnrampError(
             "redirect_url_not_allowed",
             f"redirect_url must be on one of this partner's allowed origins, not {origin}.",
+        )
+    if LINE_BREAK.search(url):
+        raise OnrampError(
+            "invalid_redirect_url",
+            "redirect_url must not contain a line break (CR or LF, raw or as %0d / %0a).",
+            422,
         )
     return url
 

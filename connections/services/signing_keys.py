@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_variables
 
 from connections.events import EventKind
 from connections.models import LinkSession, SigningKey
@@ -19,6 +20,7 @@ KINDS_BY_SOURCE = {
 }
 
 
+@sensitive_variables()  # the private key (http/error_reports.py)
 def signing_key_generate(*, session: LinkSession, kind: str) -> SigningKey:
     """Make a key pair and certificate; the private key is encrypted before it is stored.
 
@@ -29,6 +31,7 @@ def signing_key_generate(*, session: LinkSession, kind: str) -> SigningKey:
     return _store(session, pair, source="generated")
 
 
+@sensitive_variables()
 def signing_key_upload(
     *, session: LinkSession, certificate: bytes, private_key: bytes, passphrase: str
 ) -> SigningKey:

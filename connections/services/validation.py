@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_variables
 
 from catalog.schema import MethodSpec, SystemDefinition
 from connections.errors import OnrampError
@@ -29,6 +30,7 @@ from connections.verification.failures import CHECK_STAGES
 from connections.verification.run import build_target
 
 
+@sensitive_variables()  # the credentials (http/error_reports.py)
 @transaction.atomic
 def attempt_start(
     *,

@@ -179,6 +179,27 @@ def test_a_redirect_url_on_the_partners_origin_is_kept(api):
     assert LinkSession.objects.get(pk=created.json()["id"]).redirect_url == url
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://app.acme.test/done\r\nSet-Cookie: session=stolen",
+        "https://app.acme.test/done\n",
+        "https://app.acme.test/done\rx",
+        "https://app.acme.test/done%0d%0aSet-Cookie:%20session=stolen",
+        "https://app.acme.test/done?next=%0A",
+        "https://app.acme.test/done#%0D",
+    ],
+)
+def test_a_redirect_url_with_a_line_break_is_refused_clearly(api, url):
+    """CR or LF, raw or percent-encoded, could split the Location header it ends up in."""
+    body = {"end_user": {"id": "u"}, "redirect_url": url}
+    response = api.post("/api/v1/link-sessions", body, content_type="application/json")
+    assert response.status_code == 422, url
+    error = response.json()["error"]
+    assert error["code"] == "invalid_redirect_url" and "line break" in error["message"]
+    assert not LinkSession.objects.exists()
+
+
 # --- 8. a new partner key is shown once, never in a cookie ----------------------------------
 
 
@@ -248,7 +269,7 @@ def _flow_token_for(session: LinkSession) -> str:
     return minted.value
 
 
-# --- 10. link tokens never reach the access log ---------------------------------------------
+# --- 10. link tokens, OAuth codes and states never reach the access log --------------------------
 
 
 def free_port() -> int:
@@ -266,9 +287,12 @@ SERVERS = {
 }
 
 
+CODE, STATE = "SplxlOBeZQQYbYS6WxSbIA", "af0ifjsldkjKx8Wq3mZ2"  # as a provider sends back
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("server", SERVERS)
-def test_link_tokens_are_redacted_in_request_logs(server):
+def test_link_tokens_and_oauth_codes_are_redacted_in_request_logs(server):
     from connections.security import tokens
 
     link_token = tokens.mint(tokens.TokenKind.LINK).value[:-1] + "0"  # no query: checksum off
@@ -281,12 +305,15 @@ def test_link_tokens_are_redacted_in_request_logs(server):
     )
     try:
         wait_until_up(f"http://127.0.0.1:{port}/connect/{link_token}/s/infoplus/")
-        time.sleep(0.3)  # let the access line be written
+        wait_until_up(f"http://127.0.0.1:{port}/oauth/callback/?code={CODE}&state={STATE}")
+        time.sleep(0.3)  # let the access lines be written
     finally:
         process.terminate()
         output = process.communicate(timeout=20)[0]
     assert f"/connect/onr_lt_…{link_token[-3:]}/s/infoplus/" in output
     assert link_token not in output
+    assert "/oauth/callback/?code=…bIA&state=…mZ2" in output  # SECURITY.md rule 12
+    assert CODE not in output and STATE not in output
 
 
 def test_an_origin_is_written_as_browsers_write_it():

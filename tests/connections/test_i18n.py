@@ -136,3 +136,38 @@ def test_a_shared_guide_reads_in_the_sharers_language_else_the_readers(catalog):
     assert '<html lang="de">' in shared
     french = Client().get("/guides/sandbox-erp/password/", headers={"Accept-Language": "fr"})
     assert '<html lang="fr">' in french.content.decode()
+
+
+def varies_on(response) -> set[str]:
+    return {name.strip().lower() for name in response.get("Vary", "").split(",") if name}
+
+
+def test_a_screen_in_the_browsers_language_says_so_to_caches(acme):
+    _, token = link_session(acme.partner)
+    first = Client().get(f"/connect/{token}/", headers={"Accept-Language": "de"})
+    assert "accept-language" in varies_on(first) and "no-store" in first["Cache-Control"]
+    _, partners_choice = link_session(acme.partner, locale="fr")
+    fixed = Client().get(f"/connect/{partners_choice}/", headers={"Accept-Language": "de"})
+    assert "accept-language" not in varies_on(fixed)  # the partner's locale, for everyone
+    assert "no-store" in fixed["Cache-Control"]
+
+
+def test_a_guide_in_the_readers_language_says_so_to_caches(catalog):
+    read = Client().get("/guides/sandbox-erp/password/", headers={"Accept-Language": "fr"})
+    assert "accept-language" in varies_on(read)
+    assert "private" in read["Cache-Control"] and "public" not in read["Cache-Control"]
+    shared = Client().get("/guides/sandbox-erp/password/?lang=de")
+    assert "accept-language" not in varies_on(shared)  # its link names the language
+    assert "private" in shared["Cache-Control"]
+
+
+def test_the_flows_outage_screen_in_the_browsers_language_says_so_to_caches():
+    from django.db import OperationalError
+    from django.test import RequestFactory
+
+    from connections.http.outages import unavailable
+
+    request = RequestFactory().get("/connect/onr_lt_x/", headers={"Accept-Language": "de"})
+    response = unavailable(request, OperationalError("the database is down"))
+    assert response.status_code == 503 and '<html lang="de">' in response.content.decode()
+    assert "accept-language" in varies_on(response) and "no-store" in response["Cache-Control"]

@@ -13,6 +13,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.http import Http404, HttpResponse
 from django.urls import path
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET, require_POST
 
 from catalog.schema import MethodSpec
@@ -96,6 +97,8 @@ def generate(
 
 
 @require_POST
+@sensitive_post_parameters()  # a key's passphrase, the key itself in the frames below
+@sensitive_variables()
 @flow_screen
 @body_limit(UPLOAD_MAX_BYTES)
 def upload(

@@ -9,6 +9,7 @@ from typing import Any
 from django.http import HttpResponse
 from django.urls import path
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET, require_POST
 
 from catalog.schema import MethodSpec
@@ -63,6 +64,8 @@ def section(
 
 
 @require_POST
+@sensitive_post_parameters()  # the .ionapi file's secrets, in the frames below
+@sensitive_variables()
 @flow_screen
 @body_limit(UPLOAD_MAX_BYTES)
 def upload(

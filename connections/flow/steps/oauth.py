@@ -20,6 +20,7 @@ from typing import Any
 from django.http import HttpResponse, HttpResponseRedirect
 from django.urls import path
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -99,6 +100,8 @@ def outcome_message(sign_in: SignIn, system: str, partner: str) -> str:
 
 
 @require_POST
+@sensitive_post_parameters()  # the details typed so far
+@sensitive_variables()
 @flow_screen
 def begin(
     request: HtmxHttpRequest, session: LinkSession, slug: str, method_id: str

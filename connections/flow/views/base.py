@@ -15,6 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import Resolver404, resolve, reverse
 from django.utils import translation
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.csrf import csrf_exempt
 from django_htmx.middleware import HtmxDetails
 
@@ -59,12 +60,15 @@ def flow_view(view: FlowView) -> FlowView:
         if request.method == "POST" and not _same_origin(request):
             return _no_framing(HttpResponse("Cross-origin request refused.", status=403))
         request.link_token = link_token
-        if not session.locale:
+        browser_decides = not session.locale
+        if browser_decides:
             link_session_set_locale(session=session, locale=browser_language(request))
         with translation.override(language_of(session.locale)):
             response = view(request, session, **kwargs)
         response["Referrer-Policy"] = "no-referrer"
         response["Cache-Control"] = "no-store"
+        if browser_decides:  # this answer's language came from the browser's Accept-Language
+            patch_vary_headers(response, ["Accept-Language"])
         return allow_framing(response, session.allowed_origin)
 
     return wrapper

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpResponse
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_http_methods, require_POST
 
 from catalog.schema import MethodSpec, SystemDefinition
@@ -29,6 +30,8 @@ from connections.services.validation import attempt_start, secrets_on_file
 
 
 @require_http_methods(["GET", "POST"])
+@sensitive_post_parameters()  # credentials: hidden from error reports (http/error_reports.py)
+@sensitive_variables()
 @flow_screen
 def details(
     request: HtmxHttpRequest, session: LinkSession, slug: str, method_id: str

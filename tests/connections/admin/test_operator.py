@@ -167,3 +167,17 @@ def test_reports_are_linked_from_the_index_for_those_who_may_read_them(db, viewe
     assert other.get("/admin/reports/funnel/").status_code == 403
     anonymous = Client().get("/admin/reports/funnel/")
     assert anonymous.status_code == 302 and "/admin/login/" in anonymous["Location"]
+
+
+def test_an_oauth_app_is_set_in_the_admin_and_its_secret_never_shown_again(acme, admin_client):
+    from connections.models import OAuthApp
+
+    add = "/admin/connections/oauthapp/add/"
+    assert admin_client.get(add).status_code == 200  # was a FieldError (500)
+    form = {"partner": acme.partner.pk, "system": "xero", "client_id": "app-1"}
+    saved = admin_client.post(add, form | {"client_secret": "xero-secret-42"})
+    assert saved.status_code == 302
+    app = OAuthApp.objects.get()
+    assert app.client_id == "app-1" and "xero-secret-42" not in app.client_secret
+    page = admin_client.get(f"/admin/connections/oauthapp/{app.pk}/change/").content.decode()
+    assert "xero-secret-42" not in page and "app-1" in page

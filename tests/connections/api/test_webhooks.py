@@ -9,10 +9,10 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from connections.models import Connection, WebhookDelivery, WebhookEndpoint
+from connections.models import Connection, Event, WebhookDelivery, WebhookEndpoint
 from connections.services.connections import connection_record_check, connection_revoke
 from connections.services.link_sessions import link_session_mark
-from connections.services.webhooks import webhook_sweep
+from connections.services.webhook_deliveries import webhook_sweep
 from connections.verification.failures import describe
 from tests.factories import connected, link_session
 
@@ -73,6 +73,7 @@ def test_other_partners_endpoints_and_deliveries_are_invisible(api, endpoint):
     assert other.get("/api/v1/webhook-endpoints").json() == {"data": []}
     assert other.delete(f"/api/v1/webhook-endpoints/{endpoint['id']}").status_code == 404
     assert post(other, f"/webhook-endpoints/{endpoint['id']}/rotate-secret").status_code == 404
+    assert post(other, f"/webhook-endpoints/{endpoint['id']}/enable").status_code == 404
 
 
 # --- events, signed and verified ------------------------------------------------------------
@@ -112,6 +113,8 @@ def test_every_state_change_reaches_the_receiver_signed(acme, endpoint, fake_sys
         "screen": "prepare",
     }
     assert all(event["id"].startswith("msg_") for event in receiver.accepted)
+    sequences = [event["data"].get("sequence") for event in receiver.accepted]
+    assert sequences == [1, 2, 3, 4, None]  # the connection's own order; a session has none
 
 
 def test_an_endpoint_gets_only_the_events_it_asked_for(api, acme, fake_systems, delivered):
@@ -199,18 +202,124 @@ def test_a_delivery_fails_after_its_schedule_and_can_be_resent(
     assert delivery.status == "succeeded"
 
 
-def test_an_endpoint_failing_for_five_days_is_disabled(api, endpoint, fake_systems, delivered):
-    WebhookEndpoint.objects.update(failing_since=timezone.now() - timedelta(days=5, minutes=1))
+def fail_once(api, endpoint, fake_systems, delivered) -> None:
     fake_systems.receiver.answers[:] = [500]
     with delivered():
         post(api, f"/webhook-endpoints/{endpoint['id']}/test")
+
+
+def test_an_endpoint_failing_every_try_for_five_days_is_disabled(
+    api, endpoint, fake_systems, delivered
+):
+    WebhookEndpoint.objects.update(
+        failing_since=timezone.now() - timedelta(days=5, minutes=1), consecutive_failures=9
+    )
+    fail_once(api, endpoint, fake_systems, delivered)  # the 10th failed try in a row
     stored = WebhookEndpoint.objects.get()
     assert not stored.enabled and "5 days" in stored.disabled_reason
     listed = api.get("/api/v1/webhook-endpoints").json()["data"][0]
     assert listed["enabled"] is False
-    from connections.models import Event
+    assert Event.objects.filter(kind="webhook_endpoint.disabled").count() == 1
 
-    assert Event.objects.filter(kind="webhook_endpoint.disabled").exists()
+
+def test_an_idle_endpoint_is_not_disabled_by_one_failure(api, endpoint, fake_systems, delivered):
+    """Its last failure was a week ago and nothing was sent since: one more is not enough."""
+    WebhookEndpoint.objects.update(
+        failing_since=timezone.now() - timedelta(days=7), consecutive_failures=1
+    )
+    fail_once(api, endpoint, fake_systems, delivered)
+    assert WebhookEndpoint.objects.get().enabled
+
+
+def test_a_busy_endpoint_failing_for_an_hour_is_not_disabled(
+    api, endpoint, fake_systems, delivered
+):
+    WebhookEndpoint.objects.update(
+        failing_since=timezone.now() - timedelta(hours=1), consecutive_failures=500
+    )
+    fail_once(api, endpoint, fake_systems, delivered)
+    assert WebhookEndpoint.objects.get().enabled
+
+
+def test_a_success_starts_the_count_again(api, endpoint, fake_systems, delivered):
+    WebhookEndpoint.objects.update(
+        failing_since=timezone.now() - timedelta(days=6), consecutive_failures=9
+    )
+    with delivered():
+        post(api, f"/webhook-endpoints/{endpoint['id']}/test")
+    stored = WebhookEndpoint.objects.get()
+    assert stored.consecutive_failures == 0 and stored.failing_since is None
+
+
+def test_events_while_an_endpoint_is_disabled_are_held_then_sent_once_it_is_enabled(
+    api, acme, endpoint, fake_systems, delivered
+):
+    WebhookEndpoint.objects.update(enabled=False, disabled_reason="Every try failed for 5 days.")
+    with delivered():
+        connection, _ = connected(acme.partner)
+        connection_revoke(connection=connection, actor="test")
+    assert fake_systems.receiver.requests == []
+    held = api.get("/api/v1/webhook-deliveries?status=held").json()["data"]
+    assert sorted(d["event_type"] for d in held) == ["connection.created", "connection.revoked"]
+    refused = post(api, f"/webhook-deliveries/{held[0]['id']}/resend")
+    assert refused.status_code == 409
+    assert refused.json()["error"]["code"] == "endpoint_disabled"
+    with delivered():
+        enabled = post(api, f"/webhook-endpoints/{endpoint['id']}/enable")
+    assert enabled.status_code == 200
+    assert enabled.json()["enabled"] is True and enabled.json()["released"] == 2
+    assert enabled.json()["disabled_reason"] == ""
+    assert fake_systems.receiver.types() == ["connection.created", "connection.revoked"]
+    assert set(WebhookDelivery.objects.values_list("status", flat=True)) == {"succeeded"}
+    assert Event.objects.filter(kind="webhook_endpoint.enabled", actor__contains="key").exists()
+
+
+def test_a_delivery_due_while_its_endpoint_is_disabled_is_held(
+    api, endpoint, fake_systems, delivered
+):
+    fake_systems.receiver.answers[:] = [500]
+    with delivered():
+        post(api, f"/webhook-endpoints/{endpoint['id']}/test")
+    WebhookEndpoint.objects.update(enabled=False)
+    due_now()
+    webhook_sweep()
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.status == "held" and len(fake_systems.receiver.requests) == 1
+    WebhookEndpoint.objects.update(enabled=True)  # enabled by an operator meanwhile
+    webhook_sweep()  # the sweeper releases what an enabled endpoint still holds
+    delivery.refresh_from_db()
+    assert delivery.status == "succeeded"
+
+
+def test_tests_and_resends_share_a_budget_per_endpoint(api, acme, endpoint, delivered):
+    with delivered():
+        connected(acme.partner)
+    delivery = WebhookDelivery.objects.get()
+    for _ in range(5):
+        assert post(api, f"/webhook-endpoints/{endpoint['id']}/test").status_code == 202
+        assert post(api, f"/webhook-deliveries/{delivery.id}/resend").status_code == 202
+    over = post(api, f"/webhook-endpoints/{endpoint['id']}/test")
+    assert over.status_code == 429 and over.json()["error"]["code"] == "rate_limited"
+    assert 0 < int(over["Retry-After"]) <= 60
+    assert post(api, f"/webhook-deliveries/{delivery.id}/resend").status_code == 429
+    assert WebhookDelivery.objects.count() == 6  # the refused test wrote nothing
+    other = post(api, "/webhook-endpoints", {"url": HOOK_URL + "/other"}).json()
+    assert post(api, f"/webhook-endpoints/{other['id']}/test").status_code == 202
+
+
+def test_the_budget_holds_in_the_admin_too(endpoint, django_user_model, rate_clock):
+    operator = django_user_model.objects.create_superuser("ops", "ops@x.test", "long-passphrase-9")
+    admin = Client()
+    admin.force_login(operator)
+    send_test = {"action": "send_test", "_selected_action": [endpoint["id"]]}
+    for _ in range(10):
+        admin.post("/admin/connections/webhookendpoint/", send_test)
+    page = admin.post("/admin/connections/webhookendpoint/", send_test, follow=True)
+    assert "At most 10 test events and resends a minute" in page.content.decode()
+    assert WebhookDelivery.objects.count() == 10
+    rate_clock(61)
+    admin.post("/admin/connections/webhookendpoint/", send_test)
+    assert WebhookDelivery.objects.count() == 11
 
 
 def test_deleting_an_endpoint_stops_its_deliveries(api, endpoint, acme):
