@@ -35,11 +35,41 @@ def proxy(request: HttpRequest, path: str) -> HttpResponse:
     )
     answer = proxy_forward(connection=request.auth, call=call)
     response = AfterResponse(answer.content, status=answer.status)
+    content_type = ""
     for name, value in answer.headers.items():
         if name.lower() in RETURNED:
             response[name] = value
+        if name.lower() == "content-type":
+            content_type = value
+    _never_rendered(response, content_type)
     response.after = partial(proxy_use_record, connection_id=request.auth.id)
     return response
+
+
+# Types a browser shows as inert data; any other answer (a page, SVG, XML, PDF, no type at
+# all) is a download, so a partner page linking to a proxy URL never runs the remote's
+# script on Onramp's origin.
+INERT_TYPES = frozenset(
+    {"application/json", "text/plain", "text/csv", "image/png", "image/jpeg", "image/gif"}
+)
+
+
+def _never_rendered(response: HttpResponse, content_type: str) -> None:
+    """Whatever the remote sent, a browser opening it gets no script and no Onramp origin
+    (a sandbox, nothing loaded, no sniffing); documents are downloaded, not shown."""
+    if not content_type:
+        response["Content-Type"] = "application/octet-stream"  # not Django's text/html
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    response["X-Content-Type-Options"] = "nosniff"
+    if not _inert(content_type):
+        response["Content-Disposition"] = "attachment"
+
+
+def _inert(content_type: str) -> bool:
+    # A comma lists several types, of which browsers take the last: never inert.
+    essence = content_type.split(";", 1)[0].strip().lower()
+    json_suffixed = essence.startswith("application/") and essence.endswith("+json")
+    return "," not in content_type and (essence in INERT_TYPES or json_suffixed)
 
 
 class AfterResponse(HttpResponse):

@@ -17,7 +17,7 @@ from connections.services.health import health_checks_start
 from connections.verification.failures import describe
 from tests.connections.schemes.test_netsuite import ACCOUNT, m2m_integration
 from tests.factories import connected
-from tests.fakes.base import Trick
+from tests.fakes.base import HTML_PAGE, Trick
 from tests.fakes.mintsoft import MintsoftUser
 
 pytestmark = pytest.mark.django_db
@@ -279,6 +279,33 @@ def check_due(connection: Connection, capture) -> Connection:
         assert health_checks_start() == 1
     connection.refresh_from_db()
     return connection
+
+
+@pytest.mark.parametrize(
+    ("content_type", "attached"),
+    [
+        ("text/html; charset=utf-8", True),
+        ("application/xhtml+xml", True),
+        ("image/svg+xml", True),
+        ("text/xml", True),
+        ("application/xml", True),
+        ("application/pdf", True),
+        ("", True),  # no type: never Django's default text/html
+        ("application/json", False),  # data for the partner's code, shown inert at worst
+    ],
+)
+def test_a_remote_page_never_runs_on_onramps_origin(
+    infoplus, fake_systems, content_type, attached
+):
+    """A partner page linking to a proxy URL must not run the remote's script as Onramp."""
+    _, token = infoplus
+    fake_systems.infoplus.tricks.append(Trick("html", content_type=content_type))
+    response = proxy(token, INFOPLUS)
+    assert response.status_code == 200 and response.content == HTML_PAGE
+    assert response["Content-Type"] == (content_type or "application/octet-stream")
+    assert response["Content-Security-Policy"] == "sandbox; default-src 'none'"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response.get("Content-Disposition") == ("attachment" if attached else None)
 
 
 def test_size_caps_both_ways(infoplus, settings, fake_systems):
