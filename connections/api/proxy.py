@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import partial
 from typing import Any
 
@@ -10,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Router
 
 from connections.api.auth import ConnectionTokenAuth
+from connections.http.bodies import request_body
 from connections.services.proxy import METHODS as PROXY_METHODS
 from connections.services.proxy import RETURNED, ProxyCall, proxy_forward, proxy_use_record
 
@@ -31,18 +33,24 @@ def proxy(request: HttpRequest, path: str) -> HttpResponse:
         path=path,
         query=request.META.get("QUERY_STRING", ""),
         headers=dict(request.headers),
-        body=request.read(settings.ONRAMP_PROXY_MAX_REQUEST_BYTES),
+        body=request_body(request, max_bytes=settings.ONRAMP_PROXY_MAX_REQUEST_BYTES),
     )
     answer = proxy_forward(connection=request.auth, call=call)
-    response = AfterResponse(answer.content, status=answer.status)
+    response = _passed_back(answer.status, answer.headers, answer.content)
+    response.after = partial(proxy_use_record, connection_id=request.auth.id)
+    return response
+
+
+def _passed_back(status: int, headers: Mapping[str, str], content: bytes) -> AfterResponse:
+    """The remote's status, body and safe headers, never renderable as Onramp's page."""
+    response = AfterResponse(content, status=status)
     content_type = ""
-    for name, value in answer.headers.items():
+    for name, value in headers.items():
         if name.lower() in RETURNED:
             response[name] = value
         if name.lower() == "content-type":
             content_type = value
     _never_rendered(response, content_type)
-    response.after = partial(proxy_use_record, connection_id=request.auth.id)
     return response
 
 
