@@ -130,11 +130,21 @@ class LinkSessionAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Extend by a day", permissions=["operate"])
     def extend(self, request: HttpRequest, queryset: QuerySet[LinkSession]) -> None:
-        """Open sessions only: an expired or cancelled link stays ended (make a new one)."""
-        still_open = queryset.filter(validated_at__isnull=True, expires_at__gt=timezone.now())
-        for session in still_open:
-            link_session_extend(session=session, actor=actor_of(request))
-        self.message_user(request, "Extended the open ones by a day.", messages.SUCCESS)
+        """Open sessions only: an expired or cancelled link stays ended (make a new one),
+        also when another operator cancels it while this runs."""
+        sessions = list(queryset)
+        done = sum(link_session_extend(session=s, actor=actor_of(request)) for s in sessions)
+        if done:
+            message = f"Extended {done} link session(s) by a day."
+            self.message_user(request, message, messages.SUCCESS)
+        if skipped := len(sessions) - done:
+            self.message_user(
+                request,
+                f"{skipped} could not be extended: ended (cancelled, expired or completed) "
+                "or changed by another operator just now. An ended link stays ended: make "
+                "a new one.",
+                messages.WARNING,
+            )
 
     @admin.action(description="Cancel (the link stops working)", permissions=["operate"])
     def cancel(self, request: HttpRequest, queryset: QuerySet[LinkSession]) -> None:

@@ -306,10 +306,20 @@ def link_session_unlock(*, session: LinkSession, actor: str) -> bool:
 
 
 @transaction.atomic
-def link_session_extend(*, session: LinkSession, actor: str) -> None:
-    """One more day from now (or from its end, if that is later)."""
-    expires_at = max(session.expires_at, timezone.now()) + OPERATOR_EXTENSION
-    LinkSession.objects.filter(pk=session.pk).update(expires_at=expires_at)
+def link_session_extend(*, session: LinkSession, actor: str) -> bool:
+    """One more day on an open session's end. False if it is not open (expired, cancelled,
+    completed) or its end changed since ``session`` was read: the UPDATE is conditional on
+    the end read here, so a cancel committed meanwhile is never undone (make a new link)."""
+    now = timezone.now()
+    expires_at = session.expires_at + OPERATOR_EXTENSION
+    changed = LinkSession.objects.filter(
+        pk=session.pk,
+        validated_at__isnull=True,
+        expires_at=session.expires_at,  # what a cancel (or another extend) changes
+        expires_at__gt=now,
+    ).update(expires_at=expires_at)
+    if not changed:
+        return False
     session.expires_at = expires_at
     event_record(
         partner=session.partner,
@@ -318,6 +328,7 @@ def link_session_extend(*, session: LinkSession, actor: str) -> None:
         link_session=session,
         data={"expires_at": expires_at.isoformat()},
     )
+    return True
 
 
 @transaction.atomic

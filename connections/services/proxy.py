@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.cache import cache
@@ -32,6 +32,7 @@ from connections.errors import OnrampError
 from connections.models import Connection, ConnectionStatus
 from connections.outbound.client import Client, OutboundResponse
 from connections.outbound.errors import OutboundError
+from connections.outbound.paths import path_stays_under
 from connections.schemes import SCHEMES
 from connections.schemes.base import AuthFailure, Authorizer, StaticAuthorizer, Target
 from connections.security.inflight import Cap, CapReached, in_flight
@@ -105,22 +106,19 @@ def _capped(connection: Connection, host: str) -> Iterator[None]:
 
 
 def proxy_url(base_url: str, path: str, query: str) -> str:
-    """``base_url`` + ``path``, refusing anything that could leave the base URL's host."""
-    decoded = unquote(path)
-    segments = decoded.split("/")
-    if (
-        decoded.startswith("/")
-        or "://" in decoded
-        or any(c in decoded for c in "@\\")
-        or any(ord(c) < 0x20 or c == "\x7f" for c in decoded)
-        or any(segment in (".", "..") for segment in segments)
-    ):
-        raise OnrampError("invalid_path", "The path must stay on the connection's system.")
+    """``base_url`` + ``path``, refusing anything that could leave the base URL's host or
+    path, however the remote decodes it (``outbound/paths.py``)."""
+    if not path_stays_under(path):
+        raise _off_host()
     url = base_url.rstrip("/") + "/" + path + (f"?{query}" if query else "")
     base, built = urlsplit(base_url), urlsplit(url)
     if built.netloc != base.netloc or not built.path.startswith(base.path.rstrip("/") + "/"):
-        raise OnrampError("invalid_path", "The path must stay on the connection's system.")
+        raise _off_host()
     return url
+
+
+def _off_host() -> OnrampError:
+    return OnrampError("invalid_path", "The path must stay on the connection's system.")
 
 
 def _target(connection: Connection) -> Target:

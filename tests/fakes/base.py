@@ -43,12 +43,13 @@ class Reply:
 class Trick:
     """Misbehaviour for the next request, the way real servers fail: ``stall`` (wait, then
     answer normally), ``hang`` (wait, then hang up without an answer), ``html`` (200 with a
-    web page), ``drip_body`` / ``drip_headers`` (one byte every ``interval`` seconds, for
-    ``seconds``)."""
+    web page, as ``content_type``; none if empty), ``drip_body`` / ``drip_headers`` (one byte
+    every ``interval`` seconds, for ``seconds``)."""
 
     kind: str
     seconds: float = 30.0
     interval: float = 0.5
+    content_type: str = "text/html; charset=utf-8"
 
 
 class FakeSystem:
@@ -134,7 +135,8 @@ def _misbehave(handler: BaseHTTPRequestHandler, trick: Trick) -> None:
     try:
         if trick.kind == "html":
             handler.send_response(200)
-            handler.send_header("Content-Type", "text/html; charset=utf-8")
+            if trick.content_type:
+                handler.send_header("Content-Type", trick.content_type)
             handler.send_header("Content-Length", str(len(HTML_PAGE)))
             handler.end_headers()
             out.write(HTML_PAGE)

@@ -7,11 +7,14 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.contrib.messages import get_messages
 from django.test import Client
 from django.utils import timezone
 
 from connections.models import Event, LinkSession, ValidationAttempt
+from connections.services.link_sessions import link_session_cancel
 from tests.factories import connected, link_session
+from tests.races import held_until_waited_on
 
 pytestmark = pytest.mark.django_db
 LIST = "/admin/connections/linksession/"
@@ -139,6 +142,24 @@ def test_a_cancelled_link_is_not_brought_back_by_extend(acme, admin_client):
     act(admin_client, "cancel", session)
     act(admin_client, "extend", session)
     assert Client().get(f"/connect/{token}/").status_code == 410
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_extend_waiting_on_another_operators_cancel_says_it_could_not(acme, admin_client):
+    session, token = link_session(acme.partner)
+    other, _ = link_session(acme.partner, end_user_id="still-open")
+
+    def cancel_by_b() -> bool:
+        fresh = LinkSession.objects.get(pk=session.pk)
+        return link_session_cancel(session=fresh, actor="operator:b")
+
+    with held_until_waited_on(cancel_by_b) as cancel:
+        response = act(admin_client, "extend", session, other)
+    assert cancel["result"] is True
+    assert Client().get(f"/connect/{token}/").status_code == 410
+    said = [str(message) for message in get_messages(response.wsgi_request)]
+    assert said[0] == "Extended 1 link session(s) by a day."
+    assert said[1].startswith("1 could not be extended: ended (cancelled, expired or completed)")
 
 
 def test_the_funnel_shows_one_mode_and_its_own_failures(acme, admin_client):

@@ -17,7 +17,7 @@ from connections.services.health import health_checks_start
 from connections.verification.failures import describe
 from tests.connections.schemes.test_netsuite import ACCOUNT, m2m_integration
 from tests.factories import connected
-from tests.fakes.base import Trick
+from tests.fakes.base import HTML_PAGE, Trick
 from tests.fakes.mintsoft import MintsoftUser
 
 pytestmark = pytest.mark.django_db
@@ -167,6 +167,27 @@ def test_netsuite_tba_signs_every_request_with_a_fresh_nonce(acme, fake_systems)
         "a@evil.example/x",
         "a\\..\\b",
         "x%00y",
+        # Tomcat and others read a segment's ";params" off, so "..;" is ".." to them
+        "infoplus-wms/..;/admin",
+        "infoplus-wms/..%3b/admin",
+        "infoplus-wms/..%3Bjsessionid=1/admin",
+        "..x/admin",
+        # path parameters on the first segment reach the base URL's own last segment
+        ";x/admin",
+        "infoplus-wms%3bv=1/api",
+        # dots other decoders or normalisers (NFKC) turn into "."
+        "%EF%BC%8E%EF%BC%8E/admin",  # U+FF0E fullwidth full stop
+        "infoplus-wms/\u2024\u2024/admin",  # U+2024 one dot leader
+        "\u3002\u3002/admin",  # U+3002 ideographic full stop
+        "\uff61\uff61/admin",  # U+FF61 halfwidth ideographic full stop
+        "\u2025/admin",  # U+2025 two dot leader: ".." in one character
+        "infoplus-wms/\uff0e\uff0e\uff0fadmin",  # fullwidth solidus too
+        # encoded more than once, or as overlong UTF-8
+        "%252e%252e/admin",
+        "%25252e%25252e/admin",
+        "%c0%ae%c0%ae/admin",
+        "%e0%80%ae%e0%80%ae/admin",
+        "%25c0%25ae%25c0%25ae/admin",
     ],
 )
 def test_paths_that_would_leave_the_connections_host_are_refused(infoplus, fake_systems, path):
@@ -174,6 +195,21 @@ def test_paths_that_would_leave_the_connections_host_are_refused(infoplus, fake_
     response = proxy(token, path)
     assert response.status_code == 400 and response.json()["error"]["code"] == "invalid_path"
     assert fake_systems.infoplus.requests == []
+
+
+@pytest.mark.parametrize(
+    ("path", "received"),
+    [
+        ("infoplus-wms/customers/M%C3%BCller", "/infoplus-wms/customers/M%C3%BCller"),
+        ("infoplus-wms/files/report.v2..json", "/infoplus-wms/files/report.v2..json"),
+        ("infoplus-wms/.well-known/x", "/infoplus-wms/.well-known/x"),
+        ("infoplus-wms/items;v=2/100%25", "/infoplus-wms/items;v=2/100%25"),
+    ],
+)
+def test_ordinary_paths_still_reach_the_remote(infoplus, fake_systems, path, received):
+    _, token = infoplus
+    assert proxy(token, path).status_code == 404  # the remote's own answer
+    assert [r.path for r in fake_systems.infoplus.requests] == [received]
 
 
 def test_only_active_connections_proxy(infoplus):
@@ -243,6 +279,33 @@ def check_due(connection: Connection, capture) -> Connection:
         assert health_checks_start() == 1
     connection.refresh_from_db()
     return connection
+
+
+@pytest.mark.parametrize(
+    ("content_type", "attached"),
+    [
+        ("text/html; charset=utf-8", True),
+        ("application/xhtml+xml", True),
+        ("image/svg+xml", True),
+        ("text/xml", True),
+        ("application/xml", True),
+        ("application/pdf", True),
+        ("", True),  # no type: never Django's default text/html
+        ("application/json", False),  # data for the partner's code, shown inert at worst
+    ],
+)
+def test_a_remote_page_never_runs_on_onramps_origin(
+    infoplus, fake_systems, content_type, attached
+):
+    """A partner page linking to a proxy URL must not run the remote's script as Onramp."""
+    _, token = infoplus
+    fake_systems.infoplus.tricks.append(Trick("html", content_type=content_type))
+    response = proxy(token, INFOPLUS)
+    assert response.status_code == 200 and response.content == HTML_PAGE
+    assert response["Content-Type"] == (content_type or "application/octet-stream")
+    assert response["Content-Security-Policy"] == "sandbox; default-src 'none'"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response.get("Content-Disposition") == ("attachment" if attached else None)
 
 
 def test_size_caps_both_ways(infoplus, settings, fake_systems):
