@@ -127,7 +127,9 @@ def wait_for_worker(
     while time.monotonic() < deadline:
         if popen.poll() is not None:
             raise RuntimeError(f"{name} exited at start-up")
-        if (Celery(broker=broker) if broker else celery_app).control.ping([name], timeout=1):
+        if (Celery(broker=broker, set_as_current=False) if broker else celery_app).control.ping(
+            [name], timeout=1
+        ):
             return
     raise RuntimeError(f"{name} did not answer within {within:.0f} s")
 
