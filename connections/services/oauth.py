@@ -37,6 +37,7 @@ from connections.errors import OnrampError
 from connections.events import EventKind
 from connections.models import (
     Connection,
+    ConnectionStatus,
     LinkSession,
     OAuthApp,
     Partner,
@@ -447,7 +448,8 @@ def oauth_credentials_fresh(connection: Connection) -> dict[str, str]:
     if refreshed is None:
         _refresh_release(connection.pk, interrupted=False)
         raise RefreshRefused(connection.pk, interrupted=claim.interrupted)
-    _store_tokens(connection.pk, refreshed)
+    if not _store_tokens(connection.pk, refreshed):
+        raise RefreshRefused(connection.pk)  # revoked meanwhile: the new grant is revoked too
     return refreshed
 
 
@@ -519,10 +521,15 @@ def _refresh(connection: Connection, credentials: dict[str, str]) -> dict[str, s
 
 
 @transaction.atomic(durable=True)
-def _store_tokens(connection_id: str, credentials: dict[str, str]) -> None:
+def _store_tokens(connection_id: str, credentials: dict[str, str]) -> bool:
     """Commit new tokens at once (the provider may have retired the old refresh token): never
-    inside a caller's transaction, which could still roll them back."""
+    inside a caller's transaction, which could still roll them back. A connection revoked
+    while the refresh was in flight keeps nothing: the grant it got is revoked at the
+    provider too (the revoke could only see the refresh token this refresh spent)."""
     connection = Connection.objects.select_for_update(of=("self",)).get(pk=connection_id)
+    if connection.status == ConnectionStatus.REVOKED:
+        oauth_revoke_later(connection, credentials)
+        return False
     connection.credentials = crypto.seal(
         credentials, aad=crypto.associated_data(connection, "credentials")
     )
@@ -538,6 +545,7 @@ def _store_tokens(connection_id: str, credentials: dict[str, str]) -> None:
         ]
     )
     token_cache.forget_connection(connection.pk)  # cached copies hold the old tokens
+    return True
 
 
 # --- revoking at the provider -----------------------------------------------------------------

@@ -381,6 +381,37 @@ def test_revoking_the_connection_revokes_the_grant_at_the_provider(
     assert remote_revocations_send() == 0  # nothing left to send
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_revoke_during_a_refresh_revokes_the_grant_the_refresh_brings_back(
+    xero_connection, provider
+):
+    expire_access_token(xero_connection)
+    provider.tricks.append(Trick("stall", seconds=2))  # the refresh is in flight meanwhile
+    outcome: list[object] = []
+
+    def refresh() -> None:
+        try:
+            outcome.append(connection_credentials_fresh(Connection.objects.get()))
+        except OnrampError as refused:
+            outcome.append(refused.code)
+        finally:
+            db.connection.close()
+
+    refreshing = threading.Thread(target=refresh)
+    refreshing.start()
+    wait_for(lambda: refreshes(provider) == 1, "the refresh to reach the provider")
+    connection_revoke(connection=Connection.objects.get(), actor="partner")
+    refreshing.join(60)
+    assert outcome == ["connection_invalid"]
+    connection = Connection.objects.get()
+    assert connection.status == "revoked" and connection.credentials == ""
+    remote_revocations_send()
+    live = [
+        token for token, grant in provider.refresh_tokens.items() if provider.token_active(token)
+    ]
+    assert live == []  # neither the spent refresh token nor the one issued after the revoke
+
+
 def test_the_systems_api_says_where_an_app_is_needed(api, provider):
     systems = {s["slug"]: s for s in api.get("/api/v1/systems").json()["data"]}
     xero = systems["xero"]["methods"][0]
