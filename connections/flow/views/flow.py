@@ -1,6 +1,7 @@
 """The end user's flow: choose system → method → prepare → details → validate → done.
 
-Views parse, call a service, render one screen (``views/plumbing.py`` has the plumbing).
+Views parse, call a service, render one screen (``views/base.py`` has the plumbing); what a
+visit reaches is ``note``d and written once, after the view.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from catalog.categories import CATEGORIES
+from catalog.models import System
 from catalog.registry import get_definition
+from catalog.search import Entry, listed_entry
 from connections.errors import OnrampError
 from connections.flow.views.base import (
     HtmxHttpRequest,
@@ -26,6 +29,7 @@ from connections.flow.views.base import (
     flow_url,
     flow_view,
     method_context,
+    note,
     only_system,
     remember_screen,
     screen,
@@ -57,7 +61,7 @@ POPULAR_COUNT = 8
 @flow_screen
 def start(request: HtmxHttpRequest, session: LinkSession) -> HttpResponse:
     """The link's address: the first screen, or where the end user left off."""
-    link_session_mark(session=session, milestone="opened")
+    note(request, session, "opened")
     if resume := _resume_path(request, session):
         return HttpResponseRedirect(resume)
     if only := only_system(session):
@@ -131,7 +135,7 @@ def _choose_context(
 @flow_screen
 def system(request: HtmxHttpRequest, session: LinkSession, slug: str) -> HttpResponse:
     row, definition = system_for(session, slug)
-    link_session_mark(session=session, milestone="system", value=slug)
+    note(request, session, "system", slug)
     context = {
         "system": row,
         "definition": definition,
@@ -152,8 +156,8 @@ def prepare(
     request: HtmxHttpRequest, session: LinkSession, slug: str, method_id: str
 ) -> HttpResponse:
     context = method_context(request, session, slug, method_id, back="system")
-    link_session_mark(session=session, milestone="method", value=method_id)
-    link_session_mark(session=session, milestone="guide")
+    note(request, session, "method", method_id)
+    note(request, session, "guide")
     remember_screen(request, session)
     guide_path = reverse("guide", args=[slug, method_id])
     guide_url = request.build_absolute_uri(f"{guide_path}?lang={translation.get_language()}")
@@ -230,13 +234,17 @@ def done(request: HtmxHttpRequest, session: LinkSession) -> HttpResponse:
         public_token = link_session_complete(session=session)
     except OnrampError as exc:
         return screen(request, session, "closed", {"reason": exc.code}, status=exc.status)
-    session.refresh_from_db()
     context = {
         "public_token": public_token,
-        "system": session.connection.system,
+        "system": _connected_system(session),
         "return_url": _return_url(session, "success"),
     }
     return screen(request, session, "done", context)
+
+
+def _connected_system(session: LinkSession) -> Entry | System:
+    """The system connected, from memory (its row only if it has been disabled since)."""
+    return listed_entry(session.connection.system_id) or session.connection.system
 
 
 def _return_url(session: LinkSession, status: str) -> str:
