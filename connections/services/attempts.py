@@ -34,6 +34,7 @@ from connections.models import (
     ValidationAttempt,
 )
 from connections.outbound.errors import OutboundError
+from connections.services.attempt_notices import attempt_notice_send
 from connections.services.audit import event_record
 from connections.services.connections import (
     ConnectionRevoked,
@@ -73,9 +74,14 @@ def lease() -> timedelta:
 
 def attempt_enqueue(attempt: ValidationAttempt) -> None:
     """Send the attempt to a worker once the transaction that made it commits. An attempt
-    written with ``dispatched_at`` set (``attempt_start``) costs no UPDATE when it is sent."""
-    noted = attempt.dispatched_at is not None
-    transaction.on_commit(partial(attempt_dispatch, attempt_id=attempt.id, noted=noted))
+    written with ``dispatched_at`` set (``attempt_start``) costs no UPDATE when it is sent;
+    one that could not be sent says so (``dispatched_at`` None) to whoever holds it."""
+    transaction.on_commit(partial(_send, attempt, attempt.dispatched_at is not None))
+
+
+def _send(attempt: ValidationAttempt, noted: bool) -> None:
+    if not attempt_dispatch(attempt_id=attempt.id, noted=noted):
+        attempt.dispatched_at = None  # the sweeper sends it later
 
 
 def attempt_dispatch(*, attempt_id: str, noted: bool = False) -> bool:
@@ -99,7 +105,8 @@ def attempt_run(*, attempt_id: str, run_id: str) -> None:
     session = attempt.link_session
     with translation.override(language_of(session.locale if session else "")):
         outcome = _verify(attempt)  # its messages in the end user's language
-    _settle(attempt, outcome, run_id)
+    if _settle(attempt, outcome, run_id) and session is not None:
+        attempt_notice_send(attempt_id=attempt.id, status=attempt.status)  # committed: tell
 
 
 def _claim(attempt_id: str, run_id: str) -> ValidationAttempt | None:
@@ -182,30 +189,38 @@ class _Progress:
 
 
 @transaction.atomic
-def _settle(attempt: ValidationAttempt, outcome: Outcome | None, run_id: str) -> None:
-    """Apply a run's result, if the run still holds the attempt (else another run does): the
-    UPDATE that ends the attempt is conditional on the claim, and locks the row."""
-    if outcome is None:
-        _succeed(attempt, run_id)
-    else:
-        _fail(attempt, outcome, held_by=run_id)
+def _settle(attempt: ValidationAttempt, outcome: Outcome | None, run_id: str) -> bool:
+    """Apply a run's result, if the run still holds the attempt (else another run does: this
+    one's writes are undone, and this is False).
+
+    The attempt's row is written after the session's, the order a submit takes them in (it
+    locks the session, then stores an attempt that the index may make wait on this one), so
+    the two never wait on each other; the UPDATE that ends the attempt is conditional on the
+    claim.
+    """
+    applied = _succeed(attempt, run_id) if outcome is None else _fail(attempt, outcome, run_id)
+    if not applied:
+        transaction.set_rollback(True)
+    return applied
 
 
-def _succeed(attempt: ValidationAttempt, run_id: str) -> None:
+def _succeed(attempt: ValidationAttempt, run_id: str) -> bool:
     session = attempt.link_session
-    # The connection will hold the secrets: the attempt keeps no copy of them.
-    if not _finish(attempt, AttemptStatus.SUCCEEDED, held_by=run_id, erase_credentials=True):
-        return
-    if session is None:
+    if session is None:  # a revalidation of a stored connection
+        if not _finish(attempt, AttemptStatus.SUCCEEDED, held_by=run_id):
+            return False
         connection_record_check(connection_id=attempt.connection_id, outcome=None)
-        return
+        return True
     try:
         session.connection = connection_activate(attempt=attempt, session=session)
     except ConnectionRevoked:  # revoked while the check ran: it stays revoked
-        _fail(attempt, describe("connection_revoked"))
-        return
+        return _fail(attempt, describe("connection_revoked"), run_id)
     _complete(session)
+    # The connection holds the secrets now: the attempt keeps no copy of them.
+    if not _finish(attempt, AttemptStatus.SUCCEEDED, held_by=run_id, erase_credentials=True):
+        return False
     _erase_other_copies(attempt, session)
+    return True
 
 
 def _complete(session: LinkSession) -> None:
@@ -231,19 +246,21 @@ def _erase_other_copies(attempt: ValidationAttempt, session: LinkSession) -> Non
         session.credential_files.update(secrets="")
 
 
-def _fail(attempt: ValidationAttempt, outcome: Outcome, held_by: str | None = None) -> None:
+def _fail(attempt: ValidationAttempt, outcome: Outcome, held_by: str | None = None) -> bool:
     attempt.error_code, attempt.error_message = outcome.code, outcome.message[:500]
     attempt.error_advice, attempt.error_detail = outcome.advice[:500], outcome.detail[:300]
     customers = outcome.blame.is_customers
+    session = attempt.link_session
+    if session is not None and customers:
+        _count_failure(session)  # the session's row first (see ``_settle``)
     status = AttemptStatus.FAILED if customers else AttemptStatus.ERROR
     if not _finish(attempt, status, outcome.step, held_by=held_by):
-        return
-    if attempt.link_session is None:
+        return False
+    if session is None:
         connection_record_check(
             connection_id=attempt.connection_id, outcome=outcome, by_system=attempt.by_system
         )
-    elif customers:
-        _count_failure(attempt.link_session)
+    return True
 
 
 def _finish(

@@ -47,7 +47,8 @@ def attempt_start(
     One attempt is in flight per session: the session row is locked while we look, and a
     partial unique index refuses a second one however the requests race (the loser's
     transaction is undone whole, and it gets the winner's attempt). A submit while one is
-    queued or running gets that one back.
+    queued or running gets that one back, and spends none of the limits: they are counted
+    once the attempt is stored (over one, the attempt is undone).
     """
     try:
         return _attempt_start(
@@ -84,8 +85,6 @@ def _attempt_start(
         )
     if session.in_flight_id:
         return ValidationAttempt.objects.get(pk=session.in_flight_id)
-    host = urlsplit(build_target(definition, method, config).base_url).hostname or ""
-    _enforce_limits(session=session, client_ip=client_ip, host=host)
     attempt = ValidationAttempt(
         link_session=session,
         system_slug=definition.slug,
@@ -97,7 +96,9 @@ def _attempt_start(
     attempt.credentials = crypto.seal(
         credentials, aad=crypto.associated_data(attempt, "credentials")
     )
-    attempt.save()
+    attempt.save()  # first: a racing submit's attempt refuses it before any budget is spent
+    host = urlsplit(build_target(definition, method, config).base_url).hostname or ""
+    _enforce_limits(session=session, client_ip=client_ip, host=host)  # over: all undone
     attempt_enqueue(attempt)
     return attempt
 

@@ -8,6 +8,7 @@ from typing import Any
 from django.http import HttpResponse
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
 from catalog.schema import MethodSpec, SystemDefinition
 from connections.errors import OnrampError, with_headers
@@ -24,10 +25,16 @@ from connections.flow.views.base import (
 )
 from connections.flow.views.flow import attempt_screen
 from connections.http.clientip import client_ip
-from connections.models import LinkSession, ValidationAttempt
+from connections.models import AttemptStatus, LinkSession, ValidationAttempt
 from connections.selectors import last_attempt
+from connections.services.attempt_notices import attempt_notice_wait
 from connections.services.link_sessions import draft_values, link_session_save_draft
 from connections.services.validation import attempt_start, secrets_on_file
+
+# Seconds a submit waits for its check to end before it shows the progress screen: a quick
+# check goes straight to its result, with no poll's delay (a gunicorn thread waits meanwhile,
+# on Redis, costing no query).
+RESULT_WAIT = 1.0
 
 
 @require_http_methods(["GET", "POST"])
@@ -145,8 +152,18 @@ def _secrets_for(
 
 
 def _to_attempt(request: HtmxHttpRequest, attempt: ValidationAttempt) -> HttpResponse:
+    """Where a submit goes: a check that ended within ``RESULT_WAIT`` straight to its result
+    (the done screen, or why it failed), a longer one (or one the broker did not take) to its
+    progress screen."""
+    sent = attempt.dispatched_at is not None
+    ended = attempt_notice_wait(attempt_id=attempt.id, seconds=RESULT_WAIT) if sent else ""
+    if ended == AttemptStatus.SUCCEEDED:
+        done = flow_url(request, "done")
+        return HttpResponseClientRedirect(done) if request.htmx else see_other(done)
     url = flow_url(request, "attempt", attempt.id)
     if request.htmx:
+        if ended:
+            attempt.refresh_from_db()  # failed: what to fix, at once
         response = attempt_screen(request, attempt)
         response["HX-Push-Url"] = url
         return response

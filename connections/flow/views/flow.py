@@ -36,6 +36,7 @@ from connections.flow.views.base import (
     see_other,
     system_for,
 )
+from connections.http.compression import keep_uncompressed
 from connections.languages import supported
 from connections.models import (
     AttemptStatus,
@@ -55,6 +56,7 @@ from connections.services.system_requests import system_request_record
 from connections.verification.failures import CHECK_STAGE_LABELS, CHECK_STAGES
 
 POPULAR_COUNT = 8
+POLL_MS, POLL_NEAR_END_MS = 700, 150  # the progress screen's next look, in milliseconds
 
 
 @require_GET
@@ -199,11 +201,19 @@ def attempt_screen(
         "steps": steps,
         "definition": get_definition(attempt.system_slug),
         "poll_url": flow_url(request, "attempt", attempt.id) + "?poll=1",
+        "poll_delay_ms": _poll_delay_ms(steps),
         "edit_url": flow_url(request, "details", attempt.system_slug, attempt.method),
         "attempts_left": _attempts_left(session, attempt),
     }
     partial = "progress" if poll else "screen"
     return screen(request, session, "validate", context, partial=partial)
+
+
+def _poll_delay_ms(steps: list[dict[str, str]]) -> int:
+    """When to look again: soon once only the last step is left (the check is waiting on
+    its last answer, so the result is near), at an easy pace before that."""
+    near_end = all(step["state"] == StageState.DONE for step in steps[:-1])
+    return POLL_NEAR_END_MS if near_end else POLL_MS
 
 
 def _attempts_left(session: LinkSession, attempt: ValidationAttempt) -> int:
@@ -239,7 +249,7 @@ def done(request: HtmxHttpRequest, session: LinkSession) -> HttpResponse:
         "system": _connected_system(session),
         "return_url": _return_url(session, "success"),
     }
-    return screen(request, session, "done", context)
+    return keep_uncompressed(screen(request, session, "done", context))
 
 
 def _connected_system(session: LinkSession) -> Entry | System:
