@@ -17,6 +17,9 @@ from functools import cache
 import redis
 from django.conf import settings
 from django.core.cache import cache as django_cache
+from django.db import transaction
+
+from connections.models import ValidationAttempt
 
 logger = logging.getLogger(__name__)
 KEPT_SECONDS = 60  # a notice nobody waits for expires
@@ -37,9 +40,16 @@ def attempt_notice_send(*, attempt_id: str, status: str) -> None:
         logger.warning("could not announce the end of attempt %s", attempt_id)
 
 
-def attempt_notice_wait(*, attempt_id: str, seconds: float) -> str:
-    """The status the attempt ended with, if that is told within ``seconds``; else ''."""
-    key = _key(attempt_id)
+def attempt_notice_wait(*, attempt: ValidationAttempt, seconds: float) -> str:
+    """The status the attempt ended with, if that is told within ``seconds``; else ''.
+
+    No wait for an attempt that was not handed to a worker: the broker did not take it
+    (``dispatched_at`` empty), or the transaction that stores it is still open (it is sent
+    when that commits).
+    """
+    if attempt.dispatched_at is None or transaction.get_connection().in_atomic_block:
+        return ""
+    key = _key(attempt.id)
     client = _client(settings.REDIS_URL)
     if client is None:
         return django_cache.get(key) or ""

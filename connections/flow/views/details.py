@@ -155,8 +155,7 @@ def _to_attempt(request: HtmxHttpRequest, attempt: ValidationAttempt) -> HttpRes
     """Where a submit goes: a check that ended within ``RESULT_WAIT`` straight to its result
     (the done screen, or why it failed), a longer one (or one the broker did not take) to its
     progress screen."""
-    sent = attempt.dispatched_at is not None
-    ended = attempt_notice_wait(attempt_id=attempt.id, seconds=RESULT_WAIT) if sent else ""
+    ended = attempt_notice_wait(attempt=attempt, seconds=RESULT_WAIT)
     if ended == AttemptStatus.SUCCEEDED:
         done = flow_url(request, "done")
         return HttpResponseClientRedirect(done) if request.htmx else see_other(done)
