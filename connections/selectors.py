@@ -55,6 +55,12 @@ def link_session_status(session: LinkSession) -> LinkSessionStatus:
     return LinkSessionStatus.EXPIRED if session.is_expired else LinkSessionStatus.OPEN
 
 
+def link_session_now(session: LinkSession) -> LinkSession:
+    """The session as stored now (a check that ended meanwhile changed it), with its partner
+    and connection."""
+    return LinkSession.objects.select_related("partner", "connection").get(pk=session.pk)
+
+
 def last_attempt(session: LinkSession, system_slug: str = "") -> ValidationAttempt | None:
     """The session's latest check (of ``system_slug`` only, when given)."""
     attempts = (

@@ -8,7 +8,6 @@ from typing import Any
 from django.http import HttpResponse
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_http_methods, require_POST
-from django_htmx.http import HttpResponseClientRedirect
 
 from catalog.schema import MethodSpec, SystemDefinition
 from connections.errors import OnrampError, with_headers
@@ -23,10 +22,10 @@ from connections.flow.views.base import (
     screen,
     see_other,
 )
-from connections.flow.views.flow import attempt_screen
+from connections.flow.views.flow import attempt_screen, done_screen
 from connections.http.clientip import client_ip
 from connections.models import AttemptStatus, LinkSession, ValidationAttempt
-from connections.selectors import last_attempt
+from connections.selectors import last_attempt, link_session_now
 from connections.services.attempt_notices import attempt_notice_wait
 from connections.services.link_sessions import draft_values, link_session_save_draft
 from connections.services.validation import attempt_start, secrets_on_file
@@ -157,8 +156,7 @@ def _to_attempt(request: HtmxHttpRequest, attempt: ValidationAttempt) -> HttpRes
     progress screen."""
     ended = attempt_notice_wait(attempt=attempt, seconds=RESULT_WAIT)
     if ended == AttemptStatus.SUCCEEDED:
-        done = flow_url(request, "done")
-        return HttpResponseClientRedirect(done) if request.htmx else see_other(done)
+        return _to_done(request, attempt.link_session)
     url = flow_url(request, "attempt", attempt.id)
     if request.htmx:
         if ended:
@@ -167,6 +165,17 @@ def _to_attempt(request: HtmxHttpRequest, attempt: ValidationAttempt) -> HttpRes
         response["HX-Push-Url"] = url
         return response
     return see_other(url)
+
+
+def _to_done(request: HtmxHttpRequest, session: LinkSession) -> HttpResponse:
+    """The connected screen in this very answer for htmx (no second request), else a
+    redirect to it."""
+    url = flow_url(request, "done")
+    if not request.htmx:
+        return see_other(url)
+    response = done_screen(request, link_session_now(session))
+    response["HX-Push-Url"] = url
+    return response
 
 
 @require_POST

@@ -240,6 +240,12 @@ def _step_states(attempt: ValidationAttempt) -> dict[str, str]:
 def done(request: HtmxHttpRequest, session: LinkSession) -> HttpResponse:
     if not session.validated_at:
         return closed_screen(request, session) or HttpResponseRedirect(flow_url(request, "start"))
+    return done_screen(request, session)
+
+
+def done_screen(request: HtmxHttpRequest, session: LinkSession) -> HttpResponse:
+    """The connected screen, with the public token for the partner's page (a validated
+    session's; never compressed)."""
     try:
         public_token = link_session_complete(session=session)
     except OnrampError as exc:

@@ -32,8 +32,10 @@ def test_a_quick_check_goes_straight_to_the_done_screen(infoplus, htmx):
     base = infoplus()
     form = {"site": "acme", "api_key": "key-1"}
     submitted = Client().post(base + DETAILS, form, headers=HTMX if htmx else {})
-    if htmx:
-        assert submitted["HX-Redirect"] == base + "done/"
+    if htmx:  # the connected screen in the answer itself
+        assert submitted["HX-Push-Url"] == base + "done/"
+        assert "Infoplus is connected" in submitted.content.decode()
+        assert "data-public-token" in submitted.content.decode()
     else:
         assert submitted.status_code == 303 and submitted["Location"] == base + "done/"
 
