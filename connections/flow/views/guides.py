@@ -9,8 +9,8 @@ from django.utils import translation
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.views.decorators.http import require_GET
 
-from catalog.models import System
 from catalog.registry import get_definition
+from catalog.search import listed_entry
 from connections.languages import browser_language, supported
 
 GUIDE_MAX_AGE = 300  # seconds: operators' catalog changes show soon
@@ -19,7 +19,7 @@ GUIDE_MAX_AGE = 300  # seconds: operators' catalog changes show soon
 @require_GET
 def guide(request: HttpRequest, slug: str, method_id: str) -> HttpResponse:
     """In the sharer's language (``?lang=``, set on shared links), else the reader's."""
-    system = System.objects.listed().filter(slug=slug).first()
+    system = listed_entry(slug)  # from the search index: no query
     definition = get_definition(slug)
     method = definition.method(method_id) if definition else None
     if system is None or method is None:
