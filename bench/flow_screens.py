@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import re
 import shutil
 import subprocess
@@ -104,6 +105,7 @@ def run(seconds: int, pool: int) -> None:
         for screen in SCREENS
         for users in CONCURRENCY
     }
+    os.environ["ONRAMP_ATTEMPT_TIMEOUT"] = str(24 * 3600)  # seeded checks stay running
     server = gunicorn(connection.settings_dict["NAME"], PORT, "")
     try:
         base = f"http://127.0.0.1:{PORT}"

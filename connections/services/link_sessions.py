@@ -142,11 +142,10 @@ def link_session_for_token(link_token: str) -> LinkSession | None:
     """The session a flow URL's token opens, or None. Malformed tokens cost no query."""
     if not tokens.well_formed(link_token, TokenKind.LINK):
         return None
-    session = (
-        LinkSession.objects.select_related("partner", "connection")
-        .filter(token_digest=tokens.digest(link_token), partner__is_active=True)
-        .first()
-    )
+    found = LinkSession.objects.select_related("partner", "connection").filter(
+        token_digest=tokens.digest(link_token), partner__is_active=True
+    )[:1]  # the digest is unique: no ORDER BY to build or sort
+    session = next(iter(found), None)
     if session is None or not tokens.digests_match(link_token, session.token_digest):
         return None
     return session

@@ -176,7 +176,7 @@ def prepare(
 @require_GET
 @flow_view
 def attempt(request: HtmxHttpRequest, session: LinkSession, attempt_id: str) -> HttpResponse:
-    found = session.attempts.filter(pk=attempt_id).first()
+    found = next(iter(session.attempts.filter(pk=attempt_id)[:1]), None)
     if found is None:
         raise Http404("No such attempt.")
     found = attempt_expire_if_overdue(found)  # the flow never polls forever
