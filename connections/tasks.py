@@ -7,7 +7,11 @@ from connections.dispatch import Task
 from connections.security.token_cache import stale_entries_sweep
 from connections.services.attempts import attempt_run, attempt_sweep
 from connections.services.encryption import stale_secrets_purge
-from connections.services.health import health_checks_start, oauth_tokens_refresh_due
+from connections.services.health import (
+    health_checks_run,
+    health_checks_start,
+    oauth_tokens_refresh_due,
+)
 from connections.services.oauth import remote_revocations_send
 from connections.services.webhook_deliveries import webhook_deliver, webhook_sweep
 
@@ -50,6 +54,12 @@ def sweep_attempts() -> None:
 def sweep_token_cache() -> None:
     """Every ``ONRAMP_SWEEP_INTERVAL`` from Celery beat: what an outage kept from the cache."""
     stale_entries_sweep()
+
+
+@shared_task(name=Task.RUN_HEALTH_CHECKS, acks_late=True, ignore_result=True)
+def run_health_checks(connection_ids: list[str]) -> None:
+    """A chunk of claimed health checks (a lost chunk is due again after its lease)."""
+    health_checks_run(connection_ids=connection_ids)
 
 
 @shared_task(ignore_result=True)
