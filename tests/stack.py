@@ -51,7 +51,7 @@ class Stack:
     tmp: Path
     processes: list[Process] = field(default_factory=list)
 
-    def worker(self, **env: str) -> Process:
+    def worker(self, *, threads: int = 1, **env: str) -> Process:
         name = f"{self.queue}-{len(self.processes)}@localhost"
         process = self._start(
             name,
@@ -64,7 +64,7 @@ class Stack:
                     "worker",
                     "--pool=threads",
                     "-c",
-                    "1",
+                    str(threads),
                     "-Q",
                     self.queue,
                 ),
