@@ -317,6 +317,9 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024  # uploads this small never touch the d
 # The passthrough proxy (/api/v1/proxy/…): body caps each way, and calls per connection.
 ONRAMP_PROXY_MAX_REQUEST_BYTES = env.int("ONRAMP_PROXY_MAX_REQUEST_BYTES", default=10 * 1024**2)
 ONRAMP_PROXY_MAX_RESPONSE_BYTES = env.int("ONRAMP_PROXY_MAX_RESPONSE_BYTES", default=10 * 1024**2)
+# A process whose catalog index is out of date keeps searching the old one while a thread
+# builds the new one (the process that made the change rebuilds at once).
+ONRAMP_CATALOG_REBUILD_BEHIND = env.bool("ONRAMP_CATALOG_REBUILD_BEHIND", default=True)
 ONRAMP_PROXY_REQUESTS_PER_MINUTE = env.int("ONRAMP_PROXY_REQUESTS_PER_MINUTE", default=600)
 # Proxied calls in flight at once, across every process: per connection, and per remote host.
 ONRAMP_PROXY_IN_FLIGHT_PER_CONNECTION = env.int("ONRAMP_PROXY_IN_FLIGHT_PER_CONNECTION", default=4)

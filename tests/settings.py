@@ -50,6 +50,9 @@ ONRAMP_OUTBOUND_CONNECT_TIMEOUT = 2.0
 # Short, so tests of slow remotes are quick; a test of hanging calls sets its stack's own.
 ONRAMP_OUTBOUND_READ_TIMEOUT = float(os.environ.get("ONRAMP_TEST_READ_TIMEOUT", "3.0"))
 ONRAMP_OUTBOUND_DEADLINE = float(os.environ.get("ONRAMP_TEST_DEADLINE", "5.0"))
+# Each test's catalog lives in its own transaction, which a rebuilding thread cannot see:
+# tests rebuild in line (the test of the rebuild behind turns it back on).
+ONRAMP_CATALOG_REBUILD_BEHIND = False
 USING_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")  # noqa: F405
 USING_REDIS = bool(REDIS_URL)  # noqa: F405
 
