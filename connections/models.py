@@ -133,6 +133,8 @@ class PartnerKey(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
     revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Set when the key is rolled: it keeps working until then (Stripe's "roll key").
+    expires_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     def __str__(self) -> str:
         return self.display
@@ -574,6 +576,9 @@ class WebhookEndpoint(models.Model):
         Partner, on_delete=models.CASCADE, related_name="webhook_endpoints"
     )
     url = models.URLField(max_length=2048)
+    # Made with a test key: hears only what test keys made, and may be on localhost while
+    # ONRAMP_ALLOW_LOCAL_WEBHOOKS is on (development).
+    mode = models.CharField(max_length=4, choices=Mode.choices, default=Mode.LIVE)
     events = models.JSONField(default=list, blank=True, help_text=_("Empty: every event."))
     secret = models.TextField(editable=False)
     # After a rotation the old secret still signs (a second signature) for a day.
@@ -594,6 +599,11 @@ class WebhookEndpoint(models.Model):
     def wants(self, kind: str) -> bool:
         """Subscribed to ``kind`` (a disabled endpoint still is: its deliveries are held)."""
         return not self.events or kind in self.events
+
+    def hears(self, mode: str) -> bool:
+        """A test endpoint hears only what test keys made; a live one hears both (each
+        payload says its ``mode``), as it always has."""
+        return self.mode == Mode.LIVE or mode == Mode.TEST
 
 
 class DeliveryStatus(models.TextChoices):

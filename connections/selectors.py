@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Max, Model, QuerySet
+from django.db.models import Count, Max, Model, Q, QuerySet
 from django.http import Http404
 from django.templatetags.static import static
 from django.utils import timezone
@@ -23,6 +23,7 @@ from connections.models import (
     LinkSessionStatus,
     Mode,
     Partner,
+    PartnerKey,
     ValidationAttempt,
 )
 from connections.schemes import SCHEMES
@@ -43,6 +44,14 @@ def partner_object(
     if found is None:
         raise Http404(f"No {model._meta.verbose_name} with id {object_id[:32]!r}.")
     return found
+
+
+def partner_keys_usable(partner: Partner, mode: str | None = None) -> QuerySet[PartnerKey]:
+    """The partner's keys that still work (a rolled key until it expires), newest first;
+    only one mode's when ``mode`` is given."""
+    unexpired = Q(expires_at=None) | Q(expires_at__gt=timezone.now())
+    keys = partner.keys.filter(unexpired, revoked_at=None)
+    return (keys.filter(mode=mode) if mode else keys).order_by("-created_at")
 
 
 def link_session_status(session: LinkSession) -> LinkSessionStatus:

@@ -37,6 +37,17 @@ def test_create_partner_prints_a_working_key_once(catalog):
     assert client.get("/api/v1/connections").status_code == 200
 
 
+def test_create_partner_test_prints_a_test_key_that_sees_only_the_sandbox(catalog):
+    output = run("create_partner", "--name", "Initech", "--test")
+    secret = re.search(r"Test secret key .*: (onr_sk_test_\w+)", output).group(1)
+    key = PartnerKey.objects.get(partner__name="Initech")
+    assert key.mode == "test" and key.digest != secret
+    client = Client(headers={"Authorization": f"Bearer {secret}"})
+    assert client.get("/api/v1/partner").json()["mode"] == "test"
+    systems = client.get("/api/v1/systems").json()["data"]
+    assert [system["slug"] for system in systems] == ["sandbox-erp"]
+
+
 def test_create_partner_refuses_a_bad_origin():
     with pytest.raises(CommandError, match="not an origin"):
         run("create_partner", "--name", "X", "--origin", "http://app.example.com/path")
