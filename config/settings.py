@@ -333,6 +333,13 @@ ONRAMP_PROXY_AUTH_REFUSALS = env.int("ONRAMP_PROXY_AUTH_REFUSALS", default=3)
 ONRAMP_PROXY_AUTH_PAUSE = env.int("ONRAMP_PROXY_AUTH_PAUSE", default=300)
 # Partner origins and redirect URLs may be plain http only on localhost, and only then.
 ONRAMP_ALLOW_HTTP_LOCALHOST = env.bool("ONRAMP_ALLOW_HTTP_LOCALHOST", default=DEBUG)
+# Development: test keys' webhook endpoints may be on this machine (http://localhost:4000/…).
+# It lets a key make Onramp call local ports, so production refuses it (and check --deploy).
+ONRAMP_ALLOW_LOCAL_WEBHOOKS = env.bool("ONRAMP_ALLOW_LOCAL_WEBHOOKS", default=DEBUG)
+if ONRAMP_ALLOW_LOCAL_WEBHOOKS and not DEBUG:
+    raise ImproperlyConfigured(
+        "ONRAMP_ALLOW_LOCAL_WEBHOOKS is for development: refused with DEBUG off."
+    )
 
 # The demo partner page (/demo/) exists only in the embedded default.
 ONRAMP_DEMO = env.bool("ONRAMP_DEMO", default=DEBUG)

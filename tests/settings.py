@@ -58,6 +58,8 @@ USING_REDIS = bool(REDIS_URL)  # noqa: F405
 
 # Partner pages in tests are served on http://127.0.0.1 (production refuses plain http).
 ONRAMP_ALLOW_HTTP_LOCALHOST = True
+# As in production; the tests of local webhook endpoints turn it on.
+ONRAMP_ALLOW_LOCAL_WEBHOOKS = False
 
 # Tests run with DEBUG off; serve static files (connect.js) from the finders.
 STATIC_ROOT = os.path.join(os.environ["ONRAMP_DATA_DIR"], "static")

@@ -1,5 +1,9 @@
 """Partner API for webhooks: endpoints (``/webhook-endpoints``) and deliveries
-(``/webhook-deliveries``). Mounted on ``api.py``'s API; the same errors and auth."""
+(``/webhook-deliveries``). Mounted on ``api.py``'s API; the same errors and auth.
+
+Each key sees its own mode's endpoints: a test key's endpoints hear only what test keys made
+(and may be on ``http://localhost`` while ``ONRAMP_ALLOW_LOCAL_WEBHOOKS`` is on); a live
+key's hear everything, each payload saying its ``mode``."""
 
 from __future__ import annotations
 
@@ -10,9 +14,9 @@ from django.http import Http404, HttpRequest
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
-from connections.api.schemas import Strict, live_key_only
+from connections.api.auth import own
+from connections.api.schemas import Strict
 from connections.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
-from connections.selectors import partner_object
 from connections.services.webhooks import (
     webhook_endpoint_create,
     webhook_endpoint_delete,
@@ -102,24 +106,25 @@ class DeliveryFilters(Strict):
 @router.post("/webhook-endpoints", response={201: EndpointCreatedOut})
 def create_endpoint(request: HttpRequest, body: EndpointIn) -> Status:
     """A new endpoint. Its ``secret`` (``whsec_…``) is shown in this answer only."""
-    live_key_only(request)
     endpoint, secret = webhook_endpoint_create(
-        partner=request.auth, url=body.url, events=body.events, actor=request.actor
+        partner=request.auth,
+        url=body.url,
+        events=body.events,
+        actor=request.actor,
+        mode=request.mode,
     )
     return Status(201, {**_endpoint(endpoint), "secret": secret})
 
 
 @router.get("/webhook-endpoints", response=EndpointListOut)
 def list_endpoints(request: HttpRequest) -> dict[str, Any]:
-    live_key_only(request)
-    rows = request.auth.webhook_endpoints.order_by("created_at")
+    rows = request.auth.webhook_endpoints.filter(mode=request.mode).order_by("created_at")
     return {"data": [_endpoint(endpoint) for endpoint in rows]}
 
 
 @router.delete("/webhook-endpoints/{endpoint_id}", response={204: None})
 def delete_endpoint(request: HttpRequest, endpoint_id: str) -> Status:
-    live_key_only(request)
-    endpoint = partner_object(WebhookEndpoint, request.auth, endpoint_id)
+    endpoint = own(WebhookEndpoint, request, endpoint_id)
     webhook_endpoint_delete(endpoint=endpoint, actor=request.actor)
     return Status(204, None)
 
@@ -128,8 +133,7 @@ def delete_endpoint(request: HttpRequest, endpoint_id: str) -> Status:
 def rotate_secret(request: HttpRequest, endpoint_id: str) -> dict[str, str]:
     """A new secret (shown once). For 24 hours deliveries carry a signature by the old
     secret too, so receivers can switch without losing events."""
-    live_key_only(request)
-    endpoint = partner_object(WebhookEndpoint, request.auth, endpoint_id)
+    endpoint = own(WebhookEndpoint, request, endpoint_id)
     return {"secret": webhook_endpoint_rotate_secret(endpoint=endpoint, actor=request.actor)}
 
 
@@ -140,8 +144,7 @@ def enable_endpoint(request: HttpRequest, endpoint_id: str) -> dict[str, Any]:
     were kept (deliveries with status ``held``); enabling sends them now, oldest first, with
     their own ``webhook-id``. ``released`` says how many. Your own endpoints only (404
     otherwise); safe to call on an enabled endpoint (it sends anything still held)."""
-    live_key_only(request)
-    endpoint = partner_object(WebhookEndpoint, request.auth, endpoint_id)
+    endpoint = own(WebhookEndpoint, request, endpoint_id)
     released = webhook_endpoint_enable(endpoint=endpoint, actor=request.actor)
     return {**_endpoint(endpoint), "released": released}
 
@@ -149,15 +152,15 @@ def enable_endpoint(request: HttpRequest, endpoint_id: str) -> dict[str, Any]:
 @router.post("/webhook-endpoints/{endpoint_id}/test", response={202: DeliveryOut})
 def send_test(request: HttpRequest, endpoint_id: str) -> Status:
     """Send a ``webhook.test`` event to this endpoint."""
-    live_key_only(request)
-    endpoint = partner_object(WebhookEndpoint, request.auth, endpoint_id)
+    endpoint = own(WebhookEndpoint, request, endpoint_id)
     return Status(202, DeliveryOut.of(webhook_test_send(endpoint=endpoint, actor=request.actor)))
 
 
 @router.get("/webhook-deliveries", response=DeliveryListOut)
 def list_deliveries(request: HttpRequest, filters: Query[DeliveryFilters]) -> dict[str, Any]:
-    live_key_only(request)
-    rows = WebhookDelivery.objects.filter(endpoint__partner=request.auth)
+    rows = WebhookDelivery.objects.filter(
+        endpoint__partner=request.auth, endpoint__mode=request.mode
+    )
     if filters.endpoint_id:
         rows = rows.filter(endpoint_id=filters.endpoint_id)
     if filters.status:
@@ -171,10 +174,9 @@ def resend(request: HttpRequest, delivery_id: str) -> Status:
     """Send it again now, with the same ``webhook-id``. 409 ``delivery_in_flight`` while a
     try of it is under way; 409 ``endpoint_disabled`` while its endpoint is disabled (enable
     the endpoint: that sends what it held)."""
-    live_key_only(request)
     delivery = (
         WebhookDelivery.objects.select_related("event", "endpoint__partner")
-        .filter(pk=delivery_id[:32], endpoint__partner=request.auth)
+        .filter(pk=delivery_id[:32], endpoint__partner=request.auth, endpoint__mode=request.mode)
         .first()
     )
     if delivery is None:

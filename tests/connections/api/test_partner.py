@@ -132,9 +132,6 @@ def test_using_a_key_records_when_it_was_last_used(api, acme):
 @pytest.mark.parametrize(
     ("method", "path", "body"),
     [
-        ("get", "/api/v1/webhook-endpoints", None),
-        ("post", "/api/v1/webhook-endpoints", {"url": "https://hooks.acme.test/x"}),
-        ("get", "/api/v1/webhook-deliveries", None),
         ("put", "/api/v1/oauth-apps/xero", {"client_id": "c", "client_secret": "s"}),
         ("patch", "/api/v1/partner", {"support_url": "https://evil.test/help"}),
     ],
