@@ -1,12 +1,20 @@
 import re
+from datetime import timedelta
 from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.test import Client
+from django.utils import timezone
 
 from connections.demo import demo_key_file
-from connections.models import Connection, Partner, PartnerKey, ValidationAttempt
+from connections.models import (
+    Connection,
+    Partner,
+    PartnerKey,
+    ValidationAttempt,
+    WebhookDelivery,
+)
 from connections.security import crypto
 from tests.factories import connected
 
@@ -194,3 +202,54 @@ def test_reencrypt_moves_the_secrets_of_every_model_that_has_them(acme, settings
         for field in row.encrypted_fields:
             with pytest.raises(crypto.DecryptionError):
                 crypto.decrypt(getattr(row, field), aad=crypto.associated_data(row, field))
+
+
+# --- run_scheduled: beat's work in the embedded default (make demo) --------------------------
+
+
+def a_failed_test_event(api, fake_systems, capture) -> WebhookDelivery:
+    """A webhook.test whose first try the receiver refused; its retry is due now."""
+    created = api.post(
+        "/api/v1/webhook-endpoints",
+        {"url": "https://hooks.acme.test/x"},
+        content_type="application/json",
+    ).json()
+    fake_systems.receiver.secrets.append(created["secret"])
+    fake_systems.receiver.answers[:] = [503]
+    with capture(execute=True):
+        api.post(f"/api/v1/webhook-endpoints/{created['id']}/test")
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.status == "pending" and delivery.attempts == 1
+    a_while_ago = timezone.now() - timedelta(minutes=1)  # as the inline send left it, later
+    WebhookDelivery.objects.update(next_attempt_at=a_while_ago, dispatched_at=a_while_ago)
+    return delivery
+
+
+def test_run_scheduled_sends_the_retries_that_are_due(
+    api, fake_systems, django_capture_on_commit_callbacks
+):
+    delivery = a_failed_test_event(api, fake_systems, django_capture_on_commit_callbacks)
+    run("run_scheduled", "--once")
+    delivery.refresh_from_db()
+    assert delivery.status == "succeeded" and delivery.attempts == 2
+    assert fake_systems.receiver.types() == ["webhook.test"]
+
+
+def test_run_scheduled_goes_on_past_a_task_that_fails(
+    api, fake_systems, django_capture_on_commit_callbacks, settings, caplog
+):
+    delivery = a_failed_test_event(api, fake_systems, django_capture_on_commit_callbacks)
+    settings.CELERY_BEAT_SCHEDULE = {
+        "broken": {"task": "connections.tasks.no_such_task", "schedule": 1.0},
+        **settings.CELERY_BEAT_SCHEDULE,
+    }
+    run("run_scheduled", "--once")
+    assert "scheduled task broken failed" in caplog.text
+    delivery.refresh_from_db()
+    assert delivery.status == "succeeded"
+
+
+def test_run_scheduled_leaves_a_broker_to_beat(settings):
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    with pytest.raises(CommandError, match="celery -A config beat"):
+        run("run_scheduled", "--once")
