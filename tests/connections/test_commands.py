@@ -77,6 +77,22 @@ def test_seed_demo_rotates_the_demo_key(catalog):
     ]
 
 
+def test_seed_demo_gives_a_test_key_and_the_sandbox_sign_in(catalog):
+    first = run("seed_demo", "--base-url", "http://127.0.0.1:8000")
+    second = run("seed_demo", "--base-url", "http://127.0.0.1:8000")
+    old, new = (
+        re.search(r"Test secret key: +(onr_sk_test_\w+)", out).group(1) for out in (first, second)
+    )
+    assert (
+        Client(headers={"Authorization": f"Bearer {old}"}).get("/api/v1/keys").status_code == 401
+    )
+    tester = Client(headers={"Authorization": f"Bearer {new}"})
+    assert tester.get("/api/v1/partner").json()["mode"] == "test"
+    sandbox = tester.get("/api/v1/systems").json()["data"][0]
+    sign_in = next(method for method in sandbox["methods"] if method["signs_in"])
+    assert sign_in["oauth_app_registered"]  # the practice client, as the README says
+
+
 def test_reencrypt_moves_every_secret_to_the_newest_key_and_can_rerun(acme, settings):
     connection, _ = connected(acme.partner, credentials={"api_key": "k-1"})
     old_key = crypto.key_id_of(connection.credentials)
