@@ -26,8 +26,9 @@ class Clean(Schema):
 
 
 def live_key_only(request: HttpRequest) -> None:
-    """Settings shared by live and test (webhook endpoints and deliveries, OAuth apps, the
-    partner's branding) are a live key's to read and change; a test key builds safely."""
+    """Settings shared by live and test (OAuth apps, the partner's branding) and live keys
+    themselves are a live key's to read and change; a test key builds safely. (Webhook
+    endpoints are per mode: each key sees its own mode's.)"""
     if getattr(request, "mode", "live") != "live":
         raise OnrampError(
             "live_key_required", "Use a live key: test keys cannot use this endpoint.", 403
