@@ -10,6 +10,7 @@ import sys
 
 import pytest
 from django.apps import apps
+from django.contrib.admin.utils import quote
 from django.test import Client
 
 from connections.models import Connection, ValidationAttempt
@@ -124,10 +125,10 @@ def test_the_admin_never_shows_secrets_or_tokens(
     signing_key = signing_key_generate(session=session, kind="ec")
     private_body = signing_key_private_pem(signing_key).splitlines()[1]
     pages += [
-        f"/admin/connections/signingkey/{signing_key.pk}/change/",
-        f"/admin/connections/connection/{connection.pk}/change/",
-        f"/admin/connections/validationattempt/{attempt.pk}/change/",
-        f"/admin/connections/partner/{acme.partner.pk}/change/",
+        f"/admin/connections/signingkey/{quote(signing_key.pk)}/change/",
+        f"/admin/connections/connection/{quote(connection.pk)}/change/",
+        f"/admin/connections/validationattempt/{quote(attempt.pk)}/change/",
+        f"/admin/connections/partner/{quote(acme.partner.pk)}/change/",
     ]
     for url in pages:
         response = admin_client.get(url)

@@ -7,6 +7,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.contrib.admin.utils import quote
 from django.contrib.messages import get_messages
 from django.test import Client
 from django.utils import timezone
@@ -82,7 +83,7 @@ def test_a_connections_page_lists_its_checks_and_events(acme, admin_client, fake
         error_code="forbidden",
         finished_at=timezone.now(),
     )
-    html = admin_client.get(f"/admin/connections/connection/{connection.pk}/change/")
+    html = admin_client.get(f"/admin/connections/connection/{quote(connection.pk)}/change/")
     page = html.content.decode()
     assert "<code>forbidden</code>" in page and re.search(r"\d+\.\d s", page)
     assert "connection.created" in page
@@ -200,5 +201,7 @@ def test_an_oauth_app_is_set_in_the_admin_and_its_secret_never_shown_again(acme,
     assert saved.status_code == 302
     app = OAuthApp.objects.get()
     assert app.client_id == "app-1" and "xero-secret-42" not in app.client_secret
-    page = admin_client.get(f"/admin/connections/oauthapp/{app.pk}/change/").content.decode()
+    page = admin_client.get(
+        f"/admin/connections/oauthapp/{quote(app.pk)}/change/"
+    ).content.decode()
     assert "xero-secret-42" not in page and "app-1" in page

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.contrib.admin.utils import quote
 from django.test import Client
 
 from connections.models import Event, LinkSession, PartnerKey
@@ -89,7 +90,7 @@ def test_a_session_overrides_the_partners_branding(api, acme):
 
 def test_the_admin_refuses_a_low_contrast_colour(acme, admin_client):
     page = admin_client.post(
-        f"/admin/connections/partner/{acme.partner.pk}/change/",
+        f"/admin/connections/partner/{quote(acme.partner.pk)}/change/",
         {"name": "Acme", "primary_colour": "#a3e635", "allowed_origins": "https://app.acme.test"},
     )
     assert page.status_code == 200 and "WCAG AA needs 4.5:1" in page.content.decode()

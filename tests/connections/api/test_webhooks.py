@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.contrib.admin.utils import quote
 from django.test import Client
 from django.utils import timezone
 
@@ -389,5 +390,5 @@ def test_operators_send_test_events_resend_and_rotate_from_the_admin(
         {"action": "rotate_secret", "_selected_action": [endpoint["id"]]},
     )
     assert "whsec_" in page.content.decode() and "no-store" in page["Cache-Control"]
-    listing = admin.get(f"/admin/connections/webhookendpoint/{endpoint['id']}/change/")
+    listing = admin.get(f"/admin/connections/webhookendpoint/{quote(endpoint['id'])}/change/")
     assert "whsec_" not in listing.content.decode()
