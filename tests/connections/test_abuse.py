@@ -16,19 +16,15 @@ from django.db import IntegrityError, transaction
 from django.test import Client
 
 from connections.models import LinkSession, SigningKey, ValidationAttempt
+from tests.conftest import HTMX
 from tests.factories import connected, link_session
 from tests.keys import EC_P256, hostile_pkcs8, openssl_pair, openssl_scrypt, scrypt_pkcs8
 
-HTMX = {"HX-Request": "true"}
 MINTSOFT_DETAILS = "s/mintsoft/login/details/"
 needs_postgres = pytest.mark.skipif(
     not django_settings.USING_POSTGRES,
     reason="parallel requests need PostgreSQL (SQLite serialises writers)",
 )
-
-
-def flow_path(token: str, path: str = "") -> str:
-    return f"/connect/{token}/{path}"
 
 
 # --- 1. key-derivation work in uploaded keys --------------------------------------------------
@@ -50,11 +46,11 @@ def flow_path(token: str, path: str = "") -> str:
     ids=lambda work: "-".join(f"{key}={value}" for key, value in work.items()),
 )
 def test_costly_key_encryption_is_refused_at_once_while_the_server_keeps_serving(
-    acme, onramp_server, tmp_path, work
+    end_user, onramp_server, tmp_path, work
 ):
-    _, token = link_session(acme.partner)
+    user = end_user()
     public, _ = openssl_pair(tmp_path, EC_P256)
-    upload_url = onramp_server + flow_path(token, "s/netsuite/m2m/certificate/upload/")
+    upload_url = onramp_server + user.base + "s/netsuite/m2m/certificate/upload/"
     results: dict[str, object] = {}
 
     def upload() -> None:
@@ -70,7 +66,7 @@ def test_costly_key_encryption_is_refused_at_once_while_the_server_keeps_serving
 
     uploading = threading.Thread(target=upload)
     uploading.start()
-    other = requests.get(onramp_server + flow_path(token), timeout=5)
+    other = requests.get(onramp_server + user.base, timeout=5)
     uploading.join(15)
     response, took = results["upload"]
     assert other.status_code == 200
@@ -95,12 +91,12 @@ def test_costly_key_encryption_is_refused_at_once_while_the_server_keeps_serving
     ids=lambda work: "-".join(f"{key}={value}" for key, value in work.items()),
 )
 def test_malformed_key_encryption_settings_get_the_unreadable_key_message(
-    acme, onramp_server, tmp_path, work
+    end_user, onramp_server, tmp_path, work
 ):
-    _, token = link_session(acme.partner)
+    user = end_user()
     public, _ = openssl_pair(tmp_path, EC_P256)
     response = requests.post(
-        onramp_server + flow_path(token, "s/netsuite/m2m/certificate/upload/"),
+        onramp_server + user.base + "s/netsuite/m2m/certificate/upload/",
         files={
             "certificate": ("public.pem", public.read_bytes()),
             "private_key": ("private.pem", hostile_pkcs8(**work)),
@@ -127,14 +123,14 @@ def test_malformed_key_encryption_settings_get_the_unreadable_key_message(
     ids=str,
 )
 def test_keys_encrypted_with_scrypt_are_accepted_within_the_caps_and_refused_beyond(
-    acme, onramp_server, tmp_path, scrypt, accepted
+    end_user, onramp_server, tmp_path, scrypt, accepted
 ):
     public, private = openssl_pair(tmp_path, EC_P256)
     locked = scrypt_pkcs8(private, "pw", **scrypt) if scrypt else openssl_scrypt(private, "pw")
-    _, token = link_session(acme.partner)
+    user = end_user()
     started = time.monotonic()
     response = requests.post(
-        onramp_server + flow_path(token, "s/netsuite/m2m/certificate/upload/"),
+        onramp_server + user.base + "s/netsuite/m2m/certificate/upload/",
         files={
             "certificate": ("public.pem", public.read_bytes()),
             "private_key": ("private.pem", locked),
@@ -151,7 +147,7 @@ def test_keys_encrypted_with_scrypt_are_accepted_within_the_caps_and_refused_bey
         assert time.monotonic() - started < 1.0 and not SigningKey.objects.exists()
 
 
-def test_a_key_encrypted_with_standard_settings_is_accepted(acme, tmp_path):
+def test_a_key_encrypted_with_standard_settings_is_accepted(end_user, tmp_path):
     import subprocess
 
     public, private = openssl_pair(tmp_path, EC_P256)
@@ -162,9 +158,9 @@ def test_a_key_encrypted_with_standard_settings_is_accepted(acme, tmp_path):
         ],
         check=True,
     )
-    _, token = link_session(acme.partner)
-    response = Client().post(
-        flow_path(token, "s/netsuite/m2m/certificate/upload/"),
+    user = end_user()
+    response = user.post(
+        "s/netsuite/m2m/certificate/upload/",
         {
             "certificate": public.open("rb"),
             "private_key": (tmp_path / "locked.pem").open("rb"),
@@ -180,12 +176,12 @@ def test_a_key_encrypted_with_standard_settings_is_accepted(acme, tmp_path):
 
 @needs_postgres
 def test_parallel_wrong_passwords_never_exceed_the_failure_limit(
-    acme, onramp_server, fake_systems, settings
+    end_user, onramp_server, fake_systems, settings
 ):
     settings.ONRAMP_SESSION_MAX_FAILURES = 3
     settings.ONRAMP_VALIDATIONS_PER_END_USER_MINUTE = 100
-    _, token = link_session(acme.partner)
-    url = onramp_server + flow_path(token, MINTSOFT_DETAILS)
+    user = end_user()
+    url = onramp_server + user.base + MINTSOFT_DETAILS
 
     def submit(_: int) -> int:
         form = {"username": "ops", "password": "wrong"}
@@ -211,15 +207,11 @@ def test_the_database_refuses_a_second_attempt_in_flight(acme):
         )
 
 
-def test_a_second_submit_while_one_is_queued_shows_that_one(
-    acme, fake_systems, django_capture_on_commit_callbacks
-):
-    _, token = link_session(acme.partner)
-    client = Client()
+def test_a_second_submit_while_one_is_queued_shows_that_one(end_user, fake_systems):
+    user = end_user()
     form = {"username": "ops", "password": "pw"}
-    with django_capture_on_commit_callbacks(execute=False):  # the worker has not run yet
-        first = client.post(flow_path(token, MINTSOFT_DETAILS), form)
-        second = client.post(flow_path(token, MINTSOFT_DETAILS), form)
+    first = user.post(MINTSOFT_DETAILS, form)  # the worker has not run yet
+    second = user.post(MINTSOFT_DETAILS, form)
     assert first.status_code == second.status_code == 303
     assert first["Location"] == second["Location"]
     assert ValidationAttempt.objects.count() == 1
@@ -231,7 +223,7 @@ def test_a_second_submit_while_one_is_queued_shows_that_one(
 def submit_mintsoft(partner, end_user_id: str) -> int:
     _, token = link_session(partner, end_user_id=end_user_id)
     form = {"username": "ops", "password": "wrong"}
-    return Client().post(flow_path(token, MINTSOFT_DETAILS), form).status_code
+    return Client().post(f"/connect/{token}/{MINTSOFT_DETAILS}", form).status_code
 
 
 @pytest.fixture
@@ -260,12 +252,12 @@ def test_one_partner_cannot_block_a_shared_host_for_other_partners(acme, tight_l
     assert submit_mintsoft(other, "a-third") == 429
 
 
-def test_a_refusal_says_when_to_come_back(acme, tight_limits):
+def test_a_refusal_says_when_to_come_back(acme, end_user, tight_limits):
     for _ in range(2):
         submit_mintsoft(acme.partner, "mallory")
-    _, token = link_session(acme.partner, end_user_id="mallory")
+    user = end_user(end_user_id="mallory")
     form = {"username": "ops", "password": "wrong"}
-    refused = Client().post(flow_path(token, MINTSOFT_DETAILS), form, headers=HTMX)
+    refused = user.post(MINTSOFT_DETAILS, form, headers=HTMX)
     assert refused.status_code == 429 and 1 <= int(refused["Retry-After"]) <= 60
     assert "Wait a minute" in refused.content.decode()
 
@@ -273,17 +265,16 @@ def test_a_refusal_says_when_to_come_back(acme, tight_limits):
 # --- 4. throttles on expensive actions ----------------------------------------------------------
 
 
-def test_certificate_generation_is_throttled_and_keeps_one_key(acme, settings, rate_clock):
-    _, token = link_session(acme.partner)
-    url = flow_path(token, "s/netsuite/m2m/certificate/generate/")
-    client = Client()
-    statuses = [client.post(url, {"kind": "ec"}, headers=HTMX) for _ in range(3)]
+def test_certificate_generation_is_throttled_and_keeps_one_key(end_user, settings, rate_clock):
+    user = end_user()
+    url = "s/netsuite/m2m/certificate/generate/"
+    statuses = [user.post(url, {"kind": "ec"}, headers=HTMX) for _ in range(3)]
     assert [r.status_code for r in statuses] == [200, 200, 429]
     assert int(statuses[2]["Retry-After"]) <= 60
     assert "Wait a moment" in statuses[2].content.decode()
     assert SigningKey.objects.count() == 1  # the older, unused key is gone
     rate_clock(61)
-    assert client.post(url, {"kind": "ec"}, headers=HTMX).status_code == 200
+    assert user.post(url, {"kind": "ec"}, headers=HTMX).status_code == 200
 
 
 def test_revalidation_is_throttled_per_connection(
@@ -336,9 +327,9 @@ def raw_post(base_url: str, path: str, length: int, headers: str = "") -> tuple[
     return answer.decode(errors="replace"), took
 
 
-def test_an_oversized_upload_is_refused_before_it_is_sent(acme, onramp_server):
-    _, token = link_session(acme.partner)
-    path = flow_path(token, "s/netsuite/m2m/certificate/upload/")
+def test_an_oversized_upload_is_refused_before_it_is_sent(end_user, onramp_server):
+    user = end_user()
+    path = user.base + "s/netsuite/m2m/certificate/upload/"
     answer, took = raw_post(onramp_server, path, 300 * 1024 * 1024, "HX-Request: true\r\n")
     assert answer.startswith("HTTP/1.1 413") and took < 2
     assert "too large" in answer
@@ -358,7 +349,7 @@ def submit_from(acme, forwarded_for: str) -> int:
     _, token = link_session(acme.partner, end_user_id=forwarded_for)
     form = {"username": "ops", "password": "wrong"}
     client = Client(REMOTE_ADDR="10.0.0.5", HTTP_X_FORWARDED_FOR=forwarded_for)
-    return client.post(flow_path(token, MINTSOFT_DETAILS), form).status_code
+    return client.post(f"/connect/{token}/{MINTSOFT_DETAILS}", form).status_code
 
 
 @pytest.mark.parametrize("trusted", ["1", "10.0.0.0/8"])

@@ -13,79 +13,67 @@ from connections.services.attempts import settled_steps
 from tests.factories import link_session
 
 pytestmark = pytest.mark.django_db
-HTMX = {"HX-Request": "true"}
 BACK = "https://app.acme.test/connected"
 
 
-@pytest.fixture
-def user(acme):
-    def open_flow(**spec) -> tuple[Client, str, LinkSession]:
-        session, token = link_session(acme.partner, **spec)
-        return Client(), f"/connect/{token}/", session
-
-    return open_flow
-
-
-def test_opening_the_link_again_resumes_at_the_last_screen(user):
-    client, base, session = user()
-    assert client.get(base).status_code == 200  # the first screen
-    client.get(base + "s/netsuite/")  # two methods: the method screen
-    client.get(base + "s/netsuite/m2m/")  # its guide
-    reopened = Client().get(base)
-    assert reopened.status_code == 302 and reopened["Location"] == base + "s/netsuite/m2m/"
-    assert LinkSession.objects.get(pk=session.pk).last_screen == "s/netsuite/m2m/"
-    assert "onr_lt_" not in LinkSession.objects.get(pk=session.pk).last_screen
-    method_screen = client.get(base + "s/netsuite/").content.decode()
-    assert f'href="{base}systems/"' in method_screen  # Back goes to the list, not forward
+def test_opening_the_link_again_resumes_at_the_last_screen(end_user):
+    user = end_user()
+    assert user.get().status_code == 200  # the first screen
+    user.get("s/netsuite/")  # two methods: the method screen
+    user.get("s/netsuite/m2m/")  # its guide
+    reopened = Client().get(user.base)
+    assert reopened.status_code == 302 and reopened["Location"] == user.base + "s/netsuite/m2m/"
+    assert LinkSession.objects.get(pk=user.session.pk).last_screen == "s/netsuite/m2m/"
+    assert "onr_lt_" not in LinkSession.objects.get(pk=user.session.pk).last_screen
+    method_screen = user.get("s/netsuite/").content.decode()
+    assert f'href="{user.base}systems/"' in method_screen  # Back goes to the list, not forward
 
 
-def test_a_running_check_is_where_the_link_resumes(user):
-    _, base, session = user()
+def test_a_running_check_is_where_the_link_resumes(end_user):
+    user = end_user()
     attempt = ValidationAttempt.objects.create(
-        link_session=session, system_slug="infoplus", method="api_key", status="running"
+        link_session=user.session, system_slug="infoplus", method="api_key", status="running"
     )
-    assert Client().get(base)["Location"] == f"{base}attempts/{attempt.id}/"
+    assert Client().get(user.base)["Location"] == f"{user.base}attempts/{attempt.id}/"
 
 
-def test_typed_values_are_kept_but_never_secrets(user):
-    client, base, session = user()
-    saved = client.post(
-        base + "s/infoplus/api_key/draft/", {"site": "acme-draft", "api_key": "key-SECRET"}
-    )
+def test_typed_values_are_kept_but_never_secrets(end_user):
+    user = end_user()
+    saved = user.post("s/infoplus/api_key/draft/", {"site": "acme-draft", "api_key": "key-SECRET"})
     assert saved.status_code == 204
-    drafts = LinkSession.objects.get(pk=session.pk).drafts
+    drafts = LinkSession.objects.get(pk=user.session.pk).drafts
     assert drafts == {"infoplus:api_key": {"site": "acme-draft"}}
-    html = Client().get(base + "s/infoplus/api_key/details/").content.decode()
+    html = Client().get(user.base + "s/infoplus/api_key/details/").content.decode()
     assert 'value="acme-draft"' in html and "key-SECRET" not in html
 
 
-def test_leaving_a_hosted_link_returns_to_the_partner(acme, user):
-    client, base, session = user(redirect_url=BACK)
-    left = client.post(base + "exit/", {"screen": "prepare", "hosted": "1"})
+def test_leaving_a_hosted_link_returns_to_the_partner(acme, end_user):
+    user = end_user(redirect_url=BACK)
+    left = user.post("exit/", {"screen": "prepare", "hosted": "1"})
     assert left.status_code == 303
-    assert left["Location"] == f"{BACK}?link_session_id={session.id}&status=exit"
-    assert client.post(base + "exit/", {"screen": "prepare"}).status_code == 204  # embedded
+    assert left["Location"] == f"{BACK}?link_session_id={user.session.id}&status=exit"
+    assert user.post("exit/", {"screen": "prepare"}).status_code == 204  # embedded
 
 
-def test_a_locked_or_expired_hosted_link_says_so_on_return(user):
-    client, base, session = user(redirect_url=BACK)
-    LinkSession.objects.filter(pk=session.pk).update(locked_at=session.created_at)
-    locked = client.get(base).content.decode()
+def test_a_locked_or_expired_hosted_link_says_so_on_return(end_user):
+    user = end_user(redirect_url=BACK)
+    LinkSession.objects.filter(pk=user.session.pk).update(locked_at=user.session.created_at)
+    locked = user.get().content.decode()
     assert "data-onramp-close" in locked  # a way out, on the locked screen itself
-    left = client.post(base + "exit/", {"hosted": "1"})
+    left = user.post("exit/", {"hosted": "1"})
     assert left["Location"].endswith("&status=locked")
 
 
-def test_leaving_a_hosted_link_without_a_return_address(user):
-    client, base, _ = user()
-    page = client.post(base + "exit/", {"hosted": "1"}).content.decode()
+def test_leaving_a_hosted_link_without_a_return_address(end_user):
+    user = end_user()
+    page = user.post("exit/", {"hosted": "1"}).content.decode()
     assert "open the same link again" in page
 
 
-def test_a_failed_submit_lists_each_problem_and_says_why_secrets_are_empty(user):
-    client, base, _ = user()
-    details = base + "s/sandbox-erp/password/details/"
-    answer = client.post(details, {"company": "", "password": "x"})
+def test_a_failed_submit_lists_each_problem_and_says_why_secrets_are_empty(end_user):
+    user = end_user()
+    details = "s/sandbox-erp/password/details/"
+    answer = user.post(details, {"company": "", "password": "x"})
     html = answer.content.decode()
     assert answer.status_code == 422
     summary = html[html.index('id="error-summary"') : html.index("</ul>")]
@@ -93,24 +81,21 @@ def test_a_failed_submit_lists_each_problem_and_says_why_secrets_are_empty(user)
     assert "we cleared this field" in html and 'value="x"' not in html
 
 
-def test_secrets_can_be_shown_and_identifiers_are_not_masked(user):
-    client, base, _ = user()
-    html = client.get(base + "s/netsuite/tba/details/").content.decode()
+def test_secrets_can_be_shown_and_identifiers_are_not_masked(end_user):
+    user = end_user()
+    html = user.get("s/netsuite/tba/details/").content.decode()
     assert re.search(r'<input type="text"[^>]*id="id_consumer_key"', html)
     assert re.search(r'<input type="text"[^>]*id="id_token_id"', html)
     assert re.search(r'<input type="password"[^>]*id="id_token_secret"', html)
     assert 'data-reveal="id_token_secret"' in html and 'data-reveal="id_token_id"' not in html
 
 
-def test_a_failure_says_how_many_tries_remain(
-    user, fake_systems, settings, django_capture_on_commit_callbacks
-):
+def test_a_failure_says_how_many_tries_remain(end_user, fake_systems, settings):
     settings.ONRAMP_SESSION_MAX_FAILURES = 3
     fake_systems.infoplus.sites["acme"] = {"key-1"}
-    client, base, _ = user()
-    with django_capture_on_commit_callbacks(execute=True):
-        sent = client.post(base + "s/infoplus/api_key/details/", {"site": "acme", "api_key": "no"})
-    page = client.get(sent["Location"]).content.decode()
+    user = end_user()
+    sent = user.submit("s/infoplus/api_key/details/", {"site": "acme", "api_key": "no"})
+    page = user.get(sent["Location"]).content.decode()
     assert "You can try 2 more times before this link locks" in page
 
 
@@ -131,34 +116,34 @@ def test_finished_steps_never_contradict_each_other():
     assert set(settled_steps({}).values()) == {"done"}
 
 
-def test_back_from_a_one_method_guide_goes_to_the_list_and_stays_there(user):
-    client, base, _ = user()
-    guide = client.get(base + "s/infoplus/api_key/").content.decode()
-    assert f'href="{base}systems/"' in guide
-    client.get(base + "systems/")
-    assert Client().get(base).status_code == 302
-    assert Client().get(base)["Location"] == base + "systems/"
+def test_back_from_a_one_method_guide_goes_to_the_list_and_stays_there(end_user):
+    user = end_user()
+    guide = user.get("s/infoplus/api_key/").content.decode()
+    assert f'href="{user.base}systems/"' in guide
+    user.get("systems/")
+    assert Client().get(user.base).status_code == 302
+    assert Client().get(user.base)["Location"] == user.base + "systems/"
 
 
-def test_a_screen_that_is_gone_is_not_resumed(user):
+def test_a_screen_that_is_gone_is_not_resumed(end_user):
     from catalog.models import System
 
-    client, base, _ = user()
-    client.get(base + "s/infoplus/api_key/")
+    user = end_user()
+    user.get("s/infoplus/api_key/")
     System.objects.filter(slug="infoplus").update(enabled=False)
-    assert Client().get(base).status_code == 200  # the first screen, not a dead end
+    assert Client().get(user.base).status_code == 200  # the first screen, not a dead end
 
 
-def test_closing_the_connected_screen_reports_success(user):
-    client, base, session = user(redirect_url=BACK)
-    LinkSession.objects.filter(pk=session.pk).update(validated_at=session.created_at)
-    left = client.post(base + "exit/", {"screen": "done", "hosted": "1"})
+def test_closing_the_connected_screen_reports_success(end_user):
+    user = end_user(redirect_url=BACK)
+    LinkSession.objects.filter(pk=user.session.pk).update(validated_at=user.session.created_at)
+    left = user.post("exit/", {"screen": "done", "hosted": "1"})
     assert left["Location"].endswith("&status=success")
 
 
-def test_the_language_switch_returns_only_to_this_links_screens(acme, user):
-    client, base, _ = user()
+def test_the_language_switch_returns_only_to_this_links_screens(acme, end_user):
+    user = end_user()
     _, other_token = link_session(acme.partner)
-    sneaky = f"{base}../{other_token}/"
-    answer = client.post(base + "language/", {"locale": "fr", "next": sneaky})
-    assert answer["Location"] == base
+    sneaky = f"{user.base}../{other_token}/"
+    answer = user.post("language/", {"locale": "fr", "next": sneaky})
+    assert answer["Location"] == user.base

@@ -37,45 +37,22 @@ def everything_logged(caplog):
     return caplog
 
 
-def run_flow(partner, capture, path: str, data: dict) -> list[str]:
-    """Walk one flow with the test client; return every HTML body it was shown."""
-    _, token = link_session(partner)
-    client, base, pages = Client(), f"/connect/{token}/", []
-    with capture(execute=True):
-        response = client.post(base + path, data)
-    pages.append(response.content.decode())
-    for _ in range(3):
-        if response.status_code not in (302, 303):
-            break
-        response = client.get(response["Location"])
-        pages.append(response.content.decode())
-    pages.append(client.get(base + path).content.decode())  # back to the form
-    return pages
-
-
 def test_canary_secrets_never_reach_the_database_logs_or_html(
-    acme, fake_systems, everything_logged, django_capture_on_commit_callbacks
+    end_user, fake_systems, everything_logged
 ):
     key_canary = "canary-key-" + secrets.token_hex(8)
     password_canary = "canary-pw-" + secrets.token_hex(8)
     fake_systems.infoplus.sites["acme"] = {key_canary}
     fake_systems.mintsoft.users["ops"] = MintsoftUser(password_canary)
-    capture = django_capture_on_commit_callbacks
-    pages = run_flow(
-        acme.partner,
-        capture,
+    pages = end_user().walk(
         "s/infoplus/api_key/details/",
         {"site": "acme", "api_key": key_canary},
     )
-    pages += run_flow(
-        acme.partner,
-        capture,
+    pages += end_user().walk(
         "s/mintsoft/login/details/",
         {"username": "ops", "password": password_canary},
     )
-    pages += run_flow(
-        acme.partner,
-        capture,
+    pages += end_user().walk(
         "s/mintsoft/login/details/",  # a failure too
         {"username": "ops", "password": password_canary + "x"},
     )
@@ -95,14 +72,10 @@ def test_canary_secrets_never_reach_the_database_logs_or_html(
     ) == {"api_key": key_canary}
 
 
-def test_the_admin_never_shows_secrets_or_tokens(
-    acme, admin_client, fake_systems, django_capture_on_commit_callbacks
-):
+def test_the_admin_never_shows_secrets_or_tokens(acme, end_user, admin_client, fake_systems):
     canary = "canary-admin-" + secrets.token_hex(8)
     fake_systems.infoplus.sites["acme"] = {canary}
-    run_flow(
-        acme.partner,
-        django_capture_on_commit_callbacks,
+    end_user().walk(
         "s/infoplus/api_key/details/",
         {"site": "acme", "api_key": canary},
     )
@@ -174,18 +147,14 @@ def test_admin_login_locks_out_after_repeated_failures(admin_user, settings):
     assert "_auth_user_id" not in client.session
 
 
-def test_remote_error_text_is_escaped_and_truncated(
-    acme, fake_systems, django_capture_on_commit_callbacks
-):
+def test_remote_error_text_is_escaped_and_truncated(end_user, fake_systems):
     from tests.fakes.base import Reply
 
     hostile = "Denied: <script>alert('x')</script>" + "y" * 500
     original = fake_systems.infoplus.handle
     fake_systems.infoplus.handle = lambda request: Reply(401, {"message": hostile})
     try:
-        pages = run_flow(
-            acme.partner,
-            django_capture_on_commit_callbacks,
+        pages = end_user().walk(
             "s/infoplus/api_key/details/",
             {"site": "acme", "api_key": "k"},
         )
