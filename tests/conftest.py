@@ -3,11 +3,12 @@ admin, local simulators, a real Celery worker."""
 
 from __future__ import annotations
 
+import itertools
 import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings as django_settings
+from django.contrib.auth.models import Permission
 from django.core.cache import cache, caches
 from django.http import HttpResponse
 from django.test import Client
@@ -185,6 +187,28 @@ def end_user(
         return EndUser(session, token, django_capture_on_commit_callbacks)
 
     return open_link
+
+
+@pytest.fixture
+def operator(db: Any, django_user_model: Any) -> Callable[..., Client]:
+    """Sign an operator in to the admin, in a browser of their own: ``operator()`` may do
+    everything (the superuser ``admin``, as events name it: ``admin:admin``);
+    ``operator(permissions=["view_linksession"])`` is staff with only those permissions
+    (``[]``: none at all)."""
+    staff = itertools.count(1)
+
+    def signed_in(*, permissions: Iterable[str] | None = None) -> Client:
+        if permissions is None:
+            user = django_user_model.objects.filter(username="admin").first()
+            user = user or django_user_model.objects.create_superuser("admin", "admin@x.test")
+        else:
+            user = django_user_model.objects.create_user(f"staff-{next(staff)}", is_staff=True)
+            user.user_permissions.add(*Permission.objects.filter(codename__in=permissions))
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return signed_in
 
 
 @pytest.fixture(scope="session")

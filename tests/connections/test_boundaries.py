@@ -89,16 +89,6 @@ BAD_ORIGINS = [
 ADD_PARTNER = "/admin/connections/partner/add/"
 
 
-@pytest.fixture
-def operator(db):
-    from django.contrib.auth.models import User
-
-    user = User.objects.create_superuser("ops", "ops@example.com", "a-long-passphrase-1")
-    client = Client()
-    client.force_login(user)
-    return client
-
-
 def partner_form(**overrides) -> dict:
     return {
         "name": "Acme",
@@ -113,19 +103,17 @@ def partner_form(**overrides) -> dict:
 
 @pytest.mark.parametrize("origin", BAD_ORIGINS)
 def test_the_admin_refuses_what_is_not_an_exact_origin(operator, origin):
-    response = operator.post(
-        "/admin/connections/partner/add/", partner_form(allowed_origins=origin)
-    )
+    admin = operator()
+    response = admin.post("/admin/connections/partner/add/", partner_form(allowed_origins=origin))
     assert response.status_code == 200  # the form again, with the error
     assert "is not an origin" in response.content.decode()
     assert not Partner.objects.exists()
 
 
 def test_the_admin_stores_origins_normalised(operator):
+    admin = operator()
     origins = "HTTPS://App.Acme.test:443\nhttps://admin.acme.test\n\nhttps://admin.acme.test"
-    response = operator.post(
-        "/admin/connections/partner/add/", partner_form(allowed_origins=origins)
-    )
+    response = admin.post("/admin/connections/partner/add/", partner_form(allowed_origins=origins))
     assert response.status_code == 302
     assert Partner.objects.get().allowed_origins == [
         "https://app.acme.test",  # as browsers write it (event.origin has no :443)
@@ -204,7 +192,8 @@ def test_a_redirect_url_with_a_line_break_is_refused_clearly(api, url):
 
 
 def test_a_new_key_is_shown_once_on_the_page_and_never_put_in_a_cookie(operator, acme):
-    response = operator.post(
+    admin = operator()
+    response = admin.post(
         "/admin/connections/partner/",
         {"action": "create_key", "_selected_action": [acme.partner.pk]},
     )
@@ -213,7 +202,7 @@ def test_a_new_key_is_shown_once_on_the_page_and_never_put_in_a_cookie(operator,
     assert response.status_code == 200 and "no-store" in response["Cache-Control"]
     assert all(secret not in morsel.value for morsel in response.cookies.values())
     assert secret not in response.get("Location", "")
-    assert secret not in operator.get("/admin/connections/partner/").content.decode()
+    assert secret not in admin.get("/admin/connections/partner/").content.decode()
     assert PartnerKey.objects.filter(partner=acme.partner, label="admin").exists()
     key_works = Client(headers={"Authorization": f"Bearer {secret}"}).get("/api/v1/connections")
     assert key_works.status_code == 200

@@ -72,7 +72,8 @@ def test_canary_secrets_never_reach_the_database_logs_or_html(
     ) == {"api_key": key_canary}
 
 
-def test_the_admin_never_shows_secrets_or_tokens(acme, end_user, admin_client, fake_systems):
+def test_the_admin_never_shows_secrets_or_tokens(acme, end_user, operator, fake_systems):
+    admin = operator()
     canary = "canary-admin-" + secrets.token_hex(8)
     fake_systems.infoplus.sites["acme"] = {canary}
     end_user().walk(
@@ -104,7 +105,7 @@ def test_the_admin_never_shows_secrets_or_tokens(acme, end_user, admin_client, f
         f"/admin/connections/partner/{quote(acme.partner.pk)}/change/",
     ]
     for url in pages:
-        response = admin_client.get(url)
+        response = admin.get(url)
         assert response.status_code == 200, url
         html = response.content.decode()
         assert canary not in html, url
@@ -115,19 +116,20 @@ def test_the_admin_never_shows_secrets_or_tokens(acme, end_user, admin_client, f
 
 
 def test_admin_actions_revoke_and_revalidate(
-    acme, admin_client, fake_systems, django_capture_on_commit_callbacks
+    acme, operator, fake_systems, django_capture_on_commit_callbacks
 ):
     from tests.factories import connected
 
+    admin = operator()
     fake_systems.infoplus.sites["acme"] = {"key-1"}
     connection, token = connected(acme.partner)
     with django_capture_on_commit_callbacks(execute=True):
-        admin_client.post(
+        admin.post(
             "/admin/connections/connection/",
             {"action": "revalidate", "_selected_action": [connection.pk]},
         )
     assert connection.attempts.get().status == "succeeded"
-    admin_client.post(
+    admin.post(
         "/admin/connections/connection/", {"action": "revoke", "_selected_action": [connection.pk]}
     )
     connection.refresh_from_db()

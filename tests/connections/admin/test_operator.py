@@ -21,44 +21,45 @@ pytestmark = pytest.mark.django_db
 LIST = "/admin/connections/linksession/"
 
 
-def act(admin_client, action: str, *sessions: LinkSession):
-    return admin_client.post(
-        LIST, {"action": action, "_selected_action": [s.pk for s in sessions]}
-    )
+def act(admin, action: str, *sessions: LinkSession):
+    return admin.post(LIST, {"action": action, "_selected_action": [s.pk for s in sessions]})
 
 
-def test_sessions_show_status_and_the_last_screen_and_filter_by_status(acme, admin_client):
+def test_sessions_show_status_and_the_last_screen_and_filter_by_status(acme, operator):
+    admin = operator()
     open_one, _ = link_session(acme.partner, end_user_id="still-going")
     LinkSession.objects.filter(pk=open_one.pk).update(last_screen="s/netsuite/m2m/")
     locked, _ = link_session(acme.partner, end_user_id="locked-out")
     LinkSession.objects.filter(pk=locked.pk).update(locked_at=timezone.now())
-    html = admin_client.get(LIST).content.decode()
+    html = admin.get(LIST).content.decode()
     assert "s/netsuite/m2m/" in html and "Locked" in html and "Open" in html
-    only_locked = admin_client.get(LIST, {"status": "locked"}).content.decode()
+    only_locked = admin.get(LIST, {"status": "locked"}).content.decode()
     assert "locked-out" in only_locked and "still-going" not in only_locked
 
 
-def test_unlock_extend_and_cancel(acme, admin_client):
+def test_unlock_extend_and_cancel(acme, operator):
+    admin = operator()
     session, token = link_session(acme.partner)
     LinkSession.objects.filter(pk=session.pk).update(locked_at=timezone.now(), failed_attempts=8)
-    act(admin_client, "unlock", session)
+    act(admin, "unlock", session)
     session.refresh_from_db()
     assert session.locked_at is None and session.failed_attempts == 0
     assert Client().get(f"/connect/{token}/").status_code == 200
     before = session.expires_at
-    act(admin_client, "extend", session)
+    act(admin, "extend", session)
     session.refresh_from_db()
     assert session.expires_at - before >= timedelta(days=1)
-    act(admin_client, "cancel", session)
+    act(admin, "cancel", session)
     assert Client().get(f"/connect/{token}/").status_code == 410
     kinds = set(Event.objects.filter(link_session=session).values_list("kind", flat=True))
     assert {"link_session.unlocked", "link_session.extended", "link_session.cancelled"} <= kinds
 
 
-def test_a_link_for_a_customer_is_shown_once_and_works(acme, admin_client):
-    form = admin_client.get(LIST + "add/")
+def test_a_link_for_a_customer_is_shown_once_and_works(acme, operator):
+    admin = operator()
+    form = admin.get(LIST + "add/")
     assert form.status_code == 200 and "Create a link for a customer" in form.content.decode()
-    made = admin_client.post(
+    made = admin.post(
         LIST + "add/",
         {"partner": acme.partner.pk, "end_user_id": "cust-9", "expires_in_days": 3},
     )
@@ -69,10 +70,11 @@ def test_a_link_for_a_customer_is_shown_once_and_works(acme, admin_client):
     assert session.expires_at - timezone.now() > timedelta(days=2, hours=23)
     path = url[url.index("/connect/") :]
     assert Client().get(path).status_code == 200
-    assert url not in admin_client.get(LIST).content.decode()
+    assert url not in admin.get(LIST).content.decode()
 
 
-def test_a_connections_page_lists_its_checks_and_events(acme, admin_client, fake_systems):
+def test_a_connections_page_lists_its_checks_and_events(acme, operator, fake_systems):
+    admin = operator()
     fake_systems.infoplus.sites["acme"] = {"key-1"}
     connection, _ = connected(acme.partner)
     ValidationAttempt.objects.create(
@@ -83,13 +85,14 @@ def test_a_connections_page_lists_its_checks_and_events(acme, admin_client, fake
         error_code="forbidden",
         finished_at=timezone.now(),
     )
-    html = admin_client.get(f"/admin/connections/connection/{quote(connection.pk)}/change/")
+    html = admin.get(f"/admin/connections/connection/{quote(connection.pk)}/change/")
     page = html.content.decode()
     assert "<code>forbidden</code>" in page and re.search(r"\d+\.\d s", page)
     assert "connection.created" in page
 
 
-def test_the_funnel_counts_each_step_with_failures_per_system(acme, admin_client):
+def test_the_funnel_counts_each_step_with_failures_per_system(acme, operator):
+    admin = operator()
     now = timezone.now()
     steps = [
         {},
@@ -105,29 +108,18 @@ def test_the_funnel_counts_each_step_with_failures_per_system(acme, admin_client
         link_session=submitted, system_slug="netsuite", method="m2m", status="failed",
         error_code="invalid_client",
     )  # fmt: skip
-    page = admin_client.get("/admin/reports/funnel/", {"days": "7"}).content.decode()
+    page = admin.get("/admin/reports/funnel/", {"days": "7"}).content.decode()
     assert "<svg" in page and "Link sessions reaching each step" in page
     counts = re.findall(r"(\d+) \((\d+)%\)</text>", page)
     assert [int(count) for count, _ in counts] == [4, 3, 2, 1, 1, 0, 0]
     row = re.search(r"<tr><td>netsuite</td>(.*?)</tr>", page, re.S).group(1)
     assert "<code>invalid_client</code> x1" in row
-    other = admin_client.get("/admin/reports/funnel/", {"partner": "pa_none"})
+    other = admin.get("/admin/reports/funnel/", {"partner": "pa_none"})
     assert "No link sessions in this period." in other.content.decode()
 
 
-@pytest.fixture
-def viewer(db) -> Client:
-    """Staff who may view link sessions and nothing more."""
-    from django.contrib.auth.models import Permission, User
-
-    user = User.objects.create_user("viewer", password="viewer-password-1", is_staff=True)
-    user.user_permissions.add(Permission.objects.get(codename="view_linksession"))
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-def test_viewing_is_not_operating(acme, viewer):
+def test_viewing_is_not_operating(acme, operator):
+    viewer = operator(permissions=["view_linksession"])  # and nothing more
     session, _ = link_session(acme.partner)
     LinkSession.objects.filter(pk=session.pk).update(locked_at=timezone.now())
     assert viewer.get(LIST).status_code == 200
@@ -138,15 +130,17 @@ def test_viewing_is_not_operating(acme, viewer):
     assert viewer.get("/admin/catalog/systemrequest/").status_code == 403
 
 
-def test_a_cancelled_link_is_not_brought_back_by_extend(acme, admin_client):
+def test_a_cancelled_link_is_not_brought_back_by_extend(acme, operator):
+    admin = operator()
     session, token = link_session(acme.partner)
-    act(admin_client, "cancel", session)
-    act(admin_client, "extend", session)
+    act(admin, "cancel", session)
+    act(admin, "extend", session)
     assert Client().get(f"/connect/{token}/").status_code == 410
 
 
 @pytest.mark.django_db(transaction=True)
-def test_an_extend_waiting_on_another_operators_cancel_says_it_could_not(acme, admin_client):
+def test_an_extend_waiting_on_another_operators_cancel_says_it_could_not(acme, operator):
+    admin = operator()
     session, token = link_session(acme.partner)
     other, _ = link_session(acme.partner, end_user_id="still-open")
 
@@ -155,7 +149,7 @@ def test_an_extend_waiting_on_another_operators_cancel_says_it_could_not(acme, a
         return link_session_cancel(session=fresh, actor="operator:b")
 
     with held_until_waited_on(cancel_by_b) as cancel:
-        response = act(admin_client, "extend", session, other)
+        response = act(admin, "extend", session, other)
     assert cancel["result"] is True
     assert Client().get(f"/connect/{token}/").status_code == 410
     said = [str(message) for message in get_messages(response.wsgi_request)]
@@ -163,7 +157,8 @@ def test_an_extend_waiting_on_another_operators_cancel_says_it_could_not(acme, a
     assert said[1].startswith("1 could not be extended: ended (cancelled, expired or completed)")
 
 
-def test_the_funnel_shows_one_mode_and_its_own_failures(acme, admin_client):
+def test_the_funnel_shows_one_mode_and_its_own_failures(acme, operator):
+    admin = operator()
     test_session, _ = link_session(acme.partner, mode="test")
     LinkSession.objects.filter(pk=test_session.pk).update(system_chosen="sandbox-erp")
     live, _ = link_session(acme.partner)
@@ -171,37 +166,33 @@ def test_the_funnel_shows_one_mode_and_its_own_failures(acme, admin_client):
     ValidationAttempt.objects.create(
         system_slug="netsuite", method="m2m", status="failed", error_code="timeout"
     )  # a revalidation of some connection: not this funnel's
-    page = admin_client.get("/admin/reports/funnel/").content.decode()
+    page = admin.get("/admin/reports/funnel/").content.decode()
     assert "<td>netsuite</td>" in page and "<td>sandbox-erp</td>" not in page
     assert "<code>timeout</code>" not in page
-    tested = admin_client.get("/admin/reports/funnel/", {"mode": "test"})
+    tested = admin.get("/admin/reports/funnel/", {"mode": "test"})
     assert "<td>sandbox-erp</td>" in tested.content.decode()
 
 
-def test_reports_are_linked_from_the_index_for_those_who_may_read_them(db, viewer):
-    from django.contrib.auth.models import User
-
+def test_reports_are_linked_from_the_index_for_those_who_may_read_them(operator):
+    viewer = operator(permissions=["view_linksession"])
     assert "/admin/reports/funnel/" in viewer.get("/admin/").content.decode()
-    User.objects.create_user("other-staff", password="other-password-1", is_staff=True)
-    other = Client()
-    other.login(username="other-staff", password="other-password-1")
+    other = operator(permissions=[])
     assert "/admin/reports/funnel/" not in other.get("/admin/").content.decode()
     assert other.get("/admin/reports/funnel/").status_code == 403
     anonymous = Client().get("/admin/reports/funnel/")
     assert anonymous.status_code == 302 and "/admin/login/" in anonymous["Location"]
 
 
-def test_an_oauth_app_is_set_in_the_admin_and_its_secret_never_shown_again(acme, admin_client):
+def test_an_oauth_app_is_set_in_the_admin_and_its_secret_never_shown_again(acme, operator):
     from connections.models import OAuthApp
 
+    admin = operator()
     add = "/admin/connections/oauthapp/add/"
-    assert admin_client.get(add).status_code == 200  # was a FieldError (500)
+    assert admin.get(add).status_code == 200  # was a FieldError (500)
     form = {"partner": acme.partner.pk, "system": "xero", "client_id": "app-1"}
-    saved = admin_client.post(add, form | {"client_secret": "xero-secret-42"})
+    saved = admin.post(add, form | {"client_secret": "xero-secret-42"})
     assert saved.status_code == 302
     app = OAuthApp.objects.get()
     assert app.client_id == "app-1" and "xero-secret-42" not in app.client_secret
-    page = admin_client.get(
-        f"/admin/connections/oauthapp/{quote(app.pk)}/change/"
-    ).content.decode()
+    page = admin.get(f"/admin/connections/oauthapp/{quote(app.pk)}/change/").content.decode()
     assert "xero-secret-42" not in page and "app-1" in page

@@ -88,8 +88,9 @@ def test_a_session_overrides_the_partners_branding(api, acme):
     assert new_session(api, branding={"primary_colour": "#fef08a"}).status_code == 400
 
 
-def test_the_admin_refuses_a_low_contrast_colour(acme, admin_client):
-    page = admin_client.post(
+def test_the_admin_refuses_a_low_contrast_colour(acme, operator):
+    admin = operator()
+    page = admin.post(
         f"/admin/connections/partner/{quote(acme.partner.pk)}/change/",
         {"name": "Acme", "primary_colour": "#a3e635", "allowed_origins": "https://app.acme.test"},
     )

@@ -308,10 +308,8 @@ def test_tests_and_resends_share_a_budget_per_endpoint(api, acme, endpoint, deli
     assert post(api, f"/webhook-endpoints/{other['id']}/test").status_code == 202
 
 
-def test_the_budget_holds_in_the_admin_too(endpoint, django_user_model, rate_clock):
-    operator = django_user_model.objects.create_superuser("ops", "ops@x.test", "long-passphrase-9")
-    admin = Client()
-    admin.force_login(operator)
+def test_the_budget_holds_in_the_admin_too(endpoint, operator, rate_clock):
+    admin = operator()
     send_test = {"action": "send_test", "_selected_action": [endpoint["id"]]}
     for _ in range(10):
         admin.post("/admin/connections/webhookendpoint/", send_test)
@@ -367,11 +365,9 @@ def test_reconnect_updates_the_same_connection_and_says_so(
 
 
 def test_operators_send_test_events_resend_and_rotate_from_the_admin(
-    endpoint, fake_systems, delivered, django_user_model
+    endpoint, fake_systems, delivered, operator
 ):
-    operator = django_user_model.objects.create_superuser("ops", "ops@x.test", "long-passphrase-9")
-    admin = Client()
-    admin.force_login(operator)
+    admin = operator()
     with delivered():
         admin.post(
             "/admin/connections/webhookendpoint/",
