@@ -1,0 +1,109 @@
+"""Link sessions in the partner API (``api/link_sessions.py``): redirect URLs on the partner's
+own origin only, and one public token per session, read without side effects."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from connections.models import LinkSession
+from tests.factories import link_session, validated_session
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://localhost@evil.example/",
+        "http://127.0.0.1.evil.example/x",
+        "https://app.acme.test.evil.example/",
+        "https://app.acme.test@evil.example/",
+        "https://app.acme.test:8443/",
+        "http://app.acme.test/",
+        "javascript://app.acme.test/%0aalert(1)",
+        "https://evil.example/?https://app.acme.test/",
+    ],
+)
+def test_redirect_urls_must_be_on_an_allowed_origin_exactly(api, url):
+    body = {"end_user": {"id": "u"}, "redirect_url": url}
+    response = api.post("/api/v1/link-sessions", body, content_type="application/json")
+    assert response.status_code == 400, url
+    assert response.json()["error"]["code"] in ("invalid_redirect_url", "redirect_url_not_allowed")
+
+
+def test_a_redirect_url_on_the_partners_origin_is_kept(api):
+    url = "https://app.acme.test/integrations/done?tab=erp"
+    body = {"end_user": {"id": "u"}, "redirect_url": url}
+    created = api.post("/api/v1/link-sessions", body, content_type="application/json")
+    assert created.status_code == 201
+    assert LinkSession.objects.get(pk=created.json()["id"]).redirect_url == url
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://app.acme.test/done\r\nSet-Cookie: session=stolen",
+        "https://app.acme.test/done\n",
+        "https://app.acme.test/done\rx",
+        "https://app.acme.test/done%0d%0aSet-Cookie:%20session=stolen",
+        "https://app.acme.test/done?next=%0A",
+        "https://app.acme.test/done#%0D",
+    ],
+)
+def test_a_redirect_url_with_a_line_break_is_refused_clearly(api, url):
+    """CR or LF, raw or percent-encoded, could split the Location header it ends up in."""
+    body = {"end_user": {"id": "u"}, "redirect_url": url}
+    response = api.post("/api/v1/link-sessions", body, content_type="application/json")
+    assert response.status_code == 422, url
+    error = response.json()["error"]
+    assert error["code"] == "invalid_redirect_url" and "line break" in error["message"]
+    assert not LinkSession.objects.exists()
+
+
+def test_reading_a_session_returns_the_same_public_token_as_the_done_screen(acme, api):
+    session = validated_session(acme.partner)
+    first = api.get(f"/api/v1/link-sessions/{session.id}").json()["public_token"]
+    second = api.get(f"/api/v1/link-sessions/{session.id}").json()["public_token"]
+    assert first and first == second
+    open_session, _ = link_session(acme.partner)  # not validated: no token
+    assert api.get(f"/api/v1/link-sessions/{open_session.id}").json()["public_token"] is None
+    exchanged = api.post(
+        "/api/v1/token-exchange", {"public_token": first}, content_type="application/json"
+    )
+    assert exchanged.status_code == 200
+    assert api.get(f"/api/v1/link-sessions/{session.id}").json()["public_token"] is None
+
+
+def test_the_token_the_iframe_sent_survives_the_partner_reading_the_session(acme, api):
+    session = validated_session(acme.partner)
+    done = LinkSession.objects.get(pk=session.pk)
+    from connections.services.link_sessions import link_session_complete
+
+    iframe_token = link_session_complete(session=done)
+    api.get(f"/api/v1/link-sessions/{session.id}")
+    exchanged = api.post(
+        "/api/v1/token-exchange", {"public_token": iframe_token}, content_type="application/json"
+    )
+    assert exchanged.status_code == 200
+
+
+def test_no_public_token_is_minted_after_the_link_expired(acme, api):
+    session = validated_session(acme.partner)
+    past = timezone.now() - timedelta(seconds=1)
+    LinkSession.objects.filter(pk=session.pk).update(expires_at=past, public_token_expires_at=past)
+    assert api.get(f"/api/v1/link-sessions/{session.id}").json()["public_token"] is None
+    token = _flow_token_for(session)
+    done = Client().get(f"/connect/{token}/done/")
+    assert done.status_code == 410 and "data-public-token" not in done.content.decode()
+    assert LinkSession.objects.get(pk=session.pk).public_token_expires_at == past
+
+
+def _flow_token_for(session: LinkSession) -> str:
+    """Give a session a known link token (the real one was shown once, to its partner)."""
+    from connections.security import tokens
+
+    minted = tokens.mint(tokens.TokenKind.LINK)
+    LinkSession.objects.filter(pk=session.pk).update(token_digest=minted.digest)
+    return minted.value
