@@ -27,7 +27,7 @@ from connections.models import LinkSession, Partner
 from connections.services.partners import partner_create
 from tests.factories import link_session
 from tests.fakes import RunningFakes
-from tests.stack import open_stack, wait_for_worker
+from tests.stack import TIMEOUT, open_stack, wait_for_worker
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -299,6 +299,15 @@ def stack(live_server: Any, fakes: RunningFakes, settings: Any, tmp_path: Path) 
         "ONRAMP_PUBLIC_URL": live_server.url,
     }
     yield from open_stack(base_env=base_env, tmp=tmp_path)
+
+
+@pytest.fixture
+def faults(stack: Any, fake_systems: RunningFakes, settings: Any) -> Any:
+    """The stack for fault tests: attempts time out after ``TIMEOUT`` here as in its processes
+    (given ``FAST``), and Infoplus takes the key ``key-1`` of site ``acme``."""
+    settings.ONRAMP_ATTEMPT_TIMEOUT = TIMEOUT
+    fake_systems.infoplus.sites["acme"] = {"key-1"}
+    return stack
 
 
 @pytest.fixture

@@ -3,7 +3,10 @@
 import pytest
 
 from catalog.registry import get_definition
+from connections.models import Connection, ValidationAttempt
 from connections.verification.run import build_target, verify
+from tests.factories import link_session
+from tests.fakes.base import Trick
 from tests.fakes.mintsoft import KEY_LIFETIME, MintsoftUser
 
 
@@ -137,3 +140,25 @@ def test_refused_connection_fails_at_reach(settings):
     outcome, steps = run("infoplus", {"site": "acme"}, {"api_key": "k"})
     assert outcome.code == "connection_failed"
     assert steps["reach"] == "failed"
+
+
+# --- an answer that is not the API -------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_web_page_answering_200_is_not_a_working_connection(
+    acme, fake_systems, django_capture_on_commit_callbacks
+):
+    from django.test import Client
+
+    fake_systems.infoplus.sites["acme"] = {"key-1"}
+    fake_systems.infoplus.tricks.append(Trick("html"))
+    _, token = link_session(acme.partner)
+    with django_capture_on_commit_callbacks(execute=True):
+        Client().post(
+            f"/connect/{token}/s/infoplus/api_key/details/", {"site": "acme", "api_key": "key-1"}
+        )
+    attempt = ValidationAttempt.objects.get()
+    assert attempt.status == "failed" and attempt.error_code == "not_the_api"
+    assert "answers, but not like the Infoplus API" in attempt.error_message
+    assert not Connection.objects.exists()
