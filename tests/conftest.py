@@ -1,5 +1,6 @@
-"""Shared fixtures: partners, an API client, an end user in the flow, an operator in the
-admin, local simulators, a real Celery worker."""
+"""Shared fixtures: partners, an API client, an end user in the flow (``tests/end_user.py``),
+an operator in the admin, local simulators, the production path as processes, a real Celery
+worker; and what fuzz tests share."""
 
 from __future__ import annotations
 
@@ -12,19 +13,21 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings as django_settings
 from django.contrib.auth.models import Permission
 from django.core.cache import cache, caches
-from django.http import HttpResponse
 from django.test import Client
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from catalog.sync import catalog_sync
 from config.celery import app as celery_app
-from connections.models import LinkSession, Partner
+from connections.models import Partner
 from connections.services.partners import partner_create
+from tests.end_user import EndUser
 from tests.factories import link_session
 from tests.fakes import RunningFakes
 from tests.stack import TIMEOUT, open_stack, wait_for_worker
@@ -45,6 +48,20 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         limits = [limit for kind, limit in TIME_LIMITS.items() if item.get_closest_marker(kind)]
         if limits and not item.get_closest_marker("timeout"):
             item.add_marker(pytest.mark.timeout(max(limits)))
+
+
+# Fuzz tests: whatever a partner or an end user sends, the answer is never a 500.
+FUZZ = hypothesis_settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=80),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(st.text(max_size=20), children, max_size=4)
+    ),
+    max_leaves=12,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -104,77 +121,6 @@ def api(acme: PartnerWithKey) -> Client:
     return acme.client()
 
 
-HTMX = {"HX-Request": "true"}
-
-
-class EndUser:
-    """An end user's browser in the flow, holding only the link's URL: the flow needs no
-    cookies (an OAuth sign-in binds its browser with one, under /oauth/ only).
-
-    Paths are the link's own (``"s/infoplus/"``), or absolute when they start with ``/``.
-    """
-
-    def __init__(self, session: LinkSession, token: str, capture: Callable[..., Any]) -> None:
-        self.session, self.token = session, token
-        self.base = f"/connect/{token}/"
-        self.client = Client()
-        self._capture = capture
-
-    def get(self, path: str = "", *, htmx: bool = False, **kwargs: Any) -> HttpResponse:
-        return self.client.get(self._url(path), **_htmx(htmx, kwargs))
-
-    def post(
-        self, path: str, data: Any = None, *, htmx: bool = False, **kwargs: Any
-    ) -> HttpResponse:
-        """Post; what it queues stays queued, as before a worker takes it."""
-        return self.client.post(self._url(path), data, **_htmx(htmx, kwargs))
-
-    def submit(self, path: str, data: Any, *, htmx: bool = False, **kwargs: Any) -> HttpResponse:
-        """Post, then run what it queued (the live check) as a worker would."""
-        with self._capture(execute=True):
-            return self.post(path, data, htmx=htmx, **kwargs)
-
-    def walk(self, path: str, data: dict[str, str]) -> list[str]:
-        """Submit a form, follow where it leads, then open the form again: every page's HTML."""
-        response = self.submit(path, data)
-        pages = [response.content.decode()]
-        for _ in range(3):
-            if response.status_code not in (302, 303):
-                break
-            response = self.get(response["Location"])
-            pages.append(response.content.decode())
-        pages.append(self.get(path).content.decode())  # back to the form
-        return pages
-
-    def sign_in(self, system: str, **fields: str) -> HttpResponse:
-        """Begin an OAuth sign-in (in a popup), then open its start URL in this browser: the
-        answer sends it to the provider's consent page."""
-        began = self.post(f"s/{system}/sign_in/sign-in/", {"in_popup": "1", **fields})
-        if began.status_code != 302:
-            return began
-        return self.client.get(urlsplit(began["Location"]).path)
-
-    def back_from_provider(self, redirect_url: str) -> HttpResponse:
-        """The provider sends this browser back to the callback; the live check runs."""
-        parts = urlsplit(redirect_url)
-        with self._capture(execute=True):
-            return self.client.get(f"{parts.path}?{parts.query}")
-
-    def sign_in_status(self, system: str, closed: bool = False) -> HttpResponse:
-        """What the flow's screen polls for while the sign-in window is open."""
-        query = "?closed=1" if closed else ""
-        return self.get(f"s/{system}/sign_in/sign-in/status/{query}", htmx=True)
-
-    def _url(self, path: str) -> str:
-        return path if path.startswith("/") else self.base + path
-
-
-def _htmx(htmx: bool, kwargs: dict[str, Any]) -> dict[str, Any]:
-    if htmx:
-        kwargs["headers"] = HTMX | kwargs.get("headers", {})
-    return kwargs
-
-
 @pytest.fixture
 def end_user(
     acme: PartnerWithKey, django_capture_on_commit_callbacks: Callable[..., Any]
@@ -224,6 +170,19 @@ def fake_systems(fakes: RunningFakes, settings: Any) -> Iterator[RunningFakes]:
     fakes.reset()
     settings.ONRAMP_OUTBOUND_HOST_MAP = fakes.host_map()
     yield fakes
+
+
+@pytest.fixture
+def instances(fake_systems: RunningFakes) -> RunningFakes:
+    """The simulators of systems at the customer's own address (``tests/fakes/instances.py``),
+    each with a user who may read and one who may not."""
+    fake_systems.odoo.keys["key-1"] = ("acme", True)
+    fake_systems.odoo.keys["key-ro"] = ("acme", False)
+    fake_systems.erpnext.users["k1"] = ("s1", "integration@acme.test", True)
+    fake_systems.erpnext.users["k2"] = ("s2", "intern@acme.test", False)
+    fake_systems.sap_b1.users[("SBOACME", "api")] = ("pw", True)
+    fake_systems.sap_b1.users[("SBOACME", "viewer")] = ("pw", False)
+    return fake_systems
 
 
 @pytest.fixture

@@ -5,10 +5,13 @@ from datetime import timedelta
 import pytest
 from django.test import Client
 from django.utils import timezone
+from hypothesis import given
+from hypothesis import strategies as st
 
 from connections.models import Connection, Event, LinkSession
 from connections.services.link_sessions import link_session_complete
 from connections.services.partners import partner_create, partner_key_revoke
+from tests.conftest import FUZZ, json_values
 from tests.factories import connected, link_session, validated_session
 
 pytestmark = pytest.mark.django_db
@@ -379,3 +382,26 @@ def test_docs_page_is_local_and_unframeable():
     assert "cdn." not in html and "swagger-ui-bundle.js" in html
     assert response["X-Frame-Options"] == "DENY"
     assert "frame-ancestors 'none'" in response["Content-Security-Policy"]
+
+
+@FUZZ
+@given(body=json_values, path=st.sampled_from(["/token-exchange", "/link-sessions"]))
+def test_any_json_never_500s(api, body, path):
+    response = api.post(f"/api/v1{path}", body, content_type="application/json")
+    assert response.status_code < 500
+
+
+@FUZZ
+@given(raw=st.binary(max_size=200))
+def test_raw_bytes_never_500(api, raw):
+    response = api.post("/api/v1/token-exchange", raw, content_type="application/json")
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize("path", ["/api/v1/connections?end_user_id=a%00b"])
+def test_nul_characters_are_a_400_not_a_database_error(api, path):
+    assert api.get(path).status_code == 400
+    body = {"end_user": {"id": "\x00"}}
+    assert (
+        api.post("/api/v1/link-sessions", body, content_type="application/json").status_code == 400
+    )

@@ -8,8 +8,11 @@ from datetime import timedelta
 import pytest
 from django.test import Client
 from django.utils import timezone
+from hypothesis import given
+from hypothesis import strategies as st
 
 from connections.models import LinkSession
+from tests.conftest import FUZZ, json_values
 from tests.factories import link_session, validated_session
 
 
@@ -107,3 +110,32 @@ def _flow_token_for(session: LinkSession) -> str:
     minted = tokens.mint(tokens.TokenKind.LINK)
     LinkSession.objects.filter(pk=session.pk).update(token_digest=minted.digest)
     return minted.value
+
+
+link_session_bodies = st.fixed_dictionaries(
+    {},
+    optional={
+        "end_user": st.one_of(
+            json_values,
+            st.fixed_dictionaries(
+                {"id": st.text(max_size=250)},
+                optional={"email": st.text(max_size=60), "organization": json_values},
+            ),
+        ),
+        "systems": st.one_of(json_values, st.lists(st.text(max_size=70), max_size=5)),
+        "connection_id": json_values,
+        "allowed_origin": st.one_of(json_values, st.text(max_size=100)),
+        "redirect_url": json_values,
+        "locale": json_values,
+        "expires_in": st.one_of(st.integers(), json_values),
+    },
+)
+
+
+@FUZZ
+@given(body=link_session_bodies)
+def test_link_session_input_never_500s(api, body):
+    response = api.post("/api/v1/link-sessions", body, content_type="application/json")
+    assert response.status_code in (201, 400, 404), response.content
+    if response.status_code != 201:
+        assert set(response.json()) == {"error"}

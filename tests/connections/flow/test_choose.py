@@ -6,10 +6,12 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.test import Client
 
 from catalog.models import SystemRequest
 from connections.models import Event
-from tests.conftest import HTMX
+from tests.end_user import HTMX
+from tests.factories import link_session
 
 pytestmark = pytest.mark.django_db
 
@@ -111,3 +113,8 @@ def test_the_partners_webhook_receives_the_request(api, end_user, fake_systems):
         "name": "Plex",
         "query": "plx",
     }
+
+
+def test_search_ignores_nul_characters(acme):
+    _, token = link_session(acme.partner)
+    assert Client().get(f"/connect/{token}/systems/?q=net%00suite").status_code == 200

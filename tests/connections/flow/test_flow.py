@@ -1,4 +1,6 @@
-"""The end-user flow through Django's test client: every screen, full page and htmx."""
+"""The end-user flow through Django's test client: every screen, full page and htmx; leaving
+and coming back (resuming, a way out of every dead end, tries left); whatever the URL, never a
+500."""
 
 import re
 from datetime import timedelta
@@ -6,11 +8,15 @@ from datetime import timedelta
 import pytest
 from django.test import Client
 from django.utils import timezone
+from hypothesis import given
+from hypothesis import strategies as st
 
 from connections.models import Connection, Event, LinkSession, ValidationAttempt
-from tests.factories import connected
+from tests.conftest import FUZZ
+from tests.factories import connected, link_session
 
 pytestmark = pytest.mark.django_db
+BACK = "https://app.acme.test/connected"
 
 
 def text(response) -> str:
@@ -277,3 +283,103 @@ def test_a_slow_check_says_so(end_user, fake_systems):
     )
     slow = text(user.get(f"attempts/{attempt.id}/?poll=1", htmx=True))
     assert "taking longer than usual" in slow and "hx-trigger" in slow  # still polling
+
+
+# --- leaving and coming back ---------------------------------------------------------------
+
+
+def test_opening_the_link_again_resumes_at_the_last_screen(end_user):
+    user = end_user()
+    assert user.get().status_code == 200  # the first screen
+    user.get("s/netsuite/")  # two methods: the method screen
+    user.get("s/netsuite/m2m/")  # its guide
+    reopened = Client().get(user.base)
+    assert reopened.status_code == 302 and reopened["Location"] == user.base + "s/netsuite/m2m/"
+    assert LinkSession.objects.get(pk=user.session.pk).last_screen == "s/netsuite/m2m/"
+    assert "onr_lt_" not in LinkSession.objects.get(pk=user.session.pk).last_screen
+    method_screen = user.get("s/netsuite/").content.decode()
+    assert f'href="{user.base}systems/"' in method_screen  # Back goes to the list, not forward
+
+
+def test_a_running_check_is_where_the_link_resumes(end_user):
+    user = end_user()
+    attempt = ValidationAttempt.objects.create(
+        link_session=user.session, system_slug="infoplus", method="api_key", status="running"
+    )
+    assert Client().get(user.base)["Location"] == f"{user.base}attempts/{attempt.id}/"
+
+
+def test_leaving_a_hosted_link_returns_to_the_partner(acme, end_user):
+    user = end_user(redirect_url=BACK)
+    left = user.post("exit/", {"screen": "prepare", "hosted": "1"})
+    assert left.status_code == 303
+    assert left["Location"] == f"{BACK}?link_session_id={user.session.id}&status=exit"
+    assert user.post("exit/", {"screen": "prepare"}).status_code == 204  # embedded
+
+
+def test_a_locked_or_expired_hosted_link_says_so_on_return(end_user):
+    user = end_user(redirect_url=BACK)
+    LinkSession.objects.filter(pk=user.session.pk).update(locked_at=user.session.created_at)
+    locked = user.get().content.decode()
+    assert "data-onramp-close" in locked  # a way out, on the locked screen itself
+    left = user.post("exit/", {"hosted": "1"})
+    assert left["Location"].endswith("&status=locked")
+
+
+def test_leaving_a_hosted_link_without_a_return_address(end_user):
+    user = end_user()
+    page = user.post("exit/", {"hosted": "1"}).content.decode()
+    assert "open the same link again" in page
+
+
+def test_a_failure_says_how_many_tries_remain(end_user, fake_systems, settings):
+    settings.ONRAMP_SESSION_MAX_FAILURES = 3
+    fake_systems.infoplus.sites["acme"] = {"key-1"}
+    user = end_user()
+    sent = user.submit("s/infoplus/api_key/details/", {"site": "acme", "api_key": "no"})
+    page = user.get(sent["Location"]).content.decode()
+    assert "You can try 2 more times before this link locks" in page
+
+
+def test_back_from_a_one_method_guide_goes_to_the_list_and_stays_there(end_user):
+    user = end_user()
+    guide = user.get("s/infoplus/api_key/").content.decode()
+    assert f'href="{user.base}systems/"' in guide
+    user.get("systems/")
+    assert Client().get(user.base).status_code == 302
+    assert Client().get(user.base)["Location"] == user.base + "systems/"
+
+
+def test_a_screen_that_is_gone_is_not_resumed(end_user):
+    from catalog.models import System
+
+    user = end_user()
+    user.get("s/infoplus/api_key/")
+    System.objects.filter(slug="infoplus").update(enabled=False)
+    assert Client().get(user.base).status_code == 200  # the first screen, not a dead end
+
+
+def test_closing_the_connected_screen_reports_success(end_user):
+    user = end_user(redirect_url=BACK)
+    LinkSession.objects.filter(pk=user.session.pk).update(validated_at=user.session.created_at)
+    left = user.post("exit/", {"screen": "done", "hosted": "1"})
+    assert left["Location"].endswith("&status=success")
+
+
+def test_the_language_switch_returns_only_to_this_links_screens(acme, end_user):
+    user = end_user()
+    _, other_token = link_session(acme.partner)
+    sneaky = f"{user.base}../{other_token}/"
+    answer = user.post("language/", {"locale": "fr", "next": sneaky})
+    assert answer["Location"] == user.base
+
+
+# --- whatever the URL ----------------------------------------------------------------------
+
+
+@FUZZ
+@given(path=st.text(alphabet=st.characters(codec="ascii", exclude_categories=["Cc"]), max_size=40))
+def test_flow_urls_never_500(acme, path):
+    _, token = link_session(acme.partner)
+    response = Client().get(f"/connect/{token}/{path}")
+    assert response.status_code < 500

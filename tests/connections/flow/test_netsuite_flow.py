@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from connections.models import Connection, SigningKey, ValidationAttempt
-from tests.conftest import HTMX
+from tests.end_user import HTMX
 from tests.keys import openssl_pair
 
 pytestmark = pytest.mark.django_db

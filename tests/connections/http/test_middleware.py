@@ -1,11 +1,16 @@
-"""The middleware every response passes (``http/middleware.py``): a request body larger than
-allowed is refused before it is read, as a page or as JSON."""
+"""The middleware every response passes (``http/middleware.py``): a strict Content Security
+Policy with a nonce on every page, and a request body larger than allowed refused before it
+is read, as a page or as JSON."""
 
 from __future__ import annotations
 
 import socket
 import time
 from urllib.parse import urlsplit
+
+from django.test import Client
+
+from tests.factories import link_session
 
 
 def raw_post(base_url: str, path: str, length: int, headers: str = "") -> tuple[str, float]:
@@ -44,3 +49,20 @@ def test_oversized_api_bodies_are_refused_with_json(onramp_server, acme):
     answer, _ = raw_post(onramp_server, "/api/v1/link-sessions", 50 * 1024 * 1024, auth)
     assert answer.startswith("HTTP/1.1 413")
     assert '"code": "request_too_large"' in answer
+
+
+def test_every_page_has_a_strict_content_security_policy(acme):
+    _, token = link_session(acme.partner)
+    for url in [f"/connect/{token}/", "/admin/login/", "/api/v1/docs"]:
+        policy = Client().get(url)["Content-Security-Policy"]
+        assert "script-src 'self' 'nonce-" in policy
+        assert "'unsafe-inline'" not in policy and "'unsafe-eval'" not in policy
+        assert "object-src 'none'" in policy and "base-uri 'none'" in policy
+
+
+def test_flow_html_has_no_inline_script_without_the_nonce(acme):
+    _, token = link_session(acme.partner)
+    response = Client().get(f"/connect/{token}/")
+    html = response.content.decode()
+    nonce = response["Content-Security-Policy"].split("'nonce-")[1].split("'")[0]
+    assert html.count("<script") == html.count(f'nonce="{nonce}"') - html.count("<style")

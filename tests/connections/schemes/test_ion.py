@@ -13,7 +13,7 @@ from django.test import Client
 
 from connections.models import Connection, CredentialFile, ValidationAttempt
 from connections.services.credentials import connection_credentials
-from tests.conftest import HTMX
+from tests.end_user import HTMX
 
 pytestmark = pytest.mark.django_db
 STEP = "s/infor-sxe/ionapi/credentials-file/upload/"

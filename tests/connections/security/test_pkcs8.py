@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from connections.models import SigningKey
-from tests.conftest import HTMX
+from tests.end_user import HTMX
 from tests.keys import EC_P256, hostile_pkcs8, openssl_pair, openssl_scrypt, scrypt_pkcs8
 
 

@@ -1,5 +1,6 @@
 """Runs of validation attempts (``services/attempts.py``): the sweeper ends a run whose lease
-lapsed twice and queues a lapsed first run again."""
+lapsed twice and queues a lapsed first run again; finished steps never contradict each
+other."""
 
 from __future__ import annotations
 
@@ -10,12 +11,11 @@ from django.utils import timezone
 
 from connections.models import ValidationAttempt
 from connections.security import crypto
-from connections.services.attempts import attempt_sweep
+from connections.services.attempts import attempt_sweep, settled_steps
 from tests.factories import link_session
 
-pytestmark = pytest.mark.django_db(transaction=True)
 
-
+@pytest.mark.django_db(transaction=True)
 def test_a_run_whose_lease_lapsed_twice_ends_in_error(acme):
     session, _ = link_session(acme.partner)
     attempt = ValidationAttempt.objects.create(
@@ -32,6 +32,7 @@ def test_a_run_whose_lease_lapsed_twice_ends_in_error(acme):
     assert attempt.error_message == "We could not finish checking."
 
 
+@pytest.mark.django_db(transaction=True)
 def test_a_lapsed_first_run_is_queued_again(
     acme, django_capture_on_commit_callbacks, fake_systems
 ):
@@ -53,3 +54,20 @@ def test_a_lapsed_first_run_is_queued_again(
     assert attempt_sweep()["rerun"] == 1  # tasks run inline here: the re-run happens at once
     attempt.refresh_from_db()
     assert attempt.status == "succeeded" and attempt.runs == 2
+
+
+def test_finished_steps_never_contradict_each_other():
+    running_then_failed = {"reach": "running", "authenticate": "failed", "test_call": "running"}
+    assert settled_steps(running_then_failed) == {
+        "reach": "done",
+        "authenticate": "failed",
+        "test_call": "pending",
+        "permissions": "pending",
+    }
+    assert settled_steps({"reach": "running"}, "test_call") == {
+        "reach": "done",
+        "authenticate": "done",
+        "test_call": "failed",
+        "permissions": "pending",
+    }
+    assert set(settled_steps({}).values()) == {"done"}

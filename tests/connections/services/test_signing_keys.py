@@ -4,7 +4,7 @@ and a session keeps only its newest unused key."""
 from __future__ import annotations
 
 from connections.models import SigningKey
-from tests.conftest import HTMX
+from tests.end_user import HTMX
 
 
 def test_certificate_generation_is_throttled_and_keeps_one_key(end_user, settings, rate_clock):

@@ -1,20 +1,26 @@
 """Starting validation attempts (``services/validation.py``): one in flight per session however
 submits race, budgets per end user, per partner and host, then per host, and revalidations
-throttled per connection."""
+throttled per connection; the secrets typed in never reach the database, the logs or a
+page except as ciphertext."""
 
 from __future__ import annotations
 
+import logging
+import secrets
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
+from django.apps import apps
 from django.conf import settings as django_settings
 from django.db import IntegrityError, transaction
 from django.test import Client
 
-from connections.models import LinkSession, ValidationAttempt
-from tests.conftest import HTMX
+from connections.models import Connection, LinkSession, ValidationAttempt
+from connections.security import crypto
+from tests.end_user import HTMX
 from tests.factories import connected, link_session
+from tests.fakes.mintsoft import MintsoftUser
 
 MINTSOFT_DETAILS = "s/mintsoft/login/details/"
 needs_postgres = pytest.mark.skipif(
@@ -139,3 +145,52 @@ def test_a_revalidation_in_flight_is_returned_not_repeated(acme, api, rate_clock
     rate_clock(61)
     second = api.post(path).json()
     assert first["attempt_id"] == second["attempt_id"]
+
+
+def database_text() -> str:
+    """Every value of every row, as text: what a database dump would show."""
+    rows = []
+    for model in apps.get_models():
+        rows += [str(values) for values in model.objects.values_list()]
+    return "\n".join(rows)
+
+
+@pytest.fixture
+def everything_logged(caplog):
+    caplog.set_level(logging.DEBUG)
+    return caplog
+
+
+def test_canary_secrets_never_reach_the_database_logs_or_html(
+    end_user, fake_systems, everything_logged
+):
+    key_canary = "canary-key-" + secrets.token_hex(8)
+    password_canary = "canary-pw-" + secrets.token_hex(8)
+    fake_systems.infoplus.sites["acme"] = {key_canary}
+    fake_systems.mintsoft.users["ops"] = MintsoftUser(password_canary)
+    pages = end_user().walk(
+        "s/infoplus/api_key/details/",
+        {"site": "acme", "api_key": key_canary},
+    )
+    pages += end_user().walk(
+        "s/mintsoft/login/details/",
+        {"username": "ops", "password": password_canary},
+    )
+    pages += end_user().walk(
+        "s/mintsoft/login/details/",  # a failure too
+        {"username": "ops", "password": password_canary + "x"},
+    )
+    assert Connection.objects.filter(status="active").count() == 2
+    assert any("is connected" in page for page in pages)
+
+    dump = database_text()
+    logs = "\n".join(record.getMessage() for record in everything_logged.records)
+    for canary in (key_canary, password_canary):
+        assert canary not in dump
+        assert canary not in logs
+        assert all(canary not in page for page in pages)
+    # …while the ciphertext does hold them, under the current key.
+    connection = Connection.objects.get(system_id="infoplus")
+    assert crypto.unseal(
+        connection.credentials, aad=crypto.associated_data(connection, "credentials")
+    ) == {"api_key": key_canary}
