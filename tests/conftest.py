@@ -18,6 +18,7 @@ import pytest
 from django.conf import settings as django_settings
 from django.contrib.auth.models import Permission
 from django.core.cache import cache, caches
+from django.http import HttpResponse
 from django.test import Client
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
@@ -119,6 +120,29 @@ def acme(catalog: None) -> PartnerWithKey:
 @pytest.fixture
 def api(acme: PartnerWithKey) -> Client:
     return acme.client()
+
+
+def post(client: Client, path: str, body: object = None, **kwargs: Any) -> HttpResponse:
+    """POST JSON to the partner API (``path`` after ``/api/v1``)."""
+    return client.post(
+        f"/api/v1{path}",
+        body if body is not None else {},
+        content_type="application/json",
+        **kwargs,
+    )
+
+
+def error_of(response: HttpResponse) -> dict[str, Any]:
+    """The API's error, after checking it has the one shape every error has."""
+    body = response.json()
+    assert set(body) == {"error"}, body
+    assert {"code", "message"} <= set(body["error"])
+    return body["error"]
+
+
+def bearer(token: str) -> Client:
+    """A client presenting ``token`` (a partner key or a connection's access token)."""
+    return Client(headers={"Authorization": f"Bearer {token}"})
 
 
 @pytest.fixture

@@ -3,10 +3,35 @@ revalidate and revoke actions, audited as the operator's."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from django.contrib.admin.utils import quote
 from django.test import Client
+from django.utils import timezone
+
+from connections.models import ValidationAttempt
+from tests.factories import connected
 
 pytestmark = pytest.mark.django_db
+
+
+def test_a_connections_page_lists_its_checks_and_events(acme, operator, fake_systems):
+    admin = operator()
+    fake_systems.infoplus.sites["acme"] = {"key-1"}
+    connection, _ = connected(acme.partner)
+    ValidationAttempt.objects.create(
+        connection=connection,
+        system_slug="infoplus",
+        method="api_key",
+        status="failed",
+        error_code="forbidden",
+        finished_at=timezone.now(),
+    )
+    html = admin.get(f"/admin/connections/connection/{quote(connection.pk)}/change/")
+    page = html.content.decode()
+    assert "<code>forbidden</code>" in page and re.search(r"\d+\.\d s", page)
+    assert "connection.created" in page
 
 
 def test_admin_actions_revoke_and_revalidate(

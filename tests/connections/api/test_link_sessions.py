@@ -1,5 +1,6 @@
-"""Link sessions in the partner API (``api/link_sessions.py``): redirect URLs on the partner's
-own origin only, and one public token per session, read without side effects."""
+"""Link sessions in the partner API (``api/link_sessions.py``): creating one and every way a
+request can be refused, its status, redirect URLs on the partner's own origin only, one public
+token per session read without side effects, and whatever a partner sends, never a 500."""
 
 from __future__ import annotations
 
@@ -12,8 +13,117 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from connections.models import LinkSession
-from tests.conftest import FUZZ, json_values
-from tests.factories import link_session, validated_session
+from connections.services.link_sessions import link_session_complete
+from connections.services.partners import partner_create
+from tests.conftest import FUZZ, error_of, json_values, post
+from tests.factories import connected, link_session, validated_session
+
+pytestmark = pytest.mark.django_db
+
+
+def test_create_link_session(api, settings):
+    response = post(
+        api,
+        "/link-sessions",
+        {"end_user": {"id": "cust-1", "email": "a@b.co"}, "systems": ["infoplus"]},
+    )
+    assert response.status_code == 201
+    body = response.json()
+    assert body["id"].startswith("ls_")
+    assert body["link_token"].startswith("onr_lt_")
+    assert body["url"] == f"{settings.ONRAMP_PUBLIC_URL}/connect/{body['link_token']}/"
+    session = LinkSession.objects.get(pk=body["id"])
+    assert session.token_digest != body["link_token"]
+    assert session.allowed_origin == "https://app.acme.test"  # the partner's only origin
+    assert timedelta(minutes=29) < session.expires_at - timezone.now() <= timedelta(minutes=30)
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "code"),
+    [
+        ({}, 400, "invalid_request"),
+        ({"end_user": {}}, 400, "invalid_request"),
+        ({"end_user": {"id": ""}}, 400, "invalid_request"),
+        ({"end_user": {"id": "x" * 201}}, 400, "invalid_request"),
+        ({"end_user": {"id": "u", "email": "not-an-email"}}, 400, "invalid_request"),
+        ({"end_user": {"id": "u"}, "systems": ["no-such-system"]}, 400, "unknown_system"),
+        ({"end_user": {"id": "u"}, "systems": "infoplus"}, 400, "invalid_request"),
+        (
+            {"end_user": {"id": "u"}, "allowed_origin": "https://evil.test"},
+            400,
+            "origin_not_allowed",
+        ),
+        (
+            {"end_user": {"id": "u"}, "allowed_origin": "javascript:alert(1)"},
+            400,
+            "invalid_origin",
+        ),
+        ({"end_user": {"id": "u"}, "expires_in": 10}, 400, "invalid_request"),
+        ({"end_user": {"id": "u"}, "expires_in": 8 * 24 * 3600}, 400, "invalid_request"),
+        (
+            {"end_user": {"id": "u"}, "redirect_url": "http://evil.test/"},
+            400,
+            "invalid_redirect_url",
+        ),
+        ({"end_user": {"id": "u"}, "connection_id": "conn_nope"}, 404, "unknown_connection"),
+        ({"end_user": {"id": "u"}, "surprise": True}, 400, "invalid_request"),
+        ([1, 2], 400, "invalid_request"),
+    ],
+)
+def test_bad_link_session_requests_are_refused_clearly(api, body, status, code):
+    response = post(api, "/link-sessions", body)
+    assert response.status_code == status
+    assert error_of(response)["code"] == code
+
+
+def test_malformed_json_is_a_400(api):
+    response = api.post("/api/v1/link-sessions", "{nope", content_type="application/json")
+    assert response.status_code == 400
+    assert error_of(response)["code"] == "invalid_request"
+
+
+def test_disabled_systems_cannot_be_offered(api):
+    from catalog.models import System
+
+    System.objects.filter(slug="mintsoft").update(enabled=False)
+    response = post(api, "/link-sessions", {"end_user": {"id": "u"}, "systems": ["mintsoft"]})
+    assert error_of(response)["code"] == "unknown_system"
+
+
+def test_reconnect_must_name_the_partners_own_connection(acme, api):
+    other, _ = partner_create(name="Other", origins=[], actor="test")
+    theirs, _ = connected(other)
+    mine, _ = connected(acme.partner)
+    assert (
+        post(
+            api, "/link-sessions", {"end_user": {"id": "u"}, "connection_id": theirs.id}
+        ).status_code
+        == 404
+    )
+    ok = post(api, "/link-sessions", {"end_user": {"id": "u"}, "connection_id": mine.id})
+    assert ok.status_code == 201
+
+
+def test_link_session_status_and_hosted_public_token(acme, api):
+    session, _ = link_session(acme.partner)
+    body = api.get(f"/api/v1/link-sessions/{session.id}").json()
+    assert body["status"] == "open" and body["public_token"] is None
+    done = validated_session(acme.partner)
+    body = api.get(f"/api/v1/link-sessions/{done.id}").json()
+    assert body["status"] == "completed"
+    assert body["connection_id"] == done.connection_id
+    exchanged = post(api, "/token-exchange", {"public_token": body["public_token"]})
+    assert exchanged.status_code == 200
+    assert api.get(f"/api/v1/link-sessions/{done.id}").json()["status"] == "exchanged"
+
+
+def test_other_partners_sessions_are_invisible(acme, api):
+    other, _ = partner_create(name="Other", origins=[], actor="test")
+    session, _ = link_session(other)
+    assert api.get(f"/api/v1/link-sessions/{session.id}").status_code == 404
+
+
+# --- redirect URLs ------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -65,6 +175,9 @@ def test_a_redirect_url_with_a_line_break_is_refused_clearly(api, url):
     assert not LinkSession.objects.exists()
 
 
+# --- one public token per session, read without side effects -----------------------------
+
+
 def test_reading_a_session_returns_the_same_public_token_as_the_done_screen(acme, api):
     session = validated_session(acme.partner)
     first = api.get(f"/api/v1/link-sessions/{session.id}").json()["public_token"]
@@ -82,7 +195,6 @@ def test_reading_a_session_returns_the_same_public_token_as_the_done_screen(acme
 def test_the_token_the_iframe_sent_survives_the_partner_reading_the_session(acme, api):
     session = validated_session(acme.partner)
     done = LinkSession.objects.get(pk=session.pk)
-    from connections.services.link_sessions import link_session_complete
 
     iframe_token = link_session_complete(session=done)
     api.get(f"/api/v1/link-sessions/{session.id}")
@@ -110,6 +222,9 @@ def _flow_token_for(session: LinkSession) -> str:
     minted = tokens.mint(tokens.TokenKind.LINK)
     LinkSession.objects.filter(pk=session.pk).update(token_digest=minted.digest)
     return minted.value
+
+
+# --- whatever a partner sends ---------------------------------------------------------------
 
 
 link_session_bodies = st.fixed_dictionaries(

@@ -15,14 +15,11 @@ from connections.services.connections import connection_record_check, connection
 from connections.services.link_sessions import link_session_mark
 from connections.services.webhook_deliveries import webhook_sweep
 from connections.verification.failures import describe
+from tests.conftest import post
 from tests.factories import connected, link_session
 
 pytestmark = pytest.mark.django_db
 HOOK_URL = "https://hooks.acme.test/onramp"
-
-
-def post(api, path: str, body: dict | None = None):
-    return api.post(f"/api/v1{path}", body or {}, content_type="application/json")
 
 
 @pytest.fixture
