@@ -1,6 +1,7 @@
-"""Signing in with OAuth 2.0 (authorization code + PKCE): Xero, QuickBooks Online and Business
-Central against an authorization server simulator that checks PKCE, exact redirect URIs,
-single-use codes, client authentication and refresh-token rotation."""
+"""Signing in with OAuth 2.0 (``schemes/oauth2_code.py``: authorization code + PKCE, with the
+sign-in step, token refresh and revocation at the provider): Xero, QuickBooks Online and
+Business Central against an authorization server simulator that checks PKCE, exact redirect
+URIs, single-use codes, client authentication and refresh-token rotation."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
-"""Infor SX.e through the ION API Gateway: the .ionapi file dropped in the flow, read
-strictly, its secrets kept encrypted; the password grant and SX.e calls checked by the
-gateway simulator."""
+"""Infor SX.e through the ION API Gateway (``schemes/ion_api.py``, with the credentials-file
+step and ``security/ionapi.py``): the .ionapi file dropped in the flow, read strictly, its
+secrets kept encrypted; the password grant and SX.e calls checked by the gateway simulator."""
 
 from __future__ import annotations
 
