@@ -29,7 +29,8 @@ def failed(slug: str, code: str) -> None:
     )
 
 
-def test_each_system_shows_connections_completion_and_failures(acme, admin_client, fake_systems):
+def test_each_system_shows_connections_completion_and_failures(acme, operator, fake_systems):
+    admin = operator()
     fake_systems.infoplus.sites["acme"] = {"key-1"}
     connected(acme.partner)
     chose(acme.partner, "infoplus", connected_too=True)
@@ -38,54 +39,51 @@ def test_each_system_shows_connections_completion_and_failures(acme, admin_clien
     chose(acme.partner, "infoplus", connected_too=True)
     for code in ("invalid_credentials", "invalid_credentials", "forbidden"):
         failed("infoplus", code)
-    html = admin_client.get("/admin/catalog/system/?q=infoplus").content.decode()
+    html = admin.get("/admin/catalog/system/?q=infoplus").content.decode()
     assert '<td class="field-connection_count">1</td>' in html
     assert "50% (2/4)" in html
     assert "invalid_credentials x2, forbidden x1" in html
-    detail = admin_client.get("/admin/catalog/system/", {"q": "netsuite"}).content.decode()
+    detail = admin.get("/admin/catalog/system/", {"q": "netsuite"}).content.decode()
     assert "invalid_credentials" not in detail
 
 
-def test_a_systems_page_lists_its_failures_by_code(acme, admin_client):
+def test_a_systems_page_lists_its_failures_by_code(acme, operator):
     from catalog.models import System
 
+    admin = operator()
     for code in ("timeout", "forbidden", "timeout"):
         failed("netsuite", code)
     pk = System.objects.get(slug="netsuite").pk
-    html = admin_client.get(f"/admin/catalog/system/{pk}/change/").content.decode()
+    html = admin.get(f"/admin/catalog/system/{pk}/change/").content.decode()
     assert "<td><code>timeout</code></td><td>2</td>" in html
     assert "<td><code>forbidden</code></td><td>1</td>" in html
 
 
 def test_pinning_and_disabling_reach_search_at_once(
-    acme, admin_client, django_capture_on_commit_callbacks
+    acme, operator, django_capture_on_commit_callbacks
 ):
     from catalog.models import System
 
+    admin = operator()
     katana = System.objects.get(slug="katana").pk
     with django_capture_on_commit_callbacks(execute=True):
-        admin_client.post(
-            "/admin/catalog/system/", {"action": "pin", "_selected_action": [katana]}
-        )
+        admin.post("/admin/catalog/system/", {"action": "pin", "_selected_action": [katana]})
     assert search_systems("")[0] == "katana"
     with django_capture_on_commit_callbacks(execute=True):
-        admin_client.post(
-            "/admin/catalog/system/", {"action": "disable", "_selected_action": [katana]}
-        )
+        admin.post("/admin/catalog/system/", {"action": "disable", "_selected_action": [katana]})
     assert "katana" not in search_systems("katana")
     with django_capture_on_commit_callbacks(execute=True):
-        admin_client.post(
-            f"/admin/catalog/system/{katana}/change/", {"enabled": "on", "pinned": ""}
-        )
+        admin.post(f"/admin/catalog/system/{katana}/change/", {"enabled": "on", "pinned": ""})
     assert search_systems("katana") == ["katana"] and search_systems("")[0] != "katana"
 
 
-def test_requested_systems_are_ranked_by_how_many_asked(acme, admin_client):
+def test_requested_systems_are_ranked_by_how_many_asked(acme, operator):
+    admin = operator()
     for n, name in enumerate(["Plex", "plex", "PLEX", "Epicor Kinetic", "Epicor Kinetic", "Sage"]):
         SystemRequest.objects.create(
             name=name, normalized=name.lower(), partner_id=acme.partner.id, link_session_id=f"s{n}"
         )
-    html = admin_client.get("/admin/catalog/systemrequest/").content.decode()
+    html = admin.get("/admin/catalog/systemrequest/").content.decode()
     ranked = re.findall(r"<tr><td>([^<]+)</td><td>(\d+)</td>", html)
     assert [(name.lower(), int(count)) for name, count in ranked] == [
         ("plex", 3),

@@ -20,6 +20,7 @@ from tests.conftest import ROOT
 from tests.connections.schemes.test_netsuite import ACCOUNT, m2m_integration
 from tests.factories import connected
 from tests.fakes.base import HTML_PAGE, Trick
+from tests.fakes.instances import SAP
 from tests.fakes.mintsoft import MintsoftUser
 
 pytestmark = pytest.mark.django_db
@@ -397,3 +398,20 @@ def test_calls_in_flight_are_capped_per_connection_and_per_host(infoplus, settin
         busy = proxy(neighbour, INFOPLUS)
     assert busy.status_code == 503 and busy.json()["error"]["code"] == "remote_busy"
     assert busy["Retry-After"] and proxy(token, INFOPLUS).status_code == 200  # slots returned
+
+
+def test_the_proxy_reuses_a_sap_session_and_logs_in_again_when_it_ends(acme, instances):
+    _, token = connected(
+        acme.partner,
+        system="sap-business-one",
+        config={k: SAP[k] for k in ("service_layer", "company_db", "username")},
+        credentials={"password": "pw"},
+    )
+    api = Client(headers={"Authorization": f"Bearer {token}"})
+    logins = lambda: sum(r.path == "/b1s/v1/Login" for r in instances.sap_b1.requests)  # noqa: E731
+    assert api.get("/api/v1/proxy/Items?$top=1").status_code == 200
+    assert api.get("/api/v1/proxy/Items?$top=1").status_code == 200
+    assert logins() == 1
+    instances.sap_b1.sessions.clear()  # the session timed out
+    assert api.get("/api/v1/proxy/Items?$top=1").status_code == 200
+    assert logins() == 2

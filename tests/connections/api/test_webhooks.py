@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.contrib.admin.utils import quote
 from django.test import Client
 from django.utils import timezone
 
@@ -14,14 +15,11 @@ from connections.services.connections import connection_record_check, connection
 from connections.services.link_sessions import link_session_mark
 from connections.services.webhook_deliveries import webhook_sweep
 from connections.verification.failures import describe
+from tests.conftest import post
 from tests.factories import connected, link_session
 
 pytestmark = pytest.mark.django_db
 HOOK_URL = "https://hooks.acme.test/onramp"
-
-
-def post(api, path: str, body: dict | None = None):
-    return api.post(f"/api/v1{path}", body or {}, content_type="application/json")
 
 
 @pytest.fixture
@@ -307,10 +305,8 @@ def test_tests_and_resends_share_a_budget_per_endpoint(api, acme, endpoint, deli
     assert post(api, f"/webhook-endpoints/{other['id']}/test").status_code == 202
 
 
-def test_the_budget_holds_in_the_admin_too(endpoint, django_user_model, rate_clock):
-    operator = django_user_model.objects.create_superuser("ops", "ops@x.test", "long-passphrase-9")
-    admin = Client()
-    admin.force_login(operator)
+def test_the_budget_holds_in_the_admin_too(endpoint, operator, rate_clock):
+    admin = operator()
     send_test = {"action": "send_test", "_selected_action": [endpoint["id"]]}
     for _ in range(10):
         admin.post("/admin/connections/webhookendpoint/", send_test)
@@ -366,11 +362,9 @@ def test_reconnect_updates_the_same_connection_and_says_so(
 
 
 def test_operators_send_test_events_resend_and_rotate_from_the_admin(
-    endpoint, fake_systems, delivered, django_user_model
+    endpoint, fake_systems, delivered, operator
 ):
-    operator = django_user_model.objects.create_superuser("ops", "ops@x.test", "long-passphrase-9")
-    admin = Client()
-    admin.force_login(operator)
+    admin = operator()
     with delivered():
         admin.post(
             "/admin/connections/webhookendpoint/",
@@ -389,7 +383,7 @@ def test_operators_send_test_events_resend_and_rotate_from_the_admin(
         {"action": "rotate_secret", "_selected_action": [endpoint["id"]]},
     )
     assert "whsec_" in page.content.decode() and "no-store" in page["Cache-Control"]
-    listing = admin.get(f"/admin/connections/webhookendpoint/{endpoint['id']}/change/")
+    listing = admin.get(f"/admin/connections/webhookendpoint/{quote(endpoint['id'])}/change/")
     assert "whsec_" not in listing.content.decode()
 
 
