@@ -249,6 +249,11 @@ def search_entries(
     return current_index().search(query[:100], allow, category, limit)
 
 
+def listed_entry(slug: str) -> Entry | None:
+    """A listed system as search knows it (what a screen shows of it), or None: no query."""
+    return current_index().by_slug.get(slug)
+
+
 def system_categories(*, allowed: Iterable[str] | None = None) -> frozenset[str]:
     """The categories of the listed systems (of ``allowed`` ones when given)."""
     return current_index().categories(frozenset(allowed) if allowed else None)

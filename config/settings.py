@@ -45,6 +45,9 @@ MIDDLEWARE = [
     "connections.http.middleware.ContentSecurityPolicyMiddleware",
     "connections.http.outages.OutageMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # After WhiteNoise (static files come precompressed), before anything that writes a body:
+    # gzip for HTML, with BREACH considered per response (connections/http/compression.py).
+    "connections.http.compression.HtmlCompressionMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

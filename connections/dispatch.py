@@ -29,14 +29,25 @@ class Task(StrEnum):
     DELIVER_WEBHOOK = "connections.tasks.deliver_webhook"
 
 
-def task_send(task: Task, model: type[Model], pk: str, *, countdown: float = 0) -> bool:
-    """Queue ``task(pk)``; note when. False (logged) when the broker cannot be reached."""
+def task_send(
+    task: Task, model: type[Model], pk: str, *, countdown: float = 0, noted: bool = False
+) -> bool:
+    """Queue ``task(pk)``; note when. False (logged) when the broker cannot be reached.
+
+    ``noted``: the row was written with ``dispatched_at`` already set (saving an UPDATE on
+    the way that matters); then only a failure is written, clearing it so the sweeper sends
+    the row at its next pass. (Should the process die between its commit and the send, the
+    sweeper sends it a lease later, as a lost message.)
+    """
     try:
         current_app.tasks[task].apply_async((pk,), retry=False, countdown=countdown or None)
     except (KombuError, OSError):  # the broker is unreachable (connection, DNS, timeout)
         logger.warning("could not send %s %s to the broker", model.__name__, pk)
+        if noted:
+            model.objects.filter(pk=pk).update(dispatched_at=None)
         return False
-    model.objects.filter(pk=pk).update(dispatched_at=timezone.now())
+    if not noted:
+        model.objects.filter(pk=pk).update(dispatched_at=timezone.now())
     return True
 
 

@@ -64,6 +64,14 @@ def link_session_status(session: LinkSession) -> LinkSessionStatus:
     return LinkSessionStatus.EXPIRED if session.is_expired else LinkSessionStatus.OPEN
 
 
+def last_attempt(session: LinkSession, system_slug: str = "") -> ValidationAttempt | None:
+    """The session's latest check (of ``system_slug`` only, when given)."""
+    attempts = (
+        session.attempts.filter(system_slug=system_slug) if system_slug else session.attempts
+    )
+    return attempts.order_by("-created_at").first()
+
+
 def session_systems(
     session: LinkSession, query: str, category: str = "", limit: int = 50
 ) -> list[Entry]:

@@ -17,7 +17,7 @@ from functools import partial
 
 from django.conf import settings
 from django.db import DatabaseError, transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone, translation
 
 from catalog.registry import get_definition
@@ -27,11 +27,14 @@ from connections.languages import language_of
 from connections.models import (
     IN_FLIGHT,
     AttemptStatus,
+    CredentialFile,
     LinkSession,
+    SigningKey,
     StageState,
     ValidationAttempt,
 )
 from connections.outbound.errors import OutboundError
+from connections.services.attempt_notices import attempt_notice_send
 from connections.services.audit import event_record
 from connections.services.connections import (
     ConnectionRevoked,
@@ -40,12 +43,17 @@ from connections.services.connections import (
     connection_record_check,
 )
 from connections.services.credentials import attempt_credentials
-from connections.services.link_sessions import public_token_issue
+from connections.services.link_sessions import (
+    PUBLIC_TOKEN_FIELDS,
+    link_session_completed,
+    public_token_mint,
+)
 from connections.verification.failures import CHECK_STAGES, FAILURES, Outcome, describe
 from connections.verification.run import build_target, verify
 
 logger = logging.getLogger(__name__)
 MAX_RUNS = 2  # the first run, and one re-run after a lost worker
+ERROR_FIELDS = ("error_code", "error_message", "error_advice", "error_detail")
 
 
 def timeout() -> timedelta:
@@ -65,14 +73,21 @@ def lease() -> timedelta:
 
 
 def attempt_enqueue(attempt: ValidationAttempt) -> None:
-    """Send the attempt to a worker once the transaction that made it commits."""
-    transaction.on_commit(partial(attempt_dispatch, attempt_id=attempt.id))
+    """Send the attempt to a worker once the transaction that made it commits. An attempt
+    written with ``dispatched_at`` set (``attempt_start``) costs no UPDATE when it is sent;
+    one that could not be sent says so (``dispatched_at`` None) to whoever holds it."""
+    transaction.on_commit(partial(_send, attempt, attempt.dispatched_at is not None))
 
 
-def attempt_dispatch(*, attempt_id: str) -> bool:
+def _send(attempt: ValidationAttempt, noted: bool) -> None:
+    if not attempt_dispatch(attempt_id=attempt.id, noted=noted):
+        attempt.dispatched_at = None  # the sweeper sends it later
+
+
+def attempt_dispatch(*, attempt_id: str, noted: bool = False) -> bool:
     """Put the attempt's task on the broker. A broker that is down is not an error here:
     the attempt stays queued (undispatched) and the sweeper sends it later."""
-    return task_send(Task.RUN_VALIDATION, ValidationAttempt, attempt_id)
+    return task_send(Task.RUN_VALIDATION, ValidationAttempt, attempt_id, noted=noted)
 
 
 # --- run ------------------------------------------------------------------------------------
@@ -90,7 +105,8 @@ def attempt_run(*, attempt_id: str, run_id: str) -> None:
     session = attempt.link_session
     with translation.override(language_of(session.locale if session else "")):
         outcome = _verify(attempt)  # its messages in the end user's language
-    _settle(attempt, outcome, run_id)
+    if _settle(attempt, outcome, run_id) and session is not None:
+        attempt_notice_send(attempt_id=attempt.id, status=attempt.status)  # committed: tell
 
 
 def _claim(attempt_id: str, run_id: str) -> ValidationAttempt | None:
@@ -104,9 +120,27 @@ def _claim(attempt_id: str, run_id: str) -> ValidationAttempt | None:
         claimed = startable.filter(status=AttemptStatus.RUNNING, claimed_by=run_id).update(**claim)
     if not claimed:
         return None
-    return ValidationAttempt.objects.select_related(
-        "link_session__partner", "connection__partner"
-    ).get(pk=attempt_id)
+    return (
+        ValidationAttempt.objects.select_related("link_session__partner", "connection__partner")
+        .annotate(**_copies_held())
+        .get(pk=attempt_id)
+    )
+
+
+def _copies_held() -> dict[str, Exists]:
+    """Whether the session holds other copies of secrets, which a passed check erases (read
+    with the claim, so a check that passes on the first try erases nothing it has not)."""
+    session = OuterRef("link_session")
+    others = ValidationAttempt.objects.filter(link_session=session).exclude(pk=OuterRef("pk"))
+    return {
+        "other_credentials_held": Exists(others.exclude(credentials="")),
+        "signing_keys_held": Exists(
+            SigningKey.objects.filter(link_session=session).exclude(private_key="")
+        ),
+        "credential_files_held": Exists(
+            CredentialFile.objects.filter(link_session=session).exclude(secrets="")
+        ),
+    }
 
 
 def _verify(attempt: ValidationAttempt) -> Outcome | None:
@@ -115,13 +149,14 @@ def _verify(attempt: ValidationAttempt) -> Outcome | None:
     if method is None:
         return describe("internal_error")
     target = build_target(definition, method, attempt.config)
+    progress = _Progress(attempt)
     try:
         credentials = (
             connection_credentials_fresh(attempt.connection)
             if attempt.connection_id
             else attempt_credentials(attempt)
         )
-        return verify(target, credentials, partial(_save_steps, attempt))
+        return verify(target, credentials, progress.reached, progress.waiting)
     except DatabaseError:
         raise  # the task retries; the attempt keeps its claim
     except OutboundError as exc:  # the token endpoint, while refreshing before the check
@@ -131,79 +166,127 @@ def _verify(attempt: ValidationAttempt) -> Outcome | None:
         return describe("internal_error")
 
 
-def _save_steps(attempt: ValidationAttempt, states: dict[str, str]) -> None:
-    """A stage reached: show it, and renew the run's lease (a sign of life), if it holds it."""
-    attempt.steps.update(states)
-    ValidationAttempt.objects.filter(
-        pk=attempt.pk, status=AttemptStatus.RUNNING, claimed_by=attempt.claimed_by
-    ).update(steps=attempt.steps, claimed_until=timezone.now() + lease())
+class _Progress:
+    """The steps a run reaches, written (with its lease renewed, while it holds the claim)
+    just before the run waits on the system again: one write per further wait, none at the
+    end, where the result carries the steps."""
+
+    def __init__(self, attempt: ValidationAttempt) -> None:
+        self.attempt = attempt
+        self.unsaved = False
+
+    def reached(self, states: dict[str, str]) -> None:
+        self.attempt.steps.update(states)
+        self.unsaved = True
+
+    def waiting(self) -> None:
+        if not self.unsaved:
+            return
+        ValidationAttempt.objects.filter(
+            pk=self.attempt.pk, status=AttemptStatus.RUNNING, claimed_by=self.attempt.claimed_by
+        ).update(steps=self.attempt.steps, claimed_until=timezone.now() + lease())
+        self.unsaved = False
 
 
 @transaction.atomic
-def _settle(attempt: ValidationAttempt, outcome: Outcome | None, run_id: str) -> None:
-    """Apply a run's result, if the run still holds the attempt (else another run does)."""
-    held = ValidationAttempt.objects.select_for_update().filter(
-        pk=attempt.pk, status=AttemptStatus.RUNNING, claimed_by=run_id
-    )
-    if not list(held.values_list("pk", flat=True)):
-        return
-    if outcome is None:
-        _succeed(attempt)
-    else:
-        _fail(attempt, outcome)
+def _settle(attempt: ValidationAttempt, outcome: Outcome | None, run_id: str) -> bool:
+    """Apply a run's result, if the run still holds the attempt (else another run does: this
+    one's writes are undone, and this is False).
+
+    The attempt's row is written after the session's, the order a submit takes them in (it
+    locks the session, then stores an attempt that the index may make wait on this one), so
+    the two never wait on each other; the UPDATE that ends the attempt is conditional on the
+    claim.
+    """
+    applied = _succeed(attempt, run_id) if outcome is None else _fail(attempt, outcome, run_id)
+    if not applied:
+        transaction.set_rollback(True)
+    return applied
 
 
-def _succeed(attempt: ValidationAttempt) -> None:
+def _succeed(attempt: ValidationAttempt, run_id: str) -> bool:
     session = attempt.link_session
-    if session is None:
-        _finish(attempt, AttemptStatus.SUCCEEDED)
+    if session is None:  # a revalidation of a stored connection
+        if not _finish(attempt, AttemptStatus.SUCCEEDED, held_by=run_id):
+            return False
         connection_record_check(connection_id=attempt.connection_id, outcome=None)
-        return
+        return True
     try:
         session.connection = connection_activate(attempt=attempt, session=session)
     except ConnectionRevoked:  # revoked while the check ran: it stays revoked
-        _fail(attempt, describe("connection_revoked"))
-        return
-    _finish(attempt, AttemptStatus.SUCCEEDED)
-    session.validated_at = timezone.now()
-    session.save(update_fields=["connection", "validated_at"])
-    public_token_issue(session)
-    # The connection now holds the secrets; keep no other copy of them.
-    session.attempts.update(credentials="")
-    session.signing_keys.update(private_key="")
-    session.credential_files.update(secrets="")
+        return _fail(attempt, describe("connection_revoked"), run_id)
+    _complete(session)
+    # The connection holds the secrets now: the attempt keeps no copy of them.
+    if not _finish(attempt, AttemptStatus.SUCCEEDED, held_by=run_id, erase_credentials=True):
+        return False
+    _erase_other_copies(attempt, session)
+    return True
 
 
-def _fail(attempt: ValidationAttempt, outcome: Outcome) -> None:
+def _complete(session: LinkSession) -> None:
+    """The session made its connection: validated and completed, with its public token for
+    the done screen, in one UPDATE, and its event."""
+    session.validated_at = session.completed_at = timezone.now()
+    public_token_mint(session)
+    session.save(
+        update_fields=["connection", "validated_at", "completed_at", *PUBLIC_TOKEN_FIELDS]
+    )
+    link_session_completed(session)
+
+
+def _erase_other_copies(attempt: ValidationAttempt, session: LinkSession) -> None:
+    """Secrets the session still holds elsewhere (earlier attempts, keys, files): erased.
+    What the claim did not see held is skipped (``_copies_held``; the hourly purge of ended
+    sessions catches anything added while the check ran)."""
+    if getattr(attempt, "other_credentials_held", True):
+        session.attempts.exclude(pk=attempt.pk).update(credentials="")
+    if getattr(attempt, "signing_keys_held", True):
+        session.signing_keys.update(private_key="")
+    if getattr(attempt, "credential_files_held", True):
+        session.credential_files.update(secrets="")
+
+
+def _fail(attempt: ValidationAttempt, outcome: Outcome, held_by: str | None = None) -> bool:
     attempt.error_code, attempt.error_message = outcome.code, outcome.message[:500]
     attempt.error_advice, attempt.error_detail = outcome.advice[:500], outcome.detail[:300]
     customers = outcome.blame.is_customers
-    _finish(attempt, AttemptStatus.FAILED if customers else AttemptStatus.ERROR, outcome.step)
-    if attempt.link_session is None:
+    session = attempt.link_session
+    if session is not None and customers:
+        _count_failure(session)  # the session's row first (see ``_settle``)
+    status = AttemptStatus.FAILED if customers else AttemptStatus.ERROR
+    if not _finish(attempt, status, outcome.step, held_by=held_by):
+        return False
+    if session is None:
         connection_record_check(
             connection_id=attempt.connection_id, outcome=outcome, by_system=attempt.by_system
         )
-    elif customers:
-        _count_failure(attempt.link_session)
+    return True
 
 
-def _finish(attempt: ValidationAttempt, status: str, failed_step: str = "") -> None:
+def _finish(
+    attempt: ValidationAttempt,
+    status: str,
+    failed_step: str = "",
+    *,
+    held_by: str | None = None,
+    erase_credentials: bool = False,
+) -> bool:
+    """End the attempt with ``status``; with ``held_by``, only while that run still holds it
+    (False when it no longer does)."""
     attempt.status = status
     attempt.finished_at = timezone.now()
     attempt.claimed_until = None
     attempt.steps = settled_steps(attempt.steps, failed_step)
-    attempt.save(
-        update_fields=[
-            "status",
-            "finished_at",
-            "claimed_until",
-            "steps",
-            "error_code",
-            "error_message",
-            "error_advice",
-            "error_detail",
-        ]
-    )
+    fields = {
+        name: getattr(attempt, name)
+        for name in ("status", "finished_at", "claimed_until", "steps", *ERROR_FIELDS)
+    }
+    if erase_credentials:
+        fields["credentials"] = ""  # the in-memory copy stays, for the connection to take
+    rows = ValidationAttempt.objects.filter(pk=attempt.pk)
+    if held_by is not None:
+        rows = rows.filter(status=AttemptStatus.RUNNING, claimed_by=held_by)
+    return bool(rows.update(**fields))
 
 
 def settled_steps(steps: dict[str, str], failed_step: str = "") -> dict[str, str]:

@@ -20,15 +20,19 @@ def event_record(
     connection: Connection | None = None,
     link_session: LinkSession | None = None,
     data: dict[str, Any] | None = None,
+    connection_is_new: bool = False,
 ) -> Event:
     """Write one audit row. ``data`` must never hold a secret: ids, codes, names only.
 
     ``kind`` must be an ``EventKind`` (a string that is none raises ``ValueError``). Kinds
     partners subscribe to also get their webhook deliveries, in the same transaction, and
-    when they are about a connection, that connection's next ``sequence``.
+    when they are about a connection, that connection's next ``sequence`` — 1 without a read
+    when ``connection_is_new`` (made in this very transaction: nobody else sees it yet).
+    Inside a caller's transaction it takes no savepoint: an error here undoes the caller's
+    change too, as the audit rule wants.
     """
     kind = EventKind(kind)
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         event = Event.objects.create(
             partner=partner,
             kind=kind,
@@ -36,7 +40,15 @@ def event_record(
             connection=connection,
             link_session=link_session,
             data=data or {},
-            sequence=sequence_next(connection) if connection and kind.webhook else None,
+            sequence=_sequence(connection, kind, connection_is_new),
         )
         deliveries_create(event)
     return event
+
+
+def _sequence(
+    connection: Connection | None, kind: EventKind, connection_is_new: bool
+) -> int | None:
+    if connection is None or not kind.webhook:
+        return None
+    return 1 if connection_is_new else sequence_next(connection)

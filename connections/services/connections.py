@@ -67,12 +67,12 @@ def _method(connection: Connection) -> Any:
 
 
 @sensitive_variables()  # the credentials (http/error_reports.py)
-@transaction.atomic
 def connection_activate(*, attempt: ValidationAttempt, session: LinkSession) -> Connection:
     """Store a passed attempt as an active connection (new, or the one being reconnected).
 
     A reconnect locks the connection's row and refuses a revoked one (``ConnectionRevoked``):
-    revocation is final, whatever was in flight when it happened."""
+    revocation is final, whatever was in flight when it happened. Runs in the caller's
+    transaction (the run's settle), which the refusal leaves usable: no savepoint needed."""
     if session.connection_id is not None:
         session.connection = _locked_unrevoked(session.connection_id)
     connection = session.connection or Connection(
@@ -105,6 +105,7 @@ def connection_activate(*, attempt: ValidationAttempt, session: LinkSession) -> 
         connection=connection,
         link_session=session,
         data={"system": attempt.system_slug, "method": attempt.method},
+        connection_is_new=created,
     )
     return connection
 

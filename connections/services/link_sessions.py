@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -159,22 +159,37 @@ def link_session_set_locale(*, session: LinkSession, locale: str) -> None:
         session.locale = locale
 
 
-def link_session_mark(*, session: LinkSession, milestone: str, value: str = "") -> None:
-    """Record funnel progress (first time only for timestamps)."""
+def milestone_changes(session: LinkSession, milestone: str, value: str = "") -> dict[str, object]:
+    """What recording ``milestone`` changes on ``session``: a timestamp the first time only,
+    a choice or the screen to resume at when it differs; nothing when nothing is new."""
     now = timezone.now()
-    updates: dict[str, object] = {}
     if milestone == "opened" and session.opened_at is None:
-        updates["opened_at"] = now
-    elif milestone == "system" and session.system_chosen != value:
-        updates["system_chosen"] = value
-    elif milestone == "method" and session.method_chosen != value:
-        updates["method_chosen"] = value
-    elif milestone == "guide" and session.guide_viewed_at is None:
-        updates["guide_viewed_at"] = now
-    elif milestone == "exited" and session.exited_at is None:
-        updates["exited_at"] = now
-    elif milestone == "screen" and session.last_screen != value[:300]:
-        updates["last_screen"] = value[:300]
+        return {"opened_at": now}
+    if milestone == "system" and session.system_chosen != value:
+        return {"system_chosen": value}
+    if milestone == "method" and session.method_chosen != value:
+        return {"method_chosen": value}
+    if milestone == "guide" and session.guide_viewed_at is None:
+        return {"guide_viewed_at": now}
+    if milestone == "exited" and session.exited_at is None:
+        return {"exited_at": now}
+    if milestone == "screen" and session.last_screen != value[:300]:
+        return {"last_screen": value[:300]}
+    return {}
+
+
+def link_session_record(*, session: LinkSession, fields: Iterable[str]) -> None:
+    """Write the named fields as ``session`` now holds them (what one visit of the flow
+    changed: funnel milestones, the screen to resume at, the language) in a single UPDATE;
+    nothing when none changed."""
+    if names := sorted(set(fields)):
+        LinkSession.objects.filter(pk=session.pk).update(**{n: getattr(session, n) for n in names})
+
+
+def link_session_mark(*, session: LinkSession, milestone: str, value: str = "") -> None:
+    """Record one milestone now (the first time only for timestamps). An exit also tells the
+    partner, once however many exits."""
+    updates = milestone_changes(session, milestone, value)
     if not updates:
         return
     with transaction.atomic():
@@ -194,21 +209,28 @@ def link_session_mark(*, session: LinkSession, milestone: str, value: str = "") 
         setattr(session, name, new_value)
 
 
+PUBLIC_TOKEN_FIELDS = ("public_token_digest", "public_token_sealed", "public_token_expires_at")
+
+
 def public_token_issue(session: LinkSession) -> None:
     """Mint the session's one-time public token (30 minutes), when its connection is made.
 
     The token is kept encrypted (not only hashed) so the done screen and the partner's
     ``GET /link-sessions/{id}`` hand out the same one; it is erased once exchanged.
     """
+    public_token_mint(session)
+    session.save(update_fields=PUBLIC_TOKEN_FIELDS)
+
+
+def public_token_mint(session: LinkSession) -> None:
+    """As ``public_token_issue``, on ``session`` only: the caller saves ``PUBLIC_TOKEN_FIELDS``
+    (with its own changes, in one UPDATE)."""
     minted = tokens.mint(TokenKind.PUBLIC)
     session.public_token_digest = minted.digest
     session.public_token_sealed = crypto.encrypt(
         minted.value.encode(), aad=crypto.associated_data(session, "public_token_sealed")
     )
     session.public_token_expires_at = timezone.now() + PUBLIC_TOKEN_LIFETIME
-    session.save(
-        update_fields=["public_token_digest", "public_token_sealed", "public_token_expires_at"]
-    )
 
 
 def public_token_outstanding(session: LinkSession) -> str | None:
@@ -222,10 +244,18 @@ def public_token_outstanding(session: LinkSession) -> str | None:
     return crypto.decrypt(session.public_token_sealed, aad=aad).decode()
 
 
-@transaction.atomic
 def link_session_complete(*, session: LinkSession) -> str:
-    """The done screen: the session's outstanding public token (a new one only if the last
-    lapsed while the link itself is still valid). Records completion once."""
+    """The done screen: the session's outstanding public token. A passed check records the
+    session's completion and issues its token (``attempts.py``), so the done screen only reads
+    them; under the session's lock it issues a new token if the last lapsed while the link
+    itself is still valid, and records a completion the check did not."""
+    if session.completed_at is not None and (token := public_token_outstanding(session)):
+        return token
+    return _link_session_complete_locked(session)
+
+
+@transaction.atomic
+def _link_session_complete_locked(session: LinkSession) -> str:
     session = LinkSession.objects.select_for_update(of=("self",)).get(pk=session.pk)
     if session.connection_id is None or session.validated_at is None:
         raise OnrampError("not_validated", "This connection has not been validated yet.", 409)
@@ -240,14 +270,20 @@ def link_session_complete(*, session: LinkSession) -> str:
     if session.completed_at is None:
         session.completed_at = timezone.now()
         session.save(update_fields=["completed_at"])
-        event_record(
-            partner=session.partner,
-            kind=EventKind.LINK_SESSION_COMPLETED,
-            actor=f"end_user:{session.end_user_id}",
-            link_session=session,
-            connection=session.connection,
-        )
+        link_session_completed(session)
     return token
+
+
+def link_session_completed(session: LinkSession) -> None:
+    """The audit event of a session that produced its connection (in the caller's
+    transaction, with the change it records)."""
+    event_record(
+        partner=session.partner,
+        kind=EventKind.LINK_SESSION_COMPLETED,
+        actor=f"end_user:{session.end_user_id}",
+        link_session=session,
+        connection=session.connection,
+    )
 
 
 DRAFTS_PER_MINUTE = 60  # a change event per field typed in: plenty, and a bound on writes

@@ -7,6 +7,8 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import OuterRef, Subquery
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_variables
 
@@ -31,7 +33,6 @@ from connections.verification.run import build_target
 
 
 @sensitive_variables()  # the credentials (http/error_reports.py)
-@transaction.atomic
 def attempt_start(
     *,
     session: LinkSession,
@@ -44,10 +45,36 @@ def attempt_start(
     """Check limits, store the candidate (secrets encrypted) and queue its validation.
 
     One attempt is in flight per session: the session row is locked while we look, and a
-    partial unique index refuses a second one however the requests race. A submit while
-    one is queued or running gets that one back.
+    partial unique index refuses a second one however the requests race (the loser's
+    transaction is undone whole, and it gets the winner's attempt). A submit while one is
+    queued or running gets that one back, and spends none of the limits: they are counted
+    once the attempt is stored (over one, the attempt is undone).
     """
-    session = LinkSession.objects.select_for_update().get(pk=session.pk)
+    try:
+        return _attempt_start(
+            session=session,
+            definition=definition,
+            method=method,
+            config=config,
+            credentials=credentials,
+            client_ip=client_ip,
+        )
+    except IntegrityError:  # a submit racing this one stored its attempt first
+        return ValidationAttempt.objects.get(link_session=session, status__in=IN_FLIGHT)
+
+
+@sensitive_variables()
+@transaction.atomic
+def _attempt_start(
+    *,
+    session: LinkSession,
+    definition: SystemDefinition,
+    method: MethodSpec,
+    config: dict[str, str],
+    credentials: dict[str, str],
+    client_ip: str,
+) -> ValidationAttempt:
+    session = _locked(session)
     if not session.is_usable:
         raise OnrampError("session_closed", "This link can no longer be used.", 403)
     if session.connection_id and session.connection.status == ConnectionStatus.REVOKED:
@@ -56,27 +83,40 @@ def attempt_start(
             _("This connection was revoked. Ask for a new link to connect again."),
             409,
         )
-    if in_flight := session.attempts.filter(status__in=IN_FLIGHT).first():
-        return in_flight
-    host = urlsplit(build_target(definition, method, config).base_url).hostname or ""
-    _enforce_limits(session=session, client_ip=client_ip, host=host)
+    if session.in_flight_id:
+        return ValidationAttempt.objects.get(pk=session.in_flight_id)
     attempt = ValidationAttempt(
         link_session=session,
         system_slug=definition.slug,
         method=method.id,
         config=config,
         steps=_initial_steps(),
+        dispatched_at=timezone.now(),  # sent as this commits (``attempt_enqueue``)
     )
     attempt.credentials = crypto.seal(
         credentials, aad=crypto.associated_data(attempt, "credentials")
     )
-    try:
-        with transaction.atomic():
-            attempt.save()
-    except IntegrityError:  # another request won the race (SQLite has no row locks)
-        return session.attempts.get(status__in=IN_FLIGHT)
+    attempt.save()  # first: a racing submit's attempt refuses it before any budget is spent
+    host = urlsplit(build_target(definition, method, config).base_url).hostname or ""
+    _enforce_limits(session=session, client_ip=client_ip, host=host)  # over: all undone
     attempt_enqueue(attempt)
     return attempt
+
+
+def _locked(session: LinkSession) -> LinkSession:
+    """The session's row, locked until the transaction ends, with its reconnected connection
+    and the id of an attempt in flight, if any (``in_flight_id``), in one query. (A submit
+    that waited for the lock may not see the attempt its rival just stored: the index then
+    refuses its own, see ``attempt_start``.)"""
+    in_flight = ValidationAttempt.objects.filter(
+        link_session=OuterRef("pk"), status__in=IN_FLIGHT
+    ).values("pk")[:1]
+    return (
+        LinkSession.objects.select_for_update(of=("self",))
+        .select_related("partner", "connection")
+        .annotate(in_flight_id=Subquery(in_flight))
+        .get(pk=session.pk)
+    )
 
 
 @transaction.atomic
@@ -124,14 +164,17 @@ def attempt_start_revalidation(
 
 
 def secrets_on_file(
-    *, session: LinkSession, system_slug: str, method_id: str, instance: dict[str, str]
+    *,
+    last: ValidationAttempt | None,
+    system_slug: str,
+    method_id: str,
+    instance: dict[str, str],
 ) -> dict[str, str]:
-    """Secrets from this session's last attempt on the same system, method and instance.
+    """Secrets from the session's ``last`` attempt, if on the same system, method and instance.
 
     They let a user fix a typo without typing every secret again. A changed instance
     (where the secrets would be sent) never reuses them (SECURITY.md rule 3).
     """
-    last = session.attempts.order_by("-created_at").first()
     if last is None or (last.system_slug, last.method) != (system_slug, method_id):
         return {}
     if {name: last.config.get(name) for name in instance} != instance:

@@ -1,9 +1,11 @@
 """Check a configuration live against its system: reach → sign in → test call → permissions.
 
 ``verify`` talks to the system only through an ``outbound.Client`` (one per run, so
-connections are reused), reports steps as they finish (one report per change, so progress
-costs a write or two), and returns ``None`` when everything passed or the ``Outcome`` of the
-first failure. A step is running while it is the first one not yet done.
+connections are reused), reports steps as they finish, says when it is about to wait on the
+system again (``waiting``: the moment what was reached is worth showing, so a caller writes
+progress once per wait instead of once per step, and nothing at the end, where the result
+carries it), and returns ``None`` when everything passed or the ``Outcome`` of the first
+failure. A step is running while it is the first one not yet done.
 """
 
 from __future__ import annotations
@@ -33,6 +35,11 @@ from connections.verification.failures import (
 
 DONE, FAILED = StageState.DONE, StageState.FAILED
 Report = Callable[[dict[str, str]], None]
+Waiting = Callable[[], None]
+
+
+def _nothing() -> None:
+    pass
 
 
 class _Failed(Exception):
@@ -44,12 +51,14 @@ class _Failed(Exception):
 class _Probe:
     """Sends requests for a scheme and the checks; remembers whether the host answered."""
 
-    def __init__(self, report: Report, client: Client) -> None:
+    def __init__(self, report: Report, client: Client, waiting: Waiting) -> None:
         self.reached = False
         self._report = report
         self._client = client
+        self._waiting = waiting
 
     def send(self, method: str, url: str, **kwargs: Any) -> OutboundResponse:
+        self._waiting()
         response = self._client.request(method, url, **kwargs)
         if not self.reached:
             self.reached = True
@@ -64,10 +73,13 @@ def build_target(
     return Target(definition, method, definition.base_url.format_map(values), values)
 
 
-def verify(target: Target, credentials: Mapping[str, str], report: Report) -> Outcome | None:
-    """Run every step; ``report({step: state})`` is called as steps pass or fail."""
+def verify(
+    target: Target, credentials: Mapping[str, str], report: Report, waiting: Waiting = _nothing
+) -> Outcome | None:
+    """Run every step; ``report({step: state})`` is called as steps pass or fail, and
+    ``waiting()`` just before each request to the system."""
     with Client() as client:
-        probe = _Probe(report, client)
+        probe = _Probe(report, client, waiting)
         try:
             authorizer = _authenticate(target, credentials, probe)
             _run_checks(target, authorizer, probe, report)

@@ -3,6 +3,11 @@
 State lives in the link token in the URL, never in cookies, so the flow works in a
 cross-site iframe with third-party cookies blocked. Every screen is one template; htmx
 requests get one of its partials, full loads get the page.
+
+A screen costs one query to open its session and, only when the visit is new to the funnel
+(a milestone reached, another screen to resume at, the language fixed on the first visit),
+one UPDATE after the view: views ``note`` what they reach and ``flow_view`` writes it once.
+What a screen shows of a system comes from memory (the search index, the definitions).
 """
 
 from __future__ import annotations
@@ -19,26 +24,28 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.csrf import csrf_exempt
 from django_htmx.middleware import HtmxDetails
 
-from catalog.models import System
 from catalog.registry import get_definition
 from catalog.schema import SystemDefinition
+from catalog.search import Entry, listed_entry
 from connections.branding import session_branding
 from connections.http.middleware import allow_framing
 from connections.languages import browser_language, language_of
 from connections.models import LinkSession, LinkSessionStatus
 from connections.services.link_sessions import (
     link_session_for_token,
-    link_session_mark,
-    link_session_set_locale,
+    link_session_record,
+    milestone_changes,
 )
 
 
 class HtmxHttpRequest(HttpRequest):
-    """A request to the flow, typed as django-htmx's docs suggest: ``htmx`` (what htmx sent)
-    and the link token the URL carried (set by ``flow_view``)."""
+    """A request to the flow, typed as django-htmx's docs suggest: ``htmx`` (what htmx sent),
+    the link token the URL carried and what this visit changes on its session (both set by
+    ``flow_view``)."""
 
     htmx: HtmxDetails
     link_token: str
+    session_changes: set[str]  # fields of the session this visit changed
 
 
 FlowView = Callable[..., HttpResponse]
@@ -59,12 +66,13 @@ def flow_view(view: FlowView) -> FlowView:
             return _no_framing(render(request, "connect/invalid.html", status=404))
         if request.method == "POST" and not _same_origin(request):
             return _no_framing(HttpResponse("Cross-origin request refused.", status=403))
-        request.link_token = link_token
+        request.link_token, request.session_changes = link_token, set()
         browser_decides = not session.locale
         if browser_decides:
-            link_session_set_locale(session=session, locale=browser_language(request))
+            _change(request, session, {"locale": browser_language(request)})
         with translation.override(language_of(session.locale)):
             response = view(request, session, **kwargs)
+        link_session_record(session=session, fields=request.session_changes)
         response["Referrer-Policy"] = "no-referrer"
         response["Cache-Control"] = "no-store"
         if browser_decides:  # this answer's language came from the browser's Accept-Language
@@ -162,12 +170,23 @@ def flow_path_ok(request: HtmxHttpRequest, session: LinkSession, path: str) -> b
     return True
 
 
+def note(request: HtmxHttpRequest, session: LinkSession, milestone: str, value: str = "") -> None:
+    """Record funnel progress with this visit's one write (only what is new to the session)."""
+    _change(request, session, milestone_changes(session, milestone, value))
+
+
+def _change(request: HtmxHttpRequest, session: LinkSession, changes: dict[str, object]) -> None:
+    request.session_changes.update(changes)
+    for name, value in changes.items():
+        setattr(session, name, value)
+
+
 def remember_screen(request: HtmxHttpRequest, session: LinkSession) -> None:
     """Note this screen, to resume at it when the link is opened again (the path after the
     link token: the token itself is never stored)."""
     start = flow_url(request, "start")
     if request.path.startswith(start):
-        link_session_mark(session=session, milestone="screen", value=request.path[len(start) :])
+        note(request, session, "screen", request.path[len(start) :])
 
 
 def see_other(url: str) -> HttpResponse:
@@ -190,12 +209,13 @@ def closed_screen(request: HtmxHttpRequest, session: LinkSession) -> HttpRespons
     return None
 
 
-def system_for(session: LinkSession, slug: str) -> tuple[System, SystemDefinition]:
-    """A system this session may connect, with its definition; 404 otherwise."""
+def system_for(session: LinkSession, slug: str) -> tuple[Entry, SystemDefinition]:
+    """A system this session may connect (as the search index holds it: no query), with its
+    definition; 404 otherwise."""
     allowed = session.systems or None
     if session.connection_id:
         allowed = [session.connection.system_id]
-    system = System.objects.listed().filter(slug=slug).first()
+    system = listed_entry(slug)
     definition = get_definition(slug)
     if system is None or definition is None or (allowed and slug not in allowed):
         raise Http404("No such system for this link.")

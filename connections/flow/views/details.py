@@ -8,6 +8,7 @@ from typing import Any
 from django.http import HttpResponse
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
 from catalog.schema import MethodSpec, SystemDefinition
 from connections.errors import OnrampError, with_headers
@@ -24,9 +25,16 @@ from connections.flow.views.base import (
 )
 from connections.flow.views.flow import attempt_screen
 from connections.http.clientip import client_ip
-from connections.models import LinkSession, ValidationAttempt
+from connections.models import AttemptStatus, LinkSession, ValidationAttempt
+from connections.selectors import last_attempt
+from connections.services.attempt_notices import attempt_notice_wait
 from connections.services.link_sessions import draft_values, link_session_save_draft
 from connections.services.validation import attempt_start, secrets_on_file
+
+# Seconds a submit waits for its check to end before it shows the progress screen: a quick
+# check goes straight to its result, with no poll's delay (a gunicorn thread waits meanwhile,
+# on Redis, costing no query).
+RESULT_WAIT = 1.0
 
 
 @require_http_methods(["GET", "POST"])
@@ -44,8 +52,9 @@ def details(
     if request.method == "POST":
         return _submit_details(request, session, definition, method, context)
     remember_screen(request, session)
-    initial = _initial_config(session, slug, definition, method)
-    on_file = _secrets_for(session, definition, method, initial)
+    last = last_attempt(session)
+    initial = _initial_config(session, definition, method, last)
+    on_file = _secrets_for(last, definition, method, initial)
     form = DetailsForm(
         specs=definition.fields + method.fields,
         initial=initial,
@@ -55,11 +64,15 @@ def details(
 
 
 def _initial_config(
-    session: LinkSession, slug: str, definition: SystemDefinition, method: MethodSpec
+    session: LinkSession,
+    definition: SystemDefinition,
+    method: MethodSpec,
+    last: ValidationAttempt | None,
 ) -> dict[str, str]:
-    """What the form starts with: the last check's values, else the connection's (when
-    reconnecting), then whatever was typed since (the draft)."""
-    last = session.attempts.filter(system_slug=slug).order_by("-created_at").first()
+    """What the form starts with: the last check's values on this system, else the
+    connection's (when reconnecting), then whatever was typed since (the draft)."""
+    if last is not None and last.system_slug != definition.slug:
+        last = last_attempt(session, definition.slug)  # the last check was of another system
     if last is not None:
         values = dict(last.config)
     else:
@@ -75,11 +88,16 @@ def _submit_details(
     context: dict[str, Any],
 ) -> HttpResponse:
     specs = definition.fields + method.fields
-    probe = DetailsForm(request.POST, specs=specs)
-    probe.is_valid()  # only to read the normalised instance fields
-    on_file = _secrets_for(session, definition, method, probe.cleaned_data)
+    # Secrets on file stand in for secret fields left blank (and are offered again when the
+    # form comes back with an error); a submit with every secret typed needs none.
+    on_file = {}
+    if _secret_left_blank(request, specs):
+        on_file = _posted_secrets_on_file(request, session, definition, method)
     form = DetailsForm(request.POST, specs=specs, secrets_on_file=frozenset(on_file))
     if not form.is_valid():
+        on_file = on_file or _posted_secrets_on_file(request, session, definition, method)
+        form = DetailsForm(request.POST, specs=specs, secrets_on_file=frozenset(on_file))
+        form.is_valid()  # the errors, on the form shown again
         return screen(request, session, "details", context | {"form": form}, status=422)
     config, credentials = form.split()
     credentials = {name: value or on_file.get(name, "") for name, value in credentials.items()}
@@ -106,21 +124,45 @@ def _submit_details(
     return _to_attempt(request, attempt)
 
 
+def _secret_left_blank(request: HtmxHttpRequest, specs: tuple) -> bool:
+    return any(spec.secret and not request.POST.get(spec.name) for spec in specs)
+
+
+def _posted_secrets_on_file(
+    request: HtmxHttpRequest,
+    session: LinkSession,
+    definition: SystemDefinition,
+    method: MethodSpec,
+) -> dict[str, str]:
+    probe = DetailsForm(request.POST, specs=definition.fields + method.fields)
+    probe.is_valid()  # only to read the normalised instance fields
+    return _secrets_for(last_attempt(session), definition, method, probe.cleaned_data)
+
+
 def _secrets_for(
-    session: LinkSession, definition: SystemDefinition, method: MethodSpec, values: dict
+    last: ValidationAttempt | None, definition: SystemDefinition, method: MethodSpec, values: dict
 ) -> dict[str, str]:
     """Secrets already entered in this session, if the instance fields are unchanged."""
     instance = {spec.name: values.get(spec.name) for spec in definition.fields}
     if any(value is None for value in instance.values()):
         return {}
     return secrets_on_file(
-        session=session, system_slug=definition.slug, method_id=method.id, instance=instance
+        last=last, system_slug=definition.slug, method_id=method.id, instance=instance
     )
 
 
 def _to_attempt(request: HtmxHttpRequest, attempt: ValidationAttempt) -> HttpResponse:
+    """Where a submit goes: a check that ended within ``RESULT_WAIT`` straight to its result
+    (the done screen, or why it failed), a longer one (or one the broker did not take) to its
+    progress screen."""
+    ended = attempt_notice_wait(attempt=attempt, seconds=RESULT_WAIT)
+    if ended == AttemptStatus.SUCCEEDED:
+        done = flow_url(request, "done")
+        return HttpResponseClientRedirect(done) if request.htmx else see_other(done)
     url = flow_url(request, "attempt", attempt.id)
     if request.htmx:
+        if ended:
+            attempt.refresh_from_db()  # failed: what to fix, at once
         response = attempt_screen(request, attempt)
         response["HX-Push-Url"] = url
         return response

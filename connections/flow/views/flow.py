@@ -1,6 +1,7 @@
 """The end user's flow: choose system → method → prepare → details → validate → done.
 
-Views parse, call a service, render one screen (``views/plumbing.py`` has the plumbing).
+Views parse, call a service, render one screen (``views/base.py`` has the plumbing); what a
+visit reaches is ``note``d and written once, after the view.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from catalog.categories import CATEGORIES
+from catalog.models import System
 from catalog.registry import get_definition
+from catalog.search import Entry, listed_entry
 from connections.errors import OnrampError
 from connections.flow.views.base import (
     HtmxHttpRequest,
@@ -26,12 +29,14 @@ from connections.flow.views.base import (
     flow_url,
     flow_view,
     method_context,
+    note,
     only_system,
     remember_screen,
     screen,
     see_other,
     system_for,
 )
+from connections.http.compression import keep_uncompressed
 from connections.languages import supported
 from connections.models import (
     AttemptStatus,
@@ -51,13 +56,14 @@ from connections.services.system_requests import system_request_record
 from connections.verification.failures import CHECK_STAGE_LABELS, CHECK_STAGES
 
 POPULAR_COUNT = 8
+POLL_MS, POLL_NEAR_END_MS = 700, 150  # the progress screen's next look, in milliseconds
 
 
 @require_GET
 @flow_screen
 def start(request: HtmxHttpRequest, session: LinkSession) -> HttpResponse:
     """The link's address: the first screen, or where the end user left off."""
-    link_session_mark(session=session, milestone="opened")
+    note(request, session, "opened")
     if resume := _resume_path(request, session):
         return HttpResponseRedirect(resume)
     if only := only_system(session):
@@ -131,7 +137,7 @@ def _choose_context(
 @flow_screen
 def system(request: HtmxHttpRequest, session: LinkSession, slug: str) -> HttpResponse:
     row, definition = system_for(session, slug)
-    link_session_mark(session=session, milestone="system", value=slug)
+    note(request, session, "system", slug)
     context = {
         "system": row,
         "definition": definition,
@@ -152,8 +158,8 @@ def prepare(
     request: HtmxHttpRequest, session: LinkSession, slug: str, method_id: str
 ) -> HttpResponse:
     context = method_context(request, session, slug, method_id, back="system")
-    link_session_mark(session=session, milestone="method", value=method_id)
-    link_session_mark(session=session, milestone="guide")
+    note(request, session, "method", method_id)
+    note(request, session, "guide")
     remember_screen(request, session)
     guide_path = reverse("guide", args=[slug, method_id])
     guide_url = request.build_absolute_uri(f"{guide_path}?lang={translation.get_language()}")
@@ -195,11 +201,19 @@ def attempt_screen(
         "steps": steps,
         "definition": get_definition(attempt.system_slug),
         "poll_url": flow_url(request, "attempt", attempt.id) + "?poll=1",
+        "poll_delay_ms": _poll_delay_ms(steps),
         "edit_url": flow_url(request, "details", attempt.system_slug, attempt.method),
         "attempts_left": _attempts_left(session, attempt),
     }
     partial = "progress" if poll else "screen"
     return screen(request, session, "validate", context, partial=partial)
+
+
+def _poll_delay_ms(steps: list[dict[str, str]]) -> int:
+    """When to look again: soon once only the last step is left (the check is waiting on
+    its last answer, so the result is near), at an easy pace before that."""
+    near_end = all(step["state"] == StageState.DONE for step in steps[:-1])
+    return POLL_NEAR_END_MS if near_end else POLL_MS
 
 
 def _attempts_left(session: LinkSession, attempt: ValidationAttempt) -> int:
@@ -230,13 +244,17 @@ def done(request: HtmxHttpRequest, session: LinkSession) -> HttpResponse:
         public_token = link_session_complete(session=session)
     except OnrampError as exc:
         return screen(request, session, "closed", {"reason": exc.code}, status=exc.status)
-    session.refresh_from_db()
     context = {
         "public_token": public_token,
-        "system": session.connection.system,
+        "system": _connected_system(session),
         "return_url": _return_url(session, "success"),
     }
-    return screen(request, session, "done", context)
+    return keep_uncompressed(screen(request, session, "done", context))
+
+
+def _connected_system(session: LinkSession) -> Entry | System:
+    """The system connected, from memory (its row only if it has been disabled since)."""
+    return listed_entry(session.connection.system_id) or session.connection.system
 
 
 def _return_url(session: LinkSession, status: str) -> str:
