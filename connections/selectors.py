@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.db.models import Count, Max, Model, QuerySet
@@ -24,6 +24,7 @@ from connections.models import (
     Mode,
     Partner,
     ValidationAttempt,
+    WebhookDelivery,
 )
 from connections.schemes import SCHEMES
 
@@ -70,22 +71,68 @@ def session_categories(session: LinkSession) -> list[tuple[str, str]]:
     return [(slug, str(label)) for slug, label in CATEGORIES.items() if slug in present]
 
 
+class Position(NamedTuple):
+    """Where a page ended in a list newest first: its last row's (created_at, id)."""
+
+    created_at: datetime
+    id: str
+
+
+NEWEST_FIRST = ("-created_at", "-id")  # every keyset list's order (an index's, too)
+
+
+def after(rows: QuerySet, position: Position | None) -> QuerySet:
+    """The rows that come after ``position`` in ``NEWEST_FIRST`` order (keyset pagination:
+    the index is entered at the position, however deep, instead of counting rows off).
+    ``created_at <= t`` is the index's range; the exclusion only settles ties at ``t``."""
+    if position is None:
+        return rows
+    return rows.filter(created_at__lte=position.created_at).exclude(
+        created_at=position.created_at, id__gte=position.id
+    )
+
+
+def page_of(rows: QuerySet, *, limit: int, offset: int = 0) -> tuple[list[Any], bool]:
+    """``limit`` rows (from ``offset``) in ``NEWEST_FIRST`` order, and whether more follow."""
+    page = list(rows.order_by(*NEWEST_FIRST)[offset : offset + limit + 1])
+    return page[:limit], len(page) > limit
+
+
 def connection_list(
     partner: Partner,
     *,
     filters: dict[str, str | None],
-    offset: int,
     limit: int,
+    position: Position | None = None,
+    offset: int = 0,
     mode: str = Mode.LIVE,
 ) -> tuple[list[Connection], bool]:
-    """A page of the partner's connections (of the key's mode), newest first, and whether
-    more follow."""
+    """A page of the partner's connections (of the key's mode), newest first, after
+    ``position`` (or ``offset`` rows into the list: the bounded compatibility path), and
+    whether more follow. Index: ``connection_partner_page``."""
     rows: QuerySet[Connection] = Connection.objects.filter(partner=partner, mode=mode)
     for name, value in filters.items():
         if value is not None:
             rows = rows.filter(**{"system_id" if name == "system" else name: value})
-    page = list(rows.order_by("-created_at", "id")[offset : offset + limit + 1])
-    return page[:limit], len(page) > limit
+    return page_of(after(rows, position), limit=limit, offset=offset)
+
+
+def delivery_list(
+    partner: Partner,
+    *,
+    endpoint_id: str | None,
+    status: str | None,
+    limit: int,
+    position: Position | None = None,
+) -> tuple[list[WebhookDelivery], bool]:
+    """A page of the deliveries to the partner's endpoints, newest first, after
+    ``position``, and whether more follow. Index: ``delivery_newest``."""
+    rows = WebhookDelivery.objects.filter(endpoint__partner=partner).select_related("event")
+    if endpoint_id:
+        rows = rows.filter(endpoint_id=endpoint_id)
+    if status:
+        rows = rows.filter(status=status)
+    return page_of(after(rows, position), limit=limit)
 
 
 def recent_failures(

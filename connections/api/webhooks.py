@@ -10,9 +10,11 @@ from django.http import Http404, HttpRequest
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
+from connections.api.cursors import MAX_LENGTH as MAX_CURSOR_LENGTH
+from connections.api.cursors import cursor_after, position_of
 from connections.api.schemas import Strict, live_key_only
 from connections.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
-from connections.selectors import partner_object
+from connections.selectors import delivery_list, partner_object
 from connections.services.webhooks import (
     webhook_endpoint_create,
     webhook_endpoint_delete,
@@ -23,6 +25,7 @@ from connections.services.webhooks import (
 )
 
 router = Router(tags=["webhooks"])
+DELIVERIES = "webhook-deliveries"  # what this router's cursors are positions in
 
 
 class EndpointIn(Strict):
@@ -91,12 +94,15 @@ class DeliveryOut(Schema):
 
 class DeliveryListOut(Schema):
     data: list[DeliveryOut]
+    has_more: bool
+    next_cursor: str | None
 
 
 class DeliveryFilters(Strict):
     endpoint_id: str | None = Field(default=None, max_length=32)
     status: DeliveryStatus | None = None
     limit: int = Field(default=50, ge=1, le=200)
+    cursor: str | None = Field(default=None, min_length=1, max_length=MAX_CURSOR_LENGTH)
 
 
 @router.post("/webhook-endpoints", response={201: EndpointCreatedOut})
@@ -156,14 +162,22 @@ def send_test(request: HttpRequest, endpoint_id: str) -> Status:
 
 @router.get("/webhook-deliveries", response=DeliveryListOut)
 def list_deliveries(request: HttpRequest, filters: Query[DeliveryFilters]) -> dict[str, Any]:
+    """Deliveries to your endpoints, newest first. For the next page pass the answer's
+    `next_cursor` back as `cursor` (null: the list ends here)."""
     live_key_only(request)
-    rows = WebhookDelivery.objects.filter(endpoint__partner=request.auth)
-    if filters.endpoint_id:
-        rows = rows.filter(endpoint_id=filters.endpoint_id)
-    if filters.status:
-        rows = rows.filter(status=filters.status)
-    rows = rows.select_related("event").order_by("-created_at")[: filters.limit]
-    return {"data": [DeliveryOut.of(delivery) for delivery in rows]}
+    position = position_of(filters.cursor, scope=DELIVERIES, partner=request.auth)
+    page, has_more = delivery_list(
+        request.auth,
+        endpoint_id=filters.endpoint_id,
+        status=filters.status,
+        limit=filters.limit,
+        position=position,
+    )
+    return {
+        "data": [DeliveryOut.of(delivery) for delivery in page],
+        "has_more": has_more,
+        "next_cursor": cursor_after(page, has_more, scope=DELIVERIES, partner=request.auth),
+    }
 
 
 @router.post("/webhook-deliveries/{delivery_id}/resend", response={202: DeliveryOut})

@@ -66,7 +66,7 @@ def test_raw_bytes_never_500(api, raw):
 @FUZZ
 @given(
     query=st.dictionaries(
-        st.sampled_from(["limit", "offset", "status", "system", "end_user_id"]),
+        st.sampled_from(["limit", "offset", "cursor", "status", "system", "end_user_id"]),
         st.text(max_size=30),
     )
 )

@@ -1,0 +1,60 @@
+"""Indexes for lists that page newest first by (created_at, id): the partner API's
+connections (keyset pagination, per partner and mode) and deliveries, and the admin's
+connections, link sessions and deliveries.
+
+Built with CREATE INDEX CONCURRENTLY on PostgreSQL, so writes to these tables go on while
+each index builds (a plain CREATE INDEX blocks them for as long as the build takes: seconds
+at a million rows). That cannot run in a transaction, hence ``atomic = False``; elsewhere
+(SQLite, the embedded default) it is a plain CREATE INDEX.
+"""
+
+from django.db import migrations, models
+
+
+class AddIndexOnline(migrations.AddIndex):
+    """``AddIndex``, concurrently on PostgreSQL."""
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):  # noqa: ANN001
+        if schema_editor.connection.vendor != "postgresql":
+            return super().database_forwards(app_label, schema_editor, from_state, to_state)
+        model = to_state.apps.get_model(app_label, self.model_name)
+        if self.allow_migrate_model(schema_editor.connection.alias, model):
+            schema_editor.add_index(model, self.index, concurrently=True)
+        return None
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):  # noqa: ANN001
+        if schema_editor.connection.vendor != "postgresql":
+            return super().database_backwards(app_label, schema_editor, from_state, to_state)
+        model = from_state.apps.get_model(app_label, self.model_name)
+        if self.allow_migrate_model(schema_editor.connection.alias, model):
+            schema_editor.remove_index(model, self.index, concurrently=True)
+        return None
+
+
+class Migration(migrations.Migration):
+    atomic = False
+
+    dependencies = [
+        ("connections", "0014_webhook_claims_held_sequence"),
+    ]
+
+    operations = [
+        AddIndexOnline(
+            model_name="connection",
+            index=models.Index(
+                fields=["partner", "mode", "-created_at", "-id"], name="connection_partner_page"
+            ),
+        ),
+        AddIndexOnline(
+            model_name="connection",
+            index=models.Index(fields=["-created_at", "-id"], name="connection_newest"),
+        ),
+        AddIndexOnline(
+            model_name="linksession",
+            index=models.Index(fields=["-created_at", "-id"], name="link_session_newest"),
+        ),
+        AddIndexOnline(
+            model_name="webhookdelivery",
+            index=models.Index(fields=["-created_at", "-id"], name="delivery_newest"),
+        ),
+    ]
