@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Count, Max, Model, QuerySet
 from django.http import Http404
 from django.templatetags.static import static
@@ -135,15 +137,24 @@ def delivery_list(
     return page_of(after(rows, position), limit=limit)
 
 
+def estimated_count(rows: QuerySet) -> int | None:
+    """PostgreSQL's estimate of how many rows ``rows`` holds (the planner's, from table
+    statistics: no row is read), or None on another database."""
+    if connection.vendor != "postgresql":
+        return None
+    plan = json.loads(rows.order_by().explain(format="json"))
+    return int(plan[0]["Plan"]["Plan Rows"])
+
+
 def recent_failures(
-    slugs: list[str], since: datetime | None = None, sessions: QuerySet | None = None
+    slugs: list[str] | None, since: datetime | None = None, sessions: QuerySet | None = None
 ) -> dict[str, list[dict[str, Any]]]:
-    """Per system, its failed attempts (of the last 30 days, or ``since``; of ``sessions``
-    only, when given) by code, most frequent first."""
+    """Per system (of ``slugs``, or all), its failed attempts (of the last 30 days, or
+    ``since``; of ``sessions`` only, when given) by code, most frequent first."""
     since = since or timezone.now() - FAILURE_WINDOW
-    attempts = ValidationAttempt.objects.filter(
-        system_slug__in=slugs, status__in=FAILED, created_at__gte=since
-    )
+    attempts = ValidationAttempt.objects.filter(status__in=FAILED, created_at__gte=since)
+    if slugs is not None:
+        attempts = attempts.filter(system_slug__in=slugs)
     if sessions is not None:
         attempts = attempts.filter(link_session__in=sessions)
     rows = (
