@@ -164,13 +164,14 @@ def _sessions(partners: list[str], slugs: list[str], count: int) -> Iterator[dic
 
 
 def _endpoints(partners: list[str]) -> dict[str, str]:
-    """One endpoint per partner (its secret is never read here); endpoint id by partner."""
+    """One endpoint per partner; endpoint id by partner."""
     from connections.models import WebhookEndpoint
+    from connections.security import crypto
 
-    rows = WebhookEndpoint.objects.bulk_create(
-        WebhookEndpoint(partner_id=p, url=f"https://hooks.bench.test/{p}", secret="-")
-        for p in partners
-    )
+    rows = [WebhookEndpoint(partner_id=p, url=f"https://hooks.bench.test/{p}") for p in partners]
+    for row in rows:
+        row.secret = crypto.encrypt(b"whsec_bench", aad=crypto.associated_data(row, "secret"))
+    WebhookEndpoint.objects.bulk_create(rows)
     return {row.partner_id: row.pk for row in rows}
 
 

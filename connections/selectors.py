@@ -129,7 +129,11 @@ def delivery_list(
 ) -> tuple[list[WebhookDelivery], bool]:
     """A page of the deliveries to the partner's endpoints, newest first, after
     ``position``, and whether more follow. Index: ``delivery_newest``."""
-    rows = WebhookDelivery.objects.filter(endpoint__partner=partner).select_related("event")
+    rows = (
+        WebhookDelivery.objects.filter(endpoint__partner=partner)
+        .select_related("event")
+        .defer("event__data", "event__payload")  # a delivery shows its event's kind only
+    )
     if endpoint_id:
         rows = rows.filter(endpoint_id=endpoint_id)
     if status:
