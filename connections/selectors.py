@@ -100,6 +100,23 @@ def page_of(rows: QuerySet, *, limit: int, offset: int = 0) -> tuple[list[Any], 
     return page[:limit], len(page) > limit
 
 
+# What a connection in a list shows (the API's ConnectionOut): never its credentials.
+LISTED_CONNECTION_FIELDS = (
+    "id",
+    "system_id",
+    "method",
+    "status",
+    "end_user_id",
+    "config",
+    "created_at",
+    "last_validated_at",
+    "last_checked_at",
+    "next_check_at",
+    "last_error_code",
+    "last_error_message",
+)
+
+
 def connection_list(
     partner: Partner,
     *,
@@ -113,6 +130,7 @@ def connection_list(
     ``position`` (or ``offset`` rows into the list: the bounded compatibility path), and
     whether more follow. Index: ``connection_partner_page``."""
     rows: QuerySet[Connection] = Connection.objects.filter(partner=partner, mode=mode)
+    rows = rows.only(*LISTED_CONNECTION_FIELDS)
     for name, value in filters.items():
         if value is not None:
             rows = rows.filter(**{"system_id" if name == "system" else name: value})

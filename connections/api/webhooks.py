@@ -8,7 +8,7 @@ from typing import Any
 
 from django.http import Http404, HttpRequest
 from ninja import Query, Router, Schema, Status
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from connections.api.cursors import MAX_LENGTH as MAX_CURSOR_LENGTH
 from connections.api.cursors import cursor_after, position_of
@@ -58,7 +58,7 @@ class SecretOut(Schema):
     secret: str
 
 
-class DeliveryOut(Schema):
+class DeliveryOut(BaseModel):  # a plain model: see schemas.ErrorOut
     id: str
     endpoint_id: str
     event_type: str
@@ -92,7 +92,7 @@ class DeliveryOut(Schema):
         }
 
 
-class DeliveryListOut(Schema):
+class DeliveryListOut(BaseModel):
     data: list[DeliveryOut]
     has_more: bool
     next_cursor: str | None
