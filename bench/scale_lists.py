@@ -36,6 +36,7 @@ ADMIN_PAGES = {
     "admin: link sessions": "/admin/connections/linksession/",
     "admin: events": "/admin/connections/event/",
     "admin: webhook deliveries": "/admin/connections/webhookdelivery/",
+    "admin: validation attempts": "/admin/connections/validationattempt/",
     "admin: systems": "/admin/catalog/system/",
     "admin: an empty list (context)": "/admin/connections/oauthapp/",
 }
@@ -90,6 +91,7 @@ def deep_cursor(seeded: Seeded, scope: str, rows: object) -> tuple[str, int]:
 
 
 def targets(seeded: Seeded, cookie: str) -> list[Target]:
+    from connections.api.schemas import MAX_OFFSET
     from connections.models import Connection, WebhookDelivery
 
     key = {"Authorization": f"Bearer {seeded.secret}"}
@@ -98,11 +100,12 @@ def targets(seeded: Seeded, cookie: str) -> list[Target]:
     sent = WebhookDelivery.objects.filter(endpoint__partner_id=seeded.partner_id)
     delivery_cursor, delivery_page = deep_cursor(seeded, "webhook-deliveries", sent)
     api = "/api/v1/connections?limit=50"
+    offset = min(MAX_OFFSET, mine.count() - LIMIT)
     found = [
         Target("bare view, one indexed SELECT", "/bench/bare-select/", {"X-Digest": "0"}, "bare"),
         Target("API connections, first page", api, key, "api"),
         Target(f"API connections, page {page} (cursor)", f"{api}&cursor={cursor}", key, "api"),
-        Target("API connections, offset 10,000 (compat)", f"{api}&offset=10000", key, "compat"),
+        Target(f"API connections, offset {offset:,}", f"{api}&offset={offset}", key, "compat"),
         Target("API deliveries, first page", "/api/v1/webhook-deliveries?limit=50", key, "api"),
         Target(
             f"API deliveries, page {delivery_page} (cursor)",

@@ -4,7 +4,8 @@
 
 At ``--scale 1``: 100,000 connections, 100,000 link sessions, 1,000,000 events and 1,000,000
 webhook deliveries (``--scale 0.1`` for a tenth), over ten partners of which the first holds
-half of each, a tenth of them in test mode, created over the last 90 days. Big tables are
+half of each, a tenth of them in test mode, created over the last 90 days; and as many
+validation attempts as link sessions (a fifth of them failed, by code). Big tables are
 written with PostgreSQL's COPY in one pass each, then vacuumed and analysed (as autovacuum
 would have by then). The database is ``bench_scale_<checkout>``: dropped at the end unless
 ``--keep`` (``scale_lists.py --reuse`` then measures it again without reseeding).
@@ -78,15 +79,22 @@ def seed(scale: float) -> Seeded:
 
 
 def _seed_tables(partners: list[str], slugs: list[str], counts: dict[str, int]) -> None:
-    from connections.models import Connection, Event, LinkSession, WebhookDelivery
+    from connections.models import (
+        Connection,
+        Event,
+        LinkSession,
+        ValidationAttempt,
+        WebhookDelivery,
+    )
 
     connections = copy_rows(Connection, _connections(partners, slugs, counts["connections"]))
     sessions = copy_rows(LinkSession, _sessions(partners, slugs, counts["link_sessions"]))
+    copy_rows(ValidationAttempt, _attempts(sessions, slugs))
     endpoints = _endpoints(partners)
     events = copy_rows(Event, _events(partners, connections, sessions, counts["events"]))
     copy_rows(WebhookDelivery, _deliveries(partners, endpoints, events))
     with connection.cursor() as cursor:
-        for model in (Connection, LinkSession, Event, WebhookDelivery):
+        for model in (Connection, LinkSession, ValidationAttempt, Event, WebhookDelivery):
             cursor.execute(f"VACUUM ANALYZE {model._meta.db_table}")
 
 
@@ -126,6 +134,11 @@ def _partner(partners: list[str], i: int) -> str:
     return partners[0] if i % 2 == 0 else partners[1 + (i // 2) % (len(partners) - 1)]
 
 
+def _mode(i: int) -> str:
+    """A tenth of each partner's rows are made with a test key."""
+    return "test" if (i // 2) % 10 == 9 else "live"
+
+
 def _connections(partners: list[str], slugs: list[str], count: int) -> Iterator[dict]:
     when = _spread(count)
     statuses = ["active"] * 7 + ["invalid", "revoked", "pending"]
@@ -135,7 +148,7 @@ def _connections(partners: list[str], slugs: list[str], count: int) -> Iterator[
             "partner_id": _partner(partners, i),
             "system_id": slugs[i % len(slugs)],
             "method": "api_key",
-            "mode": "test" if i % 10 == 9 else "live",
+            "mode": _mode(i),
             "end_user_id": f"user-{i}",
             "status": statuses[i % len(statuses)],
             "created_at": when(i),
@@ -153,13 +166,32 @@ def _sessions(partners: list[str], slugs: list[str], count: int) -> Iterator[dic
             "partner_id": _partner(partners, i),
             "token_digest": hashlib.sha256(f"bench-{i}".encode()).hexdigest(),
             "end_user_id": f"user-{i}",
-            "mode": "test" if i % 10 == 9 else "live",
+            "mode": _mode(i),
             "created_at": created,
             "expires_at": created + timedelta(minutes=30),
             "opened_at": created,
             "system_chosen": slugs[i % len(slugs)] if chose else "",
             "validated_at": created + timedelta(minutes=3) if chose and i % 3 else None,
             "last_screen": "/done/",
+        }
+
+
+def _attempts(sessions: list[str], slugs: list[str]) -> Iterator[dict]:
+    """One per link session; a fifth failed, with a code."""
+    when = _spread(len(sessions))
+    codes = ["invalid_credentials", "forbidden", "timeout", "dns", "tls"]
+    for i, session_id in enumerate(sessions):
+        failed = i % 5 == 0
+        yield {
+            "id": _new_id("va"),
+            "link_session_id": session_id,
+            "system_slug": slugs[i % len(slugs)],
+            "method": "api_key",
+            "status": "failed" if failed else "succeeded",
+            "error_code": codes[(i // 5) % len(codes)] if failed else "",
+            "created_at": when(i),
+            "finished_at": when(i),
+            "runs": 1,
         }
 
 
