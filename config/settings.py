@@ -161,6 +161,11 @@ ONRAMP_WEBHOOK_TIMEOUT = env.float("ONRAMP_WEBHOOK_TIMEOUT", default=10.0)
 ONRAMP_WEBHOOK_RETRY_SCHEDULE = env.list(
     "ONRAMP_WEBHOOK_RETRY_SCHEDULE", cast=int, default=[5, 300, 1800, 7200, 18000, 36000, 36000]
 )
+# Admin lists count their rows exactly up to this many; past it they show PostgreSQL's
+# estimate ("about 1,000,000"), since an exact count reads every row on every page view.
+ONRAMP_ADMIN_EXACT_COUNT_UP_TO = env.int("ONRAMP_ADMIN_EXACT_COUNT_UP_TO", default=10_000)
+# The admin's systems page shows figures recounted this often (seconds) by Celery beat.
+ONRAMP_SYSTEM_FIGURES_INTERVAL = env.float("ONRAMP_SYSTEM_FIGURES_INTERVAL", default=300.0)
 CELERY_BEAT_SCHEDULE = {
     "sweep-webhooks": {
         "task": "connections.tasks.sweep_webhooks",
@@ -180,6 +185,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     "refresh-oauth-tokens": {"task": "connections.tasks.refresh_oauth_tokens", "schedule": 240.0},
     "purge-stale-secrets": {"task": "connections.tasks.purge_stale_secrets", "schedule": 3600.0},
+    "count-system-figures": {
+        "task": "connections.tasks.count_system_figures",
+        "schedule": ONRAMP_SYSTEM_FIGURES_INTERVAL,
+    },
 }
 
 AUTH_PASSWORD_VALIDATORS = [

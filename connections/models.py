@@ -196,6 +196,9 @@ class LinkSession(models.Model):
 
     encrypted_fields = ("public_token_sealed",)
 
+    class Meta:
+        indexes = [models.Index(fields=["-created_at", "-id"], name="link_session_newest")]
+
     def __str__(self) -> str:
         return self.id
 
@@ -273,6 +276,11 @@ class Connection(models.Model):
     class Meta:
         indexes = [
             models.Index(fields=["partner", "end_user_id"]),
+            # The partner API's list, newest first, paged by (created_at, id): keyset.
+            models.Index(
+                fields=["partner", "mode", "-created_at", "-id"], name="connection_partner_page"
+            ),
+            models.Index(fields=["-created_at", "-id"], name="connection_newest"),  # admin
             models.Index(
                 fields=["token_cache_stale_since"],
                 condition=models.Q(token_cache_stale_since__isnull=False),
@@ -643,8 +651,38 @@ class WebhookDelivery(models.Model):
         indexes = [
             models.Index(fields=["status", "next_attempt_at"], name="delivery_due"),
             models.Index(fields=["endpoint", "-created_at"], name="delivery_by_endpoint"),
+            # The admin's list and the partner API's, newest first, paged by (created_at, id).
+            models.Index(fields=["-created_at", "-id"], name="delivery_newest"),
         ]
         verbose_name_plural = "webhook deliveries"
 
     def __str__(self) -> str:
         return self.id
+
+
+class SystemFigures(models.Model):
+    """Per system, what the admin's systems page shows, recounted by a beat task
+    (``services/system_figures.py``) instead of by every view of the page. A system with
+    nothing to count has no row."""
+
+    system = models.OneToOneField(
+        "catalog.System",
+        to_field="slug",
+        primary_key=True,
+        on_delete=models.CASCADE,
+        related_name="figures",
+    )
+    connections = models.PositiveIntegerField(default=0)
+    # Link sessions whose end user chose this system, and those of them that connected.
+    sessions_chose = models.PositiveIntegerField(default=0)
+    sessions_connected = models.PositiveIntegerField(default=0)
+    # Failed attempts of the last 30 days by code, most frequent first:
+    # [{"error_code": …, "count": …, "last": ISO time}].
+    failures = models.JSONField(default=list)
+    counted_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name_plural = "system figures"
+
+    def __str__(self) -> str:
+        return self.system_id

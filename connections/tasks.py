@@ -13,6 +13,7 @@ from connections.services.health import (
     oauth_tokens_refresh_due,
 )
 from connections.services.oauth import remote_revocations_send
+from connections.services.system_figures import system_figures_count
 from connections.services.webhook_deliveries import webhook_deliver, webhook_sweep
 
 
@@ -79,3 +80,9 @@ def purge_stale_secrets() -> None:
     """Hourly from Celery beat (see README); also retries revocations at providers."""
     stale_secrets_purge()
     remote_revocations_send()
+
+
+@shared_task(ignore_result=True)
+def count_system_figures() -> None:
+    """Every ``ONRAMP_SYSTEM_FIGURES_INTERVAL`` from Celery beat: the systems page's figures."""
+    system_figures_count()

@@ -12,11 +12,14 @@ from typing import Any
 
 from django.http import Http404, HttpRequest
 from ninja import Query, Router, Schema, Status
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from connections.api.auth import own
+from connections.api.cursors import MAX_LENGTH as MAX_CURSOR_LENGTH
+from connections.api.cursors import cursor_after, position_of
 from connections.api.schemas import Strict
 from connections.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
+from connections.selectors import delivery_list
 from connections.services.webhooks import (
     webhook_endpoint_create,
     webhook_endpoint_delete,
@@ -27,6 +30,7 @@ from connections.services.webhooks import (
 )
 
 router = Router(tags=["webhooks"])
+DELIVERIES = "webhook-deliveries"  # what this router's cursors are positions in
 
 
 class EndpointIn(Strict):
@@ -59,7 +63,7 @@ class SecretOut(Schema):
     secret: str
 
 
-class DeliveryOut(Schema):
+class DeliveryOut(BaseModel):  # a plain model: see schemas.ErrorOut
     id: str
     endpoint_id: str
     event_type: str
@@ -93,14 +97,17 @@ class DeliveryOut(Schema):
         }
 
 
-class DeliveryListOut(Schema):
+class DeliveryListOut(BaseModel):
     data: list[DeliveryOut]
+    has_more: bool
+    next_cursor: str | None
 
 
 class DeliveryFilters(Strict):
     endpoint_id: str | None = Field(default=None, max_length=32)
     status: DeliveryStatus | None = None
     limit: int = Field(default=50, ge=1, le=200)
+    cursor: str | None = Field(default=None, min_length=1, max_length=MAX_CURSOR_LENGTH)
 
 
 @router.post("/webhook-endpoints", response={201: EndpointCreatedOut})
@@ -158,15 +165,22 @@ def send_test(request: HttpRequest, endpoint_id: str) -> Status:
 
 @router.get("/webhook-deliveries", response=DeliveryListOut)
 def list_deliveries(request: HttpRequest, filters: Query[DeliveryFilters]) -> dict[str, Any]:
-    rows = WebhookDelivery.objects.filter(
-        endpoint__partner=request.auth, endpoint__mode=request.mode
+    """Deliveries to your endpoints, newest first. For the next page pass the answer's
+    `next_cursor` back as `cursor` (null: the list ends here)."""
+    position = position_of(filters.cursor, scope=DELIVERIES, partner=request.auth)
+    page, has_more = delivery_list(
+        request.auth,
+        mode=request.mode,
+        endpoint_id=filters.endpoint_id,
+        status=filters.status,
+        limit=filters.limit,
+        position=position,
     )
-    if filters.endpoint_id:
-        rows = rows.filter(endpoint_id=filters.endpoint_id)
-    if filters.status:
-        rows = rows.filter(status=filters.status)
-    rows = rows.select_related("event").order_by("-created_at")[: filters.limit]
-    return {"data": [DeliveryOut.of(delivery) for delivery in rows]}
+    return {
+        "data": [DeliveryOut.of(delivery) for delivery in page],
+        "has_more": has_more,
+        "next_cursor": cursor_after(page, has_more, scope=DELIVERIES, partner=request.auth),
+    }
 
 
 @router.post("/webhook-deliveries/{delivery_id}/resend", response={202: DeliveryOut})

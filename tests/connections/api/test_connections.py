@@ -216,7 +216,7 @@ def test_state_changes_are_audited_without_secrets(acme, api):
 @FUZZ
 @given(
     query=st.dictionaries(
-        st.sampled_from(["limit", "offset", "status", "system", "end_user_id"]),
+        st.sampled_from(["limit", "offset", "cursor", "status", "system", "end_user_id"]),
         st.text(max_size=30),
     )
 )

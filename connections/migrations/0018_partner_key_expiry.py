@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("connections", "0014_webhook_claims_held_sequence"),
+        ("connections", "0017_system_figures"),
     ]
 
     operations = [
