@@ -13,7 +13,7 @@ from django.utils import timezone
 from connections.models import Connection, Event, Mode, WebhookDelivery, WebhookEndpoint
 from connections.selectors import NEWEST_FIRST, Position, after
 from connections.services.partners import partner_create
-from tests.connections.api.test_api import bearer, error_of
+from tests.conftest import bearer, error_of
 
 pytestmark = pytest.mark.django_db
 
