@@ -26,11 +26,15 @@ messages: install
 	$(PY) manage.py makemessages $(LOCALES) --no-obsolete --no-location --ignore 'catalog/*' \
 		--ignore '.venv/*' --ignore 'tests/*' --ignore 'bench/*' --ignore 'var/*'
 
+# No broker in the demo, so no beat: run_scheduled does beat's work (webhook retries, sweeps,
+# health checks) beside runserver, and stops with it.
 demo: export ONRAMP_PUBLIC_URL = http://$(HOST):$(PORT)
 demo: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py sync_catalog
 	$(PY) manage.py seed_demo --base-url http://$(HOST):$(PORT)
+	$(PY) manage.py run_scheduled & scheduled=$$!; \
+	trap 'kill $$scheduled 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 lint: install

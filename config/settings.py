@@ -161,6 +161,11 @@ ONRAMP_WEBHOOK_TIMEOUT = env.float("ONRAMP_WEBHOOK_TIMEOUT", default=10.0)
 ONRAMP_WEBHOOK_RETRY_SCHEDULE = env.list(
     "ONRAMP_WEBHOOK_RETRY_SCHEDULE", cast=int, default=[5, 300, 1800, 7200, 18000, 36000, 36000]
 )
+# Admin lists count their rows exactly up to this many; past it they show PostgreSQL's
+# estimate ("about 1,000,000"), since an exact count reads every row on every page view.
+ONRAMP_ADMIN_EXACT_COUNT_UP_TO = env.int("ONRAMP_ADMIN_EXACT_COUNT_UP_TO", default=10_000)
+# The admin's systems page shows figures recounted this often (seconds) by Celery beat.
+ONRAMP_SYSTEM_FIGURES_INTERVAL = env.float("ONRAMP_SYSTEM_FIGURES_INTERVAL", default=300.0)
 CELERY_BEAT_SCHEDULE = {
     "sweep-webhooks": {
         "task": "connections.tasks.sweep_webhooks",
@@ -180,6 +185,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     "refresh-oauth-tokens": {"task": "connections.tasks.refresh_oauth_tokens", "schedule": 240.0},
     "purge-stale-secrets": {"task": "connections.tasks.purge_stale_secrets", "schedule": 3600.0},
+    "count-system-figures": {
+        "task": "connections.tasks.count_system_figures",
+        "schedule": ONRAMP_SYSTEM_FIGURES_INTERVAL,
+    },
 }
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -320,6 +329,9 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024  # uploads this small never touch the d
 # The passthrough proxy (/api/v1/proxy/…): body caps each way, and calls per connection.
 ONRAMP_PROXY_MAX_REQUEST_BYTES = env.int("ONRAMP_PROXY_MAX_REQUEST_BYTES", default=10 * 1024**2)
 ONRAMP_PROXY_MAX_RESPONSE_BYTES = env.int("ONRAMP_PROXY_MAX_RESPONSE_BYTES", default=10 * 1024**2)
+# A process whose catalog index is out of date keeps searching the old one while a thread
+# builds the new one (the process that made the change rebuilds at once).
+ONRAMP_CATALOG_REBUILD_BEHIND = env.bool("ONRAMP_CATALOG_REBUILD_BEHIND", default=True)
 ONRAMP_PROXY_REQUESTS_PER_MINUTE = env.int("ONRAMP_PROXY_REQUESTS_PER_MINUTE", default=600)
 # Proxied calls in flight at once, across every process: per connection, and per remote host.
 ONRAMP_PROXY_IN_FLIGHT_PER_CONNECTION = env.int("ONRAMP_PROXY_IN_FLIGHT_PER_CONNECTION", default=4)
@@ -333,6 +345,13 @@ ONRAMP_PROXY_AUTH_REFUSALS = env.int("ONRAMP_PROXY_AUTH_REFUSALS", default=3)
 ONRAMP_PROXY_AUTH_PAUSE = env.int("ONRAMP_PROXY_AUTH_PAUSE", default=300)
 # Partner origins and redirect URLs may be plain http only on localhost, and only then.
 ONRAMP_ALLOW_HTTP_LOCALHOST = env.bool("ONRAMP_ALLOW_HTTP_LOCALHOST", default=DEBUG)
+# Development: test keys' webhook endpoints may be on this machine (http://localhost:4000/…).
+# It lets a key make Onramp call local ports, so production refuses it (and check --deploy).
+ONRAMP_ALLOW_LOCAL_WEBHOOKS = env.bool("ONRAMP_ALLOW_LOCAL_WEBHOOKS", default=DEBUG)
+if ONRAMP_ALLOW_LOCAL_WEBHOOKS and not DEBUG:
+    raise ImproperlyConfigured(
+        "ONRAMP_ALLOW_LOCAL_WEBHOOKS is for development: refused with DEBUG off."
+    )
 
 # The demo partner page (/demo/) exists only in the embedded default.
 ONRAMP_DEMO = env.bool("ONRAMP_DEMO", default=DEBUG)

@@ -1,9 +1,11 @@
 """System checks of the code's side: every definition uses schemes, options and failure codes
 that exist; every scheme's flow step exists and has its template; every key id in use is in
-the key ring (``check --deploy --database default``)."""
+the key ring (``check --deploy --database default``); no development-only opening is left on
+in a deployment (``check --deploy``)."""
 
 from typing import Any
 
+from django.conf import settings
 from django.core import checks
 from django.db import connection
 from django.template import TemplateDoesNotExist
@@ -113,3 +115,20 @@ def check_flow_steps(app_configs: Any = None, **kwargs: Any) -> list[checks.Chec
                 )
             )
     return errors
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def check_development_openings(
+    app_configs: Any = None, **kwargs: Any
+) -> list[checks.CheckMessage]:
+    """Local webhook endpoints let a test key make Onramp call this machine's own ports."""
+    if not settings.ONRAMP_ALLOW_LOCAL_WEBHOOKS:
+        return []
+    return [
+        checks.Error(
+            "ONRAMP_ALLOW_LOCAL_WEBHOOKS is on: test keys' webhooks may call this machine "
+            "(http://localhost).",
+            hint="It is for development only: unset it (it follows DEBUG) in a deployment.",
+            id="connections.E005",
+        )
+    ]

@@ -25,6 +25,7 @@ class Task(StrEnum):
     """The tasks services send (each defined in ``tasks.py`` under this name)."""
 
     RUN_VALIDATION = "connections.tasks.run_validation"
+    RUN_HEALTH_CHECKS = "connections.tasks.run_health_checks"
     DELIVER_WEBHOOK = "connections.tasks.deliver_webhook"
 
 
@@ -47,4 +48,15 @@ def task_send(
         return False
     if not noted:
         model.objects.filter(pk=pk).update(dispatched_at=timezone.now())
+    return True
+
+
+def task_send_batch(task: Task, ids: list[str]) -> bool:
+    """Queue ``task(ids)`` for rows that keep no dispatch time of their own (they are claimed
+    with a lease instead). False (logged) when the broker cannot be reached."""
+    try:
+        current_app.tasks[task].apply_async((ids,), retry=False)
+    except (KombuError, OSError):
+        logger.warning("could not send %s for %d rows to the broker", task.name, len(ids))
+        return False
     return True

@@ -59,6 +59,7 @@ class EventKind(StrEnum):
     PARTNER_UPDATED = "partner.updated"
     PARTNER_KEY_CREATED = "partner_key.created"
     PARTNER_KEY_REVOKED = "partner_key.revoked"
+    PARTNER_KEY_ROLLED = "partner_key.rolled"
     OAUTH_APP_SET = "oauth_app.set"
     # Webhooks themselves (``webhook.test`` goes only to the endpoint being tested)
     WEBHOOK_TEST = "webhook.test", True

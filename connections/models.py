@@ -133,6 +133,8 @@ class PartnerKey(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
     revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Set when the key is rolled: it keeps working until then (Stripe's "roll key").
+    expires_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     def __str__(self) -> str:
         return self.display
@@ -193,6 +195,9 @@ class LinkSession(models.Model):
     public_token_used_at = models.DateTimeField(null=True, blank=True)
 
     encrypted_fields = ("public_token_sealed",)
+
+    class Meta:
+        indexes = [models.Index(fields=["-created_at", "-id"], name="link_session_newest")]
 
     def __str__(self) -> str:
         return self.id
@@ -271,6 +276,11 @@ class Connection(models.Model):
     class Meta:
         indexes = [
             models.Index(fields=["partner", "end_user_id"]),
+            # The partner API's list, newest first, paged by (created_at, id): keyset.
+            models.Index(
+                fields=["partner", "mode", "-created_at", "-id"], name="connection_partner_page"
+            ),
+            models.Index(fields=["-created_at", "-id"], name="connection_newest"),  # admin
             models.Index(
                 fields=["token_cache_stale_since"],
                 condition=models.Q(token_cache_stale_since__isnull=False),
@@ -574,6 +584,9 @@ class WebhookEndpoint(models.Model):
         Partner, on_delete=models.CASCADE, related_name="webhook_endpoints"
     )
     url = models.URLField(max_length=2048)
+    # Made with a test key: hears only what test keys made, and may be on localhost while
+    # ONRAMP_ALLOW_LOCAL_WEBHOOKS is on (development).
+    mode = models.CharField(max_length=4, choices=Mode.choices, default=Mode.LIVE)
     events = models.JSONField(default=list, blank=True, help_text=_("Empty: every event."))
     secret = models.TextField(editable=False)
     # After a rotation the old secret still signs (a second signature) for a day.
@@ -594,6 +607,11 @@ class WebhookEndpoint(models.Model):
     def wants(self, kind: str) -> bool:
         """Subscribed to ``kind`` (a disabled endpoint still is: its deliveries are held)."""
         return not self.events or kind in self.events
+
+    def hears(self, mode: str) -> bool:
+        """A test endpoint hears only what test keys made; a live one hears both (each
+        payload says its ``mode``), as it always has."""
+        return self.mode == Mode.LIVE or mode == Mode.TEST
 
 
 class DeliveryStatus(models.TextChoices):
@@ -633,8 +651,38 @@ class WebhookDelivery(models.Model):
         indexes = [
             models.Index(fields=["status", "next_attempt_at"], name="delivery_due"),
             models.Index(fields=["endpoint", "-created_at"], name="delivery_by_endpoint"),
+            # The admin's list and the partner API's, newest first, paged by (created_at, id).
+            models.Index(fields=["-created_at", "-id"], name="delivery_newest"),
         ]
         verbose_name_plural = "webhook deliveries"
 
     def __str__(self) -> str:
         return self.id
+
+
+class SystemFigures(models.Model):
+    """Per system, what the admin's systems page shows, recounted by a beat task
+    (``services/system_figures.py``) instead of by every view of the page. A system with
+    nothing to count has no row."""
+
+    system = models.OneToOneField(
+        "catalog.System",
+        to_field="slug",
+        primary_key=True,
+        on_delete=models.CASCADE,
+        related_name="figures",
+    )
+    connections = models.PositiveIntegerField(default=0)
+    # Link sessions whose end user chose this system, and those of them that connected.
+    sessions_chose = models.PositiveIntegerField(default=0)
+    sessions_connected = models.PositiveIntegerField(default=0)
+    # Failed attempts of the last 30 days by code, most frequent first:
+    # [{"error_code": …, "count": …, "last": ISO time}].
+    failures = models.JSONField(default=list)
+    counted_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name_plural = "system figures"
+
+    def __str__(self) -> str:
+        return self.system_id

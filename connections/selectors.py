@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
-from django.db.models import Count, Max, Model, QuerySet
+from django.db import connection
+from django.db.models import Count, Max, Model, Q, QuerySet
 from django.http import Http404
 from django.templatetags.static import static
 from django.utils import timezone
@@ -23,7 +25,9 @@ from connections.models import (
     LinkSessionStatus,
     Mode,
     Partner,
+    PartnerKey,
     ValidationAttempt,
+    WebhookDelivery,
 )
 from connections.schemes import SCHEMES
 
@@ -43,6 +47,14 @@ def partner_object(
     if found is None:
         raise Http404(f"No {model._meta.verbose_name} with id {object_id[:32]!r}.")
     return found
+
+
+def partner_keys_usable(partner: Partner, mode: str | None = None) -> QuerySet[PartnerKey]:
+    """The partner's keys that still work (a rolled key until it expires), newest first;
+    only one mode's when ``mode`` is given."""
+    unexpired = Q(expires_at=None) | Q(expires_at__gt=timezone.now())
+    keys = partner.keys.filter(unexpired, revoked_at=None)
+    return (keys.filter(mode=mode) if mode else keys).order_by("-created_at")
 
 
 def link_session_status(session: LinkSession) -> LinkSessionStatus:
@@ -84,33 +96,111 @@ def session_categories(session: LinkSession) -> list[tuple[str, str]]:
     return [(slug, str(label)) for slug, label in CATEGORIES.items() if slug in present]
 
 
+class Position(NamedTuple):
+    """Where a page ended in a list newest first: its last row's (created_at, id)."""
+
+    created_at: datetime
+    id: str
+
+
+NEWEST_FIRST = ("-created_at", "-id")  # every keyset list's order (an index's, too)
+
+
+def after(rows: QuerySet, position: Position | None) -> QuerySet:
+    """The rows that come after ``position`` in ``NEWEST_FIRST`` order (keyset pagination:
+    the index is entered at the position, however deep, instead of counting rows off).
+    ``created_at <= t`` is the index's range; the exclusion only settles ties at ``t``."""
+    if position is None:
+        return rows
+    return rows.filter(created_at__lte=position.created_at).exclude(
+        created_at=position.created_at, id__gte=position.id
+    )
+
+
+def page_of(rows: QuerySet, *, limit: int, offset: int = 0) -> tuple[list[Any], bool]:
+    """``limit`` rows (from ``offset``) in ``NEWEST_FIRST`` order, and whether more follow."""
+    page = list(rows.order_by(*NEWEST_FIRST)[offset : offset + limit + 1])
+    return page[:limit], len(page) > limit
+
+
+# What a connection in a list shows (the API's ConnectionOut): never its credentials.
+LISTED_CONNECTION_FIELDS = (
+    "id",
+    "system_id",
+    "method",
+    "status",
+    "end_user_id",
+    "config",
+    "created_at",
+    "last_validated_at",
+    "last_checked_at",
+    "next_check_at",
+    "last_error_code",
+    "last_error_message",
+)
+
+
 def connection_list(
     partner: Partner,
     *,
     filters: dict[str, str | None],
-    offset: int,
     limit: int,
+    position: Position | None = None,
+    offset: int = 0,
     mode: str = Mode.LIVE,
 ) -> tuple[list[Connection], bool]:
-    """A page of the partner's connections (of the key's mode), newest first, and whether
-    more follow."""
+    """A page of the partner's connections (of the key's mode), newest first, after
+    ``position`` (or ``offset`` rows into the list: the bounded compatibility path), and
+    whether more follow. Index: ``connection_partner_page``."""
     rows: QuerySet[Connection] = Connection.objects.filter(partner=partner, mode=mode)
+    rows = rows.only(*LISTED_CONNECTION_FIELDS)
     for name, value in filters.items():
         if value is not None:
             rows = rows.filter(**{"system_id" if name == "system" else name: value})
-    page = list(rows.order_by("-created_at", "id")[offset : offset + limit + 1])
-    return page[:limit], len(page) > limit
+    return page_of(after(rows, position), limit=limit, offset=offset)
+
+
+def delivery_list(
+    partner: Partner,
+    *,
+    mode: str,
+    endpoint_id: str | None,
+    status: str | None,
+    limit: int,
+    position: Position | None = None,
+) -> tuple[list[WebhookDelivery], bool]:
+    """A page of the deliveries to the partner's endpoints, newest first, after
+    ``position``, and whether more follow. Index: ``delivery_newest``."""
+    rows = (
+        WebhookDelivery.objects.filter(endpoint__partner=partner, endpoint__mode=mode)
+        .select_related("event")
+        .defer("event__data", "event__payload")  # a delivery shows its event's kind only
+    )
+    if endpoint_id:
+        rows = rows.filter(endpoint_id=endpoint_id)
+    if status:
+        rows = rows.filter(status=status)
+    return page_of(after(rows, position), limit=limit)
+
+
+def estimated_count(rows: QuerySet) -> int | None:
+    """PostgreSQL's estimate of how many rows ``rows`` holds (the planner's, from table
+    statistics: no row is read), or None on another database."""
+    if connection.vendor != "postgresql":
+        return None
+    plan = json.loads(rows.order_by().explain(format="json"))
+    return int(plan[0]["Plan"]["Plan Rows"])
 
 
 def recent_failures(
-    slugs: list[str], since: datetime | None = None, sessions: QuerySet | None = None
+    slugs: list[str] | None, since: datetime | None = None, sessions: QuerySet | None = None
 ) -> dict[str, list[dict[str, Any]]]:
-    """Per system, its failed attempts (of the last 30 days, or ``since``; of ``sessions``
-    only, when given) by code, most frequent first."""
+    """Per system (of ``slugs``, or all), its failed attempts (of the last 30 days, or
+    ``since``; of ``sessions`` only, when given) by code, most frequent first."""
     since = since or timezone.now() - FAILURE_WINDOW
-    attempts = ValidationAttempt.objects.filter(
-        system_slug__in=slugs, status__in=FAILED, created_at__gte=since
-    )
+    attempts = ValidationAttempt.objects.filter(status__in=FAILED, created_at__gte=since)
+    if slugs is not None:
+        attempts = attempts.filter(system_slug__in=slugs)
     if sessions is not None:
         attempts = attempts.filter(link_session__in=sessions)
     rows = (

@@ -7,8 +7,13 @@ from connections.dispatch import Task
 from connections.security.token_cache import stale_entries_sweep
 from connections.services.attempts import attempt_run, attempt_sweep
 from connections.services.encryption import stale_secrets_purge
-from connections.services.health import health_checks_start, oauth_tokens_refresh_due
+from connections.services.health import (
+    health_checks_run,
+    health_checks_start,
+    oauth_tokens_refresh_due,
+)
 from connections.services.oauth import remote_revocations_send
+from connections.services.system_figures import system_figures_count
 from connections.services.webhook_deliveries import webhook_deliver, webhook_sweep
 
 
@@ -52,6 +57,12 @@ def sweep_token_cache() -> None:
     stale_entries_sweep()
 
 
+@shared_task(name=Task.RUN_HEALTH_CHECKS, acks_late=True, ignore_result=True)
+def run_health_checks(connection_ids: list[str]) -> None:
+    """A chunk of claimed health checks (a lost chunk is due again after its lease)."""
+    health_checks_run(connection_ids=connection_ids)
+
+
 @shared_task(ignore_result=True)
 def schedule_health_checks() -> None:
     """Every few minutes from Celery beat: start the connection checks that are due."""
@@ -69,3 +80,9 @@ def purge_stale_secrets() -> None:
     """Hourly from Celery beat (see README); also retries revocations at providers."""
     stale_secrets_purge()
     remote_revocations_send()
+
+
+@shared_task(ignore_result=True)
+def count_system_figures() -> None:
+    """Every ``ONRAMP_SYSTEM_FIGURES_INTERVAL`` from Celery beat: the systems page's figures."""
+    system_figures_count()

@@ -1,27 +1,37 @@
-"""Shared fixtures: partners, an API client, local simulators, a real Celery worker."""
+"""Shared fixtures: partners, an API client, an end user in the flow (``tests/end_user.py``),
+an operator in the admin, local simulators, the production path as processes, a real Celery
+worker; and what fuzz tests share."""
 
 from __future__ import annotations
 
+import itertools
 import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.conf import settings as django_settings
+from django.contrib.auth.models import Permission
 from django.core.cache import cache, caches
+from django.http import HttpResponse
 from django.test import Client
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from catalog.sync import catalog_sync
 from config.celery import app as celery_app
 from connections.models import Partner
 from connections.services.partners import partner_create
+from tests.end_user import EndUser
+from tests.factories import link_session
 from tests.fakes import RunningFakes
-from tests.stack import open_stack, wait_for_worker
+from tests.stack import TIMEOUT, open_stack, wait_for_worker
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -39,6 +49,20 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         limits = [limit for kind, limit in TIME_LIMITS.items() if item.get_closest_marker(kind)]
         if limits and not item.get_closest_marker("timeout"):
             item.add_marker(pytest.mark.timeout(max(limits)))
+
+
+# Fuzz tests: whatever a partner or an end user sends, the answer is never a 500.
+FUZZ = hypothesis_settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=80),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(st.text(max_size=20), children, max_size=4)
+    ),
+    max_leaves=12,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -98,6 +122,65 @@ def api(acme: PartnerWithKey) -> Client:
     return acme.client()
 
 
+def post(client: Client, path: str, body: object = None, **kwargs: Any) -> HttpResponse:
+    """POST JSON to the partner API (``path`` after ``/api/v1``)."""
+    return client.post(
+        f"/api/v1{path}",
+        body if body is not None else {},
+        content_type="application/json",
+        **kwargs,
+    )
+
+
+def error_of(response: HttpResponse) -> dict[str, Any]:
+    """The API's error, after checking it has the one shape every error has."""
+    body = response.json()
+    assert set(body) == {"error"}, body
+    assert {"code", "message"} <= set(body["error"])
+    return body["error"]
+
+
+def bearer(token: str) -> Client:
+    """A client presenting ``token`` (a partner key or a connection's access token)."""
+    return Client(headers={"Authorization": f"Bearer {token}"})
+
+
+@pytest.fixture
+def end_user(
+    acme: PartnerWithKey, django_capture_on_commit_callbacks: Callable[..., Any]
+) -> Callable[..., EndUser]:
+    """Open a new link of Acme's in a fresh browser: ``end_user()``, or with the link
+    session's spec, ``end_user(locale="de", redirect_url=...)``."""
+
+    def open_link(**spec: Any) -> EndUser:
+        session, token = link_session(acme.partner, **spec)
+        return EndUser(session, token, django_capture_on_commit_callbacks)
+
+    return open_link
+
+
+@pytest.fixture
+def operator(db: Any, django_user_model: Any) -> Callable[..., Client]:
+    """Sign an operator in to the admin, in a browser of their own: ``operator()`` may do
+    everything (the superuser ``admin``, as events name it: ``admin:admin``);
+    ``operator(permissions=["view_linksession"])`` is staff with only those permissions
+    (``[]``: none at all)."""
+    staff = itertools.count(1)
+
+    def signed_in(*, permissions: Iterable[str] | None = None) -> Client:
+        if permissions is None:
+            user = django_user_model.objects.filter(username="admin").first()
+            user = user or django_user_model.objects.create_superuser("admin", "admin@x.test")
+        else:
+            user = django_user_model.objects.create_user(f"staff-{next(staff)}", is_staff=True)
+            user.user_permissions.add(*Permission.objects.filter(codename__in=permissions))
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return signed_in
+
+
 @pytest.fixture(scope="session")
 def fakes() -> Iterator[RunningFakes]:
     running = RunningFakes()
@@ -111,6 +194,19 @@ def fake_systems(fakes: RunningFakes, settings: Any) -> Iterator[RunningFakes]:
     fakes.reset()
     settings.ONRAMP_OUTBOUND_HOST_MAP = fakes.host_map()
     yield fakes
+
+
+@pytest.fixture
+def instances(fake_systems: RunningFakes) -> RunningFakes:
+    """The simulators of systems at the customer's own address (``tests/fakes/instances.py``),
+    each with a user who may read and one who may not."""
+    fake_systems.odoo.keys["key-1"] = ("acme", True)
+    fake_systems.odoo.keys["key-ro"] = ("acme", False)
+    fake_systems.erpnext.users["k1"] = ("s1", "integration@acme.test", True)
+    fake_systems.erpnext.users["k2"] = ("s2", "intern@acme.test", False)
+    fake_systems.sap_b1.users[("SBOACME", "api")] = ("pw", True)
+    fake_systems.sap_b1.users[("SBOACME", "viewer")] = ("pw", False)
+    return fake_systems
 
 
 @pytest.fixture
@@ -186,6 +282,15 @@ def stack(live_server: Any, fakes: RunningFakes, settings: Any, tmp_path: Path) 
         "ONRAMP_PUBLIC_URL": live_server.url,
     }
     yield from open_stack(base_env=base_env, tmp=tmp_path)
+
+
+@pytest.fixture
+def faults(stack: Any, fake_systems: RunningFakes, settings: Any) -> Any:
+    """The stack for fault tests: attempts time out after ``TIMEOUT`` here as in its processes
+    (given ``FAST``), and Infoplus takes the key ``key-1`` of site ``acme``."""
+    settings.ONRAMP_ATTEMPT_TIMEOUT = TIMEOUT
+    fake_systems.infoplus.sites["acme"] = {"key-1"}
+    return stack
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""Build rows the way the product does (through services), for tests that start mid-flow."""
+"""Build rows the way the product does (through services), for tests that start mid-flow, and
+run a live check the way a worker does."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from connections.services.link_sessions import (
     link_session_create,
     public_token_issue,
 )
+from connections.verification.failures import Outcome
+from connections.verification.run import build_target, verify
 
 
 def link_session(partner: Partner, **spec: object) -> tuple[LinkSession, str]:
@@ -54,3 +57,14 @@ def connected(partner: Partner, **kwargs: object) -> tuple[Connection, str]:
     session = validated_session(partner, **kwargs)
     public_token = link_session_complete(session=session)
     return public_token_exchange(partner=partner, public_token=public_token, actor="test")
+
+
+def live_check(
+    slug: str, method_id: str, config: dict[str, str], credentials: dict[str, str]
+) -> Outcome | None:
+    """Run one method's live check against whatever answers for the system (a simulator
+    through the host map): None when it passed, else what failed."""
+    definition = get_definition(slug)
+    steps: dict[str, str] = {}
+    target = build_target(definition, definition.method(method_id), config)
+    return verify(target, credentials, steps.update)

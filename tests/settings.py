@@ -50,11 +50,16 @@ ONRAMP_OUTBOUND_CONNECT_TIMEOUT = 2.0
 # Short, so tests of slow remotes are quick; a test of hanging calls sets its stack's own.
 ONRAMP_OUTBOUND_READ_TIMEOUT = float(os.environ.get("ONRAMP_TEST_READ_TIMEOUT", "3.0"))
 ONRAMP_OUTBOUND_DEADLINE = float(os.environ.get("ONRAMP_TEST_DEADLINE", "5.0"))
+# Each test's catalog lives in its own transaction, which a rebuilding thread cannot see:
+# tests rebuild in line (the test of the rebuild behind turns it back on).
+ONRAMP_CATALOG_REBUILD_BEHIND = False
 USING_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")  # noqa: F405
 USING_REDIS = bool(REDIS_URL)  # noqa: F405
 
 # Partner pages in tests are served on http://127.0.0.1 (production refuses plain http).
 ONRAMP_ALLOW_HTTP_LOCALHOST = True
+# As in production; the tests of local webhook endpoints turn it on.
+ONRAMP_ALLOW_LOCAL_WEBHOOKS = False
 
 # Tests run with DEBUG off; serve static files (connect.js) from the finders.
 STATIC_ROOT = os.path.join(os.environ["ONRAMP_DATA_DIR"], "static")

@@ -13,9 +13,10 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import requests
 from celery import Celery
@@ -23,6 +24,9 @@ from celery import Celery
 from config.celery import app as celery_app
 
 ROOT = Path(__file__).resolve().parent.parent
+# What the fault tests' processes run with (the ``faults`` fixture sets the same in the test):
+TIMEOUT = 12  # ONRAMP_ATTEMPT_TIMEOUT for these tests: a lease of 6 s (the 5 s deadline + 1)
+FAST = {"ONRAMP_ATTEMPT_TIMEOUT": str(TIMEOUT), "ONRAMP_SWEEP_INTERVAL": "0.5"}
 
 
 @dataclass
@@ -51,7 +55,7 @@ class Stack:
     tmp: Path
     processes: list[Process] = field(default_factory=list)
 
-    def worker(self, **env: str) -> Process:
+    def worker(self, *, threads: int = 1, **env: str) -> Process:
         name = f"{self.queue}-{len(self.processes)}@localhost"
         process = self._start(
             name,
@@ -64,7 +68,7 @@ class Stack:
                     "worker",
                     "--pool=threads",
                     "-c",
-                    "1",
+                    str(threads),
                     "-Q",
                     self.queue,
                 ),
@@ -132,6 +136,23 @@ def wait_for_worker(
         ):
             return
     raise RuntimeError(f"{name} did not answer within {within:.0f} s")
+
+
+def wait_for(
+    predicate: Callable[[], Any], timeout: float = 20.0, what: str = "the condition"
+) -> Any:
+    """Until ``predicate()`` is truthy; its value."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if value := predicate():
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def sign_ins(fake: Any) -> int:
+    """How many requests a simulator received (each check signs in once)."""
+    return len(fake.requests)
 
 
 def wait_until_up(url: str, *, within: float = 120) -> None:

@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import random
 import re
+import subprocess
+import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 import requests
 
+from tests.fakes.receiver import FakeReceiver
 from tests.standalone import ROOT, free_port, manage, own_env, serving
 
 pytestmark = pytest.mark.slow
@@ -67,3 +71,45 @@ def test_parallel_submits_and_draft_autosaves_never_fail_on_a_locked_database(de
     for session in sessions:  # every submit was checked and connected
         status = requests.get(f"{url}/api/v1/link-sessions/{session['id']}", headers=api)
         assert status.json()["status"] == "completed" and status.json()["connection_id"]
+
+
+def test_make_demo_retries_a_webhook_to_a_receiver_on_this_machine(tmp_path: Path):
+    """``make demo``'s processes: runserver and ``run_scheduled`` beside it, no broker. A test
+    key registers ``http://127.0.0.1:…`` (allowed with DEBUG on); the receiver refuses the
+    first try; ``run_scheduled`` sends the retry."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = own_env(
+        ONRAMP_DATA_DIR=str(tmp_path),
+        ONRAMP_PUBLIC_URL=url,
+        ONRAMP_SWEEP_INTERVAL="1",
+        ONRAMP_WEBHOOK_TIMEOUT="2",  # a try's lease, before the sweeper takes it for lost: 3 s
+    )
+    manage("migrate", "--noinput", env=env)
+    created = manage("create_partner", "--name", "Acme", "--test", env=env)
+    secret = re.search(r"(onr_sk_test_\w+)", created).group(1)
+    api = {"Authorization": f"Bearer {secret}"}
+    receiver = FakeReceiver().start()
+    receiver.answers[:] = [503]
+    scheduled = subprocess.Popen([sys.executable, "manage.py", "run_scheduled"], cwd=ROOT, env=env)
+    command = ["manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"]
+    try:
+        with serving(command, env=env, cwd=ROOT, url=url + "/static/connect.js"):
+            hook = {"url": f"{receiver.url}/onramp"}
+            endpoint = requests.post(f"{url}/api/v1/webhook-endpoints", json=hook, headers=api)
+            assert endpoint.status_code == 201, endpoint.text
+            receiver.secrets.append(endpoint.json()["secret"])
+            sent = requests.post(
+                f"{url}/api/v1/webhook-endpoints/{endpoint.json()['id']}/test", headers=api
+            )
+            assert sent.status_code == 202
+            deadline = time.monotonic() + 90
+            while not receiver.accepted and time.monotonic() < deadline:
+                time.sleep(0.5)
+            assert receiver.types() == ["webhook.test"] and len(receiver.requests) == 2
+            deliveries = requests.get(f"{url}/api/v1/webhook-deliveries", headers=api).json()
+            assert [(d["status"], d["attempts"]) for d in deliveries["data"]] == [("succeeded", 2)]
+    finally:
+        scheduled.terminate()
+        scheduled.wait(timeout=20)
+        receiver.stop()

@@ -7,11 +7,11 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Count, IntegerField, Max, OuterRef, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Max, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
@@ -20,20 +20,28 @@ from django.utils.html import format_html, format_html_join
 from catalog.models import System, SystemRequest
 from catalog.search import catalog_changed
 from connections.admin.base import OperatorAdmin, ReadOnlyAdmin
-from connections.models import Connection, LinkSession
+from connections.models import SystemFigures
 from connections.selectors import recent_failures
+from connections.services.system_figures import system_figures_count
 
 REQUEST_WINDOWS = ("30", "90", "all")
 
 
-def _count(rows: QuerySet, group: str) -> Coalesce:
-    """A correlated count per system (no join, so counts never multiply)."""
-    counted = rows.values(group).annotate(n=Count("pk")).values("n")
-    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+def _every() -> str:
+    seconds = settings.ONRAMP_SYSTEM_FIGURES_INTERVAL
+    return f"{seconds / 60:g} min" if seconds >= 60 else f"{seconds:g} s"
+
+
+def figures_of(system: System) -> SystemFigures | None:
+    """The system's recounted figures (joined in the page's query), or None: nothing counted."""
+    return getattr(system, "figures", None)
 
 
 @admin.register(System)
 class SystemAdmin(OperatorAdmin):
+    """Per system, figures recounted by Celery beat (``services/system_figures.py``), joined
+    in the page's one query: no count per system, however many connections there are."""
+
     list_display = [
         "name",
         "vendor",
@@ -46,11 +54,12 @@ class SystemAdmin(OperatorAdmin):
         "popularity",
     ]
     list_filter = ["enabled", "pinned", "in_catalog", "coming_soon"]
+    list_select_related = ["figures"]
     search_fields = ["name", "slug", "vendor", "search_text"]
     fields = ["slug", "name", "vendor", "summary", "categories", "enabled", "pinned"]
     fields += ["popularity", "coming_soon", "in_catalog", "synced_at", "failure_table"]
     readonly_fields = [f for f in fields if f not in ("enabled", "pinned")]
-    actions = ["enable", "disable", "pin", "unpin"]
+    actions = ["enable", "disable", "pin", "unpin", "count_figures"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # rows come from catalog/systems/*.toml
@@ -58,44 +67,30 @@ class SystemAdmin(OperatorAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # connections refer to them; disable instead
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet[System]:
-        chosen = LinkSession.objects.filter(system_chosen=OuterRef("slug"))
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(
-                connection_total=_count(
-                    Connection.objects.filter(system_id=OuterRef("slug")), "system_id"
-                ),
-                chosen_total=_count(chosen, "system_chosen"),
-                completed_total=_count(chosen.filter(validated_at__isnull=False), "system_chosen"),
-            )
-        )
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+        counted = SystemFigures.objects.aggregate(at=Max("counted_at"))["at"]
+        when = f"{counted:%Y-%m-%d %H:%M} UTC" if counted else "not yet"
+        note = f"Figures counted {when} (recounted every {_every()})."
+        return super().changelist_view(request, {"figures_note": note, **(extra_context or {})})
 
-    @admin.display(description="Connections", ordering="connection_total")
+    @admin.display(description="Connections", ordering="figures__connections")
     def connection_count(self, system: System) -> int:
-        return system.connection_total
+        figures = figures_of(system)
+        return figures.connections if figures else 0
 
-    @admin.display(description="Chose it, then connected", ordering="completed_total")
+    @admin.display(description="Chose it, then connected", ordering="figures__sessions_connected")
     def completion(self, system: System) -> str:
-        if not system.chosen_total:
+        figures = figures_of(system)
+        if not (figures and figures.sessions_chose):
             return "-"
-        rate = round(100 * system.completed_total / system.chosen_total)
-        return f"{rate}% ({system.completed_total}/{system.chosen_total})"
+        done, chose = figures.sessions_connected, figures.sessions_chose
+        return f"{round(100 * done / chose)}% ({done}/{chose})"
 
     @admin.display(description="Failures, 30 days")
     def failures(self, system: System) -> str:
-        rows = getattr(system, "recent_failures", [])[:3]
+        figures = figures_of(system)
+        rows = figures.failures[:3] if figures else []
         return ", ".join(f"{row['error_code'] or '?'} x{row['count']}" for row in rows) or "-"
-
-    def get_changelist_instance(self, request: HttpRequest) -> Any:
-        """The page's rows, each with its recent failures (one query for the page)."""
-        changelist = super().get_changelist_instance(request)
-        shown = list(changelist.result_list)
-        failures = recent_failures([system.slug for system in shown])
-        for system in shown:
-            system.recent_failures = failures.get(system.slug, [])
-        return changelist
 
     @admin.display(description="Failed attempts in the last 30 days, by code")
     def failure_table(self, system: System) -> str:
@@ -141,6 +136,12 @@ class SystemAdmin(OperatorAdmin):
     def unpin(self, request: HttpRequest, queryset: QuerySet[System]) -> None:
         count = self._switch(request, queryset, pinned=False)
         self.message_user(request, f"Unpinned {count} system(s).", messages.SUCCESS)
+
+    @admin.action(description="Recount every system's figures now", permissions=["change"])
+    def count_figures(self, request: HttpRequest, queryset: QuerySet[System]) -> None:
+        """Without waiting for beat (the selection does not matter: all are recounted)."""
+        counted = system_figures_count()
+        self.message_user(request, f"Recounted: {counted} system(s) have figures.")
 
 
 @admin.register(SystemRequest)

@@ -9,7 +9,13 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 
-from connections.admin.base import ReadOnlyAdmin, ReadOnlyInline, actor_of
+from connections.admin.base import (
+    LargeTableAdmin,
+    ReadOnlyAdmin,
+    ReadOnlyInline,
+    SystemFilter,
+    actor_of,
+)
 from connections.errors import OnrampError
 from connections.models import (
     Connection,
@@ -41,7 +47,7 @@ class EventInline(ReadOnlyInline):
 
 
 @admin.register(Connection)
-class ConnectionAdmin(ReadOnlyAdmin):
+class ConnectionAdmin(LargeTableAdmin):
     list_display = [
         "id",
         "partner",
@@ -52,7 +58,9 @@ class ConnectionAdmin(ReadOnlyAdmin):
         "next_check_at",
         "last_error_code",
     ]
-    list_filter = ["status", "system", "partner"]
+    list_filter = ["status", SystemFilter, "partner", ("created_at", admin.DateFieldListFilter)]
+    list_select_related = ["partner", "system"]
+    ordering = ["-created_at", "-id"]  # index connection_newest
     search_fields = ["id", "end_user_id", "end_user_email"]
     fields = [
         "id",
@@ -127,10 +135,14 @@ class ConnectionTokenAdmin(ReadOnlyAdmin):
     fields = list_display
 
 
+class AttemptSystemFilter(SystemFilter):
+    parameter_name = field = "system_slug"
+
+
 @admin.register(ValidationAttempt)
-class ValidationAttemptAdmin(ReadOnlyAdmin):
+class ValidationAttemptAdmin(LargeTableAdmin):
     list_display = ["id", "system_slug", "method", "status", "error_code", "created_at"]
-    list_filter = ["status", "system_slug"]
+    list_filter = ["status", AttemptSystemFilter]
     exclude = ["credentials"]
 
 

@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from connections.admin.base import ReadOnlyAdmin
+from connections.admin.base import LargeTableAdmin
 from connections.events import EventKind
 from connections.models import Event
 
@@ -28,7 +28,8 @@ class KindFilter(admin.SimpleListFilter):
 
 
 @admin.register(Event)
-class EventAdmin(ReadOnlyAdmin):
+class EventAdmin(LargeTableAdmin):
     list_display = ["created_at", "kind", "actor", "partner", "connection"]
-    list_filter = [KindFilter, "partner"]
+    list_filter = [KindFilter, "partner", ("created_at", admin.DateFieldListFilter)]
+    list_select_related = ["partner", "connection"]  # the connection may be null: named
     search_fields = ["kind", "actor", "connection__id"]

@@ -15,7 +15,7 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 
 from catalog.models import System
-from connections.admin.base import ReadOnlyAdmin, actor_of, shown_once
+from connections.admin.base import LargeTableAdmin, SystemFilter, actor_of, shown_once
 from connections.errors import OnrampError
 from connections.models import LinkSession, LinkSessionStatus, Partner
 from connections.selectors import link_session_status
@@ -64,8 +64,13 @@ class CreateLinkForm(forms.Form):
         self.fields["systems"].choices = list(System.objects.listed().values_list("slug", "name"))
 
 
+class ChosenSystemFilter(SystemFilter):
+    title = "system chosen"
+    parameter_name = field = "system_chosen"
+
+
 @admin.register(LinkSession)
-class LinkSessionAdmin(ReadOnlyAdmin):
+class LinkSessionAdmin(LargeTableAdmin):
     list_display = [
         "id",
         "partner",
@@ -77,7 +82,15 @@ class LinkSessionAdmin(ReadOnlyAdmin):
         "created_at",
         "expires_at",
     ]
-    list_filter = [StatusFilter, "mode", "partner", "system_chosen"]
+    list_filter = [
+        StatusFilter,
+        "mode",
+        "partner",
+        ChosenSystemFilter,
+        ("created_at", admin.DateFieldListFilter),
+    ]
+    list_select_related = ["partner"]
+    ordering = ["-created_at", "-id"]  # index link_session_newest
     search_fields = ["id", "end_user_id", "end_user_email"]
     exclude = ["token_digest", "public_token_digest", "public_token_sealed", "drafts"]
     actions = ["unlock", "extend", "cancel"]

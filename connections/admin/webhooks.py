@@ -11,7 +11,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 
-from connections.admin.base import ReadOnlyAdmin, actor_of, shown_once
+from connections.admin.base import LargeTableAdmin, ReadOnlyAdmin, actor_of, shown_once
 from connections.errors import OnrampError
 from connections.events import webhook_kinds
 from connections.models import WebhookDelivery, WebhookEndpoint
@@ -81,7 +81,7 @@ class DeliveryAttemptsFilter(admin.SimpleListFilter):
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(ReadOnlyAdmin):
+class WebhookDeliveryAdmin(LargeTableAdmin):
     list_display = [
         "id",
         "endpoint",
@@ -93,8 +93,9 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
         "next_attempt_at",
         "created_at",
     ]
-    list_filter = ["status", DeliveryAttemptsFilter]
+    list_filter = ["status", DeliveryAttemptsFilter, ("created_at", admin.DateFieldListFilter)]
     list_select_related = ["endpoint", "event"]
+    ordering = ["-created_at", "-id"]  # index delivery_newest
     exclude = ["claimed_until", "dispatched_at"]
     actions = ["resend"]
 

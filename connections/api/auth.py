@@ -14,12 +14,15 @@ from connections.services.partners import partner_key_authenticate
 
 
 class PartnerKeyAuth(HttpBearer):
-    """``Authorization: Bearer onr_sk_…`` — a partner's secret key."""
+    """``Authorization: Bearer onr_sk_…`` — a partner's secret key. A revoked or expired
+    key is refused with its own code (401 ``key_revoked`` / ``key_expired``), a malformed or
+    unknown one with ``unauthorized``."""
 
     def authenticate(self, request: HttpRequest, token: str) -> Partner | None:
         key = partner_key_authenticate(token)
         if key is None:
             return None
+        request.partner_key = key  # type: ignore[attr-defined]
         request.actor = f"partner_key:{key.id}"  # type: ignore[attr-defined]
         request.mode = key.mode  # type: ignore[attr-defined]
         return key.partner

@@ -9,6 +9,7 @@ from django.http import HttpRequest
 from ninja import Query, Router, Status
 
 from connections.api.auth import ConnectionTokenAuth, own
+from connections.api.cursors import cursor_after, position_of
 from connections.api.schemas import (
     ConnectionFilters,
     ConnectionListOut,
@@ -29,6 +30,7 @@ from connections.services.connections import (
 from connections.services.validation import attempt_start_revalidation
 
 router = Router(tags=["connections"])
+SCOPE = "connections"  # what this router's cursors are positions in
 
 
 @router.post("/token-exchange", response=TokenExchangeOut)
@@ -49,11 +51,25 @@ def token_exchange(request: HttpRequest, body: TokenExchangeIn) -> dict[str, Any
 
 @router.get("/connections", response=ConnectionListOut)
 def list_connections(request: HttpRequest, filters: Query[ConnectionFilters]) -> dict:
+    """Your connections (of the key's mode), newest first, `limit` a page. For the next page
+    pass the answer's `next_cursor` back as `cursor` (null: the list ends here); a cursor
+    costs the same at any depth. `offset` is kept for older clients, up to 10,000 rows deep
+    and not with `cursor`. A cursor that is not this list's: 400 `invalid_cursor`."""
     wanted = {name: getattr(filters, name) for name in ("end_user_id", "status", "system")}
+    position = position_of(filters.cursor, scope=SCOPE, partner=request.auth)
     page, has_more = connection_list(
-        request.auth, filters=wanted, offset=filters.offset, limit=filters.limit, mode=request.mode
+        request.auth,
+        filters=wanted,
+        limit=filters.limit,
+        position=position,
+        offset=filters.offset,
+        mode=request.mode,
     )
-    return {"data": [ConnectionOut.of(c) for c in page], "has_more": has_more}
+    return {
+        "data": [ConnectionOut.of(c) for c in page],
+        "has_more": has_more,
+        "next_cursor": cursor_after(page, has_more, scope=SCOPE, partner=request.auth),
+    }
 
 
 @router.get("/connections/{connection_id}", response=ConnectionOut)

@@ -7,8 +7,9 @@ from typing import Any
 
 from django.http import HttpRequest
 from ninja import Schema
-from pydantic import ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from connections.api.cursors import MAX_LENGTH as MAX_CURSOR_LENGTH
 from connections.errors import OnrampError
 from connections.models import Connection
 
@@ -26,8 +27,9 @@ class Clean(Schema):
 
 
 def live_key_only(request: HttpRequest) -> None:
-    """Settings shared by live and test (webhook endpoints and deliveries, OAuth apps, the
-    partner's branding) are a live key's to read and change; a test key builds safely."""
+    """Settings shared by live and test (OAuth apps, the partner's branding) and live keys
+    themselves are a live key's to read and change; a test key builds safely. (Webhook
+    endpoints are per mode: each key sees its own mode's.)"""
     if getattr(request, "mode", "live") != "live":
         raise OnrampError(
             "live_key_required", "Use a live key: test keys cannot use this endpoint.", 403
@@ -99,12 +101,16 @@ class TokenExchangeOut(Schema):
     status: str
 
 
-class ErrorOut(Schema):
+# Shapes a list repeats per row are plain pydantic models: ninja's ``Schema`` reads each value
+# through a getter made for ORM objects, a third of a 50-row page's time; ours are dicts.
+
+
+class ErrorOut(BaseModel):
     code: str
     message: str
 
 
-class ConnectionOut(Schema):
+class ConnectionOut(BaseModel):
     id: str
     system: str
     method: str
@@ -139,9 +145,17 @@ class ConnectionOut(Schema):
         }
 
 
-class ConnectionListOut(Schema):
+class ConnectionListOut(BaseModel):
     data: list[ConnectionOut]
     has_more: bool
+    next_cursor: str | None = Field(
+        description="Pass back as `cursor` for the next page; null at the end of the list."
+    )
+
+
+# How deep ``offset`` may reach: it is kept for clients written before cursors, and an offset
+# costs the rows it skips (a cursor costs the same at any depth).
+MAX_OFFSET = 10_000
 
 
 class ConnectionFilters(Clean):
@@ -149,7 +163,23 @@ class ConnectionFilters(Clean):
     system: str | None = Field(default=None, max_length=63)
     status: str | None = Field(default=None, max_length=16)
     limit: int = Field(default=50, ge=1, le=100)
-    offset: int = Field(default=0, ge=0, le=100_000)
+    cursor: str | None = Field(default=None, min_length=1, max_length=MAX_CURSOR_LENGTH)
+    offset: int = Field(default=0, ge=0)
+
+    @field_validator("offset")
+    @classmethod
+    def _bounded_offset(cls, value: int) -> int:
+        if value > MAX_OFFSET:
+            raise ValueError(
+                f"at most {MAX_OFFSET}: page deeper with `cursor` (each page's next_cursor)"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _cursor_or_offset(self) -> ConnectionFilters:
+        if self.cursor is not None and self.offset:
+            raise ValueError("give `cursor` or `offset`, not both")
+        return self
 
 
 class RotateOut(Schema):

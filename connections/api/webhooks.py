@@ -1,5 +1,9 @@
 """Partner API for webhooks: endpoints (``/webhook-endpoints``) and deliveries
-(``/webhook-deliveries``). Mounted on ``api.py``'s API; the same errors and auth."""
+(``/webhook-deliveries``). Mounted on ``api.py``'s API; the same errors and auth.
+
+Each key sees its own mode's endpoints: a test key's endpoints hear only what test keys made
+(and may be on ``http://localhost`` while ``ONRAMP_ALLOW_LOCAL_WEBHOOKS`` is on); a live
+key's hear everything, each payload saying its ``mode``."""
 
 from __future__ import annotations
 
@@ -8,11 +12,14 @@ from typing import Any
 
 from django.http import Http404, HttpRequest
 from ninja import Query, Router, Schema, Status
-from pydantic import Field
+from pydantic import BaseModel, Field
 
-from connections.api.schemas import Strict, live_key_only
+from connections.api.auth import own
+from connections.api.cursors import MAX_LENGTH as MAX_CURSOR_LENGTH
+from connections.api.cursors import cursor_after, position_of
+from connections.api.schemas import Strict
 from connections.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
-from connections.selectors import partner_object
+from connections.selectors import delivery_list
 from connections.services.webhooks import (
     webhook_endpoint_create,
     webhook_endpoint_delete,
@@ -23,6 +30,7 @@ from connections.services.webhooks import (
 )
 
 router = Router(tags=["webhooks"])
+DELIVERIES = "webhook-deliveries"  # what this router's cursors are positions in
 
 
 class EndpointIn(Strict):
@@ -55,7 +63,7 @@ class SecretOut(Schema):
     secret: str
 
 
-class DeliveryOut(Schema):
+class DeliveryOut(BaseModel):  # a plain model: see schemas.ErrorOut
     id: str
     endpoint_id: str
     event_type: str
@@ -89,37 +97,41 @@ class DeliveryOut(Schema):
         }
 
 
-class DeliveryListOut(Schema):
+class DeliveryListOut(BaseModel):
     data: list[DeliveryOut]
+    has_more: bool
+    next_cursor: str | None
 
 
 class DeliveryFilters(Strict):
     endpoint_id: str | None = Field(default=None, max_length=32)
     status: DeliveryStatus | None = None
     limit: int = Field(default=50, ge=1, le=200)
+    cursor: str | None = Field(default=None, min_length=1, max_length=MAX_CURSOR_LENGTH)
 
 
 @router.post("/webhook-endpoints", response={201: EndpointCreatedOut})
 def create_endpoint(request: HttpRequest, body: EndpointIn) -> Status:
     """A new endpoint. Its ``secret`` (``whsec_…``) is shown in this answer only."""
-    live_key_only(request)
     endpoint, secret = webhook_endpoint_create(
-        partner=request.auth, url=body.url, events=body.events, actor=request.actor
+        partner=request.auth,
+        url=body.url,
+        events=body.events,
+        actor=request.actor,
+        mode=request.mode,
     )
     return Status(201, {**_endpoint(endpoint), "secret": secret})
 
 
 @router.get("/webhook-endpoints", response=EndpointListOut)
 def list_endpoints(request: HttpRequest) -> dict[str, Any]:
-    live_key_only(request)
-    rows = request.auth.webhook_endpoints.order_by("created_at")
+    rows = request.auth.webhook_endpoints.filter(mode=request.mode).order_by("created_at")
     return {"data": [_endpoint(endpoint) for endpoint in rows]}
 
 
 @router.delete("/webhook-endpoints/{endpoint_id}", response={204: None})
 def delete_endpoint(request: HttpRequest, endpoint_id: str) -> Status:
-    live_key_only(request)
-    endpoint = partner_object(WebhookEndpoint, request.auth, endpoint_id)
+    endpoint = own(WebhookEndpoint, request, endpoint_id)
     webhook_endpoint_delete(endpoint=endpoint, actor=request.actor)
     return Status(204, None)
 
@@ -128,8 +140,7 @@ def delete_endpoint(request: HttpRequest, endpoint_id: str) -> Status:
 def rotate_secret(request: HttpRequest, endpoint_id: str) -> dict[str, str]:
     """A new secret (shown once). For 24 hours deliveries carry a signature by the old
     secret too, so receivers can switch without losing events."""
-    live_key_only(request)
-    endpoint = partner_object(WebhookEndpoint, request.auth, endpoint_id)
+    endpoint = own(WebhookEndpoint, request, endpoint_id)
     return {"secret": webhook_endpoint_rotate_secret(endpoint=endpoint, actor=request.actor)}
 
 
@@ -140,8 +151,7 @@ def enable_endpoint(request: HttpRequest, endpoint_id: str) -> dict[str, Any]:
     were kept (deliveries with status ``held``); enabling sends them now, oldest first, with
     their own ``webhook-id``. ``released`` says how many. Your own endpoints only (404
     otherwise); safe to call on an enabled endpoint (it sends anything still held)."""
-    live_key_only(request)
-    endpoint = partner_object(WebhookEndpoint, request.auth, endpoint_id)
+    endpoint = own(WebhookEndpoint, request, endpoint_id)
     released = webhook_endpoint_enable(endpoint=endpoint, actor=request.actor)
     return {**_endpoint(endpoint), "released": released}
 
@@ -149,21 +159,28 @@ def enable_endpoint(request: HttpRequest, endpoint_id: str) -> dict[str, Any]:
 @router.post("/webhook-endpoints/{endpoint_id}/test", response={202: DeliveryOut})
 def send_test(request: HttpRequest, endpoint_id: str) -> Status:
     """Send a ``webhook.test`` event to this endpoint."""
-    live_key_only(request)
-    endpoint = partner_object(WebhookEndpoint, request.auth, endpoint_id)
+    endpoint = own(WebhookEndpoint, request, endpoint_id)
     return Status(202, DeliveryOut.of(webhook_test_send(endpoint=endpoint, actor=request.actor)))
 
 
 @router.get("/webhook-deliveries", response=DeliveryListOut)
 def list_deliveries(request: HttpRequest, filters: Query[DeliveryFilters]) -> dict[str, Any]:
-    live_key_only(request)
-    rows = WebhookDelivery.objects.filter(endpoint__partner=request.auth)
-    if filters.endpoint_id:
-        rows = rows.filter(endpoint_id=filters.endpoint_id)
-    if filters.status:
-        rows = rows.filter(status=filters.status)
-    rows = rows.select_related("event").order_by("-created_at")[: filters.limit]
-    return {"data": [DeliveryOut.of(delivery) for delivery in rows]}
+    """Deliveries to your endpoints, newest first. For the next page pass the answer's
+    `next_cursor` back as `cursor` (null: the list ends here)."""
+    position = position_of(filters.cursor, scope=DELIVERIES, partner=request.auth)
+    page, has_more = delivery_list(
+        request.auth,
+        mode=request.mode,
+        endpoint_id=filters.endpoint_id,
+        status=filters.status,
+        limit=filters.limit,
+        position=position,
+    )
+    return {
+        "data": [DeliveryOut.of(delivery) for delivery in page],
+        "has_more": has_more,
+        "next_cursor": cursor_after(page, has_more, scope=DELIVERIES, partner=request.auth),
+    }
 
 
 @router.post("/webhook-deliveries/{delivery_id}/resend", response={202: DeliveryOut})
@@ -171,10 +188,9 @@ def resend(request: HttpRequest, delivery_id: str) -> Status:
     """Send it again now, with the same ``webhook-id``. 409 ``delivery_in_flight`` while a
     try of it is under way; 409 ``endpoint_disabled`` while its endpoint is disabled (enable
     the endpoint: that sends what it held)."""
-    live_key_only(request)
     delivery = (
         WebhookDelivery.objects.select_related("event", "endpoint__partner")
-        .filter(pk=delivery_id[:32], endpoint__partner=request.auth)
+        .filter(pk=delivery_id[:32], endpoint__partner=request.auth, endpoint__mode=request.mode)
         .first()
     )
     if delivery is None:

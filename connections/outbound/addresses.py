@@ -94,6 +94,29 @@ def canonical_host(host: str) -> str:
 
 
 MAX_URL_LENGTH = 2048
+LOCAL_NAMES = ("localhost",)
+
+
+def is_local_url(url: str) -> bool:
+    """An http(s) URL of this machine itself: ``localhost`` or a loopback literal
+    (``127.0.0.0/8``, ``[::1]``), without user info. Never sent to unless a caller allows it
+    (a test endpoint's webhooks while ``ONRAMP_ALLOW_LOCAL_WEBHOOKS`` is on)."""
+    try:
+        parts = urlsplit(url)
+        port_valid = parts.port != 0  # reading it raises on a port that is not a number
+    except ValueError:
+        return False
+    host = (parts.hostname or "").rstrip(".")
+    if parts.scheme not in ("http", "https") or "@" in parts.netloc or len(url) > MAX_URL_LENGTH:
+        return False
+    if not port_valid or any(c in host for c in "%\\ "):
+        return False
+    if host in LOCAL_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def check_url(url: str) -> SplitResult:

@@ -7,7 +7,9 @@ netrc from the environment.
 
 Tests and the demo reach local simulators through ``ONRAMP_OUTBOUND_HOST_MAP``: an explicit
 map from host patterns to local addresses, like a DNS override. A mapped request keeps its
-original ``Host`` header, so a simulator sees what the real system would.
+original ``Host`` header, so a simulator sees what the real system would. The one other way
+to this machine is ``allow_local``: a caller that may (a test-mode webhook endpoint while
+``ONRAMP_ALLOW_LOCAL_WEBHOOKS`` is on, development only) reaches ``http://localhost:…``.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from requests_hardened import Config, HTTPSession
 from requests_hardened.ip_filter import InvalidIPAddress
 from requests_hardened.ip_filter_adapter import IPFilterAdapter
 
-from connections.outbound.addresses import check_url, is_public_address
+from connections.outbound.addresses import check_url, is_local_url, is_public_address
 from connections.outbound.deadlines import WATCHED_POOLS, Deadline
 from connections.outbound.errors import OutboundError
 from connections.outbound.hostmap import host_map
@@ -69,7 +71,7 @@ class Limits:
 class _Prepared:
     url: str
     headers: dict[str, str] = field(default_factory=dict)
-    mapped: bool = False
+    mapped: bool = False  # an explicit local target (host map, allowed local URL): no filter
 
 
 def limits() -> Limits:
@@ -111,12 +113,15 @@ class Client:
         auth: tuple[str, str] | None = None,
         max_bytes: int | None = None,
         deadline: float | None = None,
+        allow_local: bool = False,
     ) -> OutboundResponse:
         """Send one request; raise ``OutboundError`` when no usable response comes back.
 
         ``max_bytes`` and ``deadline`` (seconds) replace ``ONRAMP_OUTBOUND_MAX_BYTES`` and
-        ``ONRAMP_OUTBOUND_DEADLINE`` for this request (the proxy's cap, webhooks' 10 s)."""
-        prepared = _prepare(url, headers or {})
+        ``ONRAMP_OUTBOUND_DEADLINE`` for this request (the proxy's cap, webhooks' 10 s).
+        ``allow_local``: a URL of this machine (``is_local_url``) may be reached too, over
+        http or https; every other URL keeps every rule."""
+        prepared = _prepare(url, headers or {}, allow_local=allow_local)
         session = self._session(mapped=prepared.mapped)
         started = time.monotonic()
         with Deadline(min(deadline or limits().deadline, limits().deadline)) as watch:
@@ -182,7 +187,9 @@ class _PublicOnlyAdapter(_WatchedAdapter, IPFilterAdapter):
         return host_params, pool_kwargs
 
 
-def _prepare(url: str, headers: Mapping[str, str]) -> _Prepared:
+def _prepare(url: str, headers: Mapping[str, str], *, allow_local: bool = False) -> _Prepared:
+    if allow_local and is_local_url(url):  # asked for by name: no address filter, like a map
+        return _Prepared(url=url, headers={"User-Agent": USER_AGENT, **headers}, mapped=True)
     parts = check_url(url)
     prepared = _Prepared(url=urlunsplit(parts), headers={"User-Agent": USER_AGENT, **headers})
     route = next((r for r in host_map() if r.matches(parts.hostname or "")), None)

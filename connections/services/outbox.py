@@ -15,7 +15,14 @@ from django.db.models import Max
 
 from connections.dispatch import Task, task_send
 from connections.events import EventKind
-from connections.models import Connection, DeliveryStatus, Event, WebhookDelivery, WebhookEndpoint
+from connections.models import (
+    Connection,
+    DeliveryStatus,
+    Event,
+    Mode,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 
 
 def deliveries_create(event: Event) -> list[WebhookDelivery]:
@@ -23,7 +30,10 @@ def deliveries_create(event: Event) -> list[WebhookDelivery]:
     kind = EventKind(event.kind)
     if not kind.webhook or kind is EventKind.WEBHOOK_TEST:  # a test goes to one endpoint
         return []
-    endpoints = [e for e in event.partner.webhook_endpoints.all() if e.wants(kind)]
+    mode = _event_mode(event)
+    endpoints = [
+        e for e in event.partner.webhook_endpoints.all() if e.wants(kind) and e.hears(mode)
+    ]
     if not endpoints:
         return []
     event.payload = payload(event, _event_data(event, kind))
@@ -66,6 +76,12 @@ def sequence_next(connection: Connection) -> int:
 
 def payload(event: Event, data: dict[str, Any]) -> dict[str, Any]:
     return {"type": event.kind, "timestamp": event.created_at.isoformat(), "data": data}
+
+
+def _event_mode(event: Event) -> str:
+    """``test`` for what a test key made (its connection or link session), else ``live``."""
+    made_by = event.connection or event.link_session
+    return made_by.mode if made_by is not None else Mode.LIVE
 
 
 def _event_data(event: Event, kind: EventKind) -> dict[str, Any]:

@@ -31,7 +31,7 @@ from connections.outbound.client import request
 from connections.outbound.errors import OutboundError
 from connections.services.audit import event_record
 from connections.services.outbox import delivery_send_later
-from connections.services.webhooks import endpoint_signing_secrets
+from connections.services.webhooks import endpoint_local_allowed, endpoint_signing_secrets
 
 DISABLE_AFTER = timedelta(days=5)
 DISABLE_AFTER_FAILURES = 10  # more than one delivery's whole retry schedule (8 tries)
@@ -66,6 +66,7 @@ def webhook_deliver(*, delivery_id: str) -> None:
             headers=_signed_headers(endpoint, delivery),
             data=_body(delivery).encode(),
             deadline=timeout(),
+            allow_local=endpoint_local_allowed(endpoint),
         )
     except OutboundError as exc:
         _record_attempt(claim, time.monotonic() - started, error=exc.message)

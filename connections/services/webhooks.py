@@ -12,6 +12,7 @@ import secrets
 from datetime import timedelta
 from functools import partial
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -21,11 +22,12 @@ from connections.errors import OnrampError
 from connections.events import EventKind, webhook_kinds
 from connections.models import (
     DeliveryStatus,
+    Mode,
     Partner,
     WebhookDelivery,
     WebhookEndpoint,
 )
-from connections.outbound.addresses import check_url
+from connections.outbound.addresses import check_url, is_local_url
 from connections.outbound.errors import OutboundError
 from connections.security import crypto
 from connections.security.ratelimit import Limit, enforce
@@ -43,12 +45,16 @@ SEND_AT_ONCE = 500  # held deliveries sent as an endpoint is enabled; the sweepe
 
 @transaction.atomic
 def webhook_endpoint_create(
-    *, partner: Partner, url: str, events: list[str], actor: str
+    *, partner: Partner, url: str, events: list[str], actor: str, mode: str = Mode.LIVE
 ) -> tuple[WebhookEndpoint, str]:
-    """A new endpoint; returns it with its secret (shown once)."""
+    """A new endpoint; returns it with its secret (shown once). A ``test`` endpoint (made
+    with a test key) hears only what test keys made, and may be on this machine
+    (``http://localhost:…``) while ``ONRAMP_ALLOW_LOCAL_WEBHOOKS`` is on."""
     if partner.webhook_endpoints.count() >= MAX_ENDPOINTS:
         raise OnrampError("too_many_endpoints", f"At most {MAX_ENDPOINTS} webhook endpoints.")
-    endpoint = WebhookEndpoint(partner=partner, url=_checked_url(url), events=_checked(events))
+    endpoint = WebhookEndpoint(
+        partner=partner, url=_checked_url(url, mode), events=_checked(events), mode=mode
+    )
     secret = _new_secret()
     endpoint.secret = _seal(endpoint, "secret", secret)
     endpoint.save()
@@ -141,12 +147,40 @@ def manual_send_budget_spend(endpoint: WebhookEndpoint) -> None:
     enforce((limit, message))
 
 
-def _checked_url(url: str) -> str:
+def _checked_url(url: str, mode: str) -> str:
+    if is_local_url(url):
+        if mode == Mode.TEST and settings.ONRAMP_ALLOW_LOCAL_WEBHOOKS:
+            return url
+        raise OnrampError("invalid_url", _local_refusal(mode))
     try:
         check_url(url)
     except OutboundError as exc:
-        raise OnrampError("invalid_url", f"url: {exc.message}") from None
+        raise OnrampError(
+            "invalid_url", f"url: {exc.message} Webhooks go to public https:// addresses only."
+        ) from None
     return url
+
+
+def _local_refusal(mode: str) -> str:
+    """Why a URL on this machine is refused, and what to do instead."""
+    if not settings.ONRAMP_ALLOW_LOCAL_WEBHOOKS:
+        return (
+            "url: this address is on this machine. This Onramp sends webhooks to public "
+            "https:// addresses only: local endpoints are for development (an Onramp run with "
+            "ONRAMP_ALLOW_LOCAL_WEBHOOKS=1, the default with DEBUG=1, and a test key). "
+            "Here, give your receiver a public https:// address (a tunnel, for instance)."
+        )
+    return (
+        "url: an address on this machine can receive test events only: create the endpoint "
+        "with a test key (onr_sk_test_…; POST /api/v1/keys makes one). Live endpoints need "
+        "a public https:// address."
+    )
+
+
+def endpoint_local_allowed(endpoint: WebhookEndpoint) -> bool:
+    """May this endpoint's deliveries go to this machine (re-read at every send, so turning
+    the setting off stops them)?"""
+    return endpoint.mode == Mode.TEST and settings.ONRAMP_ALLOW_LOCAL_WEBHOOKS
 
 
 def _checked(events: list[str]) -> list[str]:

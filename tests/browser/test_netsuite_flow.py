@@ -37,12 +37,10 @@ def go_to_details(page: Page, frame: FrameLocator, method: str, seen: list[str])
 
 def finish(page: Page, frame: FrameLocator, seen: list[str]) -> str:
     frame.get_by_role("button", name="Connect").click()
-    next_screen = frame.locator("section[data-screen=validate], section[data-screen=done]")
-    expect(next_screen.first).to_be_visible(timeout=30_000)
-    seen.append(next_screen.first.get_attribute("data-screen") or "")
-    page.wait_for_function("window.results.success !== null", timeout=30_000)
-    if seen[-1] != "done":
-        seen.append("done")  # success is posted by the done screen only
+    # A quick check answers the submit with the done screen itself (no progress screen), and
+    # the partner's page may close the flow as soon as it hears of the success.
+    page.wait_for_function("window.results.success !== null", timeout=60_000)
+    seen.append("done")  # success is posted by the done screen only
     return page.evaluate("window.results.success.token")
 
 

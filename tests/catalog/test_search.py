@@ -1,9 +1,19 @@
 """Search as you type: what an end user types finds their system, best match first."""
 
+import time
+
 import pytest
+from django.core.cache import cache
 
 from catalog.models import System
-from catalog.search import Index, _entry, catalog_changed, search_systems, system_categories
+from catalog.search import (
+    VERSION_KEY,
+    Index,
+    _entry,
+    catalog_changed,
+    search_systems,
+    system_categories,
+)
 from catalog.sync import catalog_sync
 
 pytestmark = pytest.mark.django_db
@@ -104,3 +114,19 @@ def test_a_short_prefix_finds_an_unpopular_system_a_session_allows():
     index = Index(entries)
     assert [e.slug for e in index.search("ze", frozenset({"zeta-wms"}), "", 5)] == ["zeta-wms"]
     assert [e.slug for e in index.search("ze", None, "wms", 5)] == ["zeta-wms"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_another_process_keeps_searching_the_old_index_while_it_rebuilds(settings):
+    """A change made elsewhere (another process bumped the version): this process answers
+    from the index it has, at once, and searches the new catalog once a thread rebuilt it."""
+    settings.ONRAMP_CATALOG_REBUILD_BEHIND = True
+    catalog_sync()
+    assert search_systems("xero")[0] == "xero"  # this process's index
+    System.objects.filter(slug="xero").update(enabled=False)
+    cache.set(VERSION_KEY, "changed-by-another-process", timeout=None)
+    assert search_systems("xero")[0] == "xero"  # the old index answers; no wait
+    deadline = time.monotonic() + 60
+    while "xero" in search_systems("xero") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert "xero" not in search_systems("xero")  # rebuilt behind, now current

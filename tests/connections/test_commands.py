@@ -1,12 +1,20 @@
 import re
+from datetime import timedelta
 from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.test import Client
+from django.utils import timezone
 
 from connections.demo import demo_key_file
-from connections.models import Connection, Partner, PartnerKey, ValidationAttempt
+from connections.models import (
+    Connection,
+    Partner,
+    PartnerKey,
+    ValidationAttempt,
+    WebhookDelivery,
+)
 from connections.security import crypto
 from tests.factories import connected
 
@@ -37,6 +45,17 @@ def test_create_partner_prints_a_working_key_once(catalog):
     assert client.get("/api/v1/connections").status_code == 200
 
 
+def test_create_partner_test_prints_a_test_key_that_sees_only_the_sandbox(catalog):
+    output = run("create_partner", "--name", "Initech", "--test")
+    secret = re.search(r"Test secret key .*: (onr_sk_test_\w+)", output).group(1)
+    key = PartnerKey.objects.get(partner__name="Initech")
+    assert key.mode == "test" and key.digest != secret
+    client = Client(headers={"Authorization": f"Bearer {secret}"})
+    assert client.get("/api/v1/partner").json()["mode"] == "test"
+    systems = client.get("/api/v1/systems").json()["data"]
+    assert [system["slug"] for system in systems] == ["sandbox-erp"]
+
+
 def test_create_partner_refuses_a_bad_origin():
     with pytest.raises(CommandError, match="not an origin"):
         run("create_partner", "--name", "X", "--origin", "http://app.example.com/path")
@@ -56,6 +75,22 @@ def test_seed_demo_rotates_the_demo_key(catalog):
         "http://localhost:8000",
         "http://127.0.0.1:8000",
     ]
+
+
+def test_seed_demo_gives_a_test_key_and_the_sandbox_sign_in(catalog):
+    first = run("seed_demo", "--base-url", "http://127.0.0.1:8000")
+    second = run("seed_demo", "--base-url", "http://127.0.0.1:8000")
+    old, new = (
+        re.search(r"Test secret key: +(onr_sk_test_\w+)", out).group(1) for out in (first, second)
+    )
+    assert (
+        Client(headers={"Authorization": f"Bearer {old}"}).get("/api/v1/keys").status_code == 401
+    )
+    tester = Client(headers={"Authorization": f"Bearer {new}"})
+    assert tester.get("/api/v1/partner").json()["mode"] == "test"
+    sandbox = tester.get("/api/v1/systems").json()["data"][0]
+    sign_in = next(method for method in sandbox["methods"] if method["signs_in"])
+    assert sign_in["oauth_app_registered"]  # the practice client, as the README says
 
 
 def test_reencrypt_moves_every_secret_to_the_newest_key_and_can_rerun(acme, settings):
@@ -183,3 +218,54 @@ def test_reencrypt_moves_the_secrets_of_every_model_that_has_them(acme, settings
         for field in row.encrypted_fields:
             with pytest.raises(crypto.DecryptionError):
                 crypto.decrypt(getattr(row, field), aad=crypto.associated_data(row, field))
+
+
+# --- run_scheduled: beat's work in the embedded default (make demo) --------------------------
+
+
+def a_failed_test_event(api, fake_systems, capture) -> WebhookDelivery:
+    """A webhook.test whose first try the receiver refused; its retry is due now."""
+    created = api.post(
+        "/api/v1/webhook-endpoints",
+        {"url": "https://hooks.acme.test/x"},
+        content_type="application/json",
+    ).json()
+    fake_systems.receiver.secrets.append(created["secret"])
+    fake_systems.receiver.answers[:] = [503]
+    with capture(execute=True):
+        api.post(f"/api/v1/webhook-endpoints/{created['id']}/test")
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.status == "pending" and delivery.attempts == 1
+    a_while_ago = timezone.now() - timedelta(minutes=1)  # as the inline send left it, later
+    WebhookDelivery.objects.update(next_attempt_at=a_while_ago, dispatched_at=a_while_ago)
+    return delivery
+
+
+def test_run_scheduled_sends_the_retries_that_are_due(
+    api, fake_systems, django_capture_on_commit_callbacks
+):
+    delivery = a_failed_test_event(api, fake_systems, django_capture_on_commit_callbacks)
+    run("run_scheduled", "--once")
+    delivery.refresh_from_db()
+    assert delivery.status == "succeeded" and delivery.attempts == 2
+    assert fake_systems.receiver.types() == ["webhook.test"]
+
+
+def test_run_scheduled_goes_on_past_a_task_that_fails(
+    api, fake_systems, django_capture_on_commit_callbacks, settings, caplog
+):
+    delivery = a_failed_test_event(api, fake_systems, django_capture_on_commit_callbacks)
+    settings.CELERY_BEAT_SCHEDULE = {
+        "broken": {"task": "connections.tasks.no_such_task", "schedule": 1.0},
+        **settings.CELERY_BEAT_SCHEDULE,
+    }
+    run("run_scheduled", "--once")
+    assert "scheduled task broken failed" in caplog.text
+    delivery.refresh_from_db()
+    assert delivery.status == "succeeded"
+
+
+def test_run_scheduled_leaves_a_broker_to_beat(settings):
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    with pytest.raises(CommandError, match="celery -A config beat"):
+        run("run_scheduled", "--once")

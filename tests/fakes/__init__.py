@@ -5,6 +5,8 @@ checks what its real system checks.
 ``FakeSystem`` subclass that declares ``hosts`` (the host patterns of the real system) and
 extends ``reset()``, then add a line here. The test session starts each once; every test that
 uses ``fake_systems`` gets them reset and reachable through the outbound host map.
+A simulator that checks more than its system's happy path has its own tests beside it
+(``test_oauth.py``, ``test_ion.py``).
 """
 
 from __future__ import annotations

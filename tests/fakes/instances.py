@@ -9,6 +9,11 @@ from typing import Any
 
 from tests.fakes.base import FakeSystem, Reply, Request
 
+# What a customer enters in the flow for each simulated instance.
+ODOO = {"instance": "https://odoo.acme.test", "database": "acme"}
+ERPNEXT = {"site": "https://erp.acme.test"}
+SAP = {"service_layer": "https://sap.acme.test", "company_db": "SBOACME", "username": "api"}
+
 
 class FakeOdoo(FakeSystem):
     """``POST /json/2/<model>/<method>`` with ``Authorization: bearer <API key>`` and

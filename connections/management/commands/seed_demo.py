@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from catalog import sandbox_oauth
 from connections.demo import demo_key_file
-from connections.models import Partner
+from connections.models import Mode, Partner
 from connections.services.oauth import oauth_app_set
 from connections.services.partners import (
     origin_normalize,
@@ -38,6 +38,9 @@ class Command(BaseCommand):
         for key in partner.keys.filter(revoked_at=None, label="demo"):
             partner_key_revoke(key=key, actor="cli:seed_demo")
         _, secret = partner_key_create(partner=partner, actor="cli:seed_demo", label="demo")
+        _, test_secret = partner_key_create(  # to build against: README, "Develop locally"
+            partner=partner, actor="cli:seed_demo", label="demo", mode=Mode.TEST
+        )
         oauth_app_set(  # the Sandbox ERP's practice sign-in accepts its one published client
             partner=partner,
             system="sandbox-erp",
@@ -54,6 +57,7 @@ class Command(BaseCommand):
         )
         self.stdout.write(f"  API docs:           {options['base_url']}/api/v1/docs")
         self.stdout.write(f"  Partner secret key: {secret}")
+        self.stdout.write(f"  Test secret key:    {test_secret}")
 
     def _save_key(self, secret: str) -> None:
         path = demo_key_file()

@@ -32,3 +32,13 @@ def test_an_address_guessing_many_names_is_locked_out_for_all_of_them(admin_user
         fail(guesser, name, times=1)
     refused = guesser.post(LOGIN, {"username": "admin", "password": "password"})
     assert LOCKED in refused.content.decode()
+
+
+def test_admin_login_locks_out_after_repeated_failures(admin_user, settings):
+    settings.ONRAMP_ADMIN_LOGIN_FAILURES = 3
+    client = Client()
+    for _ in range(3):
+        client.post("/admin/login/", {"username": "admin", "password": "wrong"})
+    locked = client.post("/admin/login/", {"username": "admin", "password": "password"})
+    assert "Too many failed sign-ins" in locked.content.decode()
+    assert "_auth_user_id" not in client.session

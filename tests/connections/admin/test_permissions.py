@@ -5,21 +5,13 @@ from __future__ import annotations
 import pytest
 from django.contrib import admin
 from django.contrib.auth.models import Permission, User
-from django.test import Client, RequestFactory
+from django.test import RequestFactory
 
 from connections.models import Connection, PartnerKey, WebhookEndpoint
 from connections.services.webhooks import webhook_endpoint_create
 from tests.factories import connected, link_session
 
 pytestmark = pytest.mark.django_db
-
-
-def staff(username: str, codenames: list[str]) -> Client:
-    user = User.objects.create_user(username, password="pw-" + username, is_staff=True)
-    user.user_permissions.add(*Permission.objects.filter(codename__in=codenames))
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def every_action() -> list[tuple[str, str]]:
@@ -42,19 +34,16 @@ def test_every_action_declares_the_permission_it_needs():
             assert getattr(function, "allowed_permissions", ()), f"{model.__name__}.{name}"
 
 
-def test_a_view_only_operator_gets_403_for_every_action_and_nothing_changes(acme):
+def test_a_view_only_operator_gets_403_for_every_action_and_nothing_changes(acme, operator):
     connection, _ = connected(acme.partner)
     link_session(acme.partner)
     webhook_endpoint_create(
         partner=acme.partner, url="https://hooks.acme.test/", events=[], actor="test"
     )
-    viewer = staff(
-        "viewer",
-        list(
-            Permission.objects.filter(codename__startswith="view_").values_list(
-                "codename", flat=True
-            )
-        ),
+    viewer = operator(
+        permissions=Permission.objects.filter(codename__startswith="view_").values_list(
+            "codename", flat=True
+        )
     )
     keys_before = PartnerKey.objects.count()
     secret_before = WebhookEndpoint.objects.get().secret
@@ -77,10 +66,10 @@ def _any_pks(url: str) -> list:
     return []
 
 
-def test_an_operator_with_the_change_permission_may_act(acme):
+def test_an_operator_with_the_change_permission_may_act(acme, operator):
     connection, _ = connected(acme.partner)
-    operator = staff("operator", ["view_connection", "change_connection"])
-    answer = operator.post(
+    editor = operator(permissions=["view_connection", "change_connection"])
+    answer = editor.post(
         "/admin/connections/connection/",
         {"action": "revoke", "_selected_action": [connection.pk], "index": "0"},
     )

@@ -10,14 +10,17 @@ from django.conf import settings
 from django.test import Client
 from django.utils import timezone
 
+from catalog import sandbox, sandbox_oauth
 from connections.models import Connection, ConnectionToken, ValidationAttempt
 from connections.security.inflight import Cap, in_flight
 from connections.services.connections import connection_record_check, connection_revoke
 from connections.services.health import health_checks_start
 from connections.verification.failures import describe
+from tests.conftest import ROOT
 from tests.connections.schemes.test_netsuite import ACCOUNT, m2m_integration
 from tests.factories import connected
 from tests.fakes.base import HTML_PAGE, Trick
+from tests.fakes.instances import SAP
 from tests.fakes.mintsoft import MintsoftUser
 
 pytestmark = pytest.mark.django_db
@@ -48,6 +51,31 @@ def test_sandbox_basic_auth(acme, onramp_server):
     response = proxy(token, "v1/orders?limit=1")
     assert response.status_code == 200
     assert response.json()["data"][0]["id"] == "SO-1001"
+
+
+def test_the_readme_documents_each_sandbox_path_and_each_answers_through_the_proxy(
+    acme, onramp_server
+):
+    """README, *The Sandbox ERP*: every API path the Sandbox serves, as a proxied call that
+    works, and its practice OAuth client."""
+    readme = (ROOT / "README.md").read_text()
+    _, token = connected(
+        acme.partner,
+        system="sandbox-erp",
+        config={"company": "demo", "username": "demo"},
+        credentials={"password": "sandbox-demo"},
+    )
+    paths = [str(p.pattern).removeprefix("api/") for p in sandbox.urlpatterns]
+    paths = [path for path in paths if not path.startswith("oauth/")]
+    assert paths
+    for path in paths:
+        assert f"`GET /api/v1/proxy/{path}" in readme, path
+        assert proxy(token, path).status_code == 200, path
+    assert (
+        f"`{sandbox_oauth.CLIENT_ID}`" in readme and f"`{sandbox_oauth.CLIENT_SECRET}`" in readme
+    )
+    assert proxy(token, "v1/invoices").status_code == 404  # "any other path"
+    assert proxy(token, "v1/orders", method="post").status_code == 405
 
 
 def test_api_key_header_and_query_string(infoplus, fake_systems):
@@ -370,3 +398,20 @@ def test_calls_in_flight_are_capped_per_connection_and_per_host(infoplus, settin
         busy = proxy(neighbour, INFOPLUS)
     assert busy.status_code == 503 and busy.json()["error"]["code"] == "remote_busy"
     assert busy["Retry-After"] and proxy(token, INFOPLUS).status_code == 200  # slots returned
+
+
+def test_the_proxy_reuses_a_sap_session_and_logs_in_again_when_it_ends(acme, instances):
+    _, token = connected(
+        acme.partner,
+        system="sap-business-one",
+        config={k: SAP[k] for k in ("service_layer", "company_db", "username")},
+        credentials={"password": "pw"},
+    )
+    api = Client(headers={"Authorization": f"Bearer {token}"})
+    logins = lambda: sum(r.path == "/b1s/v1/Login" for r in instances.sap_b1.requests)  # noqa: E731
+    assert api.get("/api/v1/proxy/Items?$top=1").status_code == 200
+    assert api.get("/api/v1/proxy/Items?$top=1").status_code == 200
+    assert logins() == 1
+    instances.sap_b1.sessions.clear()  # the session timed out
+    assert api.get("/api/v1/proxy/Items?$top=1").status_code == 200
+    assert logins() == 2

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.contrib.admin.utils import quote
 from django.test import Client
 from django.utils import timezone
 
@@ -14,14 +15,11 @@ from connections.services.connections import connection_record_check, connection
 from connections.services.link_sessions import link_session_mark
 from connections.services.webhook_deliveries import webhook_sweep
 from connections.verification.failures import describe
+from tests.conftest import post
 from tests.factories import connected, link_session
 
 pytestmark = pytest.mark.django_db
 HOOK_URL = "https://hooks.acme.test/onramp"
-
-
-def post(api, path: str, body: dict | None = None):
-    return api.post(f"/api/v1{path}", body or {}, content_type="application/json")
 
 
 @pytest.fixture
@@ -307,10 +305,8 @@ def test_tests_and_resends_share_a_budget_per_endpoint(api, acme, endpoint, deli
     assert post(api, f"/webhook-endpoints/{other['id']}/test").status_code == 202
 
 
-def test_the_budget_holds_in_the_admin_too(endpoint, django_user_model, rate_clock):
-    operator = django_user_model.objects.create_superuser("ops", "ops@x.test", "long-passphrase-9")
-    admin = Client()
-    admin.force_login(operator)
+def test_the_budget_holds_in_the_admin_too(endpoint, operator, rate_clock):
+    admin = operator()
     send_test = {"action": "send_test", "_selected_action": [endpoint["id"]]}
     for _ in range(10):
         admin.post("/admin/connections/webhookendpoint/", send_test)
@@ -366,11 +362,9 @@ def test_reconnect_updates_the_same_connection_and_says_so(
 
 
 def test_operators_send_test_events_resend_and_rotate_from_the_admin(
-    endpoint, fake_systems, delivered, django_user_model
+    endpoint, fake_systems, delivered, operator
 ):
-    operator = django_user_model.objects.create_superuser("ops", "ops@x.test", "long-passphrase-9")
-    admin = Client()
-    admin.force_login(operator)
+    admin = operator()
     with delivered():
         admin.post(
             "/admin/connections/webhookendpoint/",
@@ -389,5 +383,107 @@ def test_operators_send_test_events_resend_and_rotate_from_the_admin(
         {"action": "rotate_secret", "_selected_action": [endpoint["id"]]},
     )
     assert "whsec_" in page.content.decode() and "no-store" in page["Cache-Control"]
-    listing = admin.get(f"/admin/connections/webhookendpoint/{endpoint['id']}/change/")
+    listing = admin.get(f"/admin/connections/webhookendpoint/{quote(endpoint['id'])}/change/")
     assert "whsec_" not in listing.content.decode()
+
+
+# --- endpoints on this machine, for test keys in development -------------------------------
+
+
+@pytest.fixture
+def test_key(acme) -> Client:
+    from connections.services.partners import partner_key_create
+
+    _, secret = partner_key_create(partner=acme.partner, actor="test", mode="test")
+    return Client(headers={"Authorization": f"Bearer {secret}"})
+
+
+@pytest.fixture
+def local_webhooks(settings):
+    settings.ONRAMP_ALLOW_LOCAL_WEBHOOKS = True  # what DEBUG=1 (make demo) turns on
+
+
+def exit_a_session(partner, mode: str) -> None:
+    session, _ = link_session(partner, end_user_id=f"{mode}-user", mode=mode)
+    link_session_mark(session=session, milestone="exited", value="prepare")
+
+
+def test_a_test_key_receives_its_events_on_localhost(
+    acme, test_key, fakes, local_webhooks, delivered
+):
+    receiver = fakes.receiver
+    receiver.reset()  # no host map: Onramp calls http://127.0.0.1:<port> itself
+    created = post(test_key, "/webhook-endpoints", {"url": f"{receiver.url}/onramp"})
+    assert created.status_code == 201, created.content
+    receiver.secrets.append(created.json()["secret"])
+    with delivered():
+        exit_a_session(acme.partner, "live")  # a live key's: not for a test endpoint
+        exit_a_session(acme.partner, "test")
+        post(test_key, f"/webhook-endpoints/{created.json()['id']}/test")
+    assert receiver.types() == ["link_session.exited", "webhook.test"]
+    assert receiver.accepted[0]["data"]["mode"] == "test" and receiver.refused == []
+    listed = test_key.get("/api/v1/webhook-deliveries").json()["data"]
+    assert {d["status"] for d in listed} == {"succeeded"} and len(listed) == 2
+
+
+def test_a_live_key_cannot_use_a_local_endpoint_and_is_told_why(api, local_webhooks):
+    for url in ("http://localhost:4000/hooks", "http://127.0.0.1:4000/x", "https://[::1]/x"):
+        refused = post(api, "/webhook-endpoints", {"url": url})
+        assert refused.status_code == 400 and refused.json()["error"]["code"] == "invalid_url"
+        assert "test key" in refused.json()["error"]["message"]
+
+
+def test_without_the_development_setting_local_endpoints_are_refused_with_what_to_do(test_key):
+    refused = post(test_key, "/webhook-endpoints", {"url": "http://localhost:4000/hooks"})
+    assert refused.status_code == 400
+    assert "ONRAMP_ALLOW_LOCAL_WEBHOOKS" in refused.json()["error"]["message"]
+    assert not WebhookEndpoint.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://10.0.0.5/hooks",  # private: another machine, never
+        "http://169.254.169.254/latest/meta-data",
+        "http://localhost@hooks.acme.test/x",
+        "http://127.0.0.1.nip.io/x",
+        "http://2130706433/x",
+        "http://hooks.acme.test/x",  # public, but plain http
+    ],
+)
+def test_only_this_machine_is_opened_to_test_keys(test_key, local_webhooks, url):
+    refused = post(test_key, "/webhook-endpoints", {"url": url})
+    assert refused.status_code == 400 and refused.json()["error"]["code"] == "invalid_url"
+
+
+def test_turning_the_setting_off_stops_deliveries_to_this_machine(
+    acme, test_key, fakes, settings, local_webhooks, delivered
+):
+    fakes.receiver.reset()
+    created = post(test_key, "/webhook-endpoints", {"url": f"{fakes.receiver.url}/onramp"})
+    settings.ONRAMP_ALLOW_LOCAL_WEBHOOKS = False
+    with delivered():
+        exit_a_session(acme.partner, "test")
+    assert fakes.receiver.requests == []
+    delivery = WebhookDelivery.objects.get(endpoint_id=created.json()["id"])
+    assert delivery.status == "pending" and delivery.last_error
+
+
+def test_test_and_live_endpoints_never_meet(api, test_key, endpoint, local_webhooks):
+    created = post(test_key, "/webhook-endpoints", {"url": "http://localhost:4000/x"}).json()
+    assert [e["id"] for e in test_key.get("/api/v1/webhook-endpoints").json()["data"]] == [
+        created["id"]
+    ]
+    assert [e["id"] for e in api.get("/api/v1/webhook-endpoints").json()["data"]] == [
+        endpoint["id"]
+    ]
+    assert test_key.delete(f"/api/v1/webhook-endpoints/{endpoint['id']}").status_code == 404
+    assert post(test_key, f"/webhook-endpoints/{endpoint['id']}/test").status_code == 404
+    assert api.delete(f"/api/v1/webhook-endpoints/{created['id']}").status_code == 404
+    assert WebhookEndpoint.objects.get(pk=created["id"]).mode == "test"
+
+
+def test_a_live_endpoint_still_hears_test_events_marked_as_such(acme, endpoint, delivered):
+    with delivered():
+        exit_a_session(acme.partner, "test")
+    assert WebhookDelivery.objects.get().event.payload["data"]["mode"] == "test"

@@ -10,28 +10,19 @@ from django.test import Client
 
 from catalog.models import SystemRequest
 from connections.models import Event
+from tests.end_user import HTMX
 from tests.factories import link_session
 
 pytestmark = pytest.mark.django_db
-HTMX = {"HX-Request": "true"}
-
-
-@pytest.fixture
-def user(acme):
-    def open_flow(**spec) -> tuple[Client, str]:
-        _, token = link_session(acme.partner, **spec)
-        return Client(), f"/connect/{token}/"
-
-    return open_flow
 
 
 def cards(html: str) -> list[str]:
     return re.findall(r'href="/connect/[^/]+/s/([a-z0-9-]+)/"', html)
 
 
-def test_before_typing_categories_and_the_popular_systems(user):
-    client, base = user()
-    html = client.get(base).content.decode()
+def test_before_typing_categories_and_the_popular_systems(end_user):
+    user = end_user()
+    html = user.get().content.decode()
     assert "Popular" in html and 'data-onramp-event="OPEN"' in html
     shown = cards(html)
     assert 0 < len(shown) <= 8 and "sandbox-erp" in shown
@@ -40,37 +31,37 @@ def test_before_typing_categories_and_the_popular_systems(user):
     assert "find your system?" in html
 
 
-def test_a_category_shows_its_systems_and_stays_while_typing(user):
-    client, base = user()
-    page = client.get(base + "systems/?category=cmms", headers=HTMX | {"HX-Target": "flow"})
+def test_a_category_shows_its_systems_and_stays_while_typing(end_user):
+    user = end_user()
+    page = user.get("systems/?category=cmms", headers=HTMX | {"HX-Target": "flow"})
     html = page.content.decode()
     assert 'aria-current="true">Maintenance (CMMS)</a>' in html
     assert {"limble", "maintainx", "ibm-maximo"} <= set(cards(html))
     assert "netsuite" not in cards(html) and 'data-onramp-event="OPEN"' not in html
     assert 'name="category" value="cmms"' in html  # the search box keeps the category
-    typed = client.get(base + "systems/?category=cmms&q=lim", headers=HTMX).content.decode()
+    typed = user.get("systems/?category=cmms&q=lim", headers=HTMX).content.decode()
     assert cards(typed) == ["limble"] and typed.lstrip().startswith('<div id="results">')
 
 
-def test_an_unknown_category_is_ignored(user):
-    client, base = user()
-    response = client.get(base + "systems/?category=<script>")
+def test_an_unknown_category_is_ignored(end_user):
+    user = end_user()
+    response = user.get("systems/?category=<script>")
     html = response.content.decode()
     assert response.status_code == 200 and "<script>" not in html
     assert "Popular" in html and len(cards(html)) == 8  # the first screen, not an empty list
 
 
-def test_a_session_limited_to_some_systems_offers_only_their_categories(user):
-    client, base = user(systems=["netsuite", "infoplus"])
-    html = client.get(base).content.decode()
+def test_a_session_limited_to_some_systems_offers_only_their_categories(end_user):
+    user = end_user(systems=["netsuite", "infoplus"])
+    html = user.get().content.decode()
     assert set(cards(html)) == {"netsuite", "infoplus"}
     assert ">Warehouse (WMS)</a>" in html and ">Maintenance (CMMS)</a>" not in html
 
 
-def test_cant_find_it_tells_the_partner_once(acme, user, django_capture_on_commit_callbacks):
-    client, base = user(end_user_id="u-42")
-    post = lambda name: client.post(  # noqa: E731
-        base + "systems/request/", {"name": name, "q": "plex"}, headers=HTMX
+def test_cant_find_it_tells_the_partner_once(acme, end_user, django_capture_on_commit_callbacks):
+    user = end_user(end_user_id="u-42")
+    post = lambda name: user.post(  # noqa: E731
+        "systems/request/", {"name": name, "q": "plex"}, headers=HTMX
     )
     with django_capture_on_commit_callbacks(execute=True):
         first = post("  Plex   Smart Manufacturing ")
@@ -85,36 +76,33 @@ def test_cant_find_it_tells_the_partner_once(acme, user, django_capture_on_commi
     assert event.data == {"name": "Plex Smart Manufacturing", "query": "plex"}
 
 
-def test_cant_find_it_needs_a_name_and_is_limited(user):
-    client, base = user()
-    empty = client.post(base + "systems/request/", {"name": "  "}, headers=HTMX)
+def test_cant_find_it_needs_a_name_and_is_limited(end_user):
+    user = end_user()
+    empty = user.post("systems/request/", {"name": "  "}, headers=HTMX)
     assert empty.status_code == 400
     assert "Enter the name of the system you use." in empty.content.decode()
     for n in range(5):
-        assert client.post(base + "systems/request/", {"name": f"System {n}"}).status_code == 200
-    too_many = client.post(base + "systems/request/", {"name": "System 6"}, headers=HTMX)
+        assert user.post("systems/request/", {"name": f"System {n}"}).status_code == 200
+    too_many = user.post("systems/request/", {"name": "System 6"}, headers=HTMX)
     assert too_many.status_code == 429 and SystemRequest.objects.count() == 5
 
 
-def test_without_javascript_the_answer_comes_on_the_whole_screen(user):
-    client, base = user()
-    page = client.post(base + "systems/request/", {"name": "Plex", "q": "plex"})
+def test_without_javascript_the_answer_comes_on_the_whole_screen(end_user):
+    user = end_user()
+    page = user.post("systems/request/", {"name": "Plex", "q": "plex"})
     html = page.content.decode()
     assert html.lstrip().startswith("<!doctype html>") and "We let Acme know you use Plex" in html
 
 
-def test_the_partners_webhook_receives_the_request(
-    api, user, fake_systems, django_capture_on_commit_callbacks
-):
+def test_the_partners_webhook_receives_the_request(api, end_user, fake_systems):
     hook = api.post(
         "/api/v1/webhook-endpoints",
         {"url": "https://hooks.acme.test/onramp", "events": ["catalog.system_requested"]},
         content_type="application/json",
     ).json()
     fake_systems.receiver.secrets.append(hook["secret"])
-    client, base = user(end_user_id="u-7")
-    with django_capture_on_commit_callbacks(execute=True):
-        client.post(base + "systems/request/", {"name": "Plex", "q": "plx"}, headers=HTMX)
+    user = end_user(end_user_id="u-7")
+    user.submit("systems/request/", {"name": "Plex", "q": "plx"}, headers=HTMX)
     [received] = fake_systems.receiver.accepted
     assert received["type"] == "catalog.system_requested"
     assert received["data"] | {"link_session_id": None} == {
@@ -125,3 +113,8 @@ def test_the_partners_webhook_receives_the_request(
         "name": "Plex",
         "query": "plx",
     }
+
+
+def test_search_ignores_nul_characters(acme):
+    _, token = link_session(acme.partner)
+    assert Client().get(f"/connect/{token}/systems/?q=net%00suite").status_code == 200

@@ -1,4 +1,6 @@
-"""The end-user flow through Django's test client: every screen, full page and htmx."""
+"""The end-user flow through Django's test client: every screen, full page and htmx; leaving
+and coming back (resuming, a way out of every dead end, tries left); whatever the URL, never a
+500."""
 
 import re
 from datetime import timedelta
@@ -6,47 +8,25 @@ from datetime import timedelta
 import pytest
 from django.test import Client
 from django.utils import timezone
+from hypothesis import given
+from hypothesis import strategies as st
 
 from connections.models import Connection, Event, LinkSession, ValidationAttempt
+from tests.conftest import FUZZ
 from tests.factories import connected, link_session
 
 pytestmark = pytest.mark.django_db
-
-HTMX = {"HX-Request": "true"}
-
-
-class Flow:
-    """An end user's browser, holding only the flow URL (no cookies are ever needed)."""
-
-    def __init__(self, link_token: str, capture) -> None:
-        self.base = f"/connect/{link_token}/"
-        self.client = Client()
-        self.capture = capture
-
-    def get(self, path: str = "", htmx: bool = False, **kwargs):
-        return self.client.get(self.base + path, headers=HTMX if htmx else {}, **kwargs)
-
-    def submit(self, path: str, data: dict, htmx: bool = False, **kwargs):
-        with self.capture(execute=True):
-            return self.client.post(self.base + path, data, headers=HTMX if htmx else {}, **kwargs)
-
-
-@pytest.fixture
-def flow(acme, django_capture_on_commit_callbacks):
-    def start(**spec) -> tuple[Flow, LinkSession]:
-        session, token = link_session(acme.partner, **spec)
-        return Flow(token, django_capture_on_commit_callbacks), session
-
-    return start
+BACK = "https://app.acme.test/connected"
 
 
 def text(response) -> str:
     return response.content.decode()
 
 
-def test_full_page_walk_to_a_working_connection(flow, fake_systems, api):
+def test_full_page_walk_to_a_working_connection(end_user, fake_systems, api):
     fake_systems.infoplus.sites["acme"] = {"key-1"}
-    user, session = flow()
+    user = end_user()
+    session = user.session
     choose = user.get()
     assert choose.status_code == 200
     assert "Which system do you use?" in text(choose)
@@ -82,8 +62,8 @@ def test_full_page_walk_to_a_working_connection(flow, fake_systems, api):
     assert (session.system_chosen, session.method_chosen) == ("infoplus", "api_key")
 
 
-def test_search_as_you_type_returns_just_the_results(flow):
-    user, _ = flow()
+def test_search_as_you_type_returns_just_the_results(end_user):
+    user = end_user()
     response = user.get("systems/?q=oracle", htmx=True)
     html = text(response)
     assert html.lstrip().startswith('<div id="results">')
@@ -92,16 +72,16 @@ def test_search_as_you_type_returns_just_the_results(flow):
     assert "No system matches" in empty
 
 
-def test_htmx_navigation_gets_partials_and_full_loads_get_pages(flow):
-    user, _ = flow()
+def test_htmx_navigation_gets_partials_and_full_loads_get_pages(end_user):
+    user = end_user()
     partial = text(user.get("s/infoplus/api_key/", htmx=True))
     assert "<html" not in partial and "Before you connect Infoplus" in partial
     full = text(user.get("s/infoplus/api_key/"))
     assert full.lstrip().startswith("<!doctype html>")
 
 
-def test_bad_input_gets_a_clear_message_and_stores_nothing(flow, fake_systems):
-    user, _ = flow()
+def test_bad_input_gets_a_clear_message_and_stores_nothing(end_user, fake_systems):
+    user = end_user()
     response = user.submit("s/infoplus/api_key/details/", {"site": "acme corp", "api_key": ""})
     assert response.status_code == 422
     html = text(response)
@@ -111,9 +91,9 @@ def test_bad_input_gets_a_clear_message_and_stores_nothing(flow, fake_systems):
     assert ValidationAttempt.objects.count() == 0
 
 
-def test_secrets_are_never_echoed_and_can_be_kept_for_a_retry(flow, fake_systems):
+def test_secrets_are_never_echoed_and_can_be_kept_for_a_retry(end_user, fake_systems):
     fake_systems.infoplus.sites["acme"] = {"right-key"}
-    user, _ = flow()
+    user = end_user()
     first = user.submit("s/infoplus/api_key/details/", {"site": "acme", "api_key": "wrong-key-77"})
     failed = text(user.get(first["Location"].removeprefix(user.base)))
     assert "rejected these credentials" in failed and "wrong-key-77" not in failed
@@ -130,9 +110,9 @@ def test_secrets_are_never_echoed_and_can_be_kept_for_a_retry(flow, fake_systems
     assert moved.status_code == 422 and "This field is required." in text(moved)
 
 
-def test_htmx_submit_shows_progress_and_pushes_the_attempt_url(flow, fake_systems):
+def test_htmx_submit_shows_progress_and_pushes_the_attempt_url(end_user, fake_systems):
     fake_systems.infoplus.sites["acme"] = {"key-1"}
-    user, _ = flow()
+    user = end_user()
     response = user.submit(
         "s/infoplus/api_key/details/", {"site": "acme", "api_key": "nope"}, htmx=True
     )
@@ -146,18 +126,19 @@ def test_htmx_submit_shows_progress_and_pushes_the_attempt_url(flow, fake_system
     assert "hx-trigger" not in html  # finished: polling stops
 
 
-def test_a_successful_htmx_poll_redirects_the_client_to_done(flow, fake_systems):
+def test_a_successful_htmx_poll_redirects_the_client_to_done(end_user, fake_systems):
     fake_systems.infoplus.sites["acme"] = {"key-1"}
-    user, _ = flow()
+    user = end_user()
     user.submit("s/infoplus/api_key/details/", {"site": "acme", "api_key": "key-1"})
     attempt = ValidationAttempt.objects.get()
     response = user.get(f"attempts/{attempt.id}/?poll=1", htmx=True)
     assert response["HX-Redirect"].endswith("/done/")
 
 
-def test_the_session_locks_after_repeated_failures(flow, fake_systems, settings):
+def test_the_session_locks_after_repeated_failures(end_user, fake_systems, settings):
     settings.ONRAMP_SESSION_MAX_FAILURES = 2
-    user, session = flow()
+    user = end_user()
+    session = user.session
     for _ in range(2):
         user.submit("s/infoplus/api_key/details/", {"site": "acme", "api_key": "bad"})
     locked = user.get("s/infoplus/api_key/details/")
@@ -168,9 +149,9 @@ def test_the_session_locks_after_repeated_failures(flow, fake_systems, settings)
     assert Event.objects.filter(kind="link_session.locked", link_session=session).exists()
 
 
-def test_validation_is_rate_limited_per_network(flow, fake_systems, settings):
+def test_validation_is_rate_limited_per_network(end_user, fake_systems, settings):
     settings.ONRAMP_VALIDATIONS_PER_IP_HOUR = 2
-    user, _ = flow()
+    user = end_user()
     for _ in range(2):
         user.submit("s/infoplus/api_key/details/", {"site": "acme", "api_key": "k"})
     limited = user.submit("s/infoplus/api_key/details/", {"site": "acme", "api_key": "k"})
@@ -178,8 +159,9 @@ def test_validation_is_rate_limited_per_network(flow, fake_systems, settings):
     assert "Too many attempts" in text(limited)
 
 
-def test_expired_and_invalid_links(flow):
-    user, session = flow()
+def test_expired_and_invalid_links(end_user):
+    user = end_user()
+    session = user.session
     LinkSession.objects.filter(pk=session.pk).update(expires_at=timezone.now() - timedelta(1))
     expired = user.get()
     assert expired.status_code == 410 and "This link has expired" in text(expired)
@@ -188,28 +170,28 @@ def test_expired_and_invalid_links(flow):
     assert "frame-ancestors 'none'" in invalid["Content-Security-Policy"]
 
 
-def test_restricted_sessions_skip_the_catalog_and_hide_other_systems(flow):
-    user, _ = flow(systems=["infoplus"])
+def test_restricted_sessions_skip_the_catalog_and_hide_other_systems(end_user):
+    user = end_user(systems=["infoplus"])
     assert user.get()["Location"].endswith("/s/infoplus/")
     assert user.get("s/mintsoft/").status_code == 404
     assert user.get("s/infoplus/nope/").status_code == 404
 
 
-def test_coming_soon_systems_say_so(flow, monkeypatch):
+def test_coming_soon_systems_say_so(end_user, monkeypatch):
     from dataclasses import replace
 
     from catalog.registry import get_definition
 
     soon = replace(get_definition("mintsoft"), coming_soon=True)
     monkeypatch.setattr("connections.flow.views.base.get_definition", lambda slug: soon)
-    user, _ = flow()
+    user = end_user()
     assert "Mintsoft is coming soon" in text(user.get("s/mintsoft/"))
 
 
-def test_reconnect_updates_the_same_connection(acme, flow, fake_systems):
+def test_reconnect_updates_the_same_connection(acme, end_user, fake_systems):
     fake_systems.infoplus.sites["acme"] = {"key-2"}
     connection, token = connected(acme.partner)
-    user, _ = flow(connection_id=connection.id)
+    user = end_user(connection_id=connection.id)
     assert user.get()["Location"].endswith("/s/infoplus/")
     assert 'value="acme"' in text(user.get("s/infoplus/api_key/details/"))
     user.submit("s/infoplus/api_key/details/", {"site": "acme", "api_key": "key-2"})
@@ -221,8 +203,8 @@ def test_reconnect_updates_the_same_connection(acme, flow, fake_systems):
     )
 
 
-def test_flow_pages_may_be_framed_only_by_the_pinned_origin_and_set_no_cookies(flow):
-    user, _ = flow()
+def test_flow_pages_may_be_framed_only_by_the_pinned_origin_and_set_no_cookies(end_user):
+    user = end_user()
     for path in ["", "systems/?q=a", "s/infoplus/api_key/", "s/infoplus/api_key/details/"]:
         response = user.get(path)
         assert "frame-ancestors https://app.acme.test" in response["Content-Security-Policy"]
@@ -231,15 +213,15 @@ def test_flow_pages_may_be_framed_only_by_the_pinned_origin_and_set_no_cookies(f
         assert not response.cookies
 
 
-def test_hosted_sessions_without_an_origin_cannot_be_framed(acme, flow):
+def test_hosted_sessions_without_an_origin_cannot_be_framed(acme, end_user):
     acme.partner.allowed_origins = ["https://a.test", "https://b.test"]
     acme.partner.save()
-    user, _ = flow()
+    user = end_user()
     assert "frame-ancestors 'none'" in user.get()["Content-Security-Policy"]
 
 
-def test_cross_origin_posts_are_refused(flow):
-    user, _ = flow()
+def test_cross_origin_posts_are_refused(end_user):
+    user = end_user()
     response = user.submit(
         "s/infoplus/api_key/details/",
         {"site": "acme", "api_key": "k"},
@@ -250,10 +232,10 @@ def test_cross_origin_posts_are_refused(flow):
 
 
 @pytest.mark.parametrize(("site", "status"), [("same-origin", 422), ("cross-site", 403)])
-def test_an_opaque_origin_is_judged_by_fetch_metadata(flow, site, status):
+def test_an_opaque_origin_is_judged_by_fetch_metadata(end_user, site, status):
     """Browsers send ``Origin: null`` for a form's POST under no-referrer (no JavaScript);
     ``Sec-Fetch-Site``, which no page can forge, says whether it came from our page."""
-    user, _ = flow()
+    user = end_user()
     response = user.submit(
         "s/infoplus/api_key/details/",
         {"site": "", "api_key": ""},
@@ -263,16 +245,17 @@ def test_an_opaque_origin_is_judged_by_fetch_metadata(flow, site, status):
     assert response.status_code == status
 
 
-def test_exit_is_recorded(flow):
-    user, session = flow()
+def test_exit_is_recorded(end_user):
+    user = end_user()
+    session = user.session
     assert user.submit("exit/", {}).status_code == 204
     session.refresh_from_db()
     assert session.exited_at is not None
 
 
-def test_done_after_exchange_says_already_connected(acme, flow, fake_systems, api):
+def test_done_after_exchange_says_already_connected(acme, end_user, fake_systems, api):
     fake_systems.infoplus.sites["acme"] = {"key-1"}
-    user, _ = flow()
+    user = end_user()
     user.submit("s/infoplus/api_key/details/", {"site": "acme", "api_key": "key-1"})
     token = re.search(r'data-public-token="([^"]+)"', text(user.get("done/"))).group(1)
     api.post("/api/v1/token-exchange", {"public_token": token}, content_type="application/json")
@@ -280,19 +263,19 @@ def test_done_after_exchange_says_already_connected(acme, flow, fake_systems, ap
     assert again.status_code == 409 and "already connected" in text(again)
 
 
-def test_back_links_lead_to_the_previous_screen(flow):
-    user, _ = flow()
+def test_back_links_lead_to_the_previous_screen(end_user):
+    user = end_user()
     assert f'href="{user.base}systems/"' in text(user.get("s/infoplus/api_key/"))  # the list
     assert f'href="{user.base}s/infoplus/api_key/"' in text(
         user.get("s/infoplus/api_key/details/")
     )
-    only, _ = flow(systems=["infoplus"])
+    only = end_user(systems=["infoplus"])
     assert 'class="back"' not in text(only.get("s/infoplus/api_key/"))
 
 
-def test_a_slow_check_says_so(flow, fake_systems):
-    user, _ = flow()
-    user.client.post(user.base + "s/infoplus/api_key/details/", {"site": "acme", "api_key": "k"})
+def test_a_slow_check_says_so(end_user, fake_systems):
+    user = end_user()
+    user.post("s/infoplus/api_key/details/", {"site": "acme", "api_key": "k"})
     attempt = ValidationAttempt.objects.get()  # queued: on_commit never ran, like no worker
     assert "taking longer" not in text(user.get(f"attempts/{attempt.id}/?poll=1", htmx=True))
     ValidationAttempt.objects.filter(pk=attempt.pk).update(
@@ -300,3 +283,105 @@ def test_a_slow_check_says_so(flow, fake_systems):
     )
     slow = text(user.get(f"attempts/{attempt.id}/?poll=1", htmx=True))
     assert "taking longer than usual" in slow and "hx-trigger" in slow  # still polling
+
+
+# --- leaving and coming back ---------------------------------------------------------------
+
+
+def test_opening_the_link_again_resumes_at_the_last_screen(end_user):
+    user = end_user()
+    assert user.get().status_code == 200  # the first screen
+    user.get("s/netsuite/")  # two methods: the method screen
+    user.get("s/netsuite/m2m/")  # its guide
+    reopened = Client().get(user.base)
+    assert reopened.status_code == 302 and reopened["Location"] == user.base + "s/netsuite/m2m/"
+    assert LinkSession.objects.get(pk=user.session.pk).last_screen == "s/netsuite/m2m/"
+    assert "onr_lt_" not in LinkSession.objects.get(pk=user.session.pk).last_screen
+    method_screen = user.get("s/netsuite/").content.decode()
+    assert f'href="{user.base}systems/"' in method_screen  # Back goes to the list, not forward
+
+
+def test_a_running_check_is_where_the_link_resumes(end_user):
+    user = end_user()
+    attempt = ValidationAttempt.objects.create(
+        link_session=user.session, system_slug="infoplus", method="api_key", status="running"
+    )
+    assert Client().get(user.base)["Location"] == f"{user.base}attempts/{attempt.id}/"
+
+
+def test_leaving_a_hosted_link_returns_to_the_partner(acme, end_user):
+    user = end_user(redirect_url=BACK)
+    left = user.post("exit/", {"screen": "prepare", "hosted": "1"})
+    assert left.status_code == 303
+    assert left["Location"] == f"{BACK}?link_session_id={user.session.id}&status=exit"
+    assert user.post("exit/", {"screen": "prepare"}).status_code == 204  # embedded
+
+
+def test_a_locked_or_expired_hosted_link_says_so_on_return(end_user):
+    user = end_user(redirect_url=BACK)
+    LinkSession.objects.filter(pk=user.session.pk).update(locked_at=user.session.created_at)
+    locked = user.get().content.decode()
+    assert "data-onramp-close" in locked  # a way out, on the locked screen itself
+    left = user.post("exit/", {"hosted": "1"})
+    assert left["Location"].endswith("&status=locked")
+
+
+def test_leaving_a_hosted_link_without_a_return_address(end_user):
+    user = end_user()
+    page = user.post("exit/", {"hosted": "1"}).content.decode()
+    assert "open the same link again" in page
+
+
+def test_a_failure_says_how_many_tries_remain(end_user, fake_systems, settings):
+    settings.ONRAMP_SESSION_MAX_FAILURES = 3
+    fake_systems.infoplus.sites["acme"] = {"key-1"}
+    user = end_user()
+    sent = user.submit("s/infoplus/api_key/details/", {"site": "acme", "api_key": "no"})
+    page = user.get(sent["Location"]).content.decode()
+    assert "You can try 2 more times before this link locks" in page
+
+
+def test_back_from_a_one_method_guide_goes_to_the_list_and_stays_there(end_user):
+    user = end_user()
+    guide = user.get("s/infoplus/api_key/").content.decode()
+    assert f'href="{user.base}systems/"' in guide
+    user.get("systems/")
+    assert Client().get(user.base).status_code == 302
+    assert Client().get(user.base)["Location"] == user.base + "systems/"
+
+
+def test_a_screen_that_is_gone_is_not_resumed(end_user):
+    from catalog.models import System
+    from catalog.search import catalog_changed
+
+    user = end_user()
+    user.get("s/infoplus/api_key/")
+    System.objects.filter(slug="infoplus").update(enabled=False)
+    catalog_changed()  # as an operator's switch in the admin does: screens read the catalog
+    assert Client().get(user.base).status_code == 200  # the first screen, not a dead end
+
+
+def test_closing_the_connected_screen_reports_success(end_user):
+    user = end_user(redirect_url=BACK)
+    LinkSession.objects.filter(pk=user.session.pk).update(validated_at=user.session.created_at)
+    left = user.post("exit/", {"screen": "done", "hosted": "1"})
+    assert left["Location"].endswith("&status=success")
+
+
+def test_the_language_switch_returns_only_to_this_links_screens(acme, end_user):
+    user = end_user()
+    _, other_token = link_session(acme.partner)
+    sneaky = f"{user.base}../{other_token}/"
+    answer = user.post("language/", {"locale": "fr", "next": sneaky})
+    assert answer["Location"] == user.base
+
+
+# --- whatever the URL ----------------------------------------------------------------------
+
+
+@FUZZ
+@given(path=st.text(alphabet=st.characters(codec="ascii", exclude_categories=["Cc"]), max_size=40))
+def test_flow_urls_never_500(acme, path):
+    _, token = link_session(acme.partner)
+    response = Client().get(f"/connect/{token}/{path}")
+    assert response.status_code < 500

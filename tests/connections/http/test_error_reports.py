@@ -53,11 +53,8 @@ def test_a_dropped_ionapi_file_is_hidden(acme, fake_systems, debug_without_keys)
     assert CANARY not in page and HIDDEN in page
 
 
-def test_an_oauth_apps_secret_entered_in_the_admin_is_hidden(
-    acme, admin_client, debug_without_keys
-):
+def test_an_oauth_apps_secret_entered_in_the_admin_is_hidden(acme, operator, debug_without_keys):
+    admin = operator()
     form = {"partner": acme.partner.pk, "system": "xero", "client_id": "app-1"}
-    page = error_page(
-        admin_client, "/admin/connections/oauthapp/add/", form | {"client_secret": CANARY}
-    )
+    page = error_page(admin, "/admin/connections/oauthapp/add/", form | {"client_secret": CANARY})
     assert CANARY not in page and HIDDEN in page

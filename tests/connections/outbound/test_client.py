@@ -4,10 +4,12 @@ import subprocess
 import sys
 import threading
 import time
+from urllib.parse import urlsplit
 
 import pytest
 
 from connections.outbound import client as outbound
+from connections.outbound.addresses import is_local_url
 from connections.outbound.errors import OutboundError
 from connections.outbound.hostmap import parse_host_map
 from tests.conftest import ROOT
@@ -128,6 +130,44 @@ def test_dangerous_addresses_are_refused_without_a_connection(template, listener
     time.sleep(0.05)
     assert listener.hits == 0
     assert listener6.hits == 0
+
+
+@pytest.mark.parametrize("template", SSRF_URLS)
+def test_allowing_local_urls_opens_this_machine_and_nothing_else(template, listener, listener6):
+    """A test endpoint's webhooks (development) may reach localhost; every other address in
+    the list is refused as before, without a connection."""
+    url = template.format(port=listener.port)
+    if is_local_url(url):
+        assert urlsplit(url).hostname.rstrip(".") in ("localhost", "127.0.0.1", "::ffff:127.0.0.1")
+        return
+    with pytest.raises(OutboundError):
+        outbound.request("GET", url, allow_local=True)
+    with pytest.raises(OutboundError):
+        outbound.request("GET", template.format(port=listener6.port), allow_local=True)
+    time.sleep(0.05)
+    assert listener.hits == 0 and listener6.hits == 0
+
+
+@pytest.mark.parametrize(
+    ("url", "local"),
+    [
+        ("http://localhost:4000/hooks", True),
+        ("http://LOCALHOST.:4000/", True),
+        ("https://127.0.0.1/", True),
+        ("http://127.8.9.10:80/", True),
+        ("http://[::1]:4000/", True),
+        ("http://localhost.acme.test/", False),
+        ("http://127.0.0.1.nip.io/", False),
+        ("http://me@localhost/", False),
+        ("http://10.0.0.1/", False),
+        ("http://0.0.0.0:4000/", False),
+        ("ftp://localhost/", False),
+        ("http://localhost:99999/", False),
+        ("http://localhost:0/", False),
+    ],
+)
+def test_what_counts_as_this_machine(url, local):
+    assert is_local_url(url) is local
 
 
 def test_a_name_resolving_to_loopback_is_refused_after_resolution(monkeypatch, listener):

@@ -1,9 +1,17 @@
-"""One round trip per auth scheme against a local simulator, and each failure's message."""
+"""The live check (``verification/run.py``): one round trip per auth scheme against a local
+simulator, each failure's message (a remote's own words escaped and cut short), an answer
+that is not the API, and systems at the customer's own address (Odoo, ERPNext, SAP Business
+One)."""
 
 import pytest
+from django.test import Client
 
 from catalog.registry import get_definition
+from connections.models import Connection, ValidationAttempt
 from connections.verification.run import build_target, verify
+from tests.factories import link_session
+from tests.fakes.base import Trick
+from tests.fakes.instances import ERPNEXT, ODOO, SAP
 from tests.fakes.mintsoft import KEY_LIFETIME, MintsoftUser
 
 
@@ -137,3 +145,74 @@ def test_refused_connection_fails_at_reach(settings):
     outcome, steps = run("infoplus", {"site": "acme"}, {"api_key": "k"})
     assert outcome.code == "connection_failed"
     assert steps["reach"] == "failed"
+
+
+# --- an answer that is not the API -------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_web_page_answering_200_is_not_a_working_connection(
+    acme, fake_systems, django_capture_on_commit_callbacks
+):
+    fake_systems.infoplus.sites["acme"] = {"key-1"}
+    fake_systems.infoplus.tricks.append(Trick("html"))
+    _, token = link_session(acme.partner)
+    with django_capture_on_commit_callbacks(execute=True):
+        Client().post(
+            f"/connect/{token}/s/infoplus/api_key/details/", {"site": "acme", "api_key": "key-1"}
+        )
+    attempt = ValidationAttempt.objects.get()
+    assert attempt.status == "failed" and attempt.error_code == "not_the_api"
+    assert "answers, but not like the Infoplus API" in attempt.error_message
+    assert not Connection.objects.exists()
+
+
+def test_remote_error_text_is_escaped_and_truncated(end_user, fake_systems):
+    from tests.fakes.base import Reply
+
+    hostile = "Denied: <script>alert('x')</script>" + "y" * 500
+    original = fake_systems.infoplus.handle
+    fake_systems.infoplus.handle = lambda request: Reply(401, {"message": hostile})
+    try:
+        pages = end_user().walk(
+            "s/infoplus/api_key/details/",
+            {"site": "acme", "api_key": "k"},
+        )
+    finally:
+        fake_systems.infoplus.handle = original
+    failure = next(page for page in pages if "rejected these credentials" in page)
+    assert "<script>alert" not in failure
+    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in failure
+    assert "y" * 200 not in failure
+
+
+# --- systems at the customer's own address: Odoo, ERPNext, SAP Business One ---------
+
+
+@pytest.mark.parametrize(
+    ("slug", "config", "credentials", "code"),
+    [
+        ("odoo", ODOO, {"api_key": "key-1"}, None),
+        ("odoo", ODOO, {"api_key": "key-x"}, "invalid_credentials"),
+        ("odoo", {**ODOO, "database": "other"}, {"api_key": "key-1"}, "invalid_credentials"),
+        ("odoo", ODOO, {"api_key": "key-ro"}, "forbidden"),
+        ("erpnext", {**ERPNEXT, "api_key": "k1"}, {"api_secret": "s1"}, None),
+        ("erpnext", {**ERPNEXT, "api_key": "k1"}, {"api_secret": "nope"}, "invalid_credentials"),
+        ("erpnext", {**ERPNEXT, "api_key": "k2"}, {"api_secret": "s2"}, "forbidden"),
+        ("sap-business-one", SAP, {"password": "pw"}, None),
+        ("sap-business-one", SAP, {"password": "wrong"}, "invalid_credentials"),
+        ("sap-business-one", {**SAP, "username": "viewer"}, {"password": "pw"}, "forbidden"),
+    ],
+)
+def test_live_checks_against_each_simulator(instances, slug, config, credentials, code):
+    outcome, steps = run(slug, config, credentials)
+    assert (outcome.code if outcome else None) == code, outcome
+    if code == "forbidden":
+        assert steps["permissions"] == "failed" and "read" in outcome.message
+
+
+def test_sap_sends_back_both_session_cookies(instances):
+    run("sap-business-one", SAP, {"password": "pw"})
+    items = instances.sap_b1.requests[-1]
+    assert items.path == "/b1s/v1/Items" and "B1SESSION=" in items.headers["cookie"]
+    assert "ROUTEID=.node1" in items.headers["cookie"]

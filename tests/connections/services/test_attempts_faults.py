@@ -1,5 +1,7 @@
-"""Ordinary faults on the production path — gunicorn, Celery workers and beat as separate
-processes, PostgreSQL, Redis — and what the user and the partner see after each."""
+"""Validation attempts (``services/attempts.py``) through ordinary faults on the production
+path — gunicorn, Celery workers and beat as separate processes, PostgreSQL, Redis — and what
+the user and the partner see after each: a worker killed mid-check, a broker outage, queued
+checks lost, a database connection dropped, duplicate and racing runs."""
 
 from __future__ import annotations
 
@@ -7,29 +9,20 @@ import threading
 import time
 from datetime import timedelta
 
-import pytest
 import requests
 from django.db import connection as db
 from django.test import Client
 from django.utils import timezone
 
 from connections import tasks
-from connections.models import Connection, LinkSession, ValidationAttempt, WebhookDelivery
+from connections.models import Connection, LinkSession, ValidationAttempt
 from connections.services.attempts import attempt_run
 from tests.factories import link_session
 from tests.fakes.base import Trick
+from tests.stack import FAST, TIMEOUT, sign_ins, wait_for
 
-TIMEOUT = 12  # ONRAMP_ATTEMPT_TIMEOUT for these tests: a lease of 6 s (the 5 s deadline + 1)
-FAST = {"ONRAMP_ATTEMPT_TIMEOUT": str(TIMEOUT), "ONRAMP_SWEEP_INTERVAL": "0.5"}
 DETAILS = "s/infoplus/api_key/details/"
 FORM = {"site": "acme", "api_key": "key-1"}
-
-
-@pytest.fixture
-def faults(stack, fake_systems, settings):
-    settings.ONRAMP_ATTEMPT_TIMEOUT = TIMEOUT
-    fake_systems.infoplus.sites["acme"] = {"key-1"}
-    return stack
 
 
 def submit(partner, base_url: str = "") -> tuple[str, ValidationAttempt]:
@@ -42,15 +35,6 @@ def submit(partner, base_url: str = "") -> tuple[str, ValidationAttempt]:
     else:
         assert Client().post(path, FORM).status_code == 303
     return token, ValidationAttempt.objects.latest("created_at")
-
-
-def wait_for(predicate, timeout: float = 20.0, what: str = "the condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := predicate():
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def final(attempt: ValidationAttempt, timeout: float = 25.0) -> ValidationAttempt:
@@ -67,10 +51,6 @@ def running(attempt: ValidationAttempt, runs: int = 1) -> None:
         return attempt.status == "running" and attempt.runs == runs
 
     wait_for(is_running, what=f"run {runs} of {attempt.id}")
-
-
-def sign_ins(fake) -> int:
-    return len(fake.requests)
 
 
 def test_a_worker_killed_mid_check_is_replaced_and_the_check_reruns_once(
@@ -237,77 +217,4 @@ def test_parallel_submits_make_one_connection_and_no_internal_error(
     assert not ValidationAttempt.objects.filter(error_code="internal_error").exists()
 
 
-def test_beat_runs_the_health_checks(faults, acme, fake_systems):
-    from tests.factories import connected
-
-    connection, _ = connected(acme.partner)
-    Connection.objects.filter(pk=connection.pk).update(next_check_at=timezone.now())
-    env = {**FAST, "ONRAMP_HEALTHCHECK_SWEEP_INTERVAL": "0.5"}
-    faults.beat(**env)
-    faults.worker(**env)
-
-    def checked():
-        connection.refresh_from_db()
-        return connection.last_checked_at and connection.next_check_at > timezone.now()
-
-    wait_for(checked, what="a health check")
-    assert connection.status == "active" and sign_ins(fake_systems.infoplus) == 1
-
-
 # --- webhooks -------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def hooks(faults, acme, fake_systems, settings):
-    """An endpoint for Acme whose receiver verifies signatures; 2 s to answer each try."""
-    from connections.services.webhooks import webhook_endpoint_create
-
-    settings.ONRAMP_WEBHOOK_TIMEOUT = 2.0
-    endpoint, secret = webhook_endpoint_create(
-        partner=acme.partner, url="https://hooks.acme.test/onramp", events=[], actor="test"
-    )
-    fake_systems.receiver.secrets.append(secret)
-    return endpoint
-
-
-HOOKS = {**FAST, "ONRAMP_WEBHOOK_TIMEOUT": "2"}
-
-
-def test_a_worker_killed_mid_delivery_still_delivers(faults, hooks, fake_systems):
-    from connections.services.webhooks import webhook_test_send
-
-    receiver = fake_systems.receiver
-    receiver.tricks.append(Trick("hang", seconds=30))
-    first = faults.worker(**HOOKS)
-    delivery = webhook_test_send(endpoint=hooks, actor="test")
-    wait_for(lambda: len(receiver.requests) == 1, what="the first try to reach the receiver")
-    first.kill()
-    faults.beat(**HOOKS)
-    faults.worker(**HOOKS)
-    wait_for(lambda: receiver.accepted, what="the delivery to be verified")
-    assert receiver.accepted[0]["id"] == delivery.id
-    delivery.refresh_from_db()
-    assert delivery.status == "succeeded"
-
-
-def test_events_written_during_a_broker_outage_are_delivered_after_it(
-    faults, hooks, acme, fake_systems
-):
-    from tests.factories import connected
-
-    connection, _ = connected(acme.partner)
-    web = faults.gunicorn(CELERY_BROKER_URL="redis://127.0.0.1:1/0", **HOOKS)
-    revoked = requests.delete(
-        f"{web}/api/v1/connections/{connection.id}",
-        headers={"Authorization": f"Bearer {acme.secret}"},
-        timeout=10,
-    )
-    assert revoked.status_code == 200  # the outage is not the partner's problem
-    delivery = wait_for(
-        lambda: WebhookDelivery.objects.filter(event__kind="connection.revoked").first(),
-        what="the revocation's delivery",
-    )
-    assert delivery.dispatched_at is None
-    faults.beat(**HOOKS)
-    faults.worker(**HOOKS)
-    wait_for(lambda: "connection.revoked" in fake_systems.receiver.types(), what="delivery")

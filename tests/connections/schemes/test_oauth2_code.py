@@ -1,6 +1,7 @@
-"""Signing in with OAuth 2.0 (authorization code + PKCE): Xero, QuickBooks Online and Business
-Central against an authorization server simulator that checks PKCE, exact redirect URIs,
-single-use codes, client authentication and refresh-token rotation."""
+"""Signing in with OAuth 2.0 (``schemes/oauth2_code.py``: authorization code + PKCE, with the
+sign-in step, token refresh and revocation at the provider): Xero, QuickBooks Online and
+Business Central against an authorization server simulator that checks PKCE, exact redirect
+URIs, single-use codes, client authentication and refresh-token rotation."""
 
 from __future__ import annotations
 
@@ -23,11 +24,9 @@ from connections.services.connections import connection_credentials_fresh, conne
 from connections.services.credentials import connection_credentials, token_expiry
 from connections.services.health import oauth_tokens_refresh_due
 from connections.services.oauth import remote_revocations_send
-from tests.factories import link_session
 from tests.fakes.base import Reply, Trick
 
 pytestmark = pytest.mark.django_db
-HTMX = {"HX-Request": "true"}
 CLIENT_ID, CLIENT_SECRET = "partner-app-id", "partner-app-secret"
 
 
@@ -87,47 +86,16 @@ def _bc_companies(grant, request) -> Reply:
     return Reply(200, {"value": [{"id": "c-1", "name": "CRONUS"}]})
 
 
-class EndUser:
-    """An end user's browser in the flow, holding only the flow URL."""
-
-    def __init__(self, partner, system: str, capture) -> None:
-        _, token = link_session(partner)
-        self.client, self.capture = Client(), capture
-        self.base = f"/connect/{token}/s/{system}/sign_in/"
-
-    def sign_in(self, **fields: str):
-        """Begin, then open the start URL in this browser: the answer sends it to consent."""
-        began = self.client.post(self.base + "sign-in/", {"in_popup": "1", **fields})
-        if began.status_code != 302:
-            return began
-        return self.client.get(urlsplit(began["Location"]).path)
-
-    def back_from_provider(self, redirect_url: str):
-        parts = urlsplit(redirect_url)
-        with self.capture(execute=True):
-            return self.client.get(f"{parts.path}?{parts.query}")
-
-    def status(self, closed: bool = False):
-        return self.client.get(
-            self.base + "sign-in/status/" + ("?closed=1" if closed else ""), headers=HTMX
-        )
-
-
 def query_of(url: str) -> dict[str, str]:
     return {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
-
-
-@pytest.fixture
-def user(acme, provider, django_capture_on_commit_callbacks):
-    return lambda system: EndUser(acme.partner, system, django_capture_on_commit_callbacks)
 
 
 # --- the round trip ---------------------------------------------------------------------------
 
 
-def test_xero_sign_in_connects_the_chosen_organisation(user, provider, acme):
-    xero = user("xero")
-    to_provider = xero.sign_in()
+def test_xero_sign_in_connects_the_chosen_organisation(end_user, provider, acme):
+    xero = end_user()
+    to_provider = xero.sign_in("xero")
     assert to_provider.status_code == 302
     query = query_of(to_provider["Location"])
     assert to_provider["Location"].startswith("https://login.xero.com/identity/connect/authorize?")
@@ -142,7 +110,7 @@ def test_xero_sign_in_connects_the_chosen_organisation(user, provider, acme):
     )
     attempt = ValidationAttempt.objects.get()
     assert attempt.status == "succeeded", attempt.error_message
-    assert xero.status()["HX-Redirect"].endswith(f"/attempts/{attempt.id}/")
+    assert xero.sign_in_status("xero")["HX-Redirect"].endswith(f"/attempts/{attempt.id}/")
     connection = Connection.objects.get()
     assert connection.config["tenant_id"] == "org-42"
     stored = connection_credentials(connection)
@@ -152,30 +120,34 @@ def test_xero_sign_in_connects_the_chosen_organisation(user, provider, acme):
     assert provider.auth_methods_seen[-1] == "client_secret_basic"
 
 
-def test_quickbooks_keeps_the_realm_from_the_callback(user, provider):
+def test_quickbooks_keeps_the_realm_from_the_callback(end_user, provider):
     provider.realm_in_redirect = True
-    qbo = user("quickbooks-online")
-    query = query_of(qbo.sign_in()["Location"])
+    qbo = end_user()
+    query = query_of(qbo.sign_in("quickbooks-online")["Location"])
     qbo.back_from_provider(provider.approve(query, tenant="9130355"))
     assert ValidationAttempt.objects.get().status == "succeeded"
     assert Connection.objects.get().config["realmId"] == "9130355"
     assert any("/v3/company/9130355/companyinfo/9130355" in r.path for r in provider.requests)
 
 
-def test_business_central_takes_the_environment_typed_before_signing_in(user, provider):
-    bc = user("microsoft-dynamics-365-business-central")
-    refused = bc.sign_in(environment="not a name")
+def test_business_central_takes_the_environment_typed_before_signing_in(end_user, provider):
+    bc = end_user()
+    refused = bc.sign_in("microsoft-dynamics-365-business-central", environment="not a name")
     assert refused.status_code == 422 and "letters, digits" in refused.content.decode()
-    query = query_of(bc.sign_in(environment="Production")["Location"])
+    query = query_of(
+        bc.sign_in("microsoft-dynamics-365-business-central", environment="Production")["Location"]
+    )
     bc.back_from_provider(provider.approve(query))
     assert ValidationAttempt.objects.get().status == "succeeded"
     assert Connection.objects.get().config["environment"] == "Production"
     assert provider.auth_methods_seen[-1] == "client_secret_post"
 
 
-def test_the_proxy_sends_the_bearer_and_the_tenant(user, provider, acme, api):
-    xero = user("xero")
-    xero.back_from_provider(provider.approve(query_of(xero.sign_in()["Location"]), tenant="org-7"))
+def test_the_proxy_sends_the_bearer_and_the_tenant(end_user, provider, acme, api):
+    xero = end_user()
+    xero.back_from_provider(
+        provider.approve(query_of(xero.sign_in("xero")["Location"]), tenant="org-7")
+    )
     session = ValidationAttempt.objects.get().link_session
     public = api.get(f"/api/v1/link-sessions/{session.id}").json()["public_token"]
     token = api.post(
@@ -189,9 +161,11 @@ def test_the_proxy_sends_the_bearer_and_the_tenant(user, provider, acme, api):
     )
 
 
-def test_a_token_endpoint_down_during_a_refresh_is_a_json_502(user, provider, api):
-    xero = user("xero")
-    xero.back_from_provider(provider.approve(query_of(xero.sign_in()["Location"]), tenant="org-7"))
+def test_a_token_endpoint_down_during_a_refresh_is_a_json_502(end_user, provider, api):
+    xero = end_user()
+    xero.back_from_provider(
+        provider.approve(query_of(xero.sign_in("xero")["Location"]), tenant="org-7")
+    )
     session = ValidationAttempt.objects.get().link_session
     public = api.get(f"/api/v1/link-sessions/{session.id}").json()["public_token"]
     token = api.post(
@@ -209,11 +183,11 @@ def test_a_token_endpoint_down_during_a_refresh_is_a_json_502(user, provider, ap
 # --- each way a sign-in ends without a connection ------------------------------------------
 
 
-def test_declined_consent_says_so_and_offers_to_sign_in_again(user, provider):
-    xero = user("xero")
-    page = xero.back_from_provider(provider.deny(query_of(xero.sign_in()["Location"])))
+def test_declined_consent_says_so_and_offers_to_sign_in_again(end_user, provider):
+    xero = end_user()
+    page = xero.back_from_provider(provider.deny(query_of(xero.sign_in("xero")["Location"])))
     assert "You declined access in Xero" in page.content.decode()
-    status = xero.status()
+    status = xero.sign_in_status("xero")
     assert (
         "You declined access in Xero" in status.content.decode()
         and 'role="alert"' in status.content.decode()
@@ -221,36 +195,36 @@ def test_declined_consent_says_so_and_offers_to_sign_in_again(user, provider):
     assert not ValidationAttempt.objects.exists()
 
 
-def test_signing_in_again_retires_the_earlier_windows_state(user, provider):
-    xero = user("xero")
-    query = query_of(xero.sign_in()["Location"])
-    assert xero.status().status_code == 204  # still waiting
-    xero.sign_in()
+def test_signing_in_again_retires_the_earlier_windows_state(end_user, provider):
+    xero = end_user()
+    query = query_of(xero.sign_in("xero")["Location"])
+    assert xero.sign_in_status("xero").status_code == 204  # still waiting
+    xero.sign_in("xero")
     late = xero.back_from_provider(provider.approve(query))
     assert "took too long or was already used" in late.content.decode()
     assert not ValidationAttempt.objects.exists()
-    assert xero.status().status_code == 204  # the new sign-in still waits
+    assert xero.sign_in_status("xero").status_code == 204  # the new sign-in still waits
 
 
-def test_a_sign_in_waiting_past_its_lifetime_says_it_expired(user, provider):
-    xero = user("xero")
-    xero.sign_in()
+def test_a_sign_in_waiting_past_its_lifetime_says_it_expired(end_user, provider):
+    xero = end_user()
+    xero.sign_in("xero")
     SignIn.objects.update(created_at=SignIn.objects.get().created_at.replace(year=2020))
-    assert "took too long or was already used" in xero.status().content.decode()
+    assert "took too long or was already used" in xero.sign_in_status("xero").content.decode()
 
 
-def test_an_expired_or_replayed_state_is_refused(user, provider):
-    xero = user("xero")
-    query = query_of(xero.sign_in()["Location"])
+def test_an_expired_or_replayed_state_is_refused(end_user, provider):
+    xero = end_user()
+    query = query_of(xero.sign_in("xero")["Location"])
     SignIn.objects.update(created_at=SignIn.objects.get().created_at.replace(year=2020))
     assert "took too long" in xero.back_from_provider(provider.approve(query)).content.decode()
     unknown = Client().get("/oauth/callback/?state=forged&code=x")
     assert unknown.status_code == 400 and "no longer valid" in unknown.content.decode()
 
 
-def test_a_consent_url_finished_in_another_browser_attaches_nothing(user, provider, acme):
-    attacker = user("xero")
-    forwarded = query_of(attacker.sign_in()["Location"])  # sent to a victim to allow
+def test_a_consent_url_finished_in_another_browser_attaches_nothing(end_user, provider, acme):
+    attacker = end_user()
+    forwarded = query_of(attacker.sign_in("xero")["Location"])  # sent to a victim to allow
     back = urlsplit(provider.approve(forwarded))
     page = Client().get(f"{back.path}?{back.query}")  # the victim's browser
     assert "started in another browser" in page.content.decode()
@@ -261,9 +235,9 @@ def test_a_consent_url_finished_in_another_browser_attaches_nothing(user, provid
     assert not ValidationAttempt.objects.exists()
 
 
-def test_a_hosted_sign_in_never_sends_another_browser_to_the_flow(user, provider):
-    xero = user("xero")
-    began = xero.client.post(xero.base + "sign-in/", {"in_popup": "0"})
+def test_a_hosted_sign_in_never_sends_another_browser_to_the_flow(end_user, provider):
+    xero = end_user()
+    began = xero.post("s/xero/sign_in/sign-in/", {"in_popup": "0"})
     consent = xero.client.get(urlsplit(began["Location"]).path)
     back = urlsplit(provider.approve(query_of(consent["Location"])))
     page = Client().get(f"{back.path}?{back.query}")
@@ -271,9 +245,9 @@ def test_a_hosted_sign_in_never_sends_another_browser_to_the_flow(user, provider
     assert "started in another browser" in page.content.decode()
 
 
-def test_the_start_url_binds_the_first_browser_once_and_briefly(user, provider):
-    xero = user("xero")
-    start = urlsplit(xero.client.post(xero.base + "sign-in/", {"in_popup": "1"})["Location"])
+def test_the_start_url_binds_the_first_browser_once_and_briefly(end_user, provider):
+    xero = end_user()
+    start = urlsplit(xero.post("s/xero/sign_in/sign-in/", {"in_popup": "1"})["Location"])
     assert start.path.startswith("/oauth/start/") and "onr_sb_" in start.path
     opened = xero.client.get(start.path)
     cookie = opened.cookies[f"onramp_sign_in_{SignIn.objects.get().pk}"]
@@ -281,23 +255,20 @@ def test_the_start_url_binds_the_first_browser_once_and_briefly(user, provider):
     assert opened["Referrer-Policy"] == "no-referrer" and "no-store" in opened["Cache-Control"]
     again = Client().get(start.path)
     assert again.status_code == 400 and "no longer valid" in again.content.decode()
-    late = urlsplit(xero.client.post(xero.base + "sign-in/", {"in_popup": "1"})["Location"])
+    late = urlsplit(xero.post("s/xero/sign_in/sign-in/", {"in_popup": "1"})["Location"])
     SignIn.objects.filter(bound_at=None).update(created_at=timezone.now() - timedelta(minutes=3))
     assert Client().get(late.path).status_code == 400
 
 
-def test_a_sign_in_that_connects_no_organisation_says_which_way_to_go(user, provider):
+def test_a_sign_in_that_connects_no_organisation_says_which_way_to_go(end_user, provider):
     provider._routes[("GET", "/connections")] = lambda request: Reply(200, [])
-    xero = user("xero")
-    page = xero.back_from_provider(provider.approve(query_of(xero.sign_in()["Location"])))
+    xero = end_user()
+    page = xero.back_from_provider(provider.approve(query_of(xero.sign_in("xero")["Location"])))
     assert "no Xero organisation was connected" in page.content.decode()
 
 
-def test_without_the_partners_app_the_user_is_told_who_to_ask(
-    acme, fake_systems, django_capture_on_commit_callbacks
-):
-    end_user = EndUser(acme.partner, "xero", django_capture_on_commit_callbacks)
-    refused = end_user.sign_in()
+def test_without_the_partners_app_the_user_is_told_who_to_ask(end_user, fake_systems):
+    refused = end_user().sign_in("xero")
     assert (
         refused.status_code == 409
         and "Acme has not finished setting up Xero" in refused.content.decode()
@@ -308,9 +279,11 @@ def test_without_the_partners_app_the_user_is_told_who_to_ask(
 
 
 @pytest.fixture
-def xero_connection(user, provider):
-    xero = user("xero")
-    xero.back_from_provider(provider.approve(query_of(xero.sign_in()["Location"]), tenant="org-1"))
+def xero_connection(end_user, provider):
+    xero = end_user()
+    xero.back_from_provider(
+        provider.approve(query_of(xero.sign_in("xero")["Location"]), tenant="org-1")
+    )
     return Connection.objects.get()
 
 

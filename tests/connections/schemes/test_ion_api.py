@@ -1,6 +1,6 @@
-"""Infor SX.e through the ION API Gateway: the .ionapi file dropped in the flow, read
-strictly, its secrets kept encrypted; the password grant and SX.e calls checked by the
-gateway simulator."""
+"""Infor SX.e through the ION API Gateway (``schemes/ion_api.py``, with the credentials-file
+step and ``security/ionapi.py``): the .ionapi file dropped in the flow, read strictly, its
+secrets kept encrypted; the password grant and SX.e calls checked by the gateway simulator."""
 
 from __future__ import annotations
 
@@ -13,26 +13,17 @@ from django.test import Client
 
 from connections.models import Connection, CredentialFile, ValidationAttempt
 from connections.services.credentials import connection_credentials
-from tests.factories import link_session
+from tests.end_user import HTMX
 
 pytestmark = pytest.mark.django_db
-HTMX = {"HX-Request": "true"}
 STEP = "s/infor-sxe/ionapi/credentials-file/upload/"
 DETAILS = "s/infor-sxe/ionapi/details/"
 
 
-@pytest.fixture
-def flow(acme, fake_systems):
-    _, token = link_session(acme.partner)
-    client = Client()
-    client.base = f"/connect/{token}/"
-    return client
-
-
-def drop(flow, content: bytes | dict, name: str = "ACME_TST_Onramp.ionapi"):
+def drop(user, content: bytes | dict, name: str = "ACME_TST_Onramp.ionapi"):
     data = json.dumps(content).encode() if isinstance(content, dict) else content
     upload = SimpleUploadedFile(name, data, content_type="application/octet-stream")
-    return flow.post(flow.base + STEP, {"ionapi": upload}, headers=HTMX)
+    return user.post(STEP, {"ionapi": upload}, headers=HTMX)
 
 
 @pytest.fixture
@@ -42,8 +33,9 @@ def ionapi(fake_systems):
     return file
 
 
-def test_the_dropped_file_is_shown_back_without_its_secrets(flow, ionapi):
-    response = drop(flow, ionapi)
+def test_the_dropped_file_is_shown_back_without_its_secrets(end_user, ionapi):
+    user = end_user()
+    response = drop(user, ionapi)
     page = response.content.decode()
     assert response.status_code == 200
     assert "tenant ACME_TST" in page and "“Onramp”" in page
@@ -84,8 +76,9 @@ def test_the_dropped_file_is_shown_back_without_its_secrets(flow, ionapi):
         (b"x" * 70_000, "too large"),
     ],
 )
-def test_wrong_files_are_refused_saying_what_to_do(flow, content, message):
-    response = drop(flow, content)
+def test_wrong_files_are_refused_saying_what_to_do(end_user, content, message):
+    user = end_user()
+    response = drop(user, content)
     assert response.status_code == 422 and message in response.content.decode()
     assert not CredentialFile.objects.exists()
 
@@ -100,10 +93,10 @@ def test_wrong_files_are_refused_saying_what_to_do(flow, content, message):
     ],
     ids=["deep-array", "deep-in-object", "long-int", "long-negative-int"],
 )
-def test_hostile_json_gets_the_file_message_not_a_server_error(acme, onramp_server, content):
-    _, token = link_session(acme.partner)
+def test_hostile_json_gets_the_file_message_not_a_server_error(end_user, onramp_server, content):
+    user = end_user()
     response = requests.post(
-        f"{onramp_server}/connect/{token}/{STEP}",
+        f"{onramp_server}{user.base}{STEP}",
         files={"ionapi": ("ACME_TST_Onramp.ionapi", content)},
         headers=HTMX,
         timeout=30,
@@ -112,16 +105,14 @@ def test_hostile_json_gets_the_file_message_not_a_server_error(acme, onramp_serv
     assert not CredentialFile.objects.exists()
 
 
-def submit(flow, capture, company: str = "1"):
-    with capture(execute=True):
-        return flow.post(flow.base + DETAILS, {"company_number": company})
+def submit(user, company: str = "1"):
+    return user.submit(DETAILS, {"company_number": company})
 
 
-def test_a_dropped_file_connects_sxe_end_to_end(
-    flow, ionapi, fake_systems, django_capture_on_commit_callbacks
-):
-    drop(flow, ionapi)
-    assert submit(flow, django_capture_on_commit_callbacks).status_code == 303
+def test_a_dropped_file_connects_sxe_end_to_end(end_user, ionapi, fake_systems):
+    user = end_user()
+    drop(user, ionapi)
+    assert submit(user).status_code == 303
     attempt = ValidationAttempt.objects.get()
     assert attempt.status == "succeeded", attempt.error_message
     connection = Connection.objects.get()
@@ -146,32 +137,31 @@ def test_a_dropped_file_connects_sxe_end_to_end(
         ("wrong_company", "check_refused", "Invalid Company Number"),
     ],
 )
-def test_each_failure_says_what_to_fix(
-    flow, ionapi, fake_systems, django_capture_on_commit_callbacks, change, code, words
-):
+def test_each_failure_says_what_to_fix(end_user, ionapi, fake_systems, change, code, words):
+    user = end_user()
     if change == "unknown_keys":
         ionapi = {**ionapi, "sask": "a-secret-key-from-an-old-file"}
     if change == "no_operator":
         fake_systems.ion.sx_operators.clear()
-    drop(flow, ionapi)
-    submit(flow, django_capture_on_commit_callbacks, "9" if change == "wrong_company" else "1")
+    drop(user, ionapi)
+    submit(user, "9" if change == "wrong_company" else "1")
     attempt = ValidationAttempt.objects.get()
     assert attempt.status == "failed" and attempt.error_code == code
     assert words in f"{attempt.error_message} {attempt.error_advice} {attempt.error_detail}"
 
 
-def test_details_need_the_file_first(flow, ionapi):
-    response = flow.post(flow.base + DETAILS, {"company_number": "1"})
+def test_details_need_the_file_first(end_user, ionapi):
+    user = end_user()
+    response = user.post(DETAILS, {"company_number": "1"})
     assert response.status_code == 422 and "Add the .ionapi credentials file first" in (
         response.content.decode()
     )
 
 
-def test_the_proxy_buys_one_ion_token_for_several_calls(
-    flow, ionapi, fake_systems, django_capture_on_commit_callbacks, acme, api
-):
-    drop(flow, ionapi)
-    submit(flow, django_capture_on_commit_callbacks)
+def test_the_proxy_buys_one_ion_token_for_several_calls(end_user, ionapi, fake_systems, acme, api):
+    user = end_user()
+    drop(user, ionapi)
+    submit(user)
     public = api.get(f"/api/v1/link-sessions/{ValidationAttempt.objects.get().link_session_id}")
     exchanged = api.post(
         "/api/v1/token-exchange",
