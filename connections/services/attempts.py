@@ -236,8 +236,8 @@ def _complete(session: LinkSession) -> None:
 
 def _erase_other_copies(attempt: ValidationAttempt, session: LinkSession) -> None:
     """Secrets the session still holds elsewhere (earlier attempts, keys, files): erased.
-    What the claim did not see held is skipped (``_copies_held``; the hourly purge of ended
-    sessions catches anything added while the check ran)."""
+    What the claim did not see held is skipped (``_copies_held``): anything added while the
+    check ran is erased by the hourly purge once the session has expired."""
     if getattr(attempt, "other_credentials_held", True):
         session.attempts.exclude(pk=attempt.pk).update(credentials="")
     if getattr(attempt, "signing_keys_held", True):
