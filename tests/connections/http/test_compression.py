@@ -22,7 +22,8 @@ ASSET = re.compile(r'<(?:script|link)\b[^>]*?(?:src|href)="/static/([^"]+\.(?:js
 
 def as_served(asset: str) -> int:
     """An asset's size as WhiteNoise serves it after ``collectstatic`` (which stores a gzip
-    copy of each file at level 9; browsers that take Brotli get less)."""
+    copy of each file at level 9, as here; Brotli copies only with the brotli package, which
+    is not installed)."""
     return len(gzip.compress(open(finders.find(asset), "rb").read(), compresslevel=9))
 
 
