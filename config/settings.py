@@ -336,6 +336,7 @@ ONRAMP_PROXY_REQUESTS_PER_MINUTE = env.int("ONRAMP_PROXY_REQUESTS_PER_MINUTE", d
 # Proxied calls in flight at once, across every process: per connection, and per remote host.
 ONRAMP_PROXY_IN_FLIGHT_PER_CONNECTION = env.int("ONRAMP_PROXY_IN_FLIGHT_PER_CONNECTION", default=4)
 ONRAMP_PROXY_IN_FLIGHT_PER_HOST = env.int("ONRAMP_PROXY_IN_FLIGHT_PER_HOST", default=16)
+ONRAMP_PROXY_IN_FLIGHT_PER_PARTNER = env.int("ONRAMP_PROXY_IN_FLIGHT_PER_PARTNER", default=24)
 # A proxied call the remote refuses (401) brings the connection's health check forward to
 # at most this many seconds away (never sooner: the partner may be retrying in a loop) ...
 ONRAMP_PROXY_RECHECK_DELAY = env.int("ONRAMP_PROXY_RECHECK_DELAY", default=300)
