@@ -9,6 +9,9 @@ from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Queue
+
+from config.lanes import lane_queues, route_task
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -143,6 +146,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_TASK_DEFAULT_QUEUE = env.str("ONRAMP_TASK_QUEUE", default="celery")
+# Lanes (config/lanes.py): webhook deliveries and scheduled work have queues of their own.
+CELERY_TASK_ROUTES = (route_task,)
+CELERY_TASK_QUEUES = [Queue(name) for name in lane_queues(CELERY_TASK_DEFAULT_QUEUE)]
 
 # Validation attempts reach a final state within ONRAMP_ATTEMPT_TIMEOUT: a run holds a lease
 # of a third of it; a run whose lease lapses (worker killed) is re-run once by the sweeper.
@@ -293,6 +299,11 @@ ONRAMP_OUTBOUND_MAX_BYTES = env.int("ONRAMP_OUTBOUND_MAX_BYTES", default=2 * 102
 
 # Abuse limits (SECURITY.md rule 6).
 ONRAMP_SESSION_MAX_FAILURES = env.int("ONRAMP_SESSION_MAX_FAILURES", default=8)
+# Live checks running at once for one partner's customers, across all workers (beyond it
+# they wait in the partner's own line: services/admission.py).
+ONRAMP_VALIDATIONS_IN_FLIGHT_PER_PARTNER = env.int(
+    "ONRAMP_VALIDATIONS_IN_FLIGHT_PER_PARTNER", default=16
+)
 ONRAMP_VALIDATIONS_PER_IP_HOUR = env.int("ONRAMP_VALIDATIONS_PER_IP_HOUR", default=60)
 ONRAMP_VALIDATIONS_PER_END_USER_MINUTE = env.int(
     "ONRAMP_VALIDATIONS_PER_END_USER_MINUTE", default=6

@@ -403,6 +403,16 @@ class ValidationAttempt(models.Model):
         )
 
     @property
+    def is_in_line(self) -> bool:
+        """Queued and sent, not started after a few seconds: the workers are busy (often with
+        the partner's other customers' checks: ``services/admission.py``)."""
+        return (
+            self.status == AttemptStatus.QUEUED
+            and self.dispatched_at is not None
+            and timezone.now() - self.created_at > NOT_STARTED
+        )
+
+    @property
     def is_slow(self) -> bool:
         """Unfinished well past the usual few seconds (a busy or stopped worker)."""
         return not self.is_finished and timezone.now() - self.created_at > SLOW_ATTEMPT
