@@ -19,6 +19,7 @@ from enum import StrEnum
 from typing import Any
 
 from celery import current_app
+from kombu import Exchange, Queue
 
 
 class Lane(StrEnum):
@@ -44,6 +45,12 @@ def lane_queue(default: str, lane: Lane) -> str:
 def lane_queues(default: str) -> list[str]:
     """The default queue and each lane's, as a worker consuming everything lists them."""
     return [default, *(lane_queue(default, lane) for lane in Lane)]
+
+
+def declared_queues(default: str) -> list[Queue]:
+    """``CELERY_TASK_QUEUES``: each queue on an exchange of its own name, bound by its name
+    (a bare ``Queue(name)`` would be bound to the default queue's key, and get its tasks)."""
+    return [Queue(name, Exchange(name), routing_key=name) for name in lane_queues(default)]
 
 
 def route_task(name: str, args: Any, kwargs: Any, options: Any, task: Any = None, **kw: Any):

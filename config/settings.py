@@ -9,9 +9,8 @@ from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
-from kombu import Queue
 
-from config.lanes import lane_queues, route_task
+from config.lanes import declared_queues, route_task
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -148,7 +147,7 @@ CELERY_TASK_PUBLISH_RETRY = False
 CELERY_TASK_DEFAULT_QUEUE = env.str("ONRAMP_TASK_QUEUE", default="celery")
 # Lanes (config/lanes.py): webhook deliveries and scheduled work have queues of their own.
 CELERY_TASK_ROUTES = (route_task,)
-CELERY_TASK_QUEUES = [Queue(name) for name in lane_queues(CELERY_TASK_DEFAULT_QUEUE)]
+CELERY_TASK_QUEUES = declared_queues(CELERY_TASK_DEFAULT_QUEUE)
 
 # Validation attempts reach a final state within ONRAMP_ATTEMPT_TIMEOUT: a run holds a lease
 # of a third of it; a run whose lease lapses (worker killed) is re-run once by the sweeper.

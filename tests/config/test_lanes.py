@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from config.lanes import LANE_OF, Lane
+from config.lanes import LANE_OF, Lane, lane_queues
 from connections import tasks
 from connections.models import AttemptStatus, Connection
 from connections.services.health import health_checks_start
@@ -39,3 +39,20 @@ def test_a_backlog_of_health_checks_never_delays_a_validation(faults, acme):
         60,
         "the queued health checks to run",
     )
+
+
+def test_a_task_is_queued_once_on_its_own_lane(stack, acme):
+    from config.celery import app
+
+    stack.worker(lanes=(Lane.WEBHOOKS,))  # declares its queue (bound by its own name only)
+    _, attempt = submit(acme.partner)  # waits on the default queue, which nobody consumes
+    connected(acme.partner, end_user_id="due")
+    Connection.objects.update(next_check_at=timezone.now() - timedelta(minutes=1))
+    health_checks_start()
+    with app.connection_for_write() as broker:
+        waiting = {
+            queue: broker.default_channel.client.llen(queue) for queue in lane_queues(stack.queue)
+        }
+    assert waiting == {stack.queue: 1, f"{stack.queue}-webhooks": 0, f"{stack.queue}-scheduled": 1}
+    attempt.refresh_from_db()
+    assert attempt.status == AttemptStatus.QUEUED  # the webhooks worker never took it
