@@ -42,6 +42,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so every answer (an outage's 503 too) names its request: X-Request-Id.
+    "connections.http.request_ids.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "connections.http.middleware.RequestBodyLimitMiddleware",
     "connections.http.middleware.ContentSecurityPolicyMiddleware",
@@ -247,9 +249,19 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact_tokens": {"()": "connections.http.log_filters.RedactTokens"}},
+    "filters": {
+        "redact_tokens": {"()": "connections.http.log_filters.RedactTokens"},
+        "request_id": {"()": "connections.http.request_ids.RequestIdFilter"},
+    },
+    "formatters": {
+        "onramp": {"format": "%(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "filters": ["redact_tokens"]},
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["redact_tokens", "request_id"],
+            "formatter": "onramp",
+        },
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
