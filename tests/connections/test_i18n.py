@@ -244,3 +244,22 @@ def test_a_remote_systems_words_are_quoted_the_way_the_language_quotes(acme, loc
 
 def test_every_language_we_speak_has_its_quotation_marks():
     assert set(QUOTATION_MARKS) == set(dict(settings.LANGUAGES))
+
+
+@pytest.mark.parametrize(
+    ("language", "path"),
+    [
+        (
+            "de",
+            "Manage Roles &gt; \u2039Rolle\u203a &gt; Web Services Only Role",
+        ),
+        ("fr", "Lists &gt; Employees &gt; \u2039employé\u203a &gt; Edit &gt; Access &gt; Roles"),
+        (
+            "es",
+            "Manage Roles &gt; \u2039rol\u203a &gt; Web Services Only Role",
+        ),
+    ],
+)
+def test_a_menu_paths_placeholders_are_translated_its_menu_names_kept(catalog, language, path):
+    guide = Client().get(f"/guides/netsuite/m2m/?lang={language}").content.decode()
+    assert path in guide and "the role" not in guide
