@@ -263,3 +263,9 @@ def test_every_language_we_speak_has_its_quotation_marks():
 def test_a_menu_paths_placeholders_are_translated_its_menu_names_kept(catalog, language, path):
     guide = Client().get(f"/guides/netsuite/m2m/?lang={language}").content.decode()
     assert path in guide and "the role" not in guide
+
+
+@pytest.mark.parametrize(("language", "badge"), [("fr", "Recommandé<"), ("es", "Recomendado<")])
+def test_the_recommended_method_reads_right_in_each_language(acme, language, badge):
+    _, token = link_session(acme.partner, locale=language)
+    assert badge in page(Client(), f"/connect/{token}/s/netsuite/")
