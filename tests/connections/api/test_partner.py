@@ -7,9 +7,12 @@ import re
 
 import pytest
 from django.test import Client
+from hypothesis import given
+from hypothesis import strategies as st
 
 from connections.models import Event, LinkSession, PartnerKey
 from connections.services.partners import partner_key_create
+from tests.conftest import FUZZ
 from tests.factories import connected
 
 pytestmark = pytest.mark.django_db
@@ -176,3 +179,14 @@ def test_a_lead_text_in_a_language_we_do_not_speak_or_too_long_is_refused(api, a
     assert says in refused.json()["error"]["message"]
     acme.partner.refresh_from_db()
     assert acme.partner.lead_text_translations == {}
+
+
+@FUZZ
+@given(
+    texts=st.dictionaries(
+        st.text(max_size=20), st.one_of(st.none(), st.text(max_size=320)), max_size=10
+    )
+)
+def test_any_lead_texts_never_500(api, texts):
+    answer = patch(api, {"lead_text_translations": texts})
+    assert answer.status_code in (200, 400)
