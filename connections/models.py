@@ -105,6 +105,15 @@ class Partner(models.Model):
     lead_text = models.CharField(
         max_length=300, blank=True, help_text=_("The first screen's lead text, if not ours.")
     )
+    # {"de": "…", "fr": "…"}: the lead text in an end user's language, else ``lead_text``.
+    lead_text_translations = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text=_(
+            'The lead text per language, e.g. {"de": "…", "fr": "…"}; a language without one '
+            "shows the lead text above."
+        ),
+    )
     allowed_origins = models.JSONField(
         default=list,
         blank=True,

@@ -250,12 +250,11 @@
       requestClose();
     }
   });
-  document.addEventListener("change", function (event) {
-    var select = event.target.closest("[data-submit-on-change]");
-    if (!select) return;
-    var here = select.form.querySelector("[data-current-path]");
-    if (here) here.value = window.location.pathname + window.location.search;  // htmx moved on
-    select.form.submit();
+  /* The language menu returns to the screen shown now: htmx may have moved on since load. */
+  document.addEventListener("submit", function (event) {
+    if (!event.target.matches("[data-language-menu]")) return;
+    var here = event.target.querySelector("[data-current-path]");
+    if (here) here.value = window.location.pathname + window.location.search;
   });
   body.addEventListener("htmx:afterSettle", function (event) {
     if (event.detail.target && event.detail.target.id === "flow") focusHeading();
