@@ -232,6 +232,8 @@ class FakeAuthorizationServer(FakeSystem):
         "erp.acme-acumatica.test",  # a customer's own Acumatica
         "acme.omni.manh.com",
         "acme-auth.omni.manh.com",
+        "acme.sce.manh.com",
+        "acme-auth.sce.manh.com",
     )
 
     def __init__(self) -> None:
