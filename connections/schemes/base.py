@@ -116,9 +116,7 @@ class AuthScheme:
     def check_method(self, method: MethodSpec) -> list[str]:
         """Problems with how a definition uses this scheme (empty when fine)."""
         option_types = {**COMMON_OPTIONS, **self.option_types}
-        problems = [
-            f"unknown option {key!r}" for key in method.options if key not in option_types
-        ]
+        problems = [f"unknown option {key!r}" for key in method.options if key not in option_types]
         problems += [
             f"option {key!r} is required"
             for key in self.required_options

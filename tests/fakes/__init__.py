@@ -20,7 +20,7 @@ from tests.fakes.netsuite import FakeNetSuite
 from tests.fakes.oauth import FakeAuthorizationServer
 from tests.fakes.receiver import FakeReceiver
 from tests.fakes.unleashed import FakeUnleashed
-from tests.fakes.vendors import FakeExtensiv, FakeLinnworks, FakeVeeqo
+from tests.fakes.vendors import FakeExtensiv, FakeFormLogin, FakeLinnworks, FakeVeeqo
 
 FAKES: dict[str, type[FakeSystem]] = {
     "infoplus": FakeInfoplus,
@@ -36,6 +36,7 @@ FAKES: dict[str, type[FakeSystem]] = {
     "extensiv": FakeExtensiv,
     "veeqo": FakeVeeqo,
     "linnworks": FakeLinnworks,
+    "form_login": FakeFormLogin,
 }
 
 

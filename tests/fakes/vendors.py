@@ -1,15 +1,18 @@
 """Small simulators of catalog systems whose sign-in has a twist worth checking end to end:
 Extensiv 3PL Warehouse Manager (a JSON token request naming the user), Veeqo (an API key that a
-payment due also refuses) and Linnworks (a session whose answer names the API's own server)."""
+payment due also refuses), Linnworks (a session whose answer names the API's own server) and a
+form login answering a nested session token."""
 
 from __future__ import annotations
 
 import secrets
+from urllib.parse import parse_qs
 
 from tests.fakes.base import FakeSystem, Reply, Request
 from tests.fakes.oauth import basic_credentials
 
 HAL = {"Content-Type": "application/hal+json"}
+FORM = "application/x-www-form-urlencoded"
 
 
 class FakeExtensiv(FakeSystem):
@@ -81,10 +84,10 @@ class FakeLinnworks(FakeSystem):
     serves the account; only that server accepts the session, in a bare ``Authorization``."""
 
     hosts = ("api.linnworks.net", "eu-ext.linnworks.net")
-    server = "https://eu-ext.linnworks.net"
 
     def reset(self) -> None:
         super().reset()
+        self.account_server: str | None = "https://eu-ext.linnworks.net"  # the answer's Server
         self.installs: dict[str, tuple[str, str]] = {}  # token → (application id, secret)
         self.sessions: set[str] = set()
 
@@ -93,7 +96,10 @@ class FakeLinnworks(FakeSystem):
         self.reset()
 
     def handle(self, request: Request) -> Reply:
-        if request.path == "/api/Auth/AuthorizeByApplication" and request.host == "api.linnworks.net":
+        if (
+            request.path == "/api/Auth/AuthorizeByApplication"
+            and request.host == "api.linnworks.net"
+        ):
             return self._authorize(request)
         if request.host != "eu-ext.linnworks.net":
             return Reply(404, {"Code": None, "Message": "Not found"})
@@ -111,4 +117,47 @@ class FakeLinnworks(FakeSystem):
             return Reply(400, {"Code": None, "Message": "Invalid application or token"})
         session = secrets.token_hex(16)
         self.sessions.add(session)
-        return Reply(200, {"Token": session, "Server": self.server, "TTL": 1200})
+        return Reply(200, {"Token": session, "Server": self.account_server, "TTL": 1200})
+
+
+class FakeFormLogin(FakeSystem):
+    """A system whose login takes a form (``email``, ``password``) and answers the session
+    nested in the answer (``{"success": true, "result": {"sessionToken": ...}}``, the shape
+    UpKeep's and Asset Essentials' login APIs are described with), sent back in
+    ``Session-Token``; its API also wants the ``X-Company`` header the customer's own value
+    fills in."""
+
+    hosts = ("cmms.acme.test",)
+
+    def reset(self) -> None:
+        super().reset()
+        self.users: dict[str, str] = {}  # email → password
+        self.company = "ACME"
+        self.session_key = "sessionToken"
+        self.sessions: set[str] = set()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reset()
+
+    def handle(self, request: Request) -> Reply:
+        if request.method == "POST" and request.path == "/api/v2/auth":
+            return self._login(request)
+        if request.headers.get("session-token", "") not in self.sessions:
+            return Reply(401, {"success": False, "message": "Invalid session"})
+        if request.headers.get("x-company") != self.company:
+            return Reply(403, {"success": False, "message": "Unknown company"})
+        if request.path == "/api/v2/assets":
+            return Reply(200, {"success": True, "results": []})
+        return Reply(404, {"success": False, "message": "Not found"})
+
+    def _login(self, request: Request) -> Reply:
+        if not request.headers.get("content-type", "").startswith(FORM):
+            return Reply(415, {"success": False, "message": "Send a form"})
+        form = {k: v[0] for k, v in parse_qs(request.body.decode()).items()}
+        password = self.users.get(form.get("email", ""))
+        if password is None or not secrets.compare_digest(password, form.get("password", "")):
+            return Reply(400, {"success": False, "message": "Invalid email or password"})
+        session = secrets.token_hex(16)
+        self.sessions.add(session)
+        return Reply(200, {"success": True, "result": {self.session_key: session}})

@@ -9,7 +9,6 @@ from django.test import Client
 
 from catalog.schema import MethodSpec
 from connections.schemes import SCHEMES
-
 from tests.factories import connected, live_check
 from tests.fakes.base import Reply
 

@@ -84,7 +84,9 @@ def test_the_definition_is_consistent(definition, method, echo, settings):
     assert outcome is None, f"{outcome.code}: {outcome.message} {outcome.detail}"
     checks = [r for r in echo.requests if not echo.is_login(r.path)]
     assert len(checks) == len(definition.verify)
-    base = urlsplit(api_url(method.options) if "base_url_key" in method.options else target.base_url)
+    base = urlsplit(
+        api_url(method.options) if "base_url_key" in method.options else target.base_url
+    )
     for request, spec in zip(checks, definition.verify, strict=True):
         assert request.host == base.hostname
         assert request.method == spec.method
