@@ -34,7 +34,7 @@ def definition_problems(definition: SystemDefinition) -> list[str]:
         known = (
             {spec.name for spec in definition.fields + method.fields}
             | derived_names(definition.fields)
-            | scheme.provided_config
+            | scheme.provided_names(method)
         )
         templates = [definition.base_url] + [spec.path for spec in definition.verify]
         templates += [value for spec in definition.verify for value in spec.headers.values()]

@@ -138,6 +138,10 @@ class AuthScheme:
     def needed_fields(self, method: MethodSpec) -> frozenset[str]:
         return self.required_fields
 
+    def provided_names(self, method: MethodSpec) -> frozenset[str]:
+        """Config values this method's step provides (usable as ``{placeholders}``)."""
+        return self.provided_config
+
     def templated_names(self, method: MethodSpec) -> set[str]:
         """Field names the method's options use as ``{placeholders}`` (any field will do)."""
         return set()

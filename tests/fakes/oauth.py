@@ -234,6 +234,8 @@ class FakeAuthorizationServer(FakeSystem):
         "acme-auth.omni.manh.com",
         "acme.sce.manh.com",
         "acme-auth.sce.manh.com",
+        "accounts.zoho.eu",
+        "www.zohoapis.eu",
     )
 
     def __init__(self) -> None:
@@ -260,6 +262,7 @@ class FakeAuthorizationServer(FakeSystem):
         self.access_tokens: dict[str, AccessToken] = {}
         self.auth_methods_seen: list[str] = []
         self.tenant_names: dict[str, str] = {}
+        self.token_extras: dict[str, str] = {}  # more keys in each token answer (Zoho's api_domain)
         self.code_lifetime = 60
         self.access_lifetime = 1800
         self.refresh_lifetime = 60 * 24 * 3600
@@ -507,6 +510,7 @@ class FakeAuthorizationServer(FakeSystem):
             "expires_in": self.access_lifetime,
             "refresh_token": grant.refresh_token,
             "scope": scope,
+            **self.token_extras,
         }
         return Reply(200, body, dict(NO_STORE))
 

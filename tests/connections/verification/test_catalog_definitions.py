@@ -22,6 +22,7 @@ CASES = [
     for definition in definitions().values()
     for method in definition.methods
 ]
+ANSWERED_URL = "https://api.example.com"  # a URL a token answer gives (Zoho's api_domain)
 SAMPLES = {
     "subdomain": "acme",
     "hostname": "erp.acme.example",
@@ -60,7 +61,8 @@ def values_for(definition, method) -> tuple[dict[str, str], dict[str, str]]:
             ("client_id", "client_secret", "access_key", "secret_key"), "s"
         )
     if scheme.step == "oauth_sign_in":
-        config |= {"tenant_id": "tenant-1", "realmId": "9130355"}
+        config |= {"tenant_id": "tenant-1", "realmId": "9130355", "oauth_client_id": "app-1"}
+        config |= dict.fromkeys(method.options.get("token_answer_config", {}), ANSWERED_URL)
         credentials |= {
             "access_token": "token-1",
             "refresh_token": "r",
