@@ -78,7 +78,8 @@ class OAuth2AuthorizationCode(AuthScheme):
 
     def provided_names(self, method: MethodSpec) -> frozenset[str]:
         options = method.options
-        names = set(options.get("callback_params", [])) | set(options.get("token_answer_config", {}))
+        names = set(options.get("callback_params", []))
+        names |= set(options.get("token_answer_config", {}))
         if options.get("client_id_header"):
             names.add("oauth_client_id")
         return self.provided_config | names

@@ -262,7 +262,7 @@ class FakeAuthorizationServer(FakeSystem):
         self.access_tokens: dict[str, AccessToken] = {}
         self.auth_methods_seen: list[str] = []
         self.tenant_names: dict[str, str] = {}
-        self.token_extras: dict[str, str] = {}  # more keys in each token answer (Zoho's api_domain)
+        self.token_extras: dict[str, str] = {}  # more in each token answer (Zoho's api_domain)
         self.code_lifetime = 60
         self.access_lifetime = 1800
         self.refresh_lifetime = 60 * 24 * 3600
