@@ -236,6 +236,8 @@ class FakeAuthorizationServer(FakeSystem):
         "acme-auth.sce.manh.com",
         "accounts.zoho.eu",
         "www.zohoapis.eu",
+        "secure.myob.com",
+        "api.myob.com",
     )
 
     def __init__(self) -> None:
@@ -267,6 +269,7 @@ class FakeAuthorizationServer(FakeSystem):
         self.access_lifetime = 1800
         self.refresh_lifetime = 60 * 24 * 3600
         self.realm_in_redirect = False  # QuickBooks adds realmId=<company id>
+        self.tenant_param = ""  # MYOB adds businessId=<company file id>
         self.reuse_revokes_family = False  # OAuth Security BCP §4.14.2 reuse detection
         self.consent_user = "user-1"  # who the consent page's links approve as
         self.consent_tenant = "tenant-1"
@@ -355,6 +358,8 @@ class FakeAuthorizationServer(FakeSystem):
         answer = {"code": code, **_state(params)}
         if self.realm_in_redirect:
             answer["realmId"] = tenant
+        if self.tenant_param:
+            answer[self.tenant_param] = tenant
         return with_query(params["redirect_uri"], answer)
 
     def deny(self, query: Mapping[str, Any]) -> str:

@@ -502,3 +502,36 @@ def test_a_data_centre_outside_the_list_is_refused_before_signing_in(end_user, z
     refused = end_user().sign_in("zoho-books", zoho_domain="evil.example")
     assert refused.status_code == 422
     assert not zoho.requests
+
+
+def _myob_info(grant, request) -> Reply:
+    if request.headers.get("x-myobapi-key") != CLIENT_ID:
+        return Reply(401, {"Errors": [{"Name": "Unauthorized", "Message": "Invalid API key"}]})
+    if request.headers.get("x-myobapi-version") != "v2":
+        return Reply(400, {"Errors": [{"Name": "Version", "Message": "Unknown version"}]})
+    if request.path != f"/accountright/{grant.tenant}/Info":
+        return Reply(403, {"Errors": [{"Name": "Forbidden", "Message": "No consent"}]})
+    return Reply(200, {"SerialNumber": "1", "CompanyFileId": grant.tenant})
+
+
+def test_myob_names_the_partners_app_and_the_version_on_each_call(end_user, fake_systems, api):
+    fake = fake_systems.oauth
+    fake.add_client(CLIENT_ID, CLIENT_SECRET, [callback_uri()])
+    fake.tenant_param = "businessId"  # the company file the administrator chose
+    fake.serve_provider(
+        authorize="/oauth2/account/authorize",
+        token="/oauth2/v1/authorize",
+        resources={"/accountright/": _myob_info},
+    )
+    body = {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET}
+    answer = api.put("/api/v1/oauth-apps/myob-business", body, content_type="application/json")
+    assert answer.status_code == 200
+    myob = end_user()
+    query = query_of(myob.sign_in("myob-business")["Location"])
+    assert query["prompt"] == "consent"
+    myob.back_from_provider(fake.approve(query, tenant="5d4b1ce0-bb9f-4f4c-9578-2b168b7295db"))
+    attempt = ValidationAttempt.objects.get()
+    assert attempt.status == "succeeded", attempt.error_message
+    config = Connection.objects.get().config
+    assert config["businessId"] == "5d4b1ce0-bb9f-4f4c-9578-2b168b7295db"
+    assert config["oauth_client_id"] == CLIENT_ID

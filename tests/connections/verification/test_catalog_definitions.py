@@ -63,6 +63,7 @@ def values_for(definition, method) -> tuple[dict[str, str], dict[str, str]]:
     if scheme.step == "oauth_sign_in":
         config |= {"tenant_id": "tenant-1", "realmId": "9130355", "oauth_client_id": "app-1"}
         config |= dict.fromkeys(method.options.get("token_answer_config", {}), ANSWERED_URL)
+        config |= dict.fromkeys(method.options.get("callback_params", []), "cb-1")
         credentials |= {
             "access_token": "token-1",
             "refresh_token": "r",
