@@ -56,12 +56,14 @@ def definition_problems(definition: SystemDefinition) -> list[str]:
 def _extra_header_problems(
     definition: SystemDefinition, method: MethodSpec, known: set[str]
 ) -> list[str]:
-    """``extra_headers`` may use the instance's values, never a secret (they are not auth)."""
-    headers = method.options.get("extra_headers", {})
+    """``extra_headers`` and live checks' headers may use the instance's values, never a secret
+    (they are not auth, and only the instance's values fill them in)."""
+    headers = list(method.options.get("extra_headers", {}).values())
+    headers += [value for spec in definition.verify for value in spec.headers.values()]
     secrets = {spec.name for spec in definition.fields + method.fields if spec.secret}
-    used = set().union(*(template_names(str(value)) for value in headers.values()))
+    used = set().union(*(template_names(str(value)) for value in headers))
     return [
-        f"method {method.id!r}: extra_headers use {name!r}, which is "
+        f"method {method.id!r}: headers use {name!r}, which is "
         + ("a secret" if name in secrets else "unknown")
         for name in sorted(used - (known - secrets))
     ]
