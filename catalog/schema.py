@@ -57,8 +57,8 @@ class GuideStep:
 class RequestSpec:
     """A live check: one request after authenticating. ``path`` is relative to base_url.
 
-    ``path`` and the strings of ``json`` may use ``{field}``; a JSON value that is exactly
-    ``"{field:int}"`` becomes that field's value as a number."""
+    ``path``, ``headers`` and the strings of ``json`` may use ``{field}``; a JSON value that is
+    exactly ``"{field:int}"`` becomes that field's value as a number."""
 
     label: str
     method: str
@@ -86,6 +86,9 @@ class MethodSpec:
     description: str = ""
     recommended: bool = False
     notice: str = ""
+    # The scheme's options, documented in its module (``connections/schemes/<scheme>.py``) and
+    # checked by it; every scheme also takes ``extra_headers``: headers on each call to the
+    # system, templated from the instance's non-secret values.
     options: dict[str, Any] = field(default_factory=dict)
     fields: tuple[FieldSpec, ...] = ()
     guide: tuple[GuideStep, ...] = ()

@@ -148,11 +148,11 @@ def _send_authorized(
     headers: dict[str, str],
 ) -> OutboundResponse:
     authorizer, fresh = _authorizer(client, connection, target)
-    response = _send(client, authorizer, call, url, headers)
+    response = _send(client, authorizer, target, call, url, headers)
     if response.status == 401 and not fresh:  # the kept session expired early: buy another
         session_forget(connection.id)
         authorizer, fresh = _authorizer(client, connection, target)
-        response = _send(client, authorizer, call, url, headers)
+        response = _send(client, authorizer, target, call, url, headers)
     if response.status == 401:
         _refused(connection)
     return response
@@ -182,9 +182,16 @@ def _authorizer(client: Client, connection: Connection, target: Target) -> tuple
 
 
 def _send(
-    client: Client, authorizer: Authorizer, call: ProxyCall, url: str, headers: dict[str, str]
+    client: Client,
+    authorizer: Authorizer,
+    target: Target,
+    call: ProxyCall,
+    url: str,
+    headers: dict[str, str],
 ) -> OutboundResponse:
-    signed = {**headers, **authorizer.headers_for(call.method, url)}
+    if authorizer.base_url:  # the sign-in named the API's address (Linnworks)
+        url = proxy_url(authorizer.base_url, call.path, call.query)
+    signed = {**headers, **target.extra_headers(), **authorizer.headers_for(call.method, url)}
     try:
         return client.request(
             call.method,

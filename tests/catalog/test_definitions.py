@@ -101,6 +101,26 @@ def test_a_valid_definition_loads(tmp_path):
             "unknown option 'heder'",
         ),
         (
+            lambda t: t.replace(
+                'options = { header = "X-Key" }',
+                'options = { header = "X-Key", extra_headers = { X-Echo = "{api_key}" } }',
+            ),
+            "headers use 'api_key', which is a secret",
+        ),
+        (
+            lambda t: t.replace(
+                'options = { header = "X-Key" }',
+                'options = { header = "X-Key", extra_headers = { X-Site = "{site}" } }',
+            ),
+            "headers use 'site', which is unknown",
+        ),
+        (
+            lambda t: t.replace(
+                'path = "/ping"', 'path = "/ping"\nheaders = { X-A = "{api_key}" }'
+            ),
+            "headers use 'api_key', which is a secret",
+        ),
+        (
             lambda t: t.replace('name = "api_key"', 'name = "key_value"'),
             "field 'api_key' is required",
         ),
