@@ -18,6 +18,7 @@ from connections.flow.views.base import (
     flow_screen,
     flow_url,
     method_context,
+    note,
     remember_screen,
     screen,
     see_other,
@@ -50,6 +51,7 @@ def details(
         context |= step.context(session, method)
     if request.method == "POST":
         return _submit_details(request, session, definition, method, context)
+    note(request, session, "method", method.id)  # its guide may have been skipped
     remember_screen(request, session)
     last = last_attempt(session)
     initial = _initial_config(session, definition, method, last)

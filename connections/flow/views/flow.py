@@ -19,6 +19,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from catalog.categories import CATEGORIES
 from catalog.models import System
 from catalog.registry import get_definition
+from catalog.schema import MethodSpec
 from catalog.search import Entry, listed_entry
 from connections.errors import OnrampError
 from connections.flow.views.base import (
@@ -29,6 +30,7 @@ from connections.flow.views.base import (
     flow_url,
     flow_view,
     method_context,
+    method_start_url,
     note,
     only_system,
     remember_screen,
@@ -45,7 +47,13 @@ from connections.models import (
     StageState,
     ValidationAttempt,
 )
-from connections.selectors import link_session_status, session_categories, session_systems
+from connections.selectors import (
+    link_session_status,
+    session_categories,
+    session_methods,
+    session_systems,
+    session_unavailable_reason,
+)
 from connections.services.attempts import attempt_expire_if_overdue, settled_steps
 from connections.services.link_sessions import (
     link_session_complete,
@@ -56,6 +64,11 @@ from connections.services.system_requests import system_request_record
 from connections.verification.failures import CHECK_STAGE_LABELS, CHECK_STAGES
 
 POPULAR_COUNT = 8
+TRIES_LEFT_SHOWN = 3  # "N more tries" from this many on, before the link locks
+# Failures that trying again cannot fix: someone with administrator rights in the customer's
+# system must act first (grant a permission, fix its certificate), so the screen offers the
+# hand-off to them instead of counting tries down.
+ADMIN_FIXES = frozenset({"forbidden", "tls_error"})
 POLL_MS, POLL_NEAR_END_MS = 700, 150  # the progress screen's next look, in milliseconds
 
 
@@ -64,6 +77,8 @@ POLL_MS, POLL_NEAR_END_MS = 700, 150  # the progress screen's next look, in mill
 def start(request: HtmxHttpRequest, session: LinkSession) -> HttpResponse:
     """The link's address: the first screen, or where the end user left off."""
     note(request, session, "opened")
+    if reason := session_unavailable_reason(session):  # nothing it allows is offered yet
+        return screen(request, session, "closed", {"reason": reason}, status=409)
     if resume := _resume_path(request, session):
         return HttpResponseRedirect(resume)
     if only := only_system(session):
@@ -145,9 +160,9 @@ def system(request: HtmxHttpRequest, session: LinkSession, slug: str) -> HttpRes
     }
     if definition.coming_soon:
         return screen(request, session, "soon", context)
-    if len(definition.methods) == 1:
-        return HttpResponseRedirect(flow_url(request, "prepare", slug, definition.methods[0].id))
-    methods = sorted(definition.methods, key=lambda m: not m.recommended)
+    methods = session_methods(session, definition)
+    if len(methods) == 1:
+        return HttpResponseRedirect(method_start_url(request, slug, methods[0]))
     remember_screen(request, session)
     return screen(request, session, "method", context | {"methods": methods})
 
@@ -159,18 +174,38 @@ def prepare(
 ) -> HttpResponse:
     context = method_context(request, session, slug, method_id, back="system")
     note(request, session, "method", method_id)
+    if not context["method"].has_guide:  # nothing to prepare: on to the details
+        return HttpResponseRedirect(flow_url(request, "details", slug, method_id))
     note(request, session, "guide")
     remember_screen(request, session)
-    guide_path = reverse("guide", args=[slug, method_id])
-    guide_url = request.build_absolute_uri(f"{guide_path}?lang={translation.get_language()}")
-    name = context["system"].name
-    share = {
+    share = _handoff(request, context["system"].name, slug, context["method"])
+    return screen(request, session, "prepare", context | share)
+
+
+def _handoff(
+    request: HtmxHttpRequest, name: str, slug: str, method: MethodSpec, problem: str = ""
+) -> dict[str, str]:
+    """What "send to my administrator" sends: the method's setup steps (a public page, in
+    this language) and, after a failure only an administrator can fix, what is missing."""
+    guide_url = ""
+    if method.has_guide:
+        path = f"{reverse('guide', args=[slug, method.id])}?lang={translation.get_language()}"
+        guide_url = request.build_absolute_uri(path)
+    if problem:
+        body = _(
+            "Hi, connecting %(name)s for our integration failed: %(problem)s Could you fix this?"
+        ) % {"name": name, "problem": problem}
+        body = f"{body} {guide_url}".strip()
+    else:
+        body = _("Hi, could you do these %(name)s setup steps for our integration? %(url)s") % {
+            "name": name,
+            "url": guide_url,
+        }
+    return {
         "guide_url": guide_url,
         "share_subject": _("Please set up %(name)s for our integration") % {"name": name},
-        "share_body": _("Hi, could you do these %(name)s setup steps for our integration? %(url)s")
-        % {"name": name, "url": guide_url},
+        "share_body": body,
     }
-    return screen(request, session, "prepare", context | share)
 
 
 @require_GET
@@ -196,17 +231,36 @@ def attempt_screen(
         {"key": key, "label": CHECK_STAGE_LABELS[key], "state": state}
         for key, state in _step_states(attempt).items()
     ]
+    definition = get_definition(attempt.system_slug)
+    needs_admin = attempt.status == AttemptStatus.FAILED and attempt.error_code in ADMIN_FIXES
     context = {
         "attempt": attempt,
         "steps": steps,
-        "definition": get_definition(attempt.system_slug),
+        "definition": definition,
+        "system": definition,
+        "poll": poll,
         "poll_url": flow_url(request, "attempt", attempt.id) + "?poll=1",
         "poll_delay_ms": _poll_delay_ms(steps),
         "edit_url": flow_url(request, "details", attempt.system_slug, attempt.method),
-        "attempts_left": _attempts_left(session, attempt),
+        "attempts_left": 0 if needs_admin else _attempts_left(session, attempt),
+        "needs_admin": needs_admin,
+        "title": _attempt_title(attempt, definition.name),
     }
+    method = definition.method(attempt.method)
+    if needs_admin and method is not None and not session.locked_at:
+        problem = attempt.error_message
+        context |= _handoff(request, definition.name, definition.slug, method, problem)
     partial = "progress" if poll else "screen"
     return screen(request, session, "validate", context, partial=partial)
+
+
+def _attempt_title(attempt: ValidationAttempt, name: str) -> str:
+    """The screen's title says how the check stands: not "Connecting" once it failed."""
+    if not attempt.is_finished:
+        return _("Connecting to %(name)s") % {"name": name}
+    if attempt.link_session.locked_at:
+        return _("This link is locked")
+    return _("Could not connect to %(name)s") % {"name": name}
 
 
 def _poll_delay_ms(steps: list[dict[str, str]]) -> int:
@@ -217,10 +271,12 @@ def _poll_delay_ms(steps: list[dict[str, str]]) -> int:
 
 
 def _attempts_left(session: LinkSession, attempt: ValidationAttempt) -> int:
-    """After a failure that counts towards the lock: how many tries remain (0: not shown)."""
+    """After a failure that counts towards the lock, near the limit only: how many tries
+    remain (0: not shown; a warning from the first typo on would only alarm)."""
     if attempt.status != AttemptStatus.FAILED:
         return 0
-    return max(0, settings.ONRAMP_SESSION_MAX_FAILURES - session.failed_attempts)
+    left = max(0, settings.ONRAMP_SESSION_MAX_FAILURES - session.failed_attempts)
+    return left if left <= TRIES_LEFT_SHOWN else 0
 
 
 def _step_states(attempt: ValidationAttempt) -> dict[str, str]:
@@ -289,7 +345,8 @@ def exit_flow(request: HtmxHttpRequest, session: LinkSession) -> HttpResponse:
         ending = "exit"
     if back := _return_url(session, ending):
         return HttpResponseClientRedirect(back) if request.htmx else see_other(back)
-    return screen(request, session, "closed", {"reason": "left"})
+    reason = ending if ending in (LinkSessionStatus.LOCKED, LinkSessionStatus.EXPIRED) else "left"
+    return screen(request, session, "closed", {"reason": reason, "left": True})
 
 
 @require_POST
