@@ -23,7 +23,8 @@ from connections.flow.views.base import (
     screen,
     see_other,
 )
-from connections.flow.views.flow import attempt_screen, done_screen
+from connections.flow.views.flow import done_screen
+from connections.flow.views.validate import attempt_screen
 from connections.http.clientip import client_ip
 from connections.models import AttemptStatus, LinkSession, ValidationAttempt
 from connections.selectors import last_attempt, link_session_now
