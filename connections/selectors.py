@@ -108,6 +108,13 @@ def partner_oauth_apps(partner_id: str) -> frozenset[str]:
     return frozenset(systems)
 
 
+def system_sign_in_partners(system: str) -> list[str]:
+    """The partners (by name) whose end users are offered the system's sign-in methods:
+    those that registered their OAuth app for it."""
+    rows = OAuthApp.objects.filter(system=system).order_by("partner__name")
+    return list(rows.values_list("partner__name", flat=True))
+
+
 def _session_apps(session: LinkSession) -> frozenset[str]:
     """``partner_oauth_apps`` for the session's partner, read once per visit."""
     apps = session.__dict__.get("_oauth_apps")
