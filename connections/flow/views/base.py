@@ -154,7 +154,7 @@ def flow_url(request: HtmxHttpRequest, name: str, *args: str) -> str:
 
 def flow_path_ok(request: HtmxHttpRequest, session: LinkSession, path: str) -> bool:
     """``path`` is a screen of this very link that can still be shown (its system listed and
-    allowed, its method defined): safe to send the end user to."""
+    allowed, its method offered): safe to send the end user to."""
     try:
         match = resolve(path)
     except Resolver404:
@@ -167,7 +167,8 @@ def flow_path_ok(request: HtmxHttpRequest, session: LinkSession, path: str) -> b
         except Http404:
             return False
         method_id = match.kwargs.get("method_id")
-        return method_id is None or definition.method(method_id) is not None
+        offered = session_methods(session, definition)
+        return method_id is None or any(method.id == method_id for method in offered)
     return True
 
 

@@ -147,3 +147,17 @@ def test_leaving_a_locked_hosted_link_without_a_return_address(end_user):
     page = text(user.post("exit/", {"hosted": "1"}))
     assert "This link is locked" in page and "You can close this window." in page
     assert "Back to Acme" not in page  # no button back to this very screen
+
+
+def test_a_screen_of_a_method_no_longer_offered_is_not_resumed(acme, end_user):
+    practice_sign_in(acme.partner)
+    user = end_user()
+    user.get("s/sandbox-erp/sign_in/details/")
+    acme.partner.oauth_apps.all().delete()  # the partner withdrew its app meanwhile
+    resumed = user.get()
+    assert resumed.status_code == 200 and "Which system do you use?" in text(resumed)
+
+
+def test_a_method_with_nothing_to_prepare_has_no_guide_to_share(catalog, client):
+    assert client.get("/guides/sandbox-erp/sign_in/").status_code == 404
+    assert client.get("/guides/sandbox-erp/password/").status_code == 200
