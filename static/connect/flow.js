@@ -44,8 +44,11 @@
         window.setTimeout(function () { window.location.assign(success.dataset.returnUrl); }, 2500);
       }
     }
-    var closed = root.querySelector("[data-onramp-closed]");
-    if (closed) post("event", { name: "ERROR", meta: { error_code: closed.dataset.onrampClosed } });
+    var closed = root.querySelector("[data-onramp-closed]:not([data-announced])");
+    if (closed) {  // the link cannot be used any more (locked, expired…): once per screen
+      closed.setAttribute("data-announced", "");
+      post("event", { name: "ERROR", meta: { error_code: closed.dataset.onrampClosed } });
+    }
   }
 
   function focusHeading() {
@@ -64,7 +67,8 @@
   var CLOSE_AT_ONCE = ["choose", "done", "closed", ""];
   function requestClose() {
     var dialog = document.getElementById("leave-dialog");
-    if (CLOSE_AT_ONCE.indexOf(currentScreen()) >= 0 || !dialog || !dialog.showModal) return exit();
+    var over = document.querySelector("#flow [data-onramp-closed]");  // a locked link: nothing to lose
+    if (over || CLOSE_AT_ONCE.indexOf(currentScreen()) >= 0 || !dialog || !dialog.showModal) return exit();
     if (!dialog.open) dialog.showModal();
   }
 

@@ -13,6 +13,7 @@ from playwright.sync_api import BrowserContext, FrameLocator, Page, expect
 
 from catalog.sync import catalog_sync
 from connections.services.partners import partner_create
+from tests.factories import practice_sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 WIDTHS = [pytest.param(375, id="phone"), pytest.param(1280, id="desktop")]
@@ -20,7 +21,8 @@ WIDTHS = [pytest.param(375, id="phone"), pytest.param(1280, id="desktop")]
 
 def new_session(origin: str, **extra) -> dict:
     catalog_sync()
-    _, secret = partner_create(name="Partner", origins=[origin], actor="test")
+    partner, secret = partner_create(name="Partner", origins=[origin], actor="test")
+    practice_sign_in(partner)  # as `make demo`: the Sandbox offers both of its methods
     api = Client(headers={"Authorization": f"Bearer {secret}"})
     body = {"end_user": {"id": "cust-1"}, "allowed_origin": origin, **extra}
     response = api.post("/api/v1/link-sessions", body, content_type="application/json")

@@ -267,12 +267,10 @@ def test_a_sign_in_that_connects_no_organisation_says_which_way_to_go(end_user, 
     assert "no Xero organisation was connected" in page.content.decode()
 
 
-def test_without_the_partners_app_the_user_is_told_who_to_ask(end_user, fake_systems):
-    refused = end_user().sign_in("xero")
-    assert (
-        refused.status_code == 409
-        and "Acme has not finished setting up Xero" in refused.content.decode()
-    )
+def test_without_the_partners_app_the_sign_in_is_not_offered(end_user, fake_systems):
+    xero = end_user()
+    assert "Xero" not in xero.get("systems/?q=xero").content.decode()
+    assert xero.sign_in("xero").status_code == 404  # tests/connections/flow/test_offered.py
 
 
 # --- tokens over time -------------------------------------------------------------------------
