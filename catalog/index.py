@@ -19,13 +19,14 @@ import unicodedata
 import zlib
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 MAGIC = b"ONRIDX1\n"
 SHORT = 2  # prefixes this short are answered from a precomputed list of the most popular
 SHORT_LIMIT = 200
 NAME_START_BONUS = 4
 PINNED, COMING_SOON = 1, 2  # flag bits
+PAST_ANY_WORD = "{"  # sorts after every letter and digit a folded word is made of
 _WORD = re.compile(r"[a-z0-9]+")
 
 
@@ -59,10 +60,9 @@ def one_typo_apart(term: str, word: str) -> bool:
     return len(word) == len(term) and bool(deletions(term) & deletions(word))
 
 
-@dataclass(frozen=True)
-class Entry:
+class Entry(NamedTuple):
     """One listed system as search knows it, with what a result card shows (so results need
-    no query)."""
+    no query). Made for the few systems a search returns, from the index's arrays."""
 
     slug: str
     name: str
@@ -128,12 +128,13 @@ class Index:
         self.logos, self.category_names = strings("logo"), strings("category")
         self.popularity, self.flags, self.by_slug = a["popularity"], a["flags"], a["by_slug"]
         self.entry_categories, self.category_ids = a["entry_categories"], a["category_ids"]
-        self.words, self.postings, self.hits = strings("word"), a["postings"], a["hits"]
-        self.short, self.short_postings = strings("short"), a["short_postings"]
-        self.short_hits = a["short_hits"]
+        self.words, self.short = strings("word"), strings("short")
+        self.postings = [(w, a[f"starts{w}"], a[f"hits{w}"]) for w in (3, 2, 1)]
+        self.short_postings = [(w, a[f"short_starts{w}"], a[f"short_hits{w}"]) for w in (3, 2, 1)]
         self.typo_keys, self.typo_words = a["typo_keys"], a["typo_words"]
         self.folded_names, self.name_order = strings("folded"), a["name_order"]
-        self.all_categories = frozenset(self.category_names)
+        self.category_list = tuple(self.category_names)  # a few words, not one per system
+        self.all_categories = frozenset(self.category_list)
 
     def __len__(self) -> int:
         return len(self.flags)
@@ -191,7 +192,7 @@ class Index:
     def _categories_of(self, position: int) -> list[str]:
         starts = self.entry_categories
         return [
-            self.category_names[i]
+            self.category_list[i]
             for i in self.category_ids[starts[position] : starts[position + 1]]
         ]
 
@@ -239,15 +240,16 @@ class Index:
         if len(term) <= SHORT and not exhaustive:
             found = self.short.bisect(term)
             if found < len(self.short) and self.short[found] == term:
-                groups += _weighed(self.short_postings, self.short_hits, found, 2)
-        else:
-            number = self.words.bisect(term)
-            while number < len(self.words) and (word := self.words[number]).startswith(term):
-                groups += _weighed(self.postings, self.hits, number, 3 if word == term else 2)
-                number += 1
+                groups += _weighed(self.short_postings, found, found + 1, 2)
+        else:  # the words that start with the term are a range of the sorted words
+            first, end = self.words.bisect(term), self.words.bisect(term + PAST_ANY_WORD)
+            if first < end and self.words[first] == term:
+                groups += _weighed(self.postings, first, first + 1, 3)
+                first += 1
+            groups += _weighed(self.postings, first, end, 2)
         if len(term) >= 4:
             for number in self._one_typo_away(term):
-                groups += _weighed(self.postings, self.hits, number, 1)
+                groups += _weighed(self.postings, number, number + 1, 1)
         return _best_of(groups)
 
     def _one_typo_away(self, term: str) -> set[int]:
@@ -261,30 +263,31 @@ class Index:
         return {w for w in candidates if one_typo_apart(term, self.words[w])}
 
 
-def _weighed(starts: memoryview, hits: memoryview, row: int, factor: int) -> list:
-    """A posting row's groups of positions, each with its score: weight (3, 2, 1) x factor."""
-    at = 3 * row
+def _weighed(postings: list, first: int, end: int, factor: int) -> list:
+    """The positions of words ``first`` to ``end`` (excluded), in a group per weight, each
+    with its score: weight (3, 2, 1) x factor."""
     return [
-        (weight * factor, hits[starts[at + k] : starts[at + k + 1]])
-        for k, weight in enumerate((3, 2, 1))
-        if starts[at + k] < starts[at + k + 1]
+        (weight * factor, hits[starts[first] : starts[end]])
+        for weight, starts, hits in postings
+        if starts[first] < starts[end]
     ]
 
 
 def _best_of(groups: list[tuple[int, memoryview]]) -> dict[int, int]:
     """Each position's highest score over several groups: lowest scores written first, so
     a higher one overwrites them (``dict.update`` does the work, not a Python loop)."""
-    best: dict[int, int] = {}
-    for score, positions in sorted(groups, key=lambda group: group[0]):
+    if not groups:
+        return {}
+    groups.sort(key=lambda group: group[0])
+    best = dict.fromkeys(groups[0][1].tolist(), groups[0][0])
+    for score, positions in groups[1:]:
         best.update(dict.fromkeys(positions.tolist(), score))
     return best
 
 
 def _top(scores: dict[int, int], limit: int) -> list[int]:
-    """The ``limit`` best positions: highest score first, then rank (the position)."""
-    top: list[int] = []
-    for score in sorted(set(scores.values()), reverse=True):
-        top += sorted(p for p, value in scores.items() if value == score)[: limit - len(top)]
-        if len(top) >= limit:
-            break
-    return top
+    """The ``limit`` best positions: highest score first, then rank (the position). Two
+    sorts in C: by position, then by score (a stable sort keeps the positions' order)."""
+    ranked = sorted(scores)
+    ranked.sort(key=scores.__getitem__, reverse=True)
+    return ranked[:limit]

@@ -140,14 +140,17 @@ def _strings(name: str, values: list[str]) -> dict[str, array | bytes]:
 
 
 def _csr(prefix: str, rows: list[dict[int, int]]) -> dict[str, array]:
-    """Rows of (position → weight) as flat arrays: each row's positions of weight 3, then 2,
-    then 1, ascending within each (``{prefix}postings`` holds where each of those begins)."""
-    starts, hits = array("I", [0]), array("I")
-    for row in rows:
-        for weight in (3, 2, 1):
-            hits.extend(sorted(position for position, found in row.items() if found == weight))
+    """Rows of (position → weight) as flat arrays, one pair per weight: ``{prefix}hits3``
+    holds each row's positions of weight 3 in turn (ascending), ``{prefix}starts3`` where
+    each row's begin; so the rows of a range of words (a prefix's) are one slice."""
+    found: dict[str, array] = {}
+    for weight in (3, 2, 1):
+        starts, hits = array("I", [0]), array("I")
+        for row in rows:
+            hits.extend(sorted(position for position, got in row.items() if got == weight))
             starts.append(len(hits))
-    return {f"{prefix}postings": starts, f"{prefix}hits": hits}
+        found |= {f"{prefix}starts{weight}": starts, f"{prefix}hits{weight}": hits}
+    return found
 
 
 def _pack(arrays: dict[str, array | bytes]) -> bytes:
