@@ -143,13 +143,16 @@ def _csr(prefix: str, rows: list[dict[int, int]]) -> dict[str, array]:
     """Rows of (position → weight) as flat arrays, one pair per weight: ``{prefix}hits3``
     holds each row's positions of weight 3 in turn (ascending), ``{prefix}starts3`` where
     each row's begin; so the rows of a range of words (a prefix's) are one slice."""
+    starts = {weight: array("I", [0]) for weight in (3, 2, 1)}
+    hits = {weight: array("I") for weight in (3, 2, 1)}
+    for row in rows:
+        for position in sorted(row):
+            hits[row[position]].append(position)
+        for weight in (3, 2, 1):
+            starts[weight].append(len(hits[weight]))
     found: dict[str, array] = {}
     for weight in (3, 2, 1):
-        starts, hits = array("I", [0]), array("I")
-        for row in rows:
-            hits.extend(sorted(position for position, got in row.items() if got == weight))
-            starts.append(len(hits))
-        found |= {f"{prefix}starts{weight}": starts, f"{prefix}hits{weight}": hits}
+        found |= {f"{prefix}starts{weight}": starts[weight], f"{prefix}hits{weight}": hits[weight]}
     return found
 
 
