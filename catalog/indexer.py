@@ -8,9 +8,11 @@ to 8 bytes.
 
 from __future__ import annotations
 
+import heapq
 import json
 import struct
 from array import array
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable
 from typing import NamedTuple
@@ -18,6 +20,7 @@ from typing import NamedTuple
 from catalog.index import (
     COMING_SOON,
     MAGIC,
+    PAST_ANY_WORD,
     PINNED,
     SHORT,
     SHORT_LIMIT,
@@ -25,8 +28,6 @@ from catalog.index import (
     fold,
     key_hash,
 )
-
-WEIGHTS = {"name": 3, "other": 2, "category": 1}  # where a word was found
 
 
 class SystemRow(NamedTuple):
@@ -55,7 +56,7 @@ def index_bytes(rows: Iterable[SystemRow]) -> bytes:
     words = sorted(postings)
     arrays |= _strings("word", words)
     arrays |= _csr("", [postings[word] for word in words])
-    arrays |= _short_prefixes(postings)
+    arrays |= _short_prefixes(words, arrays)
     arrays |= _typo_keys(words)
     names = sorted((" ".join(fold(row.name)), position) for position, row in enumerate(systems))
     arrays |= _strings("folded", [name for name, _ in names])
@@ -87,47 +88,46 @@ def _systems(systems: list[SystemRow]) -> dict[str, array | bytes]:
 
 
 def _postings(systems: list[SystemRow]) -> dict[str, dict[int, int]]:
-    """Each word → the systems it is found in → its best weight there."""
+    """Each word → the systems it is found in (ascending) → its best weight there: 3 in the
+    name, 2 in the vendor, slug or an alias, 1 in a category."""
     postings: dict[str, dict[int, int]] = defaultdict(dict)
     for position, row in enumerate(systems):
-        for word, kind in _words(row):
-            weight = WEIGHTS[kind]
-            if postings[word].get(position, 0) < weight:
-                postings[word][position] = weight
+        others = (row.vendor, row.slug.replace("-", " "), *row.aliases)
+        weights = dict.fromkeys((w for text in row.categories for w in fold(text)), 1)
+        weights.update(dict.fromkeys((w for text in others for w in fold(text)), 2))
+        weights.update(dict.fromkeys(fold(row.name), 3))  # the best place overwrites the rest
+        for word, weight in weights.items():
+            postings[word][position] = weight
     return postings
 
 
-def _words(row: SystemRow) -> dict[tuple[str, str], None]:
-    words = [(w, "name") for w in fold(row.name)]
-    others = (row.vendor, row.slug.replace("-", " "), *row.aliases)
-    words += [(w, "other") for text in others for w in fold(text)]
-    words += [(w, "category") for category in row.categories for w in fold(category)]
-    return dict.fromkeys(words)
-
-
-def _short_prefixes(postings: dict[str, dict[int, int]]) -> dict[str, array | bytes]:
-    """Prefixes of one or two letters → the most popular systems with a word starting so."""
-    found: dict[str, dict[int, int]] = defaultdict(dict)
-    for word, hits in postings.items():
-        for length in range(1, SHORT + 1):
-            prefix = found[word[:length]]
-            for position, weight in hits.items():
-                prefix[position] = max(prefix.get(position, 0), weight)
-    prefixes = sorted(found)
-    cut = [dict(sorted(found[prefix].items())[:SHORT_LIMIT]) for prefix in prefixes]
+def _short_prefixes(words: list[str], arrays: dict) -> dict[str, array | bytes]:
+    """Prefixes of one or two letters → the most popular systems with a word starting so,
+    each with its best weight. A prefix's words are a range of the sorted words, so their
+    positions of each weight are one slice of the postings."""
+    prefixes = sorted({word[:length] for word in words for length in range(1, SHORT + 1)})
+    cut = []
+    for prefix in prefixes:
+        first, end = bisect_left(words, prefix), bisect_left(words, prefix + PAST_ANY_WORD)
+        best: dict[int, int] = {}
+        for weight in (1, 2, 3):  # the best weight written last
+            starts, hits = arrays[f"starts{weight}"], arrays[f"hits{weight}"]
+            best.update(dict.fromkeys(hits[starts[first] : starts[end]], weight))
+        cut.append({p: best[p] for p in heapq.nsmallest(SHORT_LIMIT, best)})  # most popular
     return _strings("short", prefixes) | _csr("short_", cut)
 
 
 def _typo_keys(words: list[str]) -> dict[str, array]:
-    """Each word under the hash of itself and, from four letters, of its deletions."""
-    pairs = sorted(
-        (key_hash(key), number)
+    """Each word under the hash of itself and, from four letters, of its deletions (sorted by
+    hash, as one integer each: hash, then the word's number in the low 32 bits)."""
+    keys = sorted(
+        key_hash(key) << 32 | number
         for number, word in enumerate(words)
         for key in ({word} | (deletions(word) if len(word) >= 4 else set()))
     )
     return {
-        "typo_keys": array("I", [digest for digest, _ in pairs]),
-        "typo_words": array("I", [number for _, number in pairs]),
+        "typo_keys": array("I", [key >> 32 for key in keys]),
+        "typo_words": array("I", [key & 0xFFFFFFFF for key in keys]),
     }
 
 
@@ -146,8 +146,8 @@ def _csr(prefix: str, rows: list[dict[int, int]]) -> dict[str, array]:
     starts = {weight: array("I", [0]) for weight in (3, 2, 1)}
     hits = {weight: array("I") for weight in (3, 2, 1)}
     for row in rows:
-        for position in sorted(row):
-            hits[row[position]].append(position)
+        for position, weight in row.items():  # positions come in ascending order
+            hits[weight].append(position)
         for weight in (3, 2, 1):
             starts[weight].append(len(hits[weight]))
     found: dict[str, array] = {}

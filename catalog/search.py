@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Iterable
 
 from django.conf import settings
@@ -32,6 +33,7 @@ from catalog.tasks import catalog_index_build
 
 __all__ = ["Entry", "Index", "catalog_changed", "fold", "search_entries", "search_systems"]
 logger = logging.getLogger(__name__)
+RECHECK_SECONDS = 60.0
 
 
 def catalog_changed() -> None:
@@ -89,6 +91,7 @@ class LoadedIndex:
         self._loaded: tuple[str, Index] | None = None  # (stored version, index), swapped whole
         self._heard = ""  # the last announcement acted on
         self._loading = False
+        self._checked_at = 0.0  # when the stored version was last read (monotonic)
 
     @property
     def version(self) -> str:
@@ -96,10 +99,10 @@ class LoadedIndex:
 
     def current(self) -> Index:
         announced = search_index_announced()
-        loaded = self._loaded
-        if loaded is not None and announced == self._heard:
+        loaded, behind = self._loaded, settings.ONRAMP_CATALOG_REBUILD_BEHIND
+        if loaded is not None and announced == self._heard and not (behind and self._due()):
             return loaded[1]
-        if loaded is not None and settings.ONRAMP_CATALOG_REBUILD_BEHIND:
+        if loaded is not None and behind:
             self._load_behind(announced)
             return loaded[1]
         with self._lock:
@@ -116,7 +119,12 @@ class LoadedIndex:
             if found is None:
                 raise LookupError("the catalog's search index vanished while being read")
             self._loaded = (found[0], Index(found[1]))
-        self._heard = announced
+        self._heard, self._checked_at = announced, time.monotonic()
+
+    def _due(self) -> bool:
+        """Time to check the stored version unasked: an announcement lost (Redis out while
+        an operator changed the catalog) delays a change by ``RECHECK_SECONDS`` at most."""
+        return time.monotonic() - self._checked_at > RECHECK_SECONDS
 
     def _load_behind(self, announced: str) -> None:
         with self._lock:

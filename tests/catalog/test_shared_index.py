@@ -105,6 +105,26 @@ def test_an_operators_switch_reaches_another_process_which_answers_meanwhile(set
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_lost_announcement_delays_a_change_only_until_the_next_check(settings, monkeypatch):
+    """Redis out while an operator switched a system: nobody heard. Each process reads the
+    stored version now and then anyway, behind its searches."""
+    settings.ONRAMP_CATALOG_REBUILD_BEHIND = True
+    catalog_sync()
+    other = LoadedIndex()
+    assert slugs(other, "xero")[0] == "xero"
+    heard = cache.get(VERSION_KEY)
+    System.objects.filter(slug="xero").update(enabled=False)
+    search_index_publish()
+    cache.set(VERSION_KEY, heard, timeout=None)  # the announcement lost
+    assert slugs(other, "xero")[0] == "xero"  # nothing heard, not due yet
+    monkeypatch.setattr(search, "RECHECK_SECONDS", 0.0)
+    deadline = time.monotonic() + 60
+    while "xero" in slugs(other, "xero") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert "xero" not in slugs(other, "xero")
+
+
+@pytest.mark.django_db(transaction=True)
 def test_builds_one_after_another_store_the_latest_catalog():
     catalog_sync()
     System.objects.filter(slug="xero").update(enabled=False)
