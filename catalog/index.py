@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import mmap
 import re
 import struct
 import unicodedata
@@ -28,6 +29,7 @@ NAME_START_BONUS = 4
 PINNED, COMING_SOON = 1, 2  # flag bits
 PAST_ANY_WORD = "{"  # sorts after every letter and digit a folded word is made of
 _WORD = re.compile(r"[a-z0-9]+")
+Buffer = bytes | mmap.mmap  # what an index is read from
 
 
 def fold(text: str) -> list[str]:
@@ -101,13 +103,13 @@ class Strings:
         return low
 
 
-def unpack(blob: bytes) -> dict[str, memoryview]:
+def unpack(blob: Buffer) -> dict[str, memoryview]:
     """The named arrays of a buffer ``indexer.index_bytes`` wrote, viewed in place."""
-    if not blob.startswith(MAGIC):
+    if bytes(blob[: len(MAGIC)]) != MAGIC:
         raise ValueError("not a catalog index")
     (length,) = struct.unpack_from("<I", blob, len(MAGIC))
     start = len(MAGIC) + 4
-    layout = json.loads(blob[start : start + length])
+    layout = json.loads(bytes(blob[start : start + length]))
     start += length + (-(start + length) % 8)  # the arrays begin, aligned, after the layout
     view = memoryview(blob)[start:]
     return {
@@ -117,7 +119,10 @@ def unpack(blob: bytes) -> dict[str, memoryview]:
 
 
 class Index:
-    def __init__(self, blob: bytes) -> None:
+    """A catalog version's search index, over the buffer it was loaded from (views of it, no
+    copies): what ``search`` returns is made from the arrays, for the few results only."""
+
+    def __init__(self, blob: Buffer) -> None:
         self.size = len(blob)
         a = unpack(blob)
 
@@ -166,6 +171,8 @@ class Index:
     def search(
         self, query: str, allowed: frozenset[str] | None, category: str, limit: int
     ) -> list[Entry]:
+        """The ``limit`` best systems for ``query`` (the most popular when it has no word),
+        among ``allowed`` slugs when given and in ``category`` when given."""
         allow = None if allowed is None else {self.position(s) for s in allowed} - {None}
         wanted = self._filter(allow, category)
         terms = fold(query)[:6]

@@ -67,6 +67,7 @@ class SearchIndex(models.Model):
 
     version = models.CharField(max_length=32)
     data = models.BinaryField()  # zlib-compressed ``catalog.indexer.index_bytes``
+    size = models.IntegerField(default=0)  # of the buffer, uncompressed
     systems = models.IntegerField(default=0)
     built_at = models.DateTimeField()
 

@@ -10,6 +10,7 @@ commit, and a process that hears of any announcement reads which version is stor
 from __future__ import annotations
 
 import logging
+import mmap
 import secrets
 import zlib
 
@@ -23,6 +24,7 @@ from catalog.models import SearchIndex, System
 logger = logging.getLogger(__name__)
 
 VERSION_KEY = "onramp:catalog:version"
+CHUNK = 1 << 18  # compressed bytes inflated at a time
 
 
 def search_index_publish() -> str:
@@ -34,7 +36,8 @@ def search_index_publish() -> str:
             pk=1, defaults={"version": "", "data": b"", "built_at": timezone.now()}
         )
         rows = [SystemRow(*row) for row in System.objects.listed().values_list(*ROW_FIELDS)]
-        stored.data = zlib.compress(index_bytes(rows), 1)
+        buffer = index_bytes(rows)
+        stored.data, stored.size = zlib.compress(buffer, 1), len(buffer)
         stored.version, stored.systems = secrets.token_hex(8), len(rows)
         stored.built_at = timezone.now()
         stored.save()
@@ -63,9 +66,19 @@ def search_index_version() -> str | None:
     return SearchIndex.objects.filter(pk=1).values_list("version", flat=True).first()
 
 
-def search_index_read() -> tuple[str, bytes] | None:
-    """The stored index: its version and its buffer (for ``catalog.index.Index``)."""
-    row = SearchIndex.objects.filter(pk=1).values_list("version", "data").first()
+def search_index_read() -> tuple[str, mmap.mmap] | None:
+    """The stored index: its version and its buffer (for ``catalog.index.Index``), in memory
+    mapped for it alone, so that the process gives it back whole when it is replaced."""
+    row = SearchIndex.objects.filter(pk=1).values_list("version", "size", "data").first()
     if row is None:
         return None
-    return row[0], zlib.decompress(row[1])
+    version, size, data = row
+    buffer, inflate, compressed = (
+        mmap.mmap(-1, max(size, 1)),
+        zlib.decompressobj(),
+        memoryview(data),
+    )
+    for start in range(0, len(compressed), CHUNK):  # a chunk at a time: no second whole copy
+        buffer.write(inflate.decompress(compressed[start : start + CHUNK]))
+    buffer.write(inflate.flush())
+    return version, buffer

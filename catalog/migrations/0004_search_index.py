@@ -20,6 +20,7 @@ class Migration(migrations.Migration):
                 ),
                 ("version", models.CharField(max_length=32)),
                 ("data", models.BinaryField()),
+                ("size", models.IntegerField(default=0)),
                 ("systems", models.IntegerField(default=0)),
                 ("built_at", models.DateTimeField()),
             ],
