@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import zlib
 from collections.abc import Iterable
 
 from django.conf import settings
@@ -115,10 +116,7 @@ class LoadedIndex:
         if stored is None:  # never built (a new installation): build it here, once
             stored = search_index_publish()
         if self._loaded is None or stored != self._loaded[0]:
-            found = search_index_read()
-            if found is None:
-                raise LookupError("the catalog's search index vanished while being read")
-            self._loaded = (found[0], Index(found[1]))
+            self._loaded = _read_stored()
         self._heard, self._checked_at = announced, time.monotonic()
 
     def _due(self) -> bool:
@@ -143,6 +141,23 @@ class LoadedIndex:
         finally:
             self._loading = False
             db_connection.close()  # this thread's own
+
+
+def _read_stored() -> tuple[str, Index]:
+    """The stored index, loaded; rebuilt first when it is in a format this release does not
+    read (stored by another release)."""
+    try:
+        found = search_index_read()
+        return found[0], Index(found[1])
+    except (
+        TypeError,
+        ValueError,
+        zlib.error,
+    ):  # gone since its version was read, or another format
+        logger.warning("the stored catalog index could not be read: building it again")
+        search_index_publish()
+        found = search_index_read()
+        return found[0], Index(found[1])
 
 
 this_process = LoadedIndex()

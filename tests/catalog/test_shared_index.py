@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
+import zlib
 
 import pytest
 from django.core.cache import cache
@@ -59,6 +60,14 @@ def test_a_new_installation_builds_its_index_on_the_first_search():
     SearchIndex.objects.all().delete()
     assert slugs(LoadedIndex(), "xero")[0] == "xero"
     assert SearchIndex.objects.get().systems == System.objects.listed().count()
+
+
+@pytest.mark.django_db
+def test_an_index_stored_by_another_release_is_built_again():
+    catalog_sync()
+    older = b"ONRIDX0\nan index in an older format"
+    SearchIndex.objects.update(data=zlib.compress(older), size=len(older))
+    assert slugs(LoadedIndex(), "xero")[0] == "xero"
 
 
 @pytest.mark.django_db
