@@ -7,8 +7,9 @@ switch) has a worker build the index once, as flat arrays in one buffer
 (``catalog/indexer.py``), store it and announce it (``catalog/store.py``). Each web process
 loads the announced index in a thread of its own and keeps answering from the one it has
 until the new one is ready: a keystroke costs one cache read, never a query or a wait
-(``ONRAMP_CATALOG_REBUILD_BEHIND``; tests load in line, inside their transaction). What a
-query matches and how results rank: ``catalog/index.py``.
+(``ONRAMP_CATALOG_REBUILD_BEHIND``; tests load in line, inside their transaction). The old
+index's memory goes back to the system whole, so a process stays the same size across
+changes. What a query matches and how results rank: ``catalog/index.py``.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from catalog.tasks import catalog_index_build
 __all__ = ["Entry", "Index", "catalog_changed", "fold", "search_entries", "search_systems"]
 logger = logging.getLogger(__name__)
 RECHECK_SECONDS = 60.0
+UNREADABLE = (TypeError, ValueError, zlib.error)  # a stored index gone, or in another format
 
 
 def catalog_changed() -> None:
@@ -149,11 +151,7 @@ def _read_stored() -> tuple[str, Index]:
     try:
         found = search_index_read()
         return found[0], Index(found[1])
-    except (
-        TypeError,
-        ValueError,
-        zlib.error,
-    ):  # gone since its version was read, or another format
+    except UNREADABLE:
         logger.warning("the stored catalog index could not be read: building it again")
         search_index_publish()
         found = search_index_read()
