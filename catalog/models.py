@@ -59,3 +59,17 @@ class SystemRequest(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class SearchIndex(models.Model):
+    """The catalog's search index, built once per catalog version (by a worker) and loaded
+    by every web process: one row, replaced by each build (``catalog/store.py``)."""
+
+    version = models.CharField(max_length=32)
+    data = models.BinaryField()  # zlib-compressed ``catalog.indexer.index_bytes``
+    size = models.IntegerField(default=0)  # of the buffer, uncompressed
+    systems = models.IntegerField(default=0)
+    built_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"search index {self.version} ({self.systems} systems)"

@@ -10,11 +10,14 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from catalog.models import System
+from catalog.search import catalog_changed
 from connections.models import ValidationAttempt
 from tests.factories import link_session, practice_sign_in
 
 pytestmark = pytest.mark.django_db
 MAX_QUERIES = 4
+HTMX_SEARCH = {"HX-Request": "true", "HX-Target": "results"}  # a keystroke's search
 
 
 @pytest.fixture
@@ -107,3 +110,32 @@ def test_the_done_screen_after_a_real_check(
         response, queries = visit("done/")
         assert response.status_code == 200 and "Infoplus is connected" in response.content.decode()
         assert len(queries) <= MAX_QUERIES and writes(queries) == [], queries
+
+
+def keystroke(base: str, typed: str) -> tuple:
+    """The choose screen's search as htmx sends it on each keystroke: (response, queries)."""
+    with CaptureQueriesContext(connection) as queries:
+        response = Client().get(base + f"systems/?q={typed}", headers=HTMX_SEARCH)
+    return response, [query["sql"] for query in queries.captured_queries]
+
+
+def test_a_keystroke_reads_its_session_and_writes_nothing(visit):
+    """Search as you type (issue 17): the search is in memory, so each keystroke costs the
+    one query that opens its link session, and never a write."""
+    visit()
+    for typed in ("n", "ne", "net", "nets", "netsu"):
+        response, queries = keystroke(visit.base, typed)
+        assert response.status_code == 200 and "NetSuite" in response.content.decode()
+        assert writes(queries) == [] and len(queries) == 1, queries
+
+
+def test_a_keystroke_after_an_operators_switch_writes_nothing_either(visit):
+    """The first search after a change reads the index built for it (here in line; a web
+    process does it in a thread), never the catalog, and writes nothing."""
+    visit()
+    System.objects.filter(slug="netsuite").update(enabled=False)
+    catalog_changed()
+    response, queries = keystroke(visit.base, "netsu")
+    assert response.status_code == 200 and "NetSuite" not in response.content.decode()
+    assert writes(queries) == [], queries
+    assert not [sql for sql in queries if "catalog_system" in sql], queries
