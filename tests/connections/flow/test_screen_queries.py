@@ -121,12 +121,13 @@ def keystroke(base: str, typed: str) -> tuple:
 
 def test_a_keystroke_reads_its_session_and_writes_nothing(visit):
     """Search as you type (issue 17): the search is in memory, so each keystroke costs the
-    one query that opens its link session, and never a write."""
+    query that opens its link session and the one that reads which sign-in apps its partner
+    registered (only usable methods are offered), and never a write."""
     visit()
     for typed in ("n", "ne", "net", "nets", "netsu"):
         response, queries = keystroke(visit.base, typed)
         assert response.status_code == 200 and "NetSuite" in response.content.decode()
-        assert writes(queries) == [] and len(queries) == 1, queries
+        assert writes(queries) == [] and len(queries) <= 2, queries
 
 
 def test_a_keystroke_after_an_operators_switch_writes_nothing_either(visit):
