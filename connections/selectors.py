@@ -17,6 +17,7 @@ from catalog.categories import CATEGORIES
 from catalog.models import System
 from catalog.registry import get_definition
 from catalog.search import Entry, search_entries, system_categories
+from connections.branding import session_branding
 from connections.models import (
     TEST_SYSTEMS,
     AttemptStatus,
@@ -26,10 +27,12 @@ from connections.models import (
     Mode,
     Partner,
     PartnerKey,
+    SignIn,
     ValidationAttempt,
     WebhookDelivery,
 )
 from connections.schemes import SCHEMES
+from connections.security import tokens
 
 FAILURE_WINDOW = timedelta(days=30)
 FAILED = (AttemptStatus.FAILED, AttemptStatus.ERROR)
@@ -248,3 +251,14 @@ def _offered(row: System, registered: set[str]) -> dict[str, Any]:
         "logo_url": logo,
         "methods": methods,
     }
+
+
+def sign_in_app_name(state: str) -> str:
+    """Whose app a sign-in asks consent for: the partner's name as its end user sees it, found
+    by the sign-in's ``state`` ("" for a state Onramp did not issue)."""
+    sign_in = (
+        SignIn.objects.filter(state_digest=tokens.digest(state))
+        .select_related("link_session__partner")
+        .first()
+    )
+    return session_branding(sign_in.link_session).display_name if sign_in else ""
