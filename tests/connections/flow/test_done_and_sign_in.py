@@ -1,7 +1,7 @@
 """The last screen and the sign-in step say what really happens: the connected screen waits
 for the user (a hosted page: a way back to the partner, no redirect by itself), and a sign-in
 says "window" only where one opens (the page's words are in the HTML; a frame's are swapped in
-by flow.js, which ``tests/browser/test_first_screen.py`` sees)."""
+by flow.js, which ``tests/browser/test_sign_in_and_done.py`` sees)."""
 
 from __future__ import annotations
 
