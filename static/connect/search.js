@@ -2,7 +2,8 @@
  * autocomplete): focus stays in the search box while ArrowDown/ArrowUp move through the
  * results (aria-activedescendant), Enter opens the active result (or the first), Escape
  * clears the search. The results stay real links, reachable by Tab too, so the screen works
- * without this script; "N systems found" is spoken from a live region that is never swapped.
+ * without this script; "N systems found" is spoken from a live region that a search's answer
+ * updates rather than replaces.
  */
 (function () {
   "use strict";
