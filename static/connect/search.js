@@ -66,7 +66,7 @@
   }
 
   function onKey(event) {
-    if (!event.target || event.target.id !== "system-search") return;
+    if (!event.target || event.target.id !== "system-search" || event.isComposing) return;
     var found = parts();
     if (event.key === "ArrowDown" || event.key === "ArrowUp") {
       event.preventDefault();
