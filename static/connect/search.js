@@ -12,7 +12,8 @@
     var box = document.getElementById("system-search");
     var list = document.getElementById("system-list");
     var options = list ? Array.prototype.slice.call(list.querySelectorAll("a.system-card")) : [];
-    return { box: box, list: list, options: options, results: document.getElementById("results") };
+    var count = document.querySelector("#results [data-results-count]");
+    return { box: box, list: list, options: options, answered: count ? count.dataset.query : null };
   }
 
   function enhance() {
@@ -54,7 +55,7 @@
    * still on its way, the pick waits for it rather than opening a stale first result. */
   var pickWhenCurrent = false;
   function pick(found, settled) {
-    var stale = !found.results || found.results.dataset.query !== found.box.value;
+    var stale = found.answered !== found.box.value;  // the results answer another query
     if (stale && !settled) {
       pickWhenCurrent = true;
       if (window.htmx) window.htmx.trigger(found.box, "search");

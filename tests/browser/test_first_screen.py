@@ -42,6 +42,11 @@ def test_a_system_is_picked_with_the_keyboard_alone(browser, partner_site, onram
     page.keyboard.press("Tab")  # from the screen's title: the search box is next
     box = search_box(frame)
     expect(box).to_be_focused()
+    page.keyboard.press("Tab")  # the kind menu, then the first result: not 11 Tabs away
+    page.keyboard.press("Tab")
+    expect(results(frame).first).to_be_focused()
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Shift+Tab")
     page.keyboard.type("sandbox")
     expect(results(frame)).to_have_count(1)
     expect(box).to_have_attribute("aria-expanded", "true")
