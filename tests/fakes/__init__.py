@@ -20,6 +20,7 @@ from tests.fakes.netsuite import FakeNetSuite
 from tests.fakes.oauth import FakeAuthorizationServer
 from tests.fakes.receiver import FakeReceiver
 from tests.fakes.unleashed import FakeUnleashed
+from tests.fakes.vendors import FakeExtensiv, FakeFormLogin, FakeLinnworks, FakeVeeqo
 
 FAKES: dict[str, type[FakeSystem]] = {
     "infoplus": FakeInfoplus,
@@ -32,6 +33,10 @@ FAKES: dict[str, type[FakeSystem]] = {
     "erpnext": FakeERPNext,
     "sap_b1": FakeSAPBusinessOne,
     "unleashed": FakeUnleashed,
+    "extensiv": FakeExtensiv,
+    "veeqo": FakeVeeqo,
+    "linnworks": FakeLinnworks,
+    "form_login": FakeFormLogin,
 }
 
 
