@@ -13,6 +13,7 @@ import base64
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -26,6 +27,18 @@ CLIENT_ID = "sandbox-demo-client"
 CLIENT_SECRET = "sandbox-demo-secret"  # noqa: S105 — published practice credentials
 ACCESS_LIFETIME = 3600
 PREFIX = "sandbox-oauth"
+# What each scope lets the app do, in the words of the consent page.
+SCOPES = {"orders:read": "Read your orders: numbers, customers, totals and status"}
+
+
+def _unnamed(state: str) -> str:
+    return ""
+
+
+# Whose app a consent is for, by the request's state. A real provider names the app its client
+# was registered as; this practice client is shared by every partner, so Onramp (which issued
+# the state) answers: ``connections``' AppConfig sets it.
+app_name_for_state: Callable[[str], str] = _unnamed
 
 
 def callback_url() -> str:
@@ -55,7 +68,8 @@ def authorize(request: HttpRequest) -> HttpResponse:
         "problem": problem,
         "allow_url": allow,
         "deny_url": deny,
-        "scope": query.get("scope"),
+        "app_name": "" if problem else app_name_for_state(query.get("state", "")[:200]),
+        "scopes": [SCOPES.get(scope, scope) for scope in query.get("scope", "").split()],
     }
     return render(request, "sandbox/consent.html", context, status=400 if problem else 200)
 

@@ -2,12 +2,14 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from config.views import favicon
 from connections.admin import report_urls
 from connections.api import api
 from connections.flow.views.guides import guide
 from connections.flow.views.oauth_callback import oauth_callback, oauth_start
 
 urlpatterns = [
+    path("favicon.ico", favicon, name="favicon"),
     path("admin/reports/", include((report_urls, "reports"))),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),

@@ -18,6 +18,7 @@ from catalog.models import System
 from catalog.registry import definitions, get_definition
 from catalog.schema import MethodSpec, SystemDefinition
 from catalog.search import Entry, listed_entry, search_entries, system_categories
+from connections.branding import session_branding
 from connections.models import (
     TEST_SYSTEMS,
     AttemptStatus,
@@ -28,10 +29,12 @@ from connections.models import (
     OAuthApp,
     Partner,
     PartnerKey,
+    SignIn,
     ValidationAttempt,
     WebhookDelivery,
 )
 from connections.schemes import SCHEMES
+from connections.security import tokens
 
 FAILURE_WINDOW = timedelta(days=30)
 FAILED = (AttemptStatus.FAILED, AttemptStatus.ERROR)
@@ -348,3 +351,14 @@ def _offered(row: System, apps: frozenset[str]) -> dict[str, Any]:
         "unavailable_reason": reason or None,
         "methods": methods,
     }
+
+
+def sign_in_app_name(state: str) -> str:
+    """Whose app a sign-in asks consent for: the partner's name as its end user sees it, found
+    by the sign-in's ``state`` ("" for a state Onramp did not issue)."""
+    sign_in = (
+        SignIn.objects.filter(state_digest=tokens.digest(state))
+        .select_related("link_session__partner")
+        .first()
+    )
+    return session_branding(sign_in.link_session).display_name if sign_in else ""

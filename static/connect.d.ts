@@ -43,7 +43,10 @@ declare namespace Onramp {
     url: string;
     /** The dialog's accessible name. */
     title?: string;
-    /** Milliseconds the "connected" screen stays before the dialog closes (default 1200). */
+    /**
+     * Close the dialog by itself this many milliseconds after `onSuccess` (0: at once).
+     * Left out, the "connected" screen stays until the user presses Continue or closes it.
+     */
     closeDelay?: number;
     /** Exchange `publicToken` on your server: POST /api/v1/token-exchange. */
     onSuccess?(publicToken: string, meta: Meta): void;

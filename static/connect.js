@@ -7,6 +7,8 @@
  * stays in the flow, whose own header has the close button). Only messages from the flow's
  * exact origin and from that iframe's window are accepted. The screen the user reached is
  * kept for the tab (sessionStorage), so opening the same link again continues there.
+ * The "connected" screen stays until the user continues (or closes it); `closeDelay: ms`
+ * closes it by itself that long after onSuccess.
  */
 (function () {
   "use strict";
@@ -50,7 +52,10 @@
     var ready = false;
 
     var finished = false;
+    var closed = false;
     function close() {
+      if (closed) return;
+      closed = true;
       window.removeEventListener("message", onMessage);
       document.removeEventListener("keydown", onKey);
       inerted.forEach(function (element) { element.inert = false; });
@@ -58,11 +63,13 @@
       if (returnFocus && returnFocus.focus) returnFocus.focus();
       current = null;
     }
+    /* Closes the flow; the callback only if nothing ended it before (after onSuccess, the
+     * user's Continue, the close button or Escape just close it). */
     function finish(callback, args) {
-      if (finished) return;
+      var first = !finished;
       finished = true;
       close();
-      if (typeof callback === "function") callback.apply(null, args);
+      if (first && typeof callback === "function") callback.apply(null, args);
     }
     function onMessage(event) {
       if (event.origin !== flowOrigin || event.source !== iframe.contentWindow) return;
@@ -79,13 +86,15 @@
       }
       if (data.type === "event" && typeof options.onEvent === "function") options.onEvent(data.name, meta);
       if (data.type === "success") {
-        // Let the user see the "connected" screen for a moment before the modal closes.
+        // The "connected" screen stays until the user continues, unless the partner asked
+        // for it to close by itself (closeDelay, in milliseconds).
         if (finished) return;
         finished = true;
         remember(resumeKey, null);
         if (typeof options.onSuccess === "function") options.onSuccess(data.public_token, meta);
-        window.setTimeout(close, options.closeDelay === undefined ? 1200 : options.closeDelay);
+        if (typeof options.closeDelay === "number") window.setTimeout(close, Math.max(0, options.closeDelay));
       }
+      if (data.type === "close" && finished) close();  // the user continued from "connected"
       if (data.type === "closing" || data.type === "exit") window.clearTimeout(unanswered);
       if (data.type === "exit") finish(options.onExit, [data.error || null, meta]);
     }

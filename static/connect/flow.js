@@ -40,9 +40,6 @@
     if (success) {
       success.setAttribute("data-announced", "");
       post("success", { public_token: success.dataset.publicToken, meta: metaOf(success) });
-      if (!framed && success.dataset.returnUrl) {
-        window.setTimeout(function () { window.location.assign(success.dataset.returnUrl); }, 2500);
-      }
     }
     var closed = root.querySelector("[data-onramp-closed]:not([data-announced])");
     if (closed) {  // the link cannot be used any more (locked, expired…): once per screen
@@ -66,6 +63,7 @@
    * the flow is over): the link keeps their place, but they should not lose it by accident. */
   var CLOSE_AT_ONCE = ["choose", "done", "closed", ""];
   function requestClose() {
+    if (finishConnected()) return;
     var dialog = document.getElementById("leave-dialog");
     var over = document.querySelector("#flow [data-onramp-closed]");  // a locked link: nothing to lose
     if (over || CLOSE_AT_ONCE.indexOf(currentScreen()) >= 0 || !dialog || !dialog.showModal) return exit();
@@ -101,6 +99,24 @@
           focusHeading();
         });
       });
+  }
+
+  /* Some words differ in a frame (a sign-in opens a window; the partner's page closes the
+   * flow) and on a hosted page or without JavaScript (a sign-in is a redirect; the user goes
+   * back by a link): the page's version is in the HTML, the frame's shown here. */
+  function showForMode(root) {
+    root.querySelectorAll("[data-show-when]").forEach(function (element) {
+      element.hidden = (element.dataset.showWhen === "framed") !== framed;
+    });
+  }
+
+  /* The connected screen stays until the user continues: in a frame, Continue (or the close
+   * button) asks the partner's page to close the flow, which connect.js does (or earlier,
+   * after the partner's closeDelay). onSuccess has been called already: no EXIT follows. */
+  function finishConnected() {
+    if (!framed || currentScreen() !== "done") return false;
+    post("close", {});
+    return true;
   }
 
   function copy(button) {
@@ -149,6 +165,7 @@
         var flow = document.getElementById("flow");
         flow.innerHTML = html;
         if (window.htmx) window.htmx.process(flow);
+        showForMode(flow);
         focusHeading();
       });
     }).catch(function () { popup.close(); });
@@ -176,6 +193,7 @@
           return response.text().then(function (html) {
             var section = document.getElementById("sign-in");
             section.outerHTML = html;
+            showForMode(document);
             var alert = document.querySelector("#sign-in [role=alert]");
             if (alert) {
               alert.setAttribute("tabindex", "-1");
@@ -198,6 +216,7 @@
   document.addEventListener("submit", signIn);
   document.addEventListener("click", function (event) {
     if (event.target.closest("[data-onramp-close]")) requestClose();
+    if (event.target.closest("[data-onramp-finish]")) finishConnected();
     var copyButton = event.target.closest("[data-copy]");
     if (copyButton) copy(copyButton);
   });
@@ -262,6 +281,7 @@
   });
   body.addEventListener("htmx:afterSettle", function (event) {
     if (event.detail.target && event.detail.target.id === "flow") focusHeading();
+    showForMode(document);
     announce(document);  // new content only (announced elements are marked); an outerHTML
   });                    // swap's target is already out of the page
 
@@ -270,6 +290,7 @@
   });
   post("ready", {});
   post("navigate", { path: window.location.pathname });
+  showForMode(document);
   announce(document);
   focusHeading();  // full page loads too: a screen reader starts at the new screen's title
 })();

@@ -39,14 +39,15 @@ PARTNER_PAGE = """<!doctype html>
 <script>
   window.results = {events: [], metas: [], success: null, exit: null};
   document.getElementById("connect").addEventListener("click", function () {
-    var url = new URLSearchParams(location.search).get("url");
-    Onramp.open({
-      url: url,
-      closeDelay: 0,
+    var query = new URLSearchParams(location.search);
+    var options = {
+      url: query.get("url"),
       onEvent: function (name, meta) { results.events.push(name); results.metas.push(meta); },
       onSuccess: function (token, meta) { results.success = {token: token, meta: meta}; },
       onExit: function (error, meta) { results.exit = {error: error, meta: meta}; }
-    });
+    };
+    if (query.get("stay") !== "1") options.closeDelay = 0;  // ?stay=1: connect.js's default
+    Onramp.open(options);
   });
 </script>
 </body></html>"""
@@ -121,7 +122,7 @@ def connect_sandbox(
     password: str = "sandbox-demo",
 ) -> None:
     """From the catalog screen: pick the Sandbox ERP, pass its guide, submit its details."""
-    frame.get_by_role("link", name="Sandbox ERP").click()
+    frame.get_by_role("option", name="Sandbox ERP").click()
     frame.get_by_role("link", name=re.compile("^Username and password")).click()
     frame.get_by_role("link", name=re.compile("enter details")).click()
     frame.get_by_label("Company ID").fill(company)

@@ -34,7 +34,7 @@ def open_embedded(browser, partner_site, width: int):
 
 def pick_sandbox(frame) -> None:
     """Without the partner's OAuth app the Sandbox offers one method: straight to its guide."""
-    frame.get_by_role("link", name="Sandbox ERP").click()
+    frame.get_by_role("option", name="Sandbox ERP").click()
     expect(frame.get_by_role("heading", name="Before you connect Sandbox ERP")).to_be_visible()
 
 

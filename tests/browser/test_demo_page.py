@@ -29,6 +29,7 @@ def test_demo_page_connects_shows_a_masked_token_and_revokes(browser, onramp_ser
     token_shown = panel.locator("dd").nth(3).inner_text()
     assert re.fullmatch(r"onr_ct_\w{6}…", token_shown)  # masked, never the whole token
     expect(page.locator("#events")).to_contain_text("onSuccess")
+    page.frame_locator("iframe").get_by_role("button", name="Continue").click()  # it waits
 
     page.get_by_role("button", name="Revoke connection").click()
     expect(panel).to_contain_text("revoked — the token now gets 401")

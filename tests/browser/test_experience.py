@@ -45,7 +45,7 @@ def embedded(browser: BrowserContext, partner_site, width: int) -> tuple[Page, F
 
 
 def to_sandbox_details(frame: FrameLocator | Page) -> None:
-    frame.get_by_role("link", name="Sandbox ERP").click()
+    frame.get_by_role("option", name="Sandbox ERP").click()
     frame.get_by_role("link", name=re.compile("^Username and password")).click()
     frame.get_by_role("link", name=re.compile("enter details")).click()
     expect(frame.get_by_label("Company ID")).to_be_visible()
@@ -139,7 +139,7 @@ def test_a_failed_submit_takes_focus_to_what_to_fix(browser, partner_site, onram
 @pytest.mark.parametrize("width", WIDTHS)
 def test_the_language_switcher_keeps_the_screen(browser, partner_site, onramp_server, width):
     _, frame = embedded(browser, partner_site, width)
-    frame.get_by_role("link", name="Sandbox ERP").click()
+    frame.get_by_role("option", name="Sandbox ERP").click()
     expect(frame.get_by_role("heading", name=re.compile("Sandbox ERP"))).to_be_visible()
     menu = frame.get_by_role("form", name="Language")
     expect(menu.get_by_role("button")).to_have_text(["Deutsch", "Français", "Español"])

@@ -119,7 +119,7 @@ def _resume_path(request: HtmxHttpRequest, session: LinkSession) -> str:
 def _choose_context(
     session: LinkSession, query: str, category: str, *, with_categories: bool = True
 ) -> dict[str, Any]:
-    """The list; the category buttons only for a whole screen (a keystroke's results need
+    """The list; the category menu only for a whole screen (a keystroke's results need
     none)."""
     browsing = not query and not category
     limit = POPULAR_COUNT if browsing else 50

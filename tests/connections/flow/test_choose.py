@@ -27,7 +27,7 @@ def test_before_typing_categories_and_the_popular_systems(end_user):
     shown = cards(html)
     assert 0 < len(shown) <= 8 and "sandbox-erp" in shown
     for label in ("ERP", "Warehouse (WMS)", "Maintenance (CMMS)"):
-        assert f">{label}</a>" in html
+        assert f">{label}</option>" in html
     assert "find your system?" in html
 
 
@@ -35,10 +35,9 @@ def test_a_category_shows_its_systems_and_stays_while_typing(end_user):
     user = end_user()
     page = user.get("systems/?category=cmms", headers=HTMX | {"HX-Target": "flow"})
     html = page.content.decode()
-    assert 'aria-current="true">Maintenance (CMMS)</a>' in html
+    assert '<option value="cmms" selected>Maintenance (CMMS)</option>' in html
     assert {"limble", "maintainx", "ibm-maximo"} <= set(cards(html))
     assert "netsuite" not in cards(html) and 'data-onramp-event="OPEN"' not in html
-    assert 'name="category" value="cmms"' in html  # the search box keeps the category
     typed = user.get("systems/?category=cmms&q=lim", headers=HTMX).content.decode()
     assert cards(typed) == ["limble"] and typed.lstrip().startswith('<div id="results">')
 
@@ -55,7 +54,7 @@ def test_a_session_limited_to_some_systems_offers_only_their_categories(end_user
     user = end_user(systems=["netsuite", "infoplus"])
     html = user.get().content.decode()
     assert set(cards(html)) == {"netsuite", "infoplus"}
-    assert ">Warehouse (WMS)</a>" in html and ">Maintenance (CMMS)</a>" not in html
+    assert ">Warehouse (WMS)</option>" in html and ">Maintenance (CMMS)</option>" not in html
 
 
 def test_cant_find_it_tells_the_partner_once(acme, end_user, django_capture_on_commit_callbacks):
@@ -118,3 +117,33 @@ def test_the_partners_webhook_receives_the_request(api, end_user, fake_systems):
 def test_search_ignores_nul_characters(acme):
     _, token = link_session(acme.partner)
     assert Client().get(f"/connect/{token}/systems/?q=net%00suite").status_code == 200
+
+
+def test_without_javascript_the_search_is_a_form_and_the_results_come_right_under_it(end_user):
+    user = end_user()
+    html = user.get().content.decode()
+    form = re.search(r'<form action="([^"]+)" method="get" role="search".*?</form>', html, re.S)
+    assert form and form.group(1) == f"{user.base}systems/"
+    assert 'name="q"' in form.group(0) and '<select id="system-category" name="category"' in (
+        form.group(0)
+    )
+    assert '<noscript><button type="submit"' in form.group(0)  # Enter or the button: GET
+    between = html[form.end() : html.index('<div id="results"')]
+    assert not re.search(r"<(a|button|input|select|nav|details)\b", between)  # nothing to pass
+
+
+def test_without_javascript_a_search_and_a_kind_are_whole_screens(end_user):
+    user = end_user()
+    typed = user.get("systems/?q=sandbox&category=").content.decode()
+    assert typed.lstrip().startswith("<!doctype html>")
+    assert cards(typed) == ["sandbox-erp"] and "1 system found" in typed
+    assert 'value="sandbox"' in typed  # what was typed stays in the box
+    kind = user.get("systems/?q=&category=wms").content.decode()
+    assert '<option value="wms" selected>' in kind and "infoplus" in cards(kind)
+    assert "netsuite" not in cards(kind)
+
+
+def test_each_result_is_a_real_link(end_user):
+    user = end_user()
+    html = user.get("systems/?q=sandbox", headers=HTMX).content.decode()
+    assert f'href="{user.base}s/sandbox-erp/" hx-get="{user.base}s/sandbox-erp/"' in html
