@@ -1,0 +1,97 @@
+"""Reads for the partner API: a connection's synced records as a change feed, one record,
+and its syncs' states."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Max
+
+from catalog.registry import get_definition
+from connections.models import Connection
+from connections.syncs.models import SyncedRecord, SyncRun, SyncState, SyncStatus
+
+
+def records_page(
+    *,
+    connection: Connection,
+    model: str,
+    after_seq: int,
+    modified_after: datetime | None,
+    include_deleted: bool,
+    size: int,
+) -> tuple[list[SyncedRecord], bool]:
+    """The next ``size`` records after change number ``after_seq``, oldest change first
+    (the index ``synced_record_feed``), and whether more follow."""
+    rows = SyncedRecord.objects.filter(
+        connection=connection, model=model, change_seq__gt=after_seq
+    )
+    if modified_after is not None:
+        rows = rows.filter(changed_at__gt=modified_after)
+    if not include_deleted:
+        rows = rows.filter(deleted=False)
+    page = list(rows.order_by("change_seq")[: size + 1])
+    return page[:size], len(page) > size
+
+
+def record_get(*, connection: Connection, model: str, remote_id: str) -> SyncedRecord | None:
+    return SyncedRecord.objects.filter(
+        connection=connection, model=model, remote_id=remote_id[:255]
+    ).first()
+
+
+def record_shape(record: SyncedRecord, *, raw: bool) -> dict[str, Any]:
+    return {
+        **record.data,
+        "id": record.remote_id,
+        "deleted": record.deleted,
+        "modified_at": record.remote_modified_at,
+        "changed_at": record.changed_at,
+        "raw": record.raw if raw else None,
+    }
+
+
+def sync_overview(*, connection: Connection) -> list[dict[str, Any]]:
+    """Per model the system syncs: its state, last success, next run, the last run's counts
+    and the last error."""
+    definition = get_definition(connection.system_id)
+    models = list(definition.syncs) if definition else []
+    states = {s.model: s for s in SyncState.objects.filter(connection=connection)}
+    last_runs = _last_runs(states.values())
+    return [_overview(model, states.get(model), last_runs) for model in models]
+
+
+def _last_runs(states: Any) -> dict[str, SyncRun]:
+    newest = SyncRun.objects.filter(state__in=list(states)).values("state_id")
+    newest = newest.annotate(last=Max("started_at")).values_list("state_id", "last")
+    runs = SyncRun.objects.filter(
+        state_id__in=[s for s, _ in newest], started_at__in=[t for _, t in newest]
+    )
+    return {run.state_id: run for run in runs}
+
+
+def _overview(model: str, state: SyncState | None, runs: dict[str, SyncRun]) -> dict[str, Any]:
+    run = runs.get(state.pk) if state else None
+    counts = ("added", "updated", "deleted", "unchanged", "failed")
+    return {
+        "model": model,
+        "status": state.status if state else SyncStatus.IDLE,
+        "mode": state.mode if state else None,
+        "last_success_at": state.last_success_at if state else None,
+        "next_run_at": state.next_run_at if state else None,
+        "last_run": None
+        if run is None
+        else {
+            "id": run.id,
+            "mode": run.mode,
+            "status": run.status,
+            "started_at": run.started_at,
+            "finished_at": run.finished_at,
+            **{name: getattr(run, name) for name in counts},
+            "errors": run.errors,
+        },
+        "last_error": {"code": state.last_error_code, "message": state.last_error_message}
+        if state and state.last_error_code
+        else None,
+    }
