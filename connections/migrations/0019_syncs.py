@@ -7,85 +7,185 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('connections', '0018_partner_key_expiry'),
+        ("connections", "0018_partner_key_expiry"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='SyncRun',
+            name="SyncRun",
             fields=[
-                ('id', models.CharField(default=connections.syncs.models.new_sync_run_id, editable=False, max_length=32, primary_key=True, serialize=False)),
-                ('mode', models.CharField(choices=[('initial', 'Initial'), ('incremental', 'Incremental'), ('full', 'Full')], max_length=16)),
-                ('status', models.CharField(choices=[('running', 'Running'), ('succeeded', 'Succeeded'), ('failed', 'Failed'), ('stopped', 'Stopped (connection not active)')], default='running', max_length=16)),
-                ('since', models.DateTimeField(blank=True, null=True)),
-                ('started_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('pages', models.PositiveIntegerField(default=0)),
-                ('added', models.PositiveIntegerField(default=0)),
-                ('updated', models.PositiveIntegerField(default=0)),
-                ('deleted', models.PositiveIntegerField(default=0)),
-                ('unchanged', models.PositiveIntegerField(default=0)),
-                ('failed', models.PositiveIntegerField(default=0)),
-                ('errors', models.JSONField(blank=True, default=list)),
-                ('error_code', models.CharField(blank=True, max_length=63)),
-                ('error_message', models.CharField(blank=True, max_length=500)),
+                (
+                    "id",
+                    models.CharField(
+                        default=connections.syncs.models.new_sync_run_id,
+                        editable=False,
+                        max_length=32,
+                        primary_key=True,
+                        serialize=False,
+                    ),
+                ),
+                (
+                    "mode",
+                    models.CharField(
+                        choices=[
+                            ("initial", "Initial"),
+                            ("incremental", "Incremental"),
+                            ("full", "Full"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("running", "Running"),
+                            ("succeeded", "Succeeded"),
+                            ("failed", "Failed"),
+                            ("stopped", "Stopped (connection not active)"),
+                        ],
+                        default="running",
+                        max_length=16,
+                    ),
+                ),
+                ("since", models.DateTimeField(blank=True, null=True)),
+                ("started_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("pages", models.PositiveIntegerField(default=0)),
+                ("added", models.PositiveIntegerField(default=0)),
+                ("updated", models.PositiveIntegerField(default=0)),
+                ("deleted", models.PositiveIntegerField(default=0)),
+                ("unchanged", models.PositiveIntegerField(default=0)),
+                ("failed", models.PositiveIntegerField(default=0)),
+                ("errors", models.JSONField(blank=True, default=list)),
+                ("error_code", models.CharField(blank=True, max_length=63)),
+                ("error_message", models.CharField(blank=True, max_length=500)),
             ],
         ),
         migrations.CreateModel(
-            name='SyncState',
+            name="SyncState",
             fields=[
-                ('id', models.CharField(default=connections.syncs.models.new_sync_id, editable=False, max_length=32, primary_key=True, serialize=False)),
-                ('model', models.CharField(max_length=32)),
-                ('status', models.CharField(choices=[('idle', 'Idle'), ('queued', 'Queued'), ('running', 'Running'), ('waiting', 'Waiting (rate limited)')], default='idle', max_length=16)),
-                ('mode', models.CharField(choices=[('initial', 'Initial'), ('incremental', 'Incremental'), ('full', 'Full')], default='initial', max_length=16)),
-                ('checkpoint', models.JSONField(blank=True, default=dict)),
-                ('high_water_mark', models.DateTimeField(blank=True, null=True)),
-                ('last_success_at', models.DateTimeField(blank=True, null=True)),
-                ('next_run_at', models.DateTimeField(blank=True, db_index=True, null=True)),
-                ('claimed_until', models.DateTimeField(blank=True, null=True)),
-                ('dispatched_at', models.DateTimeField(blank=True, null=True)),
-                ('change_counter', models.PositiveBigIntegerField(default=0, editable=False)),
-                ('last_error_code', models.CharField(blank=True, max_length=63)),
-                ('last_error_message', models.CharField(blank=True, max_length=500)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('connection', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='syncs', to='connections.connection')),
-                ('run', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='connections.syncrun')),
+                (
+                    "id",
+                    models.CharField(
+                        default=connections.syncs.models.new_sync_id,
+                        editable=False,
+                        max_length=32,
+                        primary_key=True,
+                        serialize=False,
+                    ),
+                ),
+                ("model", models.CharField(max_length=32)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("idle", "Idle"),
+                            ("queued", "Queued"),
+                            ("running", "Running"),
+                            ("waiting", "Waiting (rate limited)"),
+                        ],
+                        default="idle",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "mode",
+                    models.CharField(
+                        choices=[
+                            ("initial", "Initial"),
+                            ("incremental", "Incremental"),
+                            ("full", "Full"),
+                        ],
+                        default="initial",
+                        max_length=16,
+                    ),
+                ),
+                ("checkpoint", models.JSONField(blank=True, default=dict)),
+                ("high_water_mark", models.DateTimeField(blank=True, null=True)),
+                ("last_success_at", models.DateTimeField(blank=True, null=True)),
+                ("next_run_at", models.DateTimeField(blank=True, db_index=True, null=True)),
+                ("claimed_until", models.DateTimeField(blank=True, null=True)),
+                ("dispatched_at", models.DateTimeField(blank=True, null=True)),
+                ("change_counter", models.PositiveBigIntegerField(default=0, editable=False)),
+                ("last_error_code", models.CharField(blank=True, max_length=63)),
+                ("last_error_message", models.CharField(blank=True, max_length=500)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "connection",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="syncs",
+                        to="connections.connection",
+                    ),
+                ),
+                (
+                    "run",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="connections.syncrun",
+                    ),
+                ),
             ],
         ),
         migrations.AddField(
-            model_name='syncrun',
-            name='state',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='runs', to='connections.syncstate'),
+            model_name="syncrun",
+            name="state",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="runs",
+                to="connections.syncstate",
+            ),
         ),
         migrations.CreateModel(
-            name='SyncedRecord',
+            name="SyncedRecord",
             fields=[
-                ('id', models.BigAutoField(primary_key=True, serialize=False)),
-                ('model', models.CharField(max_length=32)),
-                ('remote_id', models.CharField(max_length=255)),
-                ('content_hash', models.CharField(max_length=64)),
-                ('data', models.JSONField()),
-                ('raw', models.JSONField()),
-                ('deleted', models.BooleanField(default=False)),
-                ('remote_modified_at', models.DateTimeField(blank=True, null=True)),
-                ('change_seq', models.PositiveBigIntegerField()),
-                ('changed_at', models.DateTimeField()),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('connection', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='connections.connection')),
+                ("id", models.BigAutoField(primary_key=True, serialize=False)),
+                ("model", models.CharField(max_length=32)),
+                ("remote_id", models.CharField(max_length=255)),
+                ("content_hash", models.CharField(max_length=64)),
+                ("data", models.JSONField()),
+                ("raw", models.JSONField()),
+                ("deleted", models.BooleanField(default=False)),
+                ("remote_modified_at", models.DateTimeField(blank=True, null=True)),
+                ("change_seq", models.PositiveBigIntegerField()),
+                ("changed_at", models.DateTimeField()),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "connection",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="connections.connection",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['connection', 'model', 'change_seq'], name='synced_record_feed')],
-                'constraints': [models.UniqueConstraint(fields=('connection', 'model', 'remote_id'), name='one_record_per_remote_id')],
+                "indexes": [
+                    models.Index(
+                        fields=["connection", "model", "change_seq"], name="synced_record_feed"
+                    )
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("connection", "model", "remote_id"),
+                        name="one_record_per_remote_id",
+                    )
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='syncstate',
-            constraint=models.UniqueConstraint(fields=('connection', 'model'), name='one_sync_per_model'),
+            model_name="syncstate",
+            constraint=models.UniqueConstraint(
+                fields=("connection", "model"), name="one_sync_per_model"
+            ),
         ),
         migrations.AddIndex(
-            model_name='syncrun',
-            index=models.Index(fields=['state', '-started_at'], name='sync_run_newest'),
+            model_name="syncrun",
+            index=models.Index(fields=["state", "-started_at"], name="sync_run_newest"),
         ),
     ]

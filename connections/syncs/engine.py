@@ -158,7 +158,15 @@ def _write(state: SyncState, run: SyncRun, mapped: list[Mapped]) -> None:
     SyncedRecord.objects.bulk_update(changed, [*VALUES])
 
 
-VALUES = ("content_hash", "data", "raw", "deleted", "remote_modified_at", "change_seq", "changed_at")
+VALUES = (
+    "content_hash",
+    "data",
+    "raw",
+    "deleted",
+    "remote_modified_at",
+    "change_seq",
+    "changed_at",
+)
 
 
 def _values(item: Mapped, seq: int, now: datetime) -> dict[str, Any]:

@@ -96,14 +96,10 @@ class SyncState(models.Model):
 class SyncRun(models.Model):
     """One run of a sync, from its first page to its end (across resumed workers)."""
 
-    id = models.CharField(
-        primary_key=True, max_length=32, default=new_sync_run_id, editable=False
-    )
+    id = models.CharField(primary_key=True, max_length=32, default=new_sync_run_id, editable=False)
     state = models.ForeignKey(SyncState, on_delete=models.CASCADE, related_name="runs")
     mode = models.CharField(max_length=16, choices=SyncMode.choices)
-    status = models.CharField(
-        max_length=16, choices=RunStatus.choices, default=RunStatus.RUNNING
-    )
+    status = models.CharField(max_length=16, choices=RunStatus.choices, default=RunStatus.RUNNING)
     since = models.DateTimeField(null=True, blank=True)  # the window's start
     started_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)

@@ -27,9 +27,7 @@ def page_query(spec: PaginationSpec, position: Position) -> dict[str, str]:
     return query
 
 
-def next_position(
-    spec: PaginationSpec, position: Position, answer: Any, count: int
-) -> Position:
+def next_position(spec: PaginationSpec, position: Position, answer: Any, count: int) -> Position:
     """Where the page after this one starts, or None when this one was the last. Offset and
     page styles take a short page for the last (a system gives no other sign)."""
     if spec.style == "cursor":

@@ -128,7 +128,8 @@ def _start(state: SyncState) -> SyncRun:
     reached = state.high_water_mark or state.last_success_at
     mode = SyncMode.FULL if state.mode == SyncMode.FULL else SyncMode.INITIAL
     if reached and mode != SyncMode.FULL:
-        mode, since = SyncMode.INCREMENTAL, reached - timedelta(seconds=settings.ONRAMP_SYNC_OVERLAP)
+        mode = SyncMode.INCREMENTAL
+        since = reached - timedelta(seconds=settings.ONRAMP_SYNC_OVERLAP)
     run = SyncRun.objects.create(state=state, mode=mode, since=since, started_at=now)
     state.run, state.checkpoint = run, {"since": since.strftime("%Y-%m-%dT%H:%M:%SZ")}
     state.save(update_fields=["run", "checkpoint"])

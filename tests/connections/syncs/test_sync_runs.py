@@ -45,7 +45,8 @@ def test_an_initial_sync_reads_the_history_window_into_the_unified_model(sandbox
     assert state["status"] == "idle" and state["last_success_at"]
     assert state["last_run"]["mode"] == "initial" and state["last_run"]["added"] == len(expected)
     completed = Event.objects.get(kind=EventKind.SYNC_COMPLETED)
-    assert completed.data["added"] == len(expected) and completed.data["model"] == "purchase_orders"
+    assert completed.data["model"] == "purchase_orders"
+    assert completed.data["added"] == len(expected)
 
 
 def test_an_incremental_sync_reads_only_what_changed_and_unchanged_records_write_nothing(
@@ -127,9 +128,12 @@ def test_a_429_waits_for_retry_after_then_goes_on_from_its_page(sandbox):
     assert state.status == SyncStatus.WAITING
     assert timezone.now() + timedelta(seconds=20) < state.next_run_at
     assert state.run.status == RunStatus.RUNNING and not SyncedRecord.objects.exists()
-    assert sandbox.api().post(
-        "/api/v1/syncs", {"model": "purchase_orders"}, content_type="application/json"
-    ).status_code == 409  # one run at a time
+    assert (
+        sandbox.api()
+        .post("/api/v1/syncs", {"model": "purchase_orders"}, content_type="application/json")
+        .status_code
+        == 409
+    )  # one run at a time
 
     SyncState.objects.filter(pk=state.pk).update(next_run_at=timezone.now())  # 30 s later
     with sandbox.run_callbacks(execute=True):
@@ -140,9 +144,7 @@ def test_a_429_waits_for_retry_after_then_goes_on_from_its_page(sandbox):
     assert SyncRun.objects.count() == 1 and state.run.added == len(sandbox.in_window())
 
 
-def test_a_worker_killed_between_pages_is_resumed_without_duplicates_or_gaps(
-    sandbox, monkeypatch
-):
+def test_a_worker_killed_between_pages_is_resumed_without_duplicates_or_gaps(sandbox, monkeypatch):
     stored = []
     page_store = runs.page_store
 
