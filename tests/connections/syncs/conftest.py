@@ -23,6 +23,7 @@ class Sandbox:
     token: str
     records: sandbox_data.Records
     run_callbacks: Callable[..., Any]
+    fakes: Any
 
     def api(self) -> Client:
         return Client(headers={"Authorization": f"Bearer {self.token}"})
@@ -57,7 +58,7 @@ class Sandbox:
 
 @pytest.fixture
 def sandbox(
-    acme: Any, onramp_server: str, django_capture_on_commit_callbacks: Any
+    acme: Any, onramp_server: str, fakes: Any, django_capture_on_commit_callbacks: Any
 ) -> Iterator[Sandbox]:
     records = sandbox_data.reset()
     connection, token = connected(
@@ -66,5 +67,6 @@ def sandbox(
         config={"company": "demo", "username": "demo"},
         credentials={"password": "sandbox-demo"},
     )
-    yield Sandbox(connection, token, records, django_capture_on_commit_callbacks)
+    fakes.reset()
+    yield Sandbox(connection, token, records, django_capture_on_commit_callbacks, fakes)
     sandbox_data.reset()

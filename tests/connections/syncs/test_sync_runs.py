@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
+from unittest.mock import ANY
 
 import pytest
 from django.db.models import Max
@@ -13,9 +14,11 @@ from django.utils import timezone
 from catalog import sandbox_data
 from connections.events import EventKind
 from connections.models import Event, SyncedRecord, SyncRun, SyncState
+from connections.services.webhooks import webhook_endpoint_create
 from connections.syncs import runs
 from connections.syncs.models import RunStatus, SyncStatus
 from connections.syncs.schedule import syncs_schedule
+from tests.stack import wait_for
 
 pytestmark = pytest.mark.django_db
 
@@ -240,3 +243,27 @@ def test_the_schedule_starts_new_connections_and_skips_inactive_ones(sandbox):
     SyncState.objects.update(next_run_at=timezone.now())
     type(sandbox.connection).objects.filter(pk=sandbox.connection.pk).update(status="invalid")
     assert syncs_schedule() == 0  # paused while invalid
+
+
+def test_the_partner_receives_sync_completed_and_sync_failed_signed(sandbox, acme):
+    _, secret = webhook_endpoint_create(
+        partner=acme.partner,
+        url="https://hooks.acme.test/onramp",
+        events=["sync.completed", "sync.failed"],
+        actor="test",
+    )
+    sandbox.fakes.receiver.secrets.append(secret)
+    sandbox.sync("vendors")
+    sandbox.connection.config = {**sandbox.connection.config, "company": "closed"}
+    sandbox.connection.save()
+    sandbox.sync("vendors")
+
+    completed, failed = wait_for(
+        lambda: len(sandbox.fakes.receiver.accepted) == 2 and (sandbox.fakes.receiver.accepted)
+    )
+    assert completed["type"] == "sync.completed" and failed["type"] == "sync.failed"
+    assert completed["data"]["connection_id"] == sandbox.connection.pk
+    assert completed["data"]["model"] == "vendors" and completed["data"]["mode"] == "initial"
+    assert completed["data"]["added"] == len(sandbox.in_window("vendors"))
+    assert completed["data"]["modified_after"]
+    assert failed["data"]["error"] == {"code": "remote_404", "message": ANY}
