@@ -84,6 +84,9 @@ class SyncSpec:
     method: str = "GET"
     query: dict[str, str] = field(default_factory=dict)
     modified_param: str = ""  # the filter; without one every run reads everything
+    # The filter's value, ``{since}`` being the time (ISO 8601, UTC, "Z"): Infoplus wants
+    # ``modifyDate ge '{since}'`` in its ``filter`` parameter.
+    modified_template: str = "{since}"
     deletions: DeletionSpec = field(default_factory=DeletionSpec)
     fields: dict[str, Any] = field(default_factory=dict)
     lines: LinesSpec = field(default_factory=LinesSpec)
@@ -96,6 +99,8 @@ def sync_problems(syncs: dict[str, SyncSpec]) -> list[str]:
         where = f"syncs.{model}"
         if model not in MODELS:
             problems.append(f"{where}: unknown model (one of {', '.join(MODELS)})")
+        if "{since}" not in spec.modified_template:
+            problems.append(f"{where}.modified_template: must hold {{since}}")
         if spec.method != "GET":
             problems.append(f"{where}.method: only GET is read")
         if spec.pagination.style not in PAGINATION_STYLES:

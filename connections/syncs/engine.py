@@ -77,7 +77,7 @@ def page_read(connection: Connection, spec: SyncSpec, model: SyncModel, state: S
 def _fetch(connection: Connection, spec: SyncSpec, since: str | None, position: Position) -> Any:
     query = {**spec.query, **spec.deletions.query, **page_query(spec.pagination, position)}
     if spec.modified_param and since:
-        query[spec.modified_param] = since
+        query[spec.modified_param] = spec.modified_template.replace("{since}", since)
     try:
         response = connection_read(connection=connection, path=spec.path, query=urlencode(query))
     except OnrampError as exc:
