@@ -21,6 +21,7 @@ field of the unified model is read from a record. Example (the Sandbox ERP's)::
 
     [syncs.purchase_orders.deletions]
     style = "tombstone"             # tombstone (a true field) | status (field in values)
+                                    # | reconcile (gone from a full sync's listing)
     field = "deleted"
 
     [syncs.purchase_orders.fields]
@@ -41,7 +42,7 @@ from typing import Any
 
 MODELS = ("purchase_orders", "vendors", "items", "work_orders")
 PAGINATION_STYLES = ("cursor", "offset", "page")
-DELETION_STYLES = ("none", "tombstone", "status")
+DELETION_STYLES = ("none", "tombstone", "status", "reconcile")
 TRANSFORMS = ("string", "integer", "decimal", "date", "datetime", "boolean", "enum", "object")
 FIELD_KEYS = frozenset({"source", "type", "values", "default"})
 
@@ -118,7 +119,7 @@ def sync_problems(syncs: dict[str, SyncSpec]) -> list[str]:
 def _deletion_problems(spec: DeletionSpec, where: str) -> list[str]:
     if spec.style not in DELETION_STYLES:
         return [f"{where}.style: one of {', '.join(DELETION_STYLES)}"]
-    if spec.style != "none" and not spec.field:
+    if spec.style in ("tombstone", "status") and not spec.field:
         return [f"{where}.field: which field shows a deletion"]
     if spec.style == "status" and not spec.values:
         return [f"{where}.values: the statuses that mean deleted"]

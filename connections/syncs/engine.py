@@ -21,8 +21,8 @@ from catalog.mappings import SyncSpec
 from connections.errors import OnrampError
 from connections.models import Connection, ConnectionStatus
 from connections.services.proxy import connection_read
-from connections.syncs.mapping import Mapped, MappingError, dig, record_map
-from connections.syncs.models import SyncedRecord, SyncRun, SyncState, SyncStatus
+from connections.syncs.mapping import Mapped, MappingError, content_hash, dig, record_map
+from connections.syncs.models import SyncedRecord, SyncMode, SyncRun, SyncState, SyncStatus
 from connections.syncs.pages import Position, next_position, page_query
 from connections.syncs.schemas import SyncModel
 
@@ -52,6 +52,7 @@ class Page:
     mapped: list[Mapped] = field(default_factory=list)
     failures: list[dict[str, str]] = field(default_factory=list)
     following: Position = None
+    reconcile: bool = False  # deletions show only as absence from a full run's listing
 
 
 def page_read(connection: Connection, spec: SyncSpec, model: SyncModel, state: SyncState) -> Page:
@@ -62,7 +63,10 @@ def page_read(connection: Connection, spec: SyncSpec, model: SyncModel, state: S
     records = dig(answer, spec.records)
     if not isinstance(records, list):
         raise RemoteFailed("unexpected_answer", f"No list of records at {spec.records!r}.")
-    page = Page(following=next_position(spec.pagination, position, answer, len(records)))
+    page = Page(
+        following=next_position(spec.pagination, position, answer, len(records)),
+        reconcile=spec.deletions.style == "reconcile",
+    )
     for raw in records:
         try:
             page.mapped.append(record_map(spec=spec, model=model, raw=raw))
@@ -113,6 +117,11 @@ def page_store(*, state_id: str, run_id: str, page: Page) -> SyncState:
         raise SyncStopped()
     run = SyncRun.objects.select_for_update().get(pk=run_id)
     _write(state, run, _last_of_each(page.mapped))
+    if page.reconcile and run.mode == SyncMode.FULL:
+        listed = [m.remote_id for m in page.mapped]
+        SyncedRecord.objects.filter(
+            connection_id=state.connection_id, model=state.model, remote_id__in=listed
+        ).update(seen_in=run.pk)
     run.pages += 1
     run.failed += len(page.failures)
     run.errors = (run.errors + page.failures)[:MAX_REPORTED]
@@ -194,6 +203,25 @@ def _count(run: SyncRun, record: SyncedRecord | None, item: Mapped) -> None:
         run.deleted += 1
     else:
         run.updated += 1
+
+
+def unlisted_delete(state: SyncState, run: SyncRun) -> None:
+    """At the end of a full run of a ``reconcile`` system: the records modified inside its
+    window that it did not list are gone (each a change, as a tombstone would be). Called
+    with the state locked; the caller saves it."""
+    unlisted = SyncedRecord.objects.filter(
+        connection_id=state.connection_id,
+        model=state.model,
+        deleted=False,
+        remote_modified_at__gte=run.since,
+    ).exclude(seen_in=run.pk)
+    now = timezone.now()
+    for record in unlisted.iterator(chunk_size=500):
+        state.change_counter += 1
+        record.deleted, record.change_seq, record.changed_at = True, state.change_counter, now
+        record.content_hash = content_hash(record.data, record.raw, True)
+        record.save(update_fields=["deleted", "change_seq", "changed_at", "content_hash"])
+        run.deleted += 1
 
 
 def _iso(moment: datetime | None) -> str | None:

@@ -137,6 +137,9 @@ class SyncedRecord(models.Model):
     raw = models.JSONField()
     deleted = models.BooleanField(default=False)
     remote_modified_at = models.DateTimeField(null=True, blank=True)
+    # The last full run that listed it, for systems whose deletions only show as absence
+    # (``reconcile``): what a full run did not list is deleted at its end.
+    seen_in = models.CharField(max_length=32, blank=True)
     change_seq = models.PositiveBigIntegerField()
     changed_at = models.DateTimeField()
     created_at = models.DateTimeField(auto_now_add=True)

@@ -30,6 +30,7 @@ from connections.syncs.engine import (
     SyncStopped,
     page_read,
     page_store,
+    unlisted_delete,
 )
 from connections.syncs.models import BUSY, RunStatus, SyncMode, SyncRun, SyncState, SyncStatus
 from connections.syncs.schemas import SyncModel
@@ -141,6 +142,11 @@ def _finish(state: SyncState, run: SyncRun) -> None:
         state = _locked_own(state, run)
         if state is None:
             return
+        run.refresh_from_db()
+        spec = sync_spec(state.connection, state.model)
+        if run.mode == SyncMode.FULL and spec and spec.deletions.style == "reconcile":
+            unlisted_delete(state, run)
+            run.save(update_fields=["deleted"])
         run = _ended(run, RunStatus.SUCCEEDED)
         newest = state.checkpoint.get("newest")
         if newest:

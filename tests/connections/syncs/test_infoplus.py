@@ -49,10 +49,12 @@ def infoplus(acme, fake_systems, django_capture_on_commit_callbacks):
     _, token = connected(acme.partner)
     api = Client(headers={"Authorization": f"Bearer {token}"})
 
-    def sync():
+    def sync(mode="incremental"):
         with django_capture_on_commit_callbacks(execute=True):
             answer = api.post(
-                "/api/v1/syncs", {"model": "purchase_orders"}, content_type="application/json"
+                "/api/v1/syncs",
+                {"model": "purchase_orders", "mode": mode},
+                content_type="application/json",
             )
         assert answer.status_code == 202, answer.content
         return SyncRun.objects.order_by("-started_at").first()
@@ -93,3 +95,20 @@ def test_infoplus_pages_until_a_short_page_and_incremental_filters_by_modifydate
     since = searches(fake)[0]["filter"][0].split("'")[1]
     assert since > iso(datetime.now(UTC) - timedelta(days=2))  # from the high-water mark
     assert api.get(f"/api/v1/purchase-orders/{changed['id']}").json()["number"] == "CHANGED"
+
+
+def test_an_order_deleted_in_infoplus_is_found_gone_by_a_full_sync(infoplus, settings):
+    fake, api, sync = infoplus
+    settings.ONRAMP_SYNC_HISTORY_DAYS = 200
+    sync()
+    gone = fake.purchase_orders.pop(3)
+    assert sync().deleted == 0  # incremental: an absence means nothing
+    assert api.get(f"/api/v1/purchase-orders/{gone['id']}").json()["deleted"] is False
+
+    settings.ONRAMP_SYNC_HISTORY_DAYS = 90  # older orders are not listed, yet not gone
+    run = sync("full")
+
+    assert (run.mode, run.deleted, run.added, run.updated) == ("full", 1, 0, 0)
+    assert api.get(f"/api/v1/purchase-orders/{gone['id']}").json()["deleted"] is True
+    listed = api.get("/api/v1/purchase-orders", {"page_size": 500}).json()["data"]
+    assert len(listed) == 129 and gone["id"] not in {int(item["id"]) for item in listed}

@@ -93,7 +93,7 @@ def test_a_mapping_to_a_field_the_model_lacks_is_a_problem():
     ("path", "value", "message"),
     [
         (("purchase_orders", "pagination", "style"), "link", "pagination.style"),
-        (("purchase_orders", "deletions", "style"), "reconcile", "deletions.style"),
+        (("purchase_orders", "deletions", "style"), "vanish", "deletions.style"),
         (("purchase_orders", "paging"), {}, "unknown key 'paging'"),
         (("purchase_orders", "fields", "total"), {"source": "t", "type": "money"}, "total.type"),
         (("purchase_orders", "fields", "total"), {"from": "t"}, "total"),
