@@ -3,10 +3,8 @@ and its syncs' states."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
-
-from django.db.models import Max
 
 from catalog.registry import get_definition
 from connections.models import Connection
@@ -28,6 +26,8 @@ def records_page(
         connection=connection, model=model, change_seq__gt=after_seq
     )
     if modified_after is not None:
+        if modified_after.tzinfo is None:  # a time without a zone is UTC, as every time here
+            modified_after = modified_after.replace(tzinfo=UTC)
         rows = rows.filter(changed_at__gt=modified_after)
     if not include_deleted:
         rows = rows.filter(deleted=False)
@@ -57,41 +57,34 @@ def sync_overview(*, connection: Connection) -> list[dict[str, Any]]:
     and the last error."""
     definition = get_definition(connection.system_id)
     models = list(definition.syncs) if definition else []
-    states = {s.model: s for s in SyncState.objects.filter(connection=connection)}
-    last_runs = _last_runs(states.values())
-    return [_overview(model, states.get(model), last_runs) for model in models]
+    states = SyncState.objects.filter(connection=connection).select_related("run")
+    by_model = {state.model: state for state in states}
+    return [_overview(model, by_model.get(model)) for model in models]
 
 
-def _last_runs(states: Any) -> dict[str, SyncRun]:
-    newest = SyncRun.objects.filter(state__in=list(states)).values("state_id")
-    newest = newest.annotate(last=Max("started_at")).values_list("state_id", "last")
-    runs = SyncRun.objects.filter(
-        state_id__in=[s for s, _ in newest], started_at__in=[t for _, t in newest]
-    )
-    return {run.state_id: run for run in runs}
-
-
-def _overview(model: str, state: SyncState | None, runs: dict[str, SyncRun]) -> dict[str, Any]:
-    run = runs.get(state.pk) if state else None
-    counts = ("added", "updated", "deleted", "unchanged", "failed")
+def _overview(model: str, state: SyncState | None) -> dict[str, Any]:
+    run = state.run if state else None  # a state's run is its latest
     return {
         "model": model,
         "status": state.status if state else SyncStatus.IDLE,
         "mode": state.mode if state else None,
         "last_success_at": state.last_success_at if state else None,
         "next_run_at": state.next_run_at if state else None,
-        "last_run": None
-        if run is None
-        else {
-            "id": run.id,
-            "mode": run.mode,
-            "status": run.status,
-            "started_at": run.started_at,
-            "finished_at": run.finished_at,
-            **{name: getattr(run, name) for name in counts},
-            "errors": run.errors,
-        },
+        "last_run": _run(run) if run else None,
         "last_error": {"code": state.last_error_code, "message": state.last_error_message}
         if state and state.last_error_code
         else None,
+    }
+
+
+def _run(run: SyncRun) -> dict[str, Any]:
+    counts = ("added", "updated", "deleted", "unchanged", "failed")
+    return {
+        "id": run.id,
+        "mode": run.mode,
+        "status": run.status,
+        "started_at": run.started_at,
+        "finished_at": run.finished_at,
+        **{name: getattr(run, name) for name in counts},
+        "errors": run.errors,
     }
