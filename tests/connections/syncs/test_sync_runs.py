@@ -3,11 +3,13 @@ signs, the engine run by its task, and what a partner then reads through the API
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 from decimal import Decimal
 from unittest.mock import ANY
 
 import pytest
+from django.db import connections
 from django.db.models import Max
 from django.utils import timezone
 
@@ -267,3 +269,31 @@ def test_the_partner_receives_sync_completed_and_sync_failed_signed(sandbox, acm
     assert completed["data"]["added"] == len(sandbox.in_window("vendors"))
     assert completed["data"]["modified_after"]
     assert failed["data"]["error"] == {"code": "remote_404", "message": ANY}
+
+
+def test_two_workers_given_the_same_sync_run_it_once(sandbox, settings):
+    if not settings.USING_POSTGRES:
+        pytest.skip("races between connections need PostgreSQL")
+    state = SyncState.objects.create(
+        connection=sandbox.connection, model="purchase_orders", status=SyncStatus.QUEUED
+    )
+    barrier, errors = threading.Barrier(2), []
+
+    def worker():
+        try:
+            barrier.wait(10)
+            runs.sync_run(state_id=state.pk)
+        except Exception as exc:  # handed to the test's thread
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    workers = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in workers:
+        thread.start()
+    for thread in workers:
+        thread.join(60)
+    assert errors == []
+    run = SyncRun.objects.get()
+    assert run.status == RunStatus.SUCCEEDED and run.added == len(sandbox.in_window())
+    assert SyncedRecord.objects.aggregate(last=Max("change_seq"))["last"] == run.added
