@@ -153,11 +153,29 @@ def vendors(request: HttpRequest, company: str) -> HttpResponse:
     return JsonResponse({"vendors": rows[start : start + size], "page": int(page)})
 
 
+@sandbox_api()
+@_throttled
+def items(request: HttpRequest, company: str) -> HttpResponse:
+    """Paged by offset (``offset``, ``limit``), oldest change first, ``changed_since``; each
+    item with its stock per warehouse."""
+    offset, limit = request.GET.get("offset", "0"), request.GET.get("limit", "50")
+    if not (offset.isdigit() and limit.isdigit()):
+        return JsonResponse({"message": "offset and limit must be numbers."}, status=400)
+    since, size = request.GET.get("changed_since", ""), min(max(int(limit), 1), MAX_LIMIT)
+    rows = sorted(
+        (i for i in sandbox_data.records().items if i["updated_at"] >= since),
+        key=lambda i: (i["updated_at"], i["sku"]),
+    )
+    start = int(offset)
+    return JsonResponse({"items": rows[start : start + size], "total": len(rows)})
+
+
 urlpatterns = [
     path("api/v1/company", company_profile, name="sandbox-company"),
     path("api/v1/orders", orders, name="sandbox-orders"),
     path("api/v1/purchase-orders", purchase_orders, name="sandbox-purchase-orders"),
     path("api/v1/vendors", vendors, name="sandbox-vendors"),
+    path("api/v1/items", items, name="sandbox-items"),
     path("oauth/authorize", sandbox_oauth.authorize, name="sandbox-authorize"),
     path("oauth/decide/", sandbox_oauth.decide, name="sandbox-decide"),
     path("oauth/token", sandbox_oauth.token, name="sandbox-token"),

@@ -1,4 +1,4 @@
-"""The Sandbox ERP's records: vendors and purchase orders of the demo company, made up the
+"""The Sandbox ERP's records: vendors, items and purchase orders of the demo company, made up the
 same way on every start (a seeded generator), with modified times over the last 120 days.
 
 What a real ERP's listing does, the Sandbox does: keyset cursors over (modified time, id),
@@ -18,6 +18,8 @@ from typing import Any
 
 HISTORY_DAYS = 120
 PURCHASE_ORDERS = 240
+ITEM_COUNT = 60
+WAREHOUSES = ("MAN", "LDS")
 STATES = ("OPEN", "OPEN", "PARTIAL", "RECEIVED", "CLOSED", "CANCELLED")
 VENDOR_NAMES = (
     "Acme Fasteners",
@@ -48,6 +50,7 @@ ITEMS = (
 @dataclass
 class Records:
     vendors: list[dict[str, Any]] = field(default_factory=list)
+    items: list[dict[str, Any]] = field(default_factory=list)
     purchase_orders: list[dict[str, Any]] = field(default_factory=list)
     # The next this many listing requests answer 429, asking to wait ``retry_after`` seconds.
     throttle: int = 0
@@ -69,6 +72,7 @@ def reset(now: datetime | None = None) -> Records:
     vendors = [_vendor(i, name, now, rng) for i, name in enumerate(VENDOR_NAMES, 1)]
     orders = [_purchase_order(i, vendors, now, rng) for i in range(1, PURCHASE_ORDERS + 1)]
     _records.vendors[:] = vendors
+    _records.items[:] = [_item(n, now, rng) for n in range(1, ITEM_COUNT + 1)]
     _records.purchase_orders[:] = orders
     _records.throttle, _records.retry_after = 0, 1
     return _records
@@ -132,6 +136,33 @@ def _purchase_order(
         "lines": lines,
         "deleted": False,
         "updated_at": iso(min(now, ordered + timedelta(hours=rng.uniform(0, 48)))),
+    }
+
+
+def _item(number: int, now: datetime, rng: random.Random) -> dict[str, Any]:
+    sku, description, uom, cost = ITEMS[(number - 1) % len(ITEMS)]
+    stock = []
+    for warehouse in WAREHOUSES:
+        on_hand, allocated = rng.randint(0, 2000), rng.randint(0, 200)
+        stock.append(
+            {
+                "warehouse": warehouse,
+                "on_hand": on_hand,
+                "allocated": allocated,
+                "available": max(on_hand - allocated, 0),
+                "on_order": rng.choice((0, 0, 250, 500)),
+            }
+        )
+    return {
+        "sku": sku if number <= len(ITEMS) else f"{sku}-{number:03d}",
+        "name": description,
+        "uom": uom,
+        "unit_cost": cost,
+        "list_price": str((Decimal(cost) * Decimal("1.4")).quantize(Decimal("0.01"))),
+        "barcode": f"50{rng.randrange(10**10, 10**11)}",
+        "status": "discontinued" if number % 15 == 0 else "active",
+        "stock": stock,
+        "updated_at": iso(now - timedelta(days=rng.uniform(0, HISTORY_DAYS))),
     }
 
 

@@ -55,8 +55,8 @@ def record_map(*, spec: SyncSpec, model: SyncModel, raw: Any) -> Mapped:
     if remote_id in (None, "") or isinstance(remote_id, (dict, list)):
         raise MappingError(spec.id, "the record has no id")
     fields = _fields(spec.fields, raw, "")
-    if spec.lines.source:
-        fields["lines"] = _lines(spec, raw)
+    if spec.lines.source and model.value in LINES:
+        fields[LINES[model.value][0]] = _lines(spec, model, raw)
     try:
         unified = model.schema.model_validate(fields)
     except ValidationError as exc:
@@ -87,12 +87,13 @@ def _fields(rules: dict[str, Any], raw: dict[str, Any], prefix: str) -> dict[str
     return nested
 
 
-def _lines(spec: SyncSpec, raw: dict[str, Any]) -> list[dict[str, Any]]:
+def _lines(spec: SyncSpec, model: SyncModel, raw: dict[str, Any]) -> list[dict[str, Any]]:
+    name = LINES[model.value][0]
     lines = dig(raw, spec.lines.source) or []
     if not isinstance(lines, list):
         raise MappingError(spec.lines.source, "expected a list of lines")
     return [
-        _fields(spec.lines.fields, line if isinstance(line, dict) else {}, f"lines[{n}].")
+        _fields(spec.lines.fields, line if isinstance(line, dict) else {}, f"{name}[{n}].")
         for n, line in enumerate(lines)
     ]
 
@@ -191,7 +192,7 @@ def target_problems(model: SyncModel, spec: SyncSpec) -> list[str]:
         for target in spec.fields
         if not _has(model.schema, target)
     ]
-    lines = LINES.get(model.value)
+    _, lines = LINES.get(model.value, ("", None))
     for target in spec.lines.fields:
         if lines is None or not _has(lines, target):
             problems.append(f"lines.fields: {target!r} is not a field of {model.value} lines")

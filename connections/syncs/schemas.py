@@ -97,8 +97,40 @@ class Vendor(Unified):
     custom_fields: dict[str, Any] = Field(default_factory=dict)
 
 
-# The lines of a model, where it has them (``[syncs.<model>.lines]`` maps them).
-LINES: dict[str, type[Unified]] = {"purchase_orders": PurchaseOrderLine}
+class ItemStatus(StrEnum):
+    ACTIVE = "active"
+    INACTIVE = "inactive"
+
+
+class InventoryLevel(Unified):
+    location: str | None = Field(None, description="The warehouse or location's code")
+    on_hand: Decimal | None = None
+    available: Decimal | None = Field(None, description="On hand less what is allocated")
+    on_order: Decimal | None = None
+
+
+class Item(Unified):
+    """A product or part (``items``), with its stock per location where the system has it."""
+
+    code: str | None = Field(None, description="SKU or part number")
+    name: str | None = None
+    description: str | None = None
+    status: ItemStatus | None = None
+    unit_of_measure: str | None = None
+    barcode: str | None = None
+    cost: Decimal | None = None
+    price: Decimal | None = None
+    currency: str | None = Field(None, description="ISO 4217")
+    custom_fields: dict[str, Any] = Field(default_factory=dict)
+    inventory: list[InventoryLevel] = Field(default_factory=list)
+
+
+# The list of sub-records a model has, which ``[syncs.<model>.lines]`` maps: its field and
+# its schema (a purchase order's lines, an item's stock per location).
+LINES: dict[str, tuple[str, type[Unified]]] = {
+    "purchase_orders": ("lines", PurchaseOrderLine),
+    "items": ("inventory", InventoryLevel),
+}
 
 
 class RecordMeta(BaseModel):
@@ -119,6 +151,10 @@ class VendorRecord(RecordMeta, Vendor):
     pass
 
 
+class ItemRecord(RecordMeta, Item):
+    pass
+
+
 class SyncModel(StrEnum):
     """The unified models Onramp syncs, each with its schema and its partner API path."""
 
@@ -136,3 +172,4 @@ class SyncModel(StrEnum):
 
     PURCHASE_ORDERS = "purchase_orders", PurchaseOrder, PurchaseOrderRecord, "purchase-orders"
     VENDORS = "vendors", Vendor, VendorRecord, "vendors"
+    ITEMS = "items", Item, ItemRecord, "items"

@@ -95,4 +95,5 @@ def test_the_syncs_list_shows_every_model_the_system_syncs_before_any_run(sandbo
     assert [(s["model"], s["last_run"]) for s in answer.json()["data"]] == [
         ("purchase_orders", None),
         ("vendors", None),
+        ("items", None),
     ]

@@ -126,6 +126,26 @@ def test_numbered_pages_are_followed_to_the_end(sandbox):
     assert sorted(i["id"] for i in sandbox.feed("vendors", page_size=500)) == sorted(expected)
 
 
+def test_items_come_in_offset_pages_with_their_stock_per_warehouse(sandbox):
+    sandbox.sync("items")
+    run = SyncRun.objects.get(state__model="items")
+    expected = {i["sku"]: i for i in sandbox.records.items}
+    in_window = [sku for sku, i in expected.items() if sku in _in_window(sandbox, "items")]
+    assert run.added == len(in_window) and run.pages == len(in_window) // 25 + 1
+    items = {i["id"]: i for i in sandbox.feed("items", page_size=500)}
+    assert sorted(items) == sorted(in_window)
+    item = items[in_window[0]]
+    source = expected[item["id"]]
+    assert item["code"] == source["sku"] and item["cost"] == source["unit_cost"]
+    assert [level["location"] for level in item["inventory"]] == ["MAN", "LDS"]
+    assert int(item["inventory"][0]["available"]) == source["stock"][0]["available"]
+
+
+def _in_window(sandbox, model):
+    since = sandbox_data.iso(timezone.now() - timedelta(days=90))
+    return {i["sku"] for i in getattr(sandbox.records, model) if i["updated_at"] >= since}
+
+
 def test_a_429_waits_for_retry_after_then_goes_on_from_its_page(sandbox):
     sandbox.records.throttle, sandbox.records.retry_after = 1, 30
     sandbox.sync()
@@ -235,11 +255,13 @@ def test_the_schedule_starts_new_connections_and_skips_inactive_ones(sandbox):
     assert set(SyncState.objects.values_list("model", flat=True)) == {
         "purchase_orders",
         "vendors",
+        "items",
     }
     SyncState.objects.update(next_run_at=timezone.now())
     with sandbox.run_callbacks(execute=True):
-        assert syncs_schedule() == 2
-    assert SyncRun.objects.filter(status=RunStatus.SUCCEEDED).count() == 2
+        assert syncs_schedule() == 3
+    states = SyncState.objects.select_related("run")
+    assert [s.run.status for s in states] == [RunStatus.SUCCEEDED] * 3
     next_runs = SyncState.objects.values_list("next_run_at", flat=True)
     assert all(n > timezone.now() + timedelta(minutes=10) for n in next_runs)
     SyncState.objects.update(next_run_at=timezone.now())
