@@ -40,10 +40,14 @@ class Mapped:
 
 
 def dig(record: Any, path: str) -> Any:
-    """The value at a dotted ``path`` ("" is the record itself); None where it stops."""
+    """The value at a dotted ``path`` ("" is the record itself; a number indexes a list,
+    ``assignees.0.id``); None where it stops."""
     value = record
     for key in path.split(".") if path else ():
-        value = value.get(key) if isinstance(value, dict) else None
+        if isinstance(value, list) and key.isdigit():
+            value = value[int(key)] if int(key) < len(value) else None
+        else:
+            value = value.get(key) if isinstance(value, dict) else None
     return value
 
 

@@ -125,6 +125,43 @@ class Item(Unified):
     inventory: list[InventoryLevel] = Field(default_factory=list)
 
 
+class WorkOrderStatus(StrEnum):
+    OPEN = "open"
+    IN_PROGRESS = "in_progress"
+    ON_HOLD = "on_hold"
+    COMPLETED = "completed"
+    CLOSED = "closed"
+    CANCELLED = "cancelled"
+
+
+class WorkOrderPriority(StrEnum):
+    NONE = "none"
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    URGENT = "urgent"
+
+
+class AssetRef(Unified):
+    id: str | None = Field(None, description="The asset's id in the system")
+    name: str | None = None
+
+
+class WorkOrder(Unified):
+    """A maintenance job (``work_orders``, from a CMMS)."""
+
+    number: str | None = None
+    title: str | None = None
+    description: str | None = None
+    status: WorkOrderStatus | None = None
+    priority: WorkOrderPriority | None = None
+    asset: AssetRef | None = None
+    assignee: str | None = Field(None, description="The first assignee's id or name")
+    due_at: datetime | None = None
+    completed_at: datetime | None = None
+    custom_fields: dict[str, Any] = Field(default_factory=dict)
+
+
 # The list of sub-records a model has, which ``[syncs.<model>.lines]`` maps: its field and
 # its schema (a purchase order's lines, an item's stock per location).
 LINES: dict[str, tuple[str, type[Unified]]] = {
@@ -155,6 +192,10 @@ class ItemRecord(RecordMeta, Item):
     pass
 
 
+class WorkOrderRecord(RecordMeta, WorkOrder):
+    pass
+
+
 class SyncModel(StrEnum):
     """The unified models Onramp syncs, each with its schema and its partner API path."""
 
@@ -173,3 +214,4 @@ class SyncModel(StrEnum):
     PURCHASE_ORDERS = "purchase_orders", PurchaseOrder, PurchaseOrderRecord, "purchase-orders"
     VENDORS = "vendors", Vendor, VendorRecord, "vendors"
     ITEMS = "items", Item, ItemRecord, "items"
+    WORK_ORDERS = "work_orders", WorkOrder, WorkOrderRecord, "work-orders"
