@@ -9,6 +9,7 @@ checkpoint whoever runs it next: after ``ONRAMP_SYNC_PAGES_PER_TASK`` pages (a n
 
 from __future__ import annotations
 
+import logging
 import random
 from datetime import datetime, timedelta
 
@@ -36,6 +37,7 @@ from connections.syncs.models import BUSY, RunStatus, SyncMode, SyncRun, SyncSta
 from connections.syncs.schemas import SyncModel
 
 ACTOR = "onramp:sync"
+logger = logging.getLogger(__name__)
 
 
 def sync_spec(connection: Connection, model: str) -> SyncSpec | None:
@@ -96,6 +98,9 @@ def sync_run(*, state_id: str, pages: int | None = None) -> None:
             return _fail(state, run, failed.code, failed.message)
         except SyncStopped:
             return _stop(state)
+        except Exception:  # a bug of ours must not retry the same page forever
+            logger.exception("sync %s failed on a page", state.pk)
+            return _fail(state, run, "internal_error", "Onramp could not process a page.")
     if state.checkpoint.get("done"):
         return _finish(state, run)
     _hand_on(state, run)
