@@ -7,6 +7,7 @@ take ``page`` (from 1) and ``limit`` (at most 250), a ``filter`` expression
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
 from tests.fakes.base import FakeSystem, Reply, Request
@@ -25,6 +26,7 @@ class FakeInfoplus(FakeSystem):
         self.read_only_keys: set[str] = set()  # keys whose user cannot read lines of business
         self.purchase_orders: list[dict[str, Any]] = []
         self.throttle = 0  # the next this many searches answer 429
+        self.stall: dict[int, float] = {}  # page → seconds its search waits before answering
 
     def reset(self) -> None:
         super().reset()
@@ -32,6 +34,7 @@ class FakeInfoplus(FakeSystem):
         self.read_only_keys.clear()
         self.purchase_orders.clear()
         self.throttle = 0
+        self.stall.clear()
 
     def handle(self, request: Request) -> Reply:
         site = request.host.removesuffix(".infopluswms.com")
@@ -68,5 +71,6 @@ class FakeInfoplus(FakeSystem):
             if not (match := MODIFIED_SINCE.match(expression)):
                 return Reply(400, {"message": "Invalid filter"})
             rows = [o for o in rows if o["modifyDate"] >= match.group(1)]
+        time.sleep(self.stall.get(int(page), 0))
         start = (int(page) - 1) * int(limit)
         return Reply(200, rows[start : start + int(limit)])
