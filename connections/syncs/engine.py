@@ -44,7 +44,11 @@ class RemoteFailed(Exception):
 
 
 class SyncStopped(Exception):
-    """The connection is no longer active, or the run is no longer this worker's."""
+    """The connection is no longer active (or was revoked: its syncs are gone)."""
+
+
+class SyncLost(Exception):
+    """This worker's claim lapsed and another worker took the run over."""
 
 
 @dataclass
@@ -104,7 +108,7 @@ def _retry_after(value: str) -> int:
 
 
 @transaction.atomic
-def page_store(*, state_id: str, run_id: str, page: Page) -> SyncState:
+def page_store(*, state_id: str, run_id: str, claim: str, page: Page) -> SyncState:
     """Write the page's changes, counts and the checkpoint after it, under the locks that
     keep a revoked connection from getting records back and two runs from interleaving."""
     owner = SyncState.objects.filter(pk=state_id).values_list("connection_id", flat=True)
@@ -112,9 +116,11 @@ def page_store(*, state_id: str, run_id: str, page: Page) -> SyncState:
         raise SyncStopped()
     connection = Connection.objects.select_for_update(of=("self",)).get(pk=connection_id)
     state = SyncState.objects.select_for_update().filter(pk=state_id).first()
-    lost = state is None or state.run_id != run_id or state.status != SyncStatus.RUNNING
-    if lost or connection.status != ConnectionStatus.ACTIVE:
+    if connection.status != ConnectionStatus.ACTIVE:
         raise SyncStopped()
+    mine = (run_id, claim, SyncStatus.RUNNING)
+    if state is None or (state.run_id, state.claimed_by, state.status) != mine:
+        raise SyncLost()
     run = SyncRun.objects.select_for_update().get(pk=run_id)
     _write(state, run, _last_of_each(page.mapped))
     if page.reconcile and run.mode == SyncMode.FULL:

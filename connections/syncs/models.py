@@ -78,6 +78,8 @@ class SyncState(models.Model):
     next_run_at = models.DateTimeField(null=True, blank=True, db_index=True)
     # A running run's lease: past it, the scheduler takes the worker for dead and resumes.
     claimed_until = models.DateTimeField(null=True, blank=True)
+    # Who holds the claim: a worker whose lease lapsed and was taken over writes nothing more.
+    claimed_by = models.CharField(max_length=32, blank=True, editable=False)
     dispatched_at = models.DateTimeField(null=True, blank=True)
     change_counter = models.PositiveBigIntegerField(default=0, editable=False)
     last_error_code = models.CharField(max_length=63, blank=True)

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import logging
 import random
+import secrets
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -28,6 +30,7 @@ from connections.services.audit import event_record
 from connections.syncs.engine import (
     RemoteFailed,
     RemoteThrottled,
+    SyncLost,
     SyncStopped,
     page_read,
     page_store,
@@ -91,13 +94,15 @@ def sync_run(*, state_id: str, pages: int | None = None) -> None:
             return _finish(state, run)
         try:
             page = page_read(connection, spec, SyncModel(state.model), state)
-            state = page_store(state_id=state.pk, run_id=run.pk, page=page)
+            state = page_store(state_id=state.pk, run_id=run.pk, claim=state.claimed_by, page=page)
         except RemoteThrottled as throttled:
             return _wait(state, run, throttled.retry_after)
         except RemoteFailed as failed:
             return _fail(state, run, failed.code, failed.message)
         except SyncStopped:
             return _stop(state)
+        except SyncLost:
+            return None  # another worker goes on with it
         except Exception:  # a bug of ours must not retry the same page forever
             logger.exception("sync %s failed on a page", state.pk)
             return _fail(state, run, "internal_error", "Onramp could not process a page.")
@@ -115,7 +120,7 @@ def _claim(state_id: str) -> SyncState | None:
     )
     lease = now + timedelta(seconds=settings.ONRAMP_SYNC_LEASE)
     if not SyncState.objects.filter(claimable, pk=state_id).update(
-        status=SyncStatus.RUNNING, claimed_until=lease
+        status=SyncStatus.RUNNING, claimed_until=lease, claimed_by=secrets.token_hex(16)
     ):
         return None
     return SyncState.objects.select_related("connection", "run").get(pk=state_id)
@@ -187,7 +192,7 @@ def _stop(state: SyncState) -> None:
         SyncRun.objects.filter(pk=state.run_id, status=RunStatus.RUNNING).update(
             status=RunStatus.STOPPED, finished_at=now
         )
-    SyncState.objects.filter(pk=state.pk).update(
+    SyncState.objects.filter(pk=state.pk, claimed_by=state.claimed_by).update(
         status=SyncStatus.IDLE, checkpoint={}, claimed_until=None, next_run_at=_next_run(now)
     )
 
@@ -196,7 +201,7 @@ def _wait(state: SyncState, run: SyncRun, retry_after: int) -> None:
     """Asked to slow down: the run goes on from its checkpoint after ``retry_after``."""
     resume = timezone.now() + timedelta(seconds=retry_after)
     with transaction.atomic():
-        if SyncState.objects.filter(pk=state.pk, run=run, status=SyncStatus.RUNNING).update(
+        if _own(state, run).update(
             status=SyncStatus.WAITING, next_run_at=resume, claimed_until=None
         ):
             sync_send_later(state.pk, countdown=retry_after)
@@ -204,9 +209,7 @@ def _wait(state: SyncState, run: SyncRun, retry_after: int) -> None:
 
 def _hand_on(state: SyncState, run: SyncRun) -> None:
     with transaction.atomic():
-        if SyncState.objects.filter(pk=state.pk, run=run, status=SyncStatus.RUNNING).update(
-            status=SyncStatus.QUEUED, claimed_until=None
-        ):
+        if _own(state, run).update(status=SyncStatus.QUEUED, claimed_until=None):
             sync_send_later(state.pk)
 
 
@@ -214,8 +217,14 @@ def _locked_own(state: SyncState, run: SyncRun) -> SyncState | None:
     """The state, locked (after its connection, the order every writer takes), if this run
     is still its own."""
     list(Connection.objects.select_for_update(of=("self",)).filter(pk=state.connection_id))
-    locked = SyncState.objects.select_for_update().filter(pk=state.pk, run=run).first()
-    return locked if locked is not None and locked.status == SyncStatus.RUNNING else None
+    return _own(state, run).select_for_update().first()
+
+
+def _own(state: SyncState, run: SyncRun) -> Any:
+    """The state, if this worker still holds its claim on this run."""
+    return SyncState.objects.filter(
+        pk=state.pk, run=run, status=SyncStatus.RUNNING, claimed_by=state.claimed_by
+    )
 
 
 def _ended(run: SyncRun, status: RunStatus) -> SyncRun:

@@ -319,3 +319,31 @@ def test_two_workers_given_the_same_sync_run_it_once(sandbox, settings):
     run = SyncRun.objects.get()
     assert run.status == RunStatus.SUCCEEDED and run.added == len(sandbox.in_window())
     assert SyncedRecord.objects.aggregate(last=Max("change_seq"))["last"] == run.added
+
+
+def test_a_worker_whose_lease_was_taken_over_writes_nothing_more(sandbox, monkeypatch):
+    """A worker slow enough to lose its lease (not dead) finds another has claimed the run,
+    and leaves it alone: it writes nothing, and the run goes on under the new claim."""
+    page_read = runs.page_read
+
+    def slow_then_overtaken(connection, spec, model, state):
+        page = page_read(connection, spec, model, state)
+        if not SyncedRecord.objects.exists():  # its lease lapsed; another worker claims it
+            SyncState.objects.filter(pk=state.pk).update(claimed_until=timezone.now())
+            assert runs._claim(state.pk) is not None
+        return page
+
+    monkeypatch.setattr(runs, "page_read", slow_then_overtaken)
+    sandbox.sync()
+    monkeypatch.setattr(runs, "page_read", page_read)
+    state = SyncState.objects.get(model="purchase_orders")
+    assert state.status == SyncStatus.RUNNING and not SyncedRecord.objects.exists()
+
+    SyncState.objects.filter(pk=state.pk).update(claimed_until=timezone.now())  # that one died
+    with sandbox.run_callbacks(execute=True):
+        syncs_schedule()
+
+    state = SyncState.objects.select_related("run").get(pk=state.pk)
+    assert state.status == SyncStatus.IDLE and state.run.status == RunStatus.SUCCEEDED
+    assert state.run.added == len(sandbox.in_window()) and SyncRun.objects.count() == 1
+    assert SyncedRecord.objects.aggregate(last=Max("change_seq"))["last"] == state.run.added
