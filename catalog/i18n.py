@@ -3,7 +3,10 @@
 Definitions are written in English; every string an end user reads (labels, help, guides,
 messages) is extracted into ``catalog/messages.py`` by ``manage.py catalog_messages`` so that
 ``makemessages`` finds it, and is looked up here when shown. A string without a translation
-shows in English. Menu paths (``where``) stay as the vendor's English interface names them.
+shows in English. Menu paths (``where``) are translated too, but only in part: the menu
+names stay as the vendor's English interface shows them, while a placeholder among them
+("the role", "(the app)") and joining words are the translator's (German: Rolle, in single
+angle quotation marks).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ TRANSLATED = frozenset(
         "title",
         "body",
         "why",
+        "where",
         "permission",
     }
 )

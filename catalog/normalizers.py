@@ -72,6 +72,26 @@ def netsuite_account(value: str, spec: FieldSpec) -> str:
     return text.replace("-", "_").upper()
 
 
+_MANHATTAN = re.compile(r"^([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)\.([a-z0-9]{2,20})\.manh\.com$")
+
+
+def manhattan_host(value: str, spec: FieldSpec) -> str:
+    """``https://acme.sce.manh.com/...``, ``acme-auth.sce.manh.com`` → ``acme.sce.manh.com``.
+
+    A Manhattan Active environment lives on a platform domain (``omni``, ``sce``, ``scp``
+    .manh.com), and its sign-in on the same name with ``-auth``: both come from the one
+    address the user opens, so neither the platform nor the auth host is guessed.
+    """
+    host = _host_of(value.strip().lower())
+    found = _MANHATTAN.match(host)
+    if not found:
+        raise FieldError(
+            _("Paste the address you open Manhattan Active at, like https://acme.sce.manh.com.")
+        )
+    unique_id = found.group(1).removesuffix("-auth")
+    return f"{unique_id}.{found.group(2)}.manh.com"
+
+
 def url(value: str, spec: FieldSpec) -> str:
     """The address of a customer's own instance, from any URL of it they paste.
 
@@ -140,6 +160,7 @@ NORMALIZERS: dict[str, Normalizer] = {
     "subdomain": subdomain,
     "hostname": hostname,
     "netsuite_account": netsuite_account,
+    "manhattan_host": manhattan_host,
     "url": url,
 }
 
@@ -147,6 +168,8 @@ NORMALIZERS: dict[str, Normalizer] = {
 # ``{<field>_<suffix>}`` (e.g. ``{account_host}`` → ``1234567-sb1``).
 DERIVATIONS: dict[str, dict[str, Callable[[str], str]]] = {
     "netsuite_account": {"host": lambda account: account.lower().replace("_", "-")},
+    # acme.sce.manh.com → acme-auth.sce.manh.com
+    "manhattan_host": {"auth_host": lambda host: host.replace(".", "-auth.", 1)},
 }
 
 

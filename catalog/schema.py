@@ -56,11 +56,21 @@ class GuideStep:
 
 
 @dataclass(frozen=True)
+class GuideChoice:
+    """One of a method's alternatives ("use the demo company" / "or try a failure"): the
+    user picks one, so it is shown as an option, never as a step to tick."""
+
+    title: str
+    body: str
+    why: str = ""
+
+
+@dataclass(frozen=True)
 class RequestSpec:
     """A live check: one request after authenticating. ``path`` is relative to base_url.
 
-    ``path`` and the strings of ``json`` may use ``{field}``; a JSON value that is exactly
-    ``"{field:int}"`` becomes that field's value as a number."""
+    ``path``, ``headers`` and the strings of ``json`` may use ``{field}``; a JSON value that is
+    exactly ``"{field:int}"`` becomes that field's value as a number."""
 
     label: str
     method: str
@@ -88,10 +98,19 @@ class MethodSpec:
     description: str = ""
     recommended: bool = False
     notice: str = ""
+    # The scheme's options, documented in its module (``connections/schemes/<scheme>.py``) and
+    # checked by it; every scheme also takes ``extra_headers``: headers on each call to the
+    # system, templated from the instance's non-secret values.
     options: dict[str, Any] = field(default_factory=dict)
     fields: tuple[FieldSpec, ...] = ()
-    guide: tuple[GuideStep, ...] = ()
+    guide: tuple[GuideStep, ...] = ()  # numbered steps, in order: "step 3" means the third
+    choices: tuple[GuideChoice, ...] = ()  # alternatives, after the steps
     messages: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def has_guide(self) -> bool:
+        """Something to prepare or choose before the details: else its guide is skipped."""
+        return bool(self.guide or self.choices)
 
 
 @dataclass(frozen=True)
@@ -128,6 +147,8 @@ class SystemDefinition:
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 NAME = re.compile(r"^[a-z][a-z0-9_]{0,40}$")
 HTTP_METHODS = frozenset({"GET", "POST", "HEAD"})
+# "step 3", "steps 5 and 6", "(steps 1, 2 or 4)": a reference to the guide's numbered steps.
+STEP_REFERENCE = re.compile(r"\bsteps? (\d+(?:(?:, | and | or | to )\d+)*)", re.IGNORECASE)
 
 
 def parse_definition(data: dict[str, Any], *, source: str) -> SystemDefinition:
@@ -189,6 +210,7 @@ def _check_shape(definition: SystemDefinition, source: str) -> None:
         raise DefinitionError(f"{source}: method ids must be unique")
     for method in definition.methods:
         _check_fields(definition.fields + method.fields, f"{source}: method {method.id!r}")
+        _check_guide(method, f"{source}: method {method.id!r}")
     for spec in definition.verify:
         if spec.method not in HTTP_METHODS:
             raise DefinitionError(f"{source}: verify method {spec.method!r} is not allowed")
@@ -207,6 +229,28 @@ def _check_fields(specs: tuple[FieldSpec, ...], where: str) -> None:
             _check_pattern(spec.pattern, where)
         if spec.secret and spec.normalize != "text":
             raise DefinitionError(f"{where}: secret field {spec.name!r} cannot be normalised")
+
+
+def _check_guide(method: MethodSpec, where: str) -> None:
+    """Steps are numbered on screen: every "step N" must name one; alternatives are choices."""
+    if len(method.choices) == 1:
+        raise DefinitionError(f"{where}: choices are alternatives: give at least two")
+    for step in method.guide:
+        if step.title.lower().startswith(("or ", "alternatively")):
+            raise DefinitionError(
+                f"{where}: guide step {step.title!r} is an alternative: make it a choice"
+            )
+    texts = [text for step in method.guide for text in (step.title, step.body, step.why)]
+    texts += [text for choice in method.choices for text in (choice.body, choice.why)]
+    texts += [spec.help for spec in method.fields]
+    for text in texts:
+        for numbers in STEP_REFERENCE.findall(text):
+            for number in re.findall(r"\d+", numbers):
+                if not 1 <= int(number) <= len(method.guide):
+                    raise DefinitionError(
+                        f"{where}: {text[:60]!r} refers to step {number}, but the guide has "
+                        f"{len(method.guide)} steps"
+                    )
 
 
 def _check_pattern(pattern: str, where: str) -> None:

@@ -25,7 +25,8 @@ timeout = int(4 * _OUTBOUND_DEADLINE + 30)
 graceful_timeout = int(4 * _OUTBOUND_DEADLINE + 10)
 accesslog = "-"
 # No headers (Authorization, Cookie) and no referrer: only what is needed to debug.
-access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms'
+# The request's id (X-Request-Id, as answered) ties the line to the app's own log lines.
+access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms %({x-request-id}o)s'
 logconfig_dict = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -10,6 +10,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from config.lanes import declared_queues, route_task
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -40,6 +42,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so every answer (an outage's 503 too) names its request: X-Request-Id.
+    "connections.http.request_ids.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "connections.http.middleware.RequestBodyLimitMiddleware",
     "connections.http.middleware.ContentSecurityPolicyMiddleware",
@@ -143,6 +147,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_TASK_DEFAULT_QUEUE = env.str("ONRAMP_TASK_QUEUE", default="celery")
+# Lanes (config/lanes.py): webhook deliveries and scheduled work have queues of their own.
+CELERY_TASK_ROUTES = (route_task,)
+CELERY_TASK_QUEUES = declared_queues(CELERY_TASK_DEFAULT_QUEUE)
 
 # Validation attempts reach a final state within ONRAMP_ATTEMPT_TIMEOUT: a run holds a lease
 # of a third of it; a run whose lease lapses (worker killed) is re-run once by the sweeper.
@@ -213,6 +220,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en"
+# Each language named in itself: the flow's language menu shows these names as they are.
 LANGUAGES = [("en", "English"), ("de", "Deutsch"), ("fr", "Français"), ("es", "Español")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
@@ -256,9 +264,19 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact_tokens": {"()": "connections.http.log_filters.RedactTokens"}},
+    "filters": {
+        "redact_tokens": {"()": "connections.http.log_filters.RedactTokens"},
+        "request_id": {"()": "connections.http.request_ids.RequestIdFilter"},
+    },
+    "formatters": {
+        "onramp": {"format": "%(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "filters": ["redact_tokens"]},
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["redact_tokens", "request_id"],
+            "formatter": "onramp",
+        },
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
@@ -307,6 +325,11 @@ ONRAMP_OUTBOUND_MAX_BYTES = env.int("ONRAMP_OUTBOUND_MAX_BYTES", default=2 * 102
 
 # Abuse limits (SECURITY.md rule 6).
 ONRAMP_SESSION_MAX_FAILURES = env.int("ONRAMP_SESSION_MAX_FAILURES", default=8)
+# Live checks running at once for one partner's customers, across all workers (beyond it
+# they wait in the partner's own line: services/admission.py).
+ONRAMP_VALIDATIONS_IN_FLIGHT_PER_PARTNER = env.int(
+    "ONRAMP_VALIDATIONS_IN_FLIGHT_PER_PARTNER", default=16
+)
 ONRAMP_VALIDATIONS_PER_IP_HOUR = env.int("ONRAMP_VALIDATIONS_PER_IP_HOUR", default=60)
 ONRAMP_VALIDATIONS_PER_END_USER_MINUTE = env.int(
     "ONRAMP_VALIDATIONS_PER_END_USER_MINUTE", default=6
@@ -350,6 +373,7 @@ ONRAMP_PROXY_REQUESTS_PER_MINUTE = env.int("ONRAMP_PROXY_REQUESTS_PER_MINUTE", d
 # Proxied calls in flight at once, across every process: per connection, and per remote host.
 ONRAMP_PROXY_IN_FLIGHT_PER_CONNECTION = env.int("ONRAMP_PROXY_IN_FLIGHT_PER_CONNECTION", default=4)
 ONRAMP_PROXY_IN_FLIGHT_PER_HOST = env.int("ONRAMP_PROXY_IN_FLIGHT_PER_HOST", default=16)
+ONRAMP_PROXY_IN_FLIGHT_PER_PARTNER = env.int("ONRAMP_PROXY_IN_FLIGHT_PER_PARTNER", default=24)
 # A proxied call the remote refuses (401) brings the connection's health check forward to
 # at most this many seconds away (never sooner: the partner may be retrying in a loop) ...
 ONRAMP_PROXY_RECHECK_DELAY = env.int("ONRAMP_PROXY_RECHECK_DELAY", default=300)

@@ -3,7 +3,9 @@
 A partner sets defaults (``PATCH /api/v1/partner`` or the admin); a link session may override
 any of them (``branding`` when it is created). Every value is checked the same way wherever it
 comes from: https links only, and a primary colour that white text stays readable on (WCAG AA,
-4.5:1) — a colour that fails is refused with a darker shade that passes.
+4.5:1) — a colour that fails is refused with a darker shade that passes. The lead text may
+come in each language we speak (``lead_text_translations``); the flow shows the one in the end
+user's language, else ``lead_text``.
 """
 
 from __future__ import annotations
@@ -12,10 +14,12 @@ import re
 from dataclasses import dataclass, fields
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 
 from connections.errors import OnrampError
+from connections.languages import language_of, supported
 from connections.models import LinkSession, Partner
 
 AA_CONTRAST = 4.5
@@ -38,20 +42,21 @@ class Branding:
 FIELDS = tuple(spec.name for spec in fields(Branding))
 
 
-def partner_branding(partner: Partner) -> Branding:
+def partner_branding(partner: Partner, language: str = "") -> Branding:
+    """How the partner's flow looks in ``language`` (its lead text, else the default one)."""
     return Branding(
         display_name=partner.shown_name,
         logo_url=partner.logo_url,
         primary_colour=partner.primary_colour,
         support_url=partner.support_url,
         privacy_url=partner.privacy_url,
-        lead_text=partner.lead_text,
+        lead_text=(partner.lead_text_translations or {}).get(language) or partner.lead_text,
     )
 
 
 def session_branding(session: LinkSession) -> Branding:
-    """The partner's branding with this session's overrides."""
-    base = partner_branding(session.partner)
+    """The partner's branding in the session's language, with this session's overrides."""
+    base = partner_branding(session.partner, language_of(session.locale))
     overrides = {k: v for k, v in (session.branding or {}).items() if k in FIELDS and v}
     return Branding(**{**base.__dict__, **overrides})
 
@@ -67,6 +72,32 @@ def branding_checked(values: dict[str, Any]) -> dict[str, str]:
             raise OnrampError("invalid_branding", f"{name}: {problem}")
         cleaned[name] = text.lower() if name == "primary_colour" else text
     return cleaned
+
+
+def lead_texts_checked(values: dict[str, str | None]) -> dict[str, str]:
+    """Lead texts by language, cleaned (``de-DE`` → ``de``; empty means "remove this one");
+    ``invalid_branding`` naming a language we do not speak or a text that is not allowed."""
+    cleaned = {}
+    for code, value in values.items():
+        language = supported(str(code))
+        if language is None or len(str(code)) > 16:
+            spoken = ", ".join(dict(settings.LANGUAGES))
+            raise OnrampError(
+                "invalid_branding",
+                f"lead_text_translations: {str(code)[:16]!r} is not one of {spoken}.",
+            )
+        text = str(value or "").strip()
+        if problem := _problem("lead_text", text):
+            raise OnrampError("invalid_branding", f"lead_text_translations.{language}: {problem}")
+        cleaned[language] = text
+    return cleaned
+
+
+def lead_texts_merged(current: dict[str, str], changes: dict[str, str]) -> dict[str, str]:
+    """``current`` with ``changes`` applied: a text replaces a language's, an empty one
+    removes it (a JSON merge patch)."""
+    merged = {**(current or {}), **changes}
+    return {code: text for code, text in merged.items() if text}
 
 
 def _problem(name: str, value: str) -> str:

@@ -13,7 +13,7 @@ from django.template.loader import get_template
 
 from catalog.normalizers import derived_names
 from catalog.registry import SYSTEMS_DIR, load_file
-from catalog.schema import DefinitionError, SystemDefinition, template_names
+from catalog.schema import DefinitionError, MethodSpec, SystemDefinition, template_names
 from connections.flow.steps import STEPS
 from connections.schemes import SCHEMES
 from connections.services.encryption import encrypted_models, keys_missing
@@ -36,19 +36,22 @@ def definition_problems(definition: SystemDefinition) -> list[str]:
         known = (
             {spec.name for spec in definition.fields + method.fields}
             | derived_names(definition.fields)
-            | scheme.provided_config
+            | scheme.provided_names(method)
         )
         templates = [definition.base_url] + [spec.path for spec in definition.verify]
+        templates += [value for spec in definition.verify for value in spec.headers.values()]
         problems += [
             f"base_url: unknown placeholder {name!r}"
             for name in sorted(set().union(*(template_names(t) for t in templates)) - known)
         ]
         problems += [f"method {method.id!r}: {p}" for p in scheme.check_method(method)]
         names = {spec.name for spec in definition.fields + method.fields}
+        names |= derived_names(definition.fields)
         problems += [
             f"method {method.id!r}: options use unknown field {name!r}"
             for name in sorted(scheme.templated_names(method) - names)
         ]
+        problems += _extra_header_problems(definition, method, known)
     return problems + _sync_problems(definition)
 
 
@@ -61,6 +64,22 @@ def _sync_problems(definition: SystemDefinition) -> list[str]:
             continue
         problems += [f"syncs.{model}.{p}" for p in target_problems(SyncModel(model), spec)]
     return problems
+
+
+def _extra_header_problems(
+    definition: SystemDefinition, method: MethodSpec, known: set[str]
+) -> list[str]:
+    """``extra_headers`` and live checks' headers may use the instance's values, never a secret
+    (they are not auth, and only the instance's values fill them in)."""
+    headers = list(method.options.get("extra_headers", {}).values())
+    headers += [value for spec in definition.verify for value in spec.headers.values()]
+    secrets = {spec.name for spec in definition.fields + method.fields if spec.secret}
+    used = set().union(*(template_names(str(value)) for value in headers))
+    return [
+        f"method {method.id!r}: headers use {name!r}, which is "
+        + ("a secret" if name in secrets else "unknown")
+        for name in sorted(used - (known - secrets))
+    ]
 
 
 def checked_definition(path: Any) -> SystemDefinition:

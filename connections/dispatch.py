@@ -61,3 +61,8 @@ def task_send_batch(task: Task, ids: list[str]) -> bool:
         logger.warning("could not send %s for %d rows to the broker", task.name, len(ids))
         return False
     return True
+
+
+def tasks_run_inline() -> bool:
+    """No broker (the embedded default, unit tests): a task runs in the sender's thread."""
+    return bool(current_app.conf.task_always_eager)

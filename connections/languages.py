@@ -41,3 +41,17 @@ def browser_language(request: HttpRequest) -> str:
 
 def language_of(locale: str) -> str:
     return supported(locale) or settings.LANGUAGE_CODE
+
+
+# How each language quotes a name or a remote system's words (French with no-break spaces).
+QUOTATION_MARKS = {
+    "en": ("“", "”"),
+    "de": ("„", "“"),
+    "fr": ("«\u00a0", "\u00a0»"),
+    "es": ("«", "»"),
+}
+
+
+def quotation_marks(language: str) -> tuple[str, str]:
+    """The opening and closing marks for ``language`` (English ones for a language we lack)."""
+    return QUOTATION_MARKS.get(language_of(language), QUOTATION_MARKS["en"])

@@ -108,6 +108,15 @@ class Partner(models.Model):
     lead_text = models.CharField(
         max_length=300, blank=True, help_text=_("The first screen's lead text, if not ours.")
     )
+    # {"de": "…", "fr": "…"}: the lead text in an end user's language, else ``lead_text``.
+    lead_text_translations = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text=_(
+            'The lead text per language, e.g. {"de": "…", "fr": "…"}; a language without one '
+            "shows the lead text above."
+        ),
+    )
     allowed_origins = models.JSONField(
         default=list,
         blank=True,
@@ -402,6 +411,16 @@ class ValidationAttempt(models.Model):
         return (
             self.status == AttemptStatus.QUEUED
             and self.dispatched_at is None
+            and timezone.now() - self.created_at > NOT_STARTED
+        )
+
+    @property
+    def is_in_line(self) -> bool:
+        """Queued and sent, not started after a few seconds: the workers are busy (often with
+        the partner's other customers' checks: ``services/admission.py``)."""
+        return (
+            self.status == AttemptStatus.QUEUED
+            and self.dispatched_at is not None
             and timezone.now() - self.created_at > NOT_STARTED
         )
 

@@ -15,8 +15,9 @@ from django.utils import timezone
 
 from catalog.categories import CATEGORIES
 from catalog.models import System
-from catalog.registry import get_definition
-from catalog.search import Entry, search_entries, system_categories
+from catalog.registry import definitions, get_definition
+from catalog.schema import MethodSpec, SystemDefinition
+from catalog.search import Entry, listed_entry, search_entries, system_categories
 from connections.models import (
     TEST_SYSTEMS,
     AttemptStatus,
@@ -24,6 +25,7 @@ from connections.models import (
     LinkSession,
     LinkSessionStatus,
     Mode,
+    OAuthApp,
     Partner,
     PartnerKey,
     ValidationAttempt,
@@ -81,19 +83,104 @@ def last_attempt(session: LinkSession, system_slug: str = "") -> ValidationAttem
     return attempts.order_by("-created_at").first()
 
 
+# --- what a session may pick -------------------------------------------------------------
+# A method whose end users sign in (OAuth) works only once the partner has registered its own
+# OAuth app for the system: until then it is not offered, and a system with no other method
+# is not offered at all. ``GET /systems`` and the admin say why (``OAUTH_APP_MISSING``).
+
+OAUTH_APP_MISSING = "oauth_app_missing"
+
+
+def signs_in(method: MethodSpec) -> bool:
+    """End users sign in and consent (to the partner's own OAuth app)."""
+    return SCHEMES[method.scheme].step == "oauth_sign_in"
+
+
+def method_unavailable_reason(method: MethodSpec, system: str, apps: frozenset[str]) -> str:
+    """Why ``method`` of ``system`` cannot be offered ("" when it can), given the systems
+    with the partner's OAuth app."""
+    return OAUTH_APP_MISSING if signs_in(method) and system not in apps else ""
+
+
+def partner_oauth_apps(partner_id: str) -> frozenset[str]:
+    """The systems for which the partner has registered its OAuth app."""
+    systems = OAuthApp.objects.filter(partner_id=partner_id).values_list("system", flat=True)
+    return frozenset(systems)
+
+
+def system_sign_in_partners(system: str) -> list[str]:
+    """The partners (by name) whose end users are offered the system's sign-in methods:
+    those that registered their OAuth app for it."""
+    rows = OAuthApp.objects.filter(system=system).order_by("partner__name")
+    return list(rows.values_list("partner__name", flat=True))
+
+
+def _session_apps(session: LinkSession) -> frozenset[str]:
+    """``partner_oauth_apps`` for the session's partner, read once per visit."""
+    apps = session.__dict__.get("_oauth_apps")
+    if apps is None:
+        apps = session.__dict__["_oauth_apps"] = partner_oauth_apps(session.partner_id)
+    return apps
+
+
+def session_methods(session: LinkSession, definition: SystemDefinition) -> tuple[MethodSpec, ...]:
+    """The methods of ``definition`` an end user of this session may use, recommended first.
+    No query for a system without sign-in methods."""
+    usable = list(definition.methods)
+    if any(signs_in(method) for method in usable):
+        apps = _session_apps(session)
+        usable = [m for m in usable if not method_unavailable_reason(m, definition.slug, apps)]
+    return tuple(sorted(usable, key=lambda method: not method.recommended))
+
+
+def session_offers(session: LinkSession, definition: SystemDefinition) -> bool:
+    """Whether the session's catalog offers this system (a coming-soon one says so itself)."""
+    return definition.coming_soon or bool(session_methods(session, definition))
+
+
+def _not_offered(session: LinkSession) -> frozenset[str]:
+    """Systems of the catalog whose every method waits for an OAuth app of the partner's."""
+    sign_in_only = [
+        slug
+        for slug, definition in definitions().items()
+        if definition.methods and all(signs_in(m) for m in definition.methods)
+    ]
+    if not sign_in_only:
+        return frozenset()
+    return frozenset(sign_in_only) - _session_apps(session)
+
+
 def session_systems(
     session: LinkSession, query: str, category: str = "", limit: int = 50
 ) -> list[Entry]:
     """The catalog an end user may pick from, matching ``query`` (the most popular systems
-    when empty) and ``category`` when given, best first. From the search index: no query."""
+    when empty) and ``category`` when given, best first. From the search index; one query
+    for the partner's OAuth apps."""
+    hidden = _not_offered(session)
     allowed = session.systems or None
-    return search_entries(query, allowed=allowed, category=category, limit=limit)
+    found = search_entries(query, allowed=allowed, category=category, limit=limit + len(hidden))
+    return [entry for entry in found if entry.slug not in hidden][:limit]
 
 
 def session_categories(session: LinkSession) -> list[tuple[str, str]]:
-    """The categories worth a button on the choose screen: (slug, label), in display order."""
-    present = system_categories(allowed=session.systems or None)
+    """The categories worth a button on the choose screen: (slug, label), in display order
+    (not one whose only systems are not offered)."""
+    allowed = session.systems or None
+    present = set(system_categories(allowed=allowed))
+    hidden = _not_offered(session)
+    for category in {c for slug in hidden if (e := listed_entry(slug)) for c in e.categories}:
+        found = search_entries("", allowed=allowed, category=category, limit=len(hidden) + 1)
+        if all(entry.slug in hidden for entry in found):
+            present.discard(category)
     return [(slug, str(label)) for slug, label in CATEGORIES.items() if slug in present]
+
+
+def session_unavailable_reason(session: LinkSession) -> str:
+    """Why this session can connect nothing at all ("" when it can): it is restricted (or
+    reconnects) to systems that are not offered."""
+    allowed = [session.connection.system_id] if session.connection_id else session.systems
+    hidden = _not_offered(session) if allowed else frozenset()
+    return OAUTH_APP_MISSING if allowed and set(allowed) <= hidden else ""
 
 
 class Position(NamedTuple):
@@ -214,37 +301,50 @@ def recent_failures(
     return found
 
 
+COMING_SOON = "coming_soon"
+
+
 def partner_catalog(partner: Partner, *, mode: str) -> list[dict[str, Any]]:
     """The systems a partner may offer (a test key: the Sandbox only), each method saying
-    whether end users sign in and, then, whether the partner's OAuth app is registered."""
-    registered = set(partner.oauth_apps.values_list("system", flat=True))
+    whether end users sign in and, then, whether the partner's OAuth app is registered, and
+    whether end users are offered it (``available``, else ``unavailable_reason``)."""
+    apps = partner_oauth_apps(partner.pk)
     rows = System.objects.listed().order_by("-popularity", "name")
     if mode == Mode.TEST:
         rows = rows.filter(slug__in=TEST_SYSTEMS)
-    return [_offered(row, registered) for row in rows if get_definition(row.slug)]
+    return [_offered(row, apps) for row in rows if get_definition(row.slug)]
 
 
-def _offered(row: System, registered: set[str]) -> dict[str, Any]:
+def _offered(row: System, apps: frozenset[str]) -> dict[str, Any]:
     definition = get_definition(row.slug)
     methods = []
     for method in definition.methods:
-        signs_in = SCHEMES[method.scheme].step == "oauth_sign_in"
+        reason = method_unavailable_reason(method, row.slug, apps)
         methods.append(
             {
                 "id": method.id,
                 "label": method.label,
                 "scheme": method.scheme,
                 "recommended": method.recommended,
-                "signs_in": signs_in,
-                "oauth_app_registered": (row.slug in registered) if signs_in else None,
+                "signs_in": signs_in(method),
+                "oauth_app_registered": (row.slug in apps) if signs_in(method) else None,
+                "available": not reason,
+                "unavailable_reason": reason or None,
             }
         )
     logo = f"{settings.ONRAMP_PUBLIC_URL}{static(row.logo)}" if row.logo else ""
+    reasons = {m["unavailable_reason"] for m in methods}
+    if definition.coming_soon or not methods:
+        reason = COMING_SOON
+    else:
+        reason = "" if None in reasons else sorted(reasons)[0]
     return {
         "slug": row.slug,
         "name": row.name,
         "vendor": row.vendor,
         "categories": row.categories,
         "logo_url": logo,
+        "available": not reason,
+        "unavailable_reason": reason or None,
         "methods": methods,
     }

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.utils import timezone
 
+from catalog import sandbox_oauth
 from catalog.registry import get_definition
 from connections.models import Connection, LinkSession, Partner, ValidationAttempt
 from connections.security import crypto
@@ -15,8 +16,21 @@ from connections.services.link_sessions import (
     link_session_create,
     public_token_issue,
 )
+from connections.services.oauth import oauth_app_set
 from connections.verification.failures import Outcome
 from connections.verification.run import build_target, verify
+
+
+def practice_sign_in(partner: Partner) -> None:
+    """Register the Sandbox ERP's practice OAuth client for ``partner`` (as ``seed_demo`` does
+    for the demo partner), so the Sandbox offers its sign-in too."""
+    oauth_app_set(
+        partner=partner,
+        system="sandbox-erp",
+        client_id=sandbox_oauth.CLIENT_ID,
+        client_secret=sandbox_oauth.CLIENT_SECRET,
+        actor="test",
+    )
 
 
 def link_session(partner: Partner, **spec: object) -> tuple[LinkSession, str]:

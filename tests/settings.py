@@ -37,12 +37,14 @@ os.environ.setdefault("ONRAMP_ENCRYPTION_KEYS", f"{_key('test2')},{_key('test1')
 os.environ.setdefault("ONRAMP_DATA_DIR", tempfile.mkdtemp(prefix="onramp-test-"))
 os.environ.setdefault("ONRAMP_CACHE_PREFIX", f"onramp-test-{os.getpid()}")
 
+from config.lanes import declared_queues  # noqa: E402
 from config.settings import *  # noqa: E402, F403
 
 # Unit tests run tasks inline; tests that need a real worker use the celery_worker fixture.
 # Processes of the fault tests' stack (workers, beat, gunicorn) use the broker for real.
 CELERY_TASK_ALWAYS_EAGER = os.environ.get("ONRAMP_TEST_INLINE_TASKS", "1") == "1"
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("ONRAMP_TASK_QUEUE") or f"tests-{CHECKOUT}"
+CELERY_TASK_QUEUES = declared_queues(CELERY_TASK_DEFAULT_QUEUE)
 DATABASES["default"]["TEST"] = {"NAME": f"test_onramp_{CHECKOUT}"}  # noqa: F405
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 ONRAMP_OUTBOUND_HOST_MAP = os.environ.get("ONRAMP_TEST_HOST_MAP", "")

@@ -22,6 +22,7 @@ import requests
 from celery import Celery
 
 from config.celery import app as celery_app
+from config.lanes import lane_queues
 
 ROOT = Path(__file__).resolve().parent.parent
 # What the fault tests' processes run with (the ``faults`` fixture sets the same in the test):
@@ -55,8 +56,11 @@ class Stack:
     tmp: Path
     processes: list[Process] = field(default_factory=list)
 
-    def worker(self, *, threads: int = 1, **env: str) -> Process:
+    def worker(self, *, threads: int = 1, lanes: tuple[str, ...] = (), **env: str) -> Process:
+        """A worker on every queue of the stack, or on the default queue (``""``) and the
+        named lanes only (``config/lanes.py``)."""
         name = f"{self.queue}-{len(self.processes)}@localhost"
+        queues = [f"{self.queue}-{lane}" if lane else self.queue for lane in lanes]
         process = self._start(
             name,
             [
@@ -70,7 +74,7 @@ class Stack:
                     "-c",
                     str(threads),
                     "-Q",
-                    self.queue,
+                    ",".join(queues or lane_queues(self.queue)),
                 ),
                 *("-n", name, "--loglevel=WARNING", "--without-gossip", "--without-mingle"),
             ],
@@ -109,7 +113,8 @@ class Stack:
 
     def purge(self) -> None:
         with celery_app.connection_for_write() as conn:
-            conn.default_channel.queue_purge(self.queue)
+            for queue in lane_queues(self.queue):
+                conn.default_channel.queue_purge(queue)
 
     def close(self) -> None:
         for process in self.processes:

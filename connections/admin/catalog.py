@@ -18,10 +18,11 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from catalog.models import System, SystemRequest
+from catalog.registry import get_definition
 from catalog.search import catalog_changed
 from connections.admin.base import OperatorAdmin, ReadOnlyAdmin
 from connections.models import SystemFigures
-from connections.selectors import recent_failures
+from connections.selectors import recent_failures, signs_in, system_sign_in_partners
 from connections.services.system_figures import system_figures_count
 
 REQUEST_WINDOWS = ("30", "90", "all")
@@ -57,7 +58,8 @@ class SystemAdmin(OperatorAdmin):
     list_select_related = ["figures"]
     search_fields = ["name", "slug", "vendor", "search_text"]
     fields = ["slug", "name", "vendor", "summary", "categories", "enabled", "pinned"]
-    fields += ["popularity", "coming_soon", "in_catalog", "synced_at", "failure_table"]
+    fields += ["popularity", "coming_soon", "in_catalog", "synced_at", "offered_to"]
+    fields += ["failure_table"]
     readonly_fields = [f for f in fields if f not in ("enabled", "pinned")]
     actions = ["enable", "disable", "pin", "unpin", "count_figures"]
 
@@ -91,6 +93,24 @@ class SystemAdmin(OperatorAdmin):
         figures = figures_of(system)
         rows = figures.failures[:3] if figures else []
         return ", ".join(f"{row['error_code'] or '?'} x{row['count']}" for row in rows) or "-"
+
+    @admin.display(description="Offered to")
+    def offered_to(self, system: System) -> str:
+        """A sign-in method is offered only to partners with their OAuth app registered
+        (``selectors.session_methods``); a system with nothing else, to them only."""
+        definition = get_definition(system.slug)
+        sign_ins = [m.label for m in definition.methods if signs_in(m)] if definition else []
+        if not sign_ins:
+            return "Every partner's end users."
+        partners = ", ".join(system_sign_in_partners(system.slug)) or "none yet"
+        if len(sign_ins) == len(definition.methods):
+            others = "other partners' end users are not offered this system"
+        else:
+            others = "other partners' end users see its other methods only"
+        return (
+            f"{', '.join(sign_ins)}: only partners that registered their OAuth app "
+            f"({partners}); {others} (GET /systems: oauth_app_missing)."
+        )
 
     @admin.display(description="Failed attempts in the last 30 days, by code")
     def failure_table(self, system: System) -> str:

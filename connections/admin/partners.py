@@ -18,7 +18,7 @@ from connections.admin.base import (
     actor_of,
     shown_once,
 )
-from connections.branding import branding_checked, colour_problem
+from connections.branding import branding_checked, colour_problem, lead_texts_checked
 from connections.errors import OnrampError
 from connections.events import EventKind
 from connections.models import Mode, Partner, PartnerKey
@@ -56,6 +56,7 @@ class PartnerForm(forms.ModelForm):
             "support_url",
             "privacy_url",
             "lead_text",
+            "lead_text_translations",
             "allowed_origins",
             "is_active",
         ]
@@ -82,6 +83,16 @@ class PartnerForm(forms.ModelForm):
         if problem := colour_problem(colour):
             raise forms.ValidationError(problem)
         return colour
+
+    def clean_lead_text_translations(self) -> dict[str, str]:
+        """Checked like the API's; the whole set is what the operator sees and saves."""
+        given = self.cleaned_data.get("lead_text_translations") or {}
+        if not isinstance(given, dict):
+            raise forms.ValidationError(_('Enter languages and texts like {"de": "…"}.'))
+        try:
+            return {code: text for code, text in lead_texts_checked(given).items() if text}
+        except OnrampError as exc:
+            raise forms.ValidationError(exc.message) from None
 
     def clean_allowed_origins(self) -> list[str]:
         lines = [line.strip() for line in self.cleaned_data["allowed_origins"].splitlines()]

@@ -23,6 +23,10 @@ class MethodOut(Schema):
     recommended: bool
     signs_in: bool
     oauth_app_registered: bool | None
+    available: bool = Field(description="End users are offered this method.")
+    unavailable_reason: str | None = Field(
+        description="Why not: `oauth_app_missing` (register it: `PUT /oauth-apps/{system}`)."
+    )
 
 
 class SystemOut(Schema):
@@ -31,6 +35,11 @@ class SystemOut(Schema):
     vendor: str
     categories: list[str]
     logo_url: str
+    available: bool = Field(description="End users are offered this system in the flow.")
+    unavailable_reason: str | None = Field(
+        description="Why not: `oauth_app_missing` (no method usable until your OAuth app is "
+        "registered) or `coming_soon`."
+    )
     methods: list[MethodOut]
 
 
@@ -51,8 +60,9 @@ class OAuthAppOut(Schema):
 
 @router.get("/systems", response=SystemListOut)
 def list_systems(request: HttpRequest) -> dict[str, Any]:
-    """Every system end users may pick, with its methods and whether your OAuth app is set
-    for those where they sign in."""
+    """Every system you may offer, with its methods: whether your OAuth app is set for those
+    where end users sign in, and whether end users are offered each (a sign-in method waits
+    for your OAuth app; a system with no method offered is not shown in the flow)."""
     return {"data": partner_catalog(request.auth, mode=request.mode)}
 
 

@@ -1,13 +1,14 @@
 """Partner API for the partner itself: ``GET /partner`` and ``PATCH /partner`` (branding
 defaults: display name, logo, primary colour, support and privacy links, the first screen's
-lead text). Mounted on ``api.py``'s API; the same errors and auth."""
+lead text and that text per language). Mounted on ``api.py``'s API; the same errors and
+auth."""
 
 from __future__ import annotations
 
 from django.http import HttpRequest
 from ninja import Router, Schema
 
-from connections.api.schemas import BrandingIn, live_key_only
+from connections.api.schemas import PartnerBrandingIn, live_key_only
 from connections.models import Partner
 from connections.services.partners import partner_update_branding
 
@@ -23,6 +24,7 @@ class PartnerOut(Schema):
     support_url: str
     privacy_url: str
     lead_text: str
+    lead_text_translations: dict[str, str]
     allowed_origins: list[str]
     mode: str  # of the key that asks
 
@@ -38,7 +40,7 @@ def get_partner(request: HttpRequest) -> dict:
 
 
 @router.patch("/partner", response=PartnerOut)
-def update_partner(request: HttpRequest, body: BrandingIn) -> dict:
+def update_partner(request: HttpRequest, body: PartnerBrandingIn) -> dict:
     """Change the flow's branding defaults; a link session's ``branding`` overrides them."""
     live_key_only(request)
     partner = partner_update_branding(

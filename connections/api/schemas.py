@@ -57,6 +57,13 @@ class BrandingIn(Strict):
     lead_text: str | None = Field(default=None, max_length=300)
 
 
+class PartnerBrandingIn(BrandingIn):
+    """The partner's defaults: also the lead text per language, e.g. ``{"de": "…"}``, merged
+    into the stored ones (an empty or null text removes a language's)."""
+
+    lead_text_translations: dict[str, str | None] | None = Field(default=None, max_length=8)
+
+
 class LinkSessionIn(Strict):
     end_user: EndUserIn
     systems: list[str] = Field(default_factory=list, max_length=50)

@@ -3,7 +3,7 @@
 from django.urls import path
 
 from connections.flow import steps
-from connections.flow.views import details, flow
+from connections.flow.views import details, flow, validate
 
 app_name = "connect"
 
@@ -17,7 +17,7 @@ urlpatterns = [
         "<str:link_token>/s/<slug:slug>/<slug:method_id>/details/", details.details, name="details"
     ),
     path("<str:link_token>/s/<slug:slug>/<slug:method_id>/draft/", details.draft, name="draft"),
-    path("<str:link_token>/attempts/<str:attempt_id>/", flow.attempt, name="attempt"),
+    path("<str:link_token>/attempts/<str:attempt_id>/", validate.attempt, name="attempt"),
     path("<str:link_token>/done/", flow.done, name="done"),
     path("<str:link_token>/exit/", flow.exit_flow, name="exit"),
     path("<str:link_token>/language/", flow.language, name="language"),

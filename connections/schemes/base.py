@@ -3,6 +3,10 @@
 A scheme turns a method's options and the user's credentials into an ``Authorizer`` (the
 headers for each request), talking to the remote system if it must (token exchanges). It
 reports a refusal by raising ``AuthFailure`` with a failure code from ``failures.py``.
+
+Every scheme also takes ``extra_headers``: headers sent on each request to the system (the
+live checks and proxied calls, not the sign-in), templated from the instance's non-secret
+values (``{"x-myobapi-version" = "v2"}``, ``{"X-Company" = "{company}"}``).
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ from catalog.schema import MethodSpec, SystemDefinition
 from connections.outbound.client import OutboundResponse
 
 DETAIL_MAX = 200
+# Options every scheme takes, beside its own.
+COMMON_OPTIONS: Mapping[str, type] = {"extra_headers": dict}
 
 
 class AuthFailure(Exception):
@@ -32,6 +38,8 @@ class Send(Protocol):
 
 
 class Authorizer(Protocol):
+    base_url: str  # "" unless the sign-in named the API's address
+
     def headers_for(self, method: str, url: str) -> dict[str, str]: ...
 
 
@@ -45,6 +53,9 @@ class StaticAuthorizer:
 
     headers: Mapping[str, str]
     expires_in: int = 0
+    # The API's address when the sign-in answer names it (Linnworks' ``Server``): requests
+    # go there instead of the definition's ``base_url``.
+    base_url: str = ""
 
     def headers_for(self, method: str, url: str) -> dict[str, str]:
         return dict(self.headers)
@@ -59,11 +70,18 @@ class Target:
     base_url: str
     config: Mapping[str, str]
 
-    def url(self, path_or_url: str, values: Mapping[str, str] | None = None) -> str:
+    def url(
+        self, path_or_url: str, values: Mapping[str, str] | None = None, base_url: str = ""
+    ) -> str:
         rendered = path_or_url.format_map({**self.config, **(values or {})})
         if rendered.startswith("https://"):
             return rendered
-        return self.base_url.rstrip("/") + "/" + rendered.lstrip("/")
+        return (base_url or self.base_url).rstrip("/") + "/" + rendered.lstrip("/")
+
+    def extra_headers(self) -> dict[str, str]:
+        """The method's ``extra_headers`` with the instance's values in them."""
+        headers = self.method.options.get("extra_headers", {})
+        return {name: str(value).format_map(self.config) for name, value in headers.items()}
 
 
 @dataclass(frozen=True)
@@ -97,18 +115,17 @@ class AuthScheme:
 
     def check_method(self, method: MethodSpec) -> list[str]:
         """Problems with how a definition uses this scheme (empty when fine)."""
-        problems = [
-            f"unknown option {key!r}" for key in method.options if key not in self.option_types
-        ]
+        option_types = {**COMMON_OPTIONS, **self.option_types}
+        problems = [f"unknown option {key!r}" for key in method.options if key not in option_types]
         problems += [
             f"option {key!r} is required"
             for key in self.required_options
             if key not in method.options
         ]
         problems += [
-            f"option {key!r} must be a {self.option_types[key].__name__}"
+            f"option {key!r} must be a {option_types[key].__name__}"
             for key, value in method.options.items()
-            if key in self.option_types and not isinstance(value, self.option_types[key])
+            if key in option_types and not isinstance(value, option_types[key])
         ]
         names = {spec.name for spec in method.fields}
         problems += [
@@ -120,6 +137,10 @@ class AuthScheme:
 
     def needed_fields(self, method: MethodSpec) -> frozenset[str]:
         return self.required_fields
+
+    def provided_names(self, method: MethodSpec) -> frozenset[str]:
+        """Config values this method's step provides (usable as ``{placeholders}``)."""
+        return self.provided_config
 
     def templated_names(self, method: MethodSpec) -> set[str]:
         """Field names the method's options use as ``{placeholders}`` (any field will do)."""

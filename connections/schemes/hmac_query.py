@@ -24,6 +24,7 @@ class QuerySigner:
     header: str
     key: bytes
     static: Mapping[str, str]
+    base_url: str = ""
 
     def headers_for(self, method: str, url: str) -> dict[str, str]:
         digest = hmac.new(self.key, urlsplit(url).query.encode(), hashlib.sha256).digest()

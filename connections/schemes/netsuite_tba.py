@@ -25,6 +25,7 @@ class TokenSigner:
     consumer_secret: str
     token_id: str
     token_secret: str
+    base_url: str = ""
 
     def headers_for(self, method: str, url: str) -> dict[str, str]:
         client = Client(

@@ -13,14 +13,29 @@ Options: ``authorize_url`` (may use ``{public_url}`` and the instance fields), `
 config, e.g. QuickBooks' ``realmId``), ``tenants_url`` (a list of the tenants consented to,
 e.g. Xero's ``/connections``: the first one's ``tenant_id_key`` is kept as ``tenant_id``),
 ``tenant_header`` (the header that names the tenant on each request).
+
+Where the provider depends on the customer's region: ``authorize_url``, ``token_url`` and
+``revoke_url`` may use the instance fields (``https://accounts.{zoho_domain}/oauth/v2/token``,
+the field's pattern listing the allowed values); ``token_answer_config`` keeps values of the
+token answer as config, each only when it matches its pattern (Zoho's ``api_domain``, which
+``base_url`` can then use); ``client_id_header`` sends the partner's client id in that header
+on every call (MYOB's ``x-myobapi-key``).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
+from typing import Any
 
-from catalog.schema import MethodSpec
+from catalog.schema import MethodSpec, template_names
 from connections.schemes.base import Authorizer, AuthScheme, Send, StaticAuthorizer, Target
+
+URL_OPTIONS = ("authorize_url", "token_url", "revoke_url")
+
+
+class AnswerRefused(ValueError):
+    """A token answer lacks a value the definition keeps, or has one it does not allow."""
 
 
 class OAuth2AuthorizationCode(AuthScheme):
@@ -40,6 +55,8 @@ class OAuth2AuthorizationCode(AuthScheme):
         "tenant_name_key": str,
         "tenant_header": str,
         "authorize_params": dict,
+        "token_answer_config": dict,
+        "client_id_header": str,
     }
     required_options = frozenset({"authorize_url", "token_url", "scope"})
     provided_config = frozenset({"tenant_id", "tenant_name", "realmId"})
@@ -51,13 +68,57 @@ class OAuth2AuthorizationCode(AuthScheme):
             problems.append("option 'client_auth' must be 'basic' or 'post'")
         if options.get("revoke_format", "form") not in ("form", "json"):
             problems.append("option 'revoke_format' must be 'form' or 'json'")
+        for name, pattern in options.get("token_answer_config", {}).items():
+            problems += _pattern_problems(name, pattern)
         return problems
 
+    def templated_names(self, method: MethodSpec) -> set[str]:
+        urls = [str(method.options.get(key, "")) for key in URL_OPTIONS]
+        return set().union(*(template_names(url) for url in urls)) - {"public_url"}
+
+    def provided_names(self, method: MethodSpec) -> frozenset[str]:
+        options = method.options
+        names = set(options.get("callback_params", []))
+        names |= set(options.get("token_answer_config", {}))
+        if options.get("client_id_header"):
+            names.add("oauth_client_id")
+        return self.provided_config | names
+
     def authenticate(self, target: Target, values: Mapping[str, str], send: Send) -> Authorizer:
+        options = target.method.options
         headers = {"Authorization": f"Bearer {values['access_token']}"}
-        if header := target.method.options.get("tenant_header"):
+        if header := options.get("tenant_header"):
             headers[header] = values.get("tenant_id", "")
+        if header := options.get("client_id_header"):
+            headers[header] = values.get("oauth_client_id", "")
         return StaticAuthorizer(headers)
+
+
+def token_url(method: MethodSpec, config: Mapping[str, str]) -> str:
+    """The token endpoint, for the customer's region when it depends on their values."""
+    return method.options["token_url"].format_map(config)
+
+
+def answer_config(method: MethodSpec, answer: Any) -> dict[str, str]:
+    """The values of the token answer the definition keeps as config (``token_answer_config``),
+    each checked against its pattern; raise ``AnswerRefused`` when one is missing or wrong."""
+    kept = {}
+    for name, pattern in method.options.get("token_answer_config", {}).items():
+        value = answer.get(name) if isinstance(answer, dict) else None
+        if not isinstance(value, str) or not re.fullmatch(pattern, value):
+            raise AnswerRefused(f"the token answer has no usable {name!r}")
+        kept[name] = value
+    return kept
+
+
+def _pattern_problems(name: str, pattern: Any) -> list[str]:
+    if not isinstance(pattern, str):
+        return [f"token_answer_config {name!r} must be a pattern"]
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        return [f"token_answer_config {name!r}: bad pattern: {exc}"]
+    return []
 
 
 scheme = OAuth2AuthorizationCode()

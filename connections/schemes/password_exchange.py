@@ -6,10 +6,16 @@ later calls send it as ``ms-apikey``. SAP Business One's Service Layer answers `
 (``cookies`` option), which later calls send back. We store the username and password
 (sessions expire) and log in again whenever a session is needed; the proxy keeps a session
 for ``token_lifetime`` seconds and logs in again sooner if the system refuses it.
+
+``token_key`` is a dotted path into the answer (UpKeep's ``result.sessionToken``);
+``body_format = "form"`` sends the login as a form instead of JSON; ``base_url_key`` names
+where the answer gives the API's address (Linnworks' ``Server``), which must be https on
+``base_url_domain`` (the vendor's own domain: an answer cannot send us elsewhere).
 """
 
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from catalog.schema import MethodSpec, template_names
 from connections.schemes.base import (
@@ -23,6 +29,7 @@ from connections.schemes.base import (
 )
 
 REFUSED = frozenset({400, 401, 403})
+BODY_FORMATS = frozenset({"json", "form"})
 
 
 class PasswordExchange(AuthScheme):
@@ -36,6 +43,9 @@ class PasswordExchange(AuthScheme):
         "prefix": str,
         "token_lifetime": int,
         "cookies": list,
+        "body_format": str,
+        "base_url_key": str,
+        "base_url_domain": str,
     }
     required_options = frozenset({"url", "body"})
 
@@ -48,18 +58,29 @@ class PasswordExchange(AuthScheme):
     ) -> Authorizer:
         options = target.method.options
         body = {key: str(value).format_map(credentials) for key, value in options["body"].items()}
-        response = send("POST", target.url(options["url"]), json=body)
+        url = target.url(options["url"])
+        if options.get("body_format", "json") == "form":
+            response = send("POST", url, data=body, headers={"Accept": "application/json"})
+        else:
+            response = send("POST", url, json=body)
         if response.status in REFUSED:
             raise AuthFailure("invalid_credentials", remote_detail(response))
         header = _session_header(response, options)
-        if not header:
+        base_url = _base_url(response, options)
+        if not header or base_url is None:
             raise AuthFailure("unexpected_response", remote_detail(response))
-        return StaticAuthorizer(header, expires_in=options.get("token_lifetime", 3600))
+        lifetime = options.get("token_lifetime", 3600)
+        return StaticAuthorizer(header, expires_in=lifetime, base_url=base_url)
 
     def check_method(self, method: MethodSpec) -> list[str]:
         problems = super().check_method(method)
-        if "header" not in method.options and "cookies" not in method.options:
+        options = method.options
+        if "header" not in options and "cookies" not in options:
             problems.append("option 'header' (or 'cookies') is required")
+        if options.get("body_format", "json") not in BODY_FORMATS:
+            problems.append(f"option 'body_format' must be one of {sorted(BODY_FORMATS)}")
+        if ("base_url_key" in options) != ("base_url_domain" in options):
+            problems.append("options 'base_url_key' and 'base_url_domain' go together")
         return problems
 
 
@@ -73,14 +94,40 @@ def _session_header(response: Any, options: dict[str, Any]) -> dict[str, str]:
 
 
 def _token_from(response: Any, token_key: str) -> str:
-    if response.status != 200:
-        return ""
-    try:
-        body = response.json()
-    except ValueError:
-        return ""
-    token = body.get(token_key) if token_key and isinstance(body, dict) else body
+    token = _answer_at(response, token_key)
     return token if isinstance(token, str) else ""
+
+
+def _base_url(response: Any, options: dict[str, Any]) -> str | None:
+    """The API's address from the answer ("" when the definition fixes it; None when the
+    answer lacks it or names a host outside the vendor's domain)."""
+    if not (key := options.get("base_url_key")):
+        return ""
+    found = _answer_at(response, key)
+    if not isinstance(found, str):
+        return None
+    try:
+        parts = urlsplit(found.strip())
+        host = (parts.hostname or "").lower()
+    except ValueError:
+        return None
+    domain = options["base_url_domain"].lower()
+    if parts.scheme != "https" or not (host == domain or host.endswith("." + domain)):
+        return None
+    return found.strip().rstrip("/")
+
+
+def _answer_at(response: Any, dotted: str) -> Any:
+    """The value at a dotted path in a 200 JSON answer (the whole answer for "")."""
+    if response.status != 200:
+        return None
+    try:
+        found = response.json()
+    except ValueError:
+        return None
+    for part in dotted.split(".") if dotted else ():
+        found = found.get(part) if isinstance(found, dict) else None
+    return found
 
 
 scheme = PasswordExchange()

@@ -34,6 +34,7 @@ from connections.models import (
     ValidationAttempt,
 )
 from connections.outbound.errors import OutboundError
+from connections.services.admission import InLine, check_admitted
 from connections.services.attempt_notices import attempt_notice_send
 from connections.services.audit import event_record
 from connections.services.connections import (
@@ -84,21 +85,33 @@ def _send(attempt: ValidationAttempt, noted: bool) -> None:
         attempt.dispatched_at = None  # the sweeper sends it later
 
 
-def attempt_dispatch(*, attempt_id: str, noted: bool = False) -> bool:
+def attempt_dispatch(*, attempt_id: str, noted: bool = False, countdown: float = 0) -> bool:
     """Put the attempt's task on the broker. A broker that is down is not an error here:
     the attempt stays queued (undispatched) and the sweeper sends it later."""
-    return task_send(Task.RUN_VALIDATION, ValidationAttempt, attempt_id, noted=noted)
+    return task_send(
+        Task.RUN_VALIDATION, ValidationAttempt, attempt_id, noted=noted, countdown=countdown
+    )
 
 
 # --- run ------------------------------------------------------------------------------------
 
 
 def attempt_run(*, attempt_id: str, run_id: str) -> None:
-    """Run one attempt to its end and apply the result, if this run holds its claim.
+    """Run one attempt to its end and apply the result, if this run holds its claim and its
+    partner has a check slot free (else it goes back to the broker for a moment, queued:
+    ``services/admission.py``).
 
     Safe to call any number of times with the same id: only one run claims the attempt.
     ``run_id`` (the task's id) lets a retry of the same delivery take its claim back.
     """
+    try:
+        with check_admitted(attempt_id=attempt_id):
+            _run(attempt_id, run_id)
+    except InLine as line:
+        attempt_dispatch(attempt_id=attempt_id, countdown=line.delay)
+
+
+def _run(attempt_id: str, run_id: str) -> None:
     attempt = _claim(attempt_id, run_id)
     if attempt is None:
         return

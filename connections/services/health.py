@@ -1,12 +1,13 @@
 """Scheduled upkeep of connections: health checks, and access tokens refreshed ahead of time.
 
 Celery beat calls ``health_checks_start`` every few minutes. It claims the connections whose
-``next_check_at`` has come in one statement (pushing ``next_check_at`` a lease ahead, so a
-second scheduler or a lost message never checks one twice at once) and sends them to the
-workers in chunks. A check (``health_check_run``) is the live check without the bookkeeping
-of a partner's revalidation: no attempt row, no audit event unless the status changes; it
-reads the connection, calls the remote, and records the result on the connection (three
-queries beyond the remote's time). A check that is lost (worker died, broker down) is due
+``next_check_at`` has come, in turns across partners (pushing ``next_check_at`` a lease ahead,
+so a second scheduler or a lost message never checks one twice at once), and sends them to the
+workers in chunks on the scheduled lane (``config/lanes.py``). A check
+(``health_check_run``) is the live check without the bookkeeping of a partner's
+revalidation: no attempt row, no audit event unless the status changes; it reads the
+connection, calls the remote, and records the result on the connection (three queries beyond
+the remote's time). A check that is lost (worker died, broker down) is due
 again when its lease ends.
 
 ``next_check_at`` is set with jitter (connections made together are checked apart) and
@@ -24,7 +25,8 @@ import logging
 from datetime import timedelta
 
 from django.db import DatabaseError, transaction
-from django.db.models import Q
+from django.db.models import F, Q, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from catalog.registry import get_definition
@@ -57,15 +59,25 @@ def health_checks_start(*, batch: int = BATCH) -> int:
 
 @transaction.atomic
 def _claim_due(batch: int) -> list[str]:
+    """Up to ``batch`` due checks, taken in turns across partners (each partner's oldest
+    first, then each one's second…), so a large partner's backlog never holds back another
+    partner's checks; in that order, so the chunks sent first mix partners too."""
     now = timezone.now()
-    due = list(
-        Connection.objects.select_for_update(skip_locked=True)
-        .filter(CHECKED, next_check_at__lte=now)
-        .order_by("next_check_at")
+    due = Connection.objects.filter(CHECKED, next_check_at__lte=now)
+    turn = Window(RowNumber(), partition_by=F("partner_id"), order_by=F("next_check_at").asc())
+    in_turns = list(
+        due.annotate(turn=turn)
+        .order_by("turn", "next_check_at")
         .values_list("pk", flat=True)[:batch]
     )
-    Connection.objects.filter(pk__in=due).update(next_check_at=now + LEASE)
-    return due
+    free = set(
+        due.select_for_update(skip_locked=True)
+        .filter(pk__in=in_turns)
+        .values_list("pk", flat=True)
+    )  # another scheduler may hold some of them
+    claimed = [pk for pk in in_turns if pk in free]
+    Connection.objects.filter(pk__in=claimed).update(next_check_at=now + LEASE)
+    return claimed
 
 
 def health_checks_run(*, connection_ids: list[str]) -> None:

@@ -48,6 +48,7 @@ from connections.models import (
 )
 from connections.outbound.client import OutboundResponse, request
 from connections.outbound.errors import OutboundError
+from connections.schemes import oauth2_code
 from connections.schemes.base import basic_header, remote_detail
 from connections.security import crypto, token_cache, tokens
 from connections.security.ratelimit import Limit, enforce
@@ -303,37 +304,47 @@ def _granted(sign_in: SignIn, params: dict[str, str]) -> SignInResult:
     definition = get_definition(sign_in.system_slug)
     method = definition.method(sign_in.method)
     app = oauth_app_for(sign_in.link_session.partner_id, definition.slug)
-    credentials = _trade_code(
-        method, app, params.get("code", ""), _unseal(sign_in, "code_verifier")
-    )
     config = {**sign_in.config, **_from_callback(method, params)}
+    response = _trade_code(method, app, params.get("code", ""), sign_in, config)
+    credentials = _credentials(response)
+    try:
+        config |= oauth2_code.answer_config(method, response.json())
+    except (ValueError, oauth2_code.AnswerRefused) as refused:
+        raise _SignInFailed(SignInOutcome.FAILED, str(refused)[:300]) from None
+    if method.options.get("client_id_header"):
+        config["oauth_client_id"] = app.client_id  # its API wants the app named on each call
     config |= _tenant(method, credentials["access_token"])
     return SignInResult(sign_in, credentials, config)
 
 
-def _trade_code(method: MethodSpec, app: OAuthApp | None, code: str, verifier: str) -> dict:
+def _trade_code(
+    method: MethodSpec, app: OAuthApp | None, code: str, sign_in: SignIn, config: dict[str, str]
+) -> OutboundResponse:
     if app is None or not code:
         raise _SignInFailed(SignInOutcome.FAILED, "no code")
     form = {
         "grant_type": "authorization_code",
         "code": code,
         "redirect_uri": redirect_uri(),
-        "code_verifier": verifier,
+        "code_verifier": _unseal(sign_in, "code_verifier"),
     }
-    response = _token_request(method, app, form)
+    response = _token_request(method, app, form, config)
     if response.status != 200:
         raise _SignInFailed(SignInOutcome.FAILED, _oauth_error(response))
-    return _credentials(response)
+    return response
 
 
-def _token_request(method: MethodSpec, app: OAuthApp, form: dict[str, str]) -> OutboundResponse:
+def _token_request(
+    method: MethodSpec, app: OAuthApp, form: dict[str, str], config: Mapping[str, str]
+) -> OutboundResponse:
     headers = {"Accept": "application/json"}
     if method.options.get("client_auth", "basic") == "basic":
         headers["Authorization"] = basic_header(app.client_id, _client_secret(app))
     else:
         form = {**form, "client_id": app.client_id, "client_secret": _client_secret(app)}
+    url = oauth2_code.token_url(method, config)
     try:
-        return request("POST", method.options["token_url"], headers=headers, data=form)
+        return request("POST", url, headers=headers, data=form)
     except OutboundError as exc:
         raise _SignInFailed(SignInOutcome.FAILED, exc.message, exc.code) from None
 
@@ -507,7 +518,7 @@ def _refresh(connection: Connection, credentials: dict[str, str]) -> dict[str, s
         return None
     form = {"grant_type": "refresh_token", "refresh_token": credentials["refresh_token"]}
     try:
-        response = _token_request(method, app, form)
+        response = _token_request(method, app, form, connection.config)
     except _SignInFailed as failed:
         raise OutboundError(failed.code or "connection_failed", failed.detail) from None
     if response.status in (400, 401):
@@ -591,7 +602,8 @@ def _revoke_at_provider(pending: RemoteRevocation) -> bool:
     if method.options.get("revoke_format", "form") == "form":
         body = {"data": {"token": token, "token_type_hint": "refresh_token"}}
     try:
-        response = request("POST", method.options["revoke_url"], headers=headers, **body)
+        url = method.options["revoke_url"].format_map(connection.config)
+        response = request("POST", url, headers=headers, **body)
     except OutboundError:
         return False
     return response.status < 500

@@ -3,13 +3,14 @@
 import ipaddress
 import re
 from datetime import timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from connections.branding import branding_checked
+from connections.branding import branding_checked, lead_texts_checked, lead_texts_merged
 from connections.errors import OnrampError
 from connections.events import EventKind
 from connections.models import Mode, Partner, PartnerKey
@@ -248,8 +249,13 @@ def partner_key_usable(key: PartnerKey) -> bool:
 
 @transaction.atomic
 def partner_update_branding(*, partner: Partner, values: dict, actor: str) -> Partner:
-    """New branding defaults (each value checked; ``None`` leaves a value as it is)."""
-    cleaned = branding_checked(values)
+    """New branding defaults (each value checked; ``None`` leaves a value as it is). Lead
+    texts per language are merged into the partner's: an empty text removes a language's."""
+    cleaned: dict[str, Any] = branding_checked(values)
+    if (translations := values.get("lead_text_translations")) is not None:
+        changes = lead_texts_checked(translations)
+        current = partner.lead_text_translations
+        cleaned["lead_text_translations"] = lead_texts_merged(current, changes)
     for name, value in cleaned.items():
         setattr(partner, name, value)
     if cleaned:

@@ -92,16 +92,20 @@ def connection_read(*, connection: Connection, path: str, query: str) -> Outboun
 
 @contextmanager
 def _capped(connection: Connection, host: str) -> Iterator[None]:
-    """Calls in flight per connection (429: the partner's own concurrency) and per remote
-    host (503: that system is busy), so a hanging system holds few of Onramp's threads."""
+    """Calls in flight per connection and per partner (429: the partner's own concurrency,
+    so one partner's slow customers cannot take every thread) and per remote host (503: that
+    system is busy), so a hanging system holds few of Onramp's threads."""
     per_connection = Cap(
         f"connection:{connection.id}", settings.ONRAMP_PROXY_IN_FLIGHT_PER_CONNECTION
+    )
+    per_partner = Cap(
+        f"partner:{connection.partner_id}", settings.ONRAMP_PROXY_IN_FLIGHT_PER_PARTNER
     )
     per_host = Cap(f"host:{host}", settings.ONRAMP_PROXY_IN_FLIGHT_PER_HOST)
     # A call is at most a sign-in, a send, and once more after a 401: four outbound deadlines.
     hold = 4 * settings.ONRAMP_OUTBOUND_DEADLINE + 10
     try:
-        with in_flight(per_connection, per_host, hold_seconds=hold):
+        with in_flight(per_connection, per_partner, per_host, hold_seconds=hold):
             yield
     except CapReached as reached:
         if reached.cap is per_connection:
@@ -109,6 +113,12 @@ def _capped(connection: Connection, host: str) -> Iterator[None]:
                 _("Too many calls to this connection at once; wait for one to finish."),
                 1,
                 code="too_many_in_flight",
+            ) from None
+        if reached.cap is per_partner:
+            raise RateLimited(
+                _("Too many of your calls are in flight at once; wait for some to finish."),
+                1,
+                code="partner_too_many_in_flight",
             ) from None
         busy = OnrampError(
             "remote_busy", _("Too many calls to this system at once; try again shortly."), 503
@@ -150,11 +160,11 @@ def _send_authorized(
     headers: dict[str, str],
 ) -> OutboundResponse:
     authorizer, fresh = _authorizer(client, connection, target)
-    response = _send(client, authorizer, call, url, headers)
+    response = _send(client, authorizer, target, call, url, headers)
     if response.status == 401 and not fresh:  # the kept session expired early: buy another
         session_forget(connection.id)
         authorizer, fresh = _authorizer(client, connection, target)
-        response = _send(client, authorizer, call, url, headers)
+        response = _send(client, authorizer, target, call, url, headers)
     if response.status == 401:
         _refused(connection)
     return response
@@ -184,9 +194,16 @@ def _authorizer(client: Client, connection: Connection, target: Target) -> tuple
 
 
 def _send(
-    client: Client, authorizer: Authorizer, call: ProxyCall, url: str, headers: dict[str, str]
+    client: Client,
+    authorizer: Authorizer,
+    target: Target,
+    call: ProxyCall,
+    url: str,
+    headers: dict[str, str],
 ) -> OutboundResponse:
-    signed = {**headers, **authorizer.headers_for(call.method, url)}
+    if authorizer.base_url:  # the sign-in named the API's address (Linnworks)
+        url = proxy_url(authorizer.base_url, call.path, call.query)
+    signed = {**headers, **target.extra_headers(), **authorizer.headers_for(call.method, url)}
     try:
         return client.request(
             call.method,

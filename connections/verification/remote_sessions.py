@@ -32,17 +32,20 @@ def session_cached(connection_id: str) -> StaticAuthorizer | None:
     if sealed is None:
         return None
     try:
-        headers = json.loads(crypto.decrypt(sealed, aad=_aad(connection_id)))
+        kept = json.loads(crypto.decrypt(sealed, aad=_aad(connection_id)))
     except DecryptionError:  # a key rotated away: buy a new session
         return None
-    return StaticAuthorizer(headers)
+    if "headers" not in kept:  # kept before sessions could name a base URL
+        return StaticAuthorizer(kept)
+    return StaticAuthorizer(kept["headers"], base_url=kept.get("base_url", ""))
 
 
 def session_keep(connection_id: str, authorizer: StaticAuthorizer) -> None:
     ttl = authorizer.expires_in - MARGIN
     if ttl <= 0:
         return
-    sealed = crypto.encrypt(json.dumps(dict(authorizer.headers)).encode(), aad=_aad(connection_id))
+    kept = {"headers": dict(authorizer.headers), "base_url": authorizer.base_url}
+    sealed = crypto.encrypt(json.dumps(kept).encode(), aad=_aad(connection_id))
     cache.set(_key(connection_id), sealed, timeout=ttl)
 
 

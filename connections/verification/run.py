@@ -122,8 +122,12 @@ def _run_checks(target: Target, authorizer: Authorizer, probe: _Probe, report: R
 def _check(
     target: Target, authorizer: Authorizer, probe: _Probe, spec: RequestSpec, *, first: bool
 ) -> None:
-    url = target.url(spec.path)
-    headers = {**spec.headers, **authorizer.headers_for(spec.method, url)}
+    url = target.url(spec.path, base_url=authorizer.base_url)
+    headers = {
+        **{name: value.format_map(target.config) for name, value in spec.headers.items()},
+        **target.extra_headers(),
+        **authorizer.headers_for(spec.method, url),
+    }
     step = AUTHENTICATE if first else PERMISSIONS
     body = render_json(spec.json, target.config) if spec.json else None
     try:

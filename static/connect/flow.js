@@ -44,8 +44,11 @@
         window.setTimeout(function () { window.location.assign(success.dataset.returnUrl); }, 2500);
       }
     }
-    var closed = root.querySelector("[data-onramp-closed]");
-    if (closed) post("event", { name: "ERROR", meta: { error_code: closed.dataset.onrampClosed } });
+    var closed = root.querySelector("[data-onramp-closed]:not([data-announced])");
+    if (closed) {  // the link cannot be used any more (locked, expired…): once per screen
+      closed.setAttribute("data-announced", "");
+      post("event", { name: "ERROR", meta: { error_code: closed.dataset.onrampClosed } });
+    }
   }
 
   function focusHeading() {
@@ -64,7 +67,8 @@
   var CLOSE_AT_ONCE = ["choose", "done", "closed", ""];
   function requestClose() {
     var dialog = document.getElementById("leave-dialog");
-    if (CLOSE_AT_ONCE.indexOf(currentScreen()) >= 0 || !dialog || !dialog.showModal) return exit();
+    var over = document.querySelector("#flow [data-onramp-closed]");  // a locked link: nothing to lose
+    if (over || CLOSE_AT_ONCE.indexOf(currentScreen()) >= 0 || !dialog || !dialog.showModal) return exit();
     if (!dialog.open) dialog.showModal();
   }
 
@@ -250,12 +254,11 @@
       requestClose();
     }
   });
-  document.addEventListener("change", function (event) {
-    var select = event.target.closest("[data-submit-on-change]");
-    if (!select) return;
-    var here = select.form.querySelector("[data-current-path]");
-    if (here) here.value = window.location.pathname + window.location.search;  // htmx moved on
-    select.form.submit();
+  /* The language menu returns to the screen shown now: htmx may have moved on since load. */
+  document.addEventListener("submit", function (event) {
+    if (!event.target.matches("[data-language-menu]")) return;
+    var here = event.target.querySelector("[data-current-path]");
+    if (here) here.value = window.location.pathname + window.location.search;
   });
   body.addEventListener("htmx:afterSettle", function (event) {
     if (event.detail.target && event.detail.target.id === "flow") focusHeading();

@@ -37,13 +37,13 @@ PARTNER_PAGE = """<!doctype html>
 <button id="connect">Connect your ERP</button>
 <script src="%(onramp)s/static/connect.js"></script>
 <script>
-  window.results = {events: [], success: null, exit: null};
+  window.results = {events: [], metas: [], success: null, exit: null};
   document.getElementById("connect").addEventListener("click", function () {
     var url = new URLSearchParams(location.search).get("url");
     Onramp.open({
       url: url,
       closeDelay: 0,
-      onEvent: function (name, meta) { results.events.push(name); },
+      onEvent: function (name, meta) { results.events.push(name); results.metas.push(meta); },
       onSuccess: function (token, meta) { results.success = {token: token, meta: meta}; },
       onExit: function (error, meta) { results.exit = {error: error, meta: meta}; }
     });

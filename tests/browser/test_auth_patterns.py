@@ -20,12 +20,19 @@ from connections.services.partners import partner_create
 from tests.browser.test_embedded_flow import open_flow
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+PRACTICE_APP = (sandbox_oauth.CLIENT_ID, sandbox_oauth.CLIENT_SECRET)
 
 
-def embedded(browser, partner_site, systems: list[str]):
-    """The flow for one system, opened in the partner's page; (partner, page, frame)."""
+def embedded(browser, partner_site, systems: list[str], app: tuple[str, str] | None = None):
+    """The flow for one system, opened in the partner's page; (partner, page, frame). With
+    ``app`` (client id and secret), the partner's OAuth app for it is registered first: a
+    sign-in is offered only then."""
     catalog_sync()
     partner, secret = partner_create(name="Partner", origins=[partner_site.origin], actor="test")
+    if app is not None:
+        oauth_app_set(
+            partner=partner, system=systems[0], client_id=app[0], client_secret=app[1], actor="t"
+        )
     api = Client(headers={"Authorization": f"Bearer {secret}"})
     body = {"end_user": {"id": "cust-1"}, "systems": systems}
     session = api.post("/api/v1/link-sessions", body, content_type="application/json").json()
@@ -41,16 +48,10 @@ def finish(page) -> None:
 def test_signing_in_through_a_popup_connects_the_sandbox(
     browser, partner_site, onramp_server, celery_worker
 ):
-    partner, page, frame = embedded(browser, partner_site, ["sandbox-erp"])
-    oauth_app_set(
-        partner=partner,
-        system="sandbox-erp",
-        client_id=sandbox_oauth.CLIENT_ID,
-        client_secret=sandbox_oauth.CLIENT_SECRET,
-        actor="test",
-    )
+    _, page, frame = embedded(browser, partner_site, ["sandbox-erp"], PRACTICE_APP)
     frame.get_by_role("link", name=re.compile("^Sign in with Sandbox ERP")).click()
-    frame.get_by_role("link", name=re.compile("enter details")).click()
+    # Nothing to prepare: straight to signing in, with what to expect.
+    expect(frame.get_by_text("No password is needed in this practice system")).to_be_visible()
     frame.get_by_label("Company ID").fill("demo")
     with page.context.expect_page() as opened:
         frame.get_by_role("button", name="Sign in with Sandbox ERP").click()
@@ -66,16 +67,10 @@ def test_signing_in_through_a_popup_connects_the_sandbox(
 def test_a_closed_sign_in_window_earns_a_hint_and_signing_in_again_connects(
     browser, partner_site, onramp_server, celery_worker
 ):
-    partner, page, frame = embedded(browser, partner_site, ["sandbox-erp"])
-    oauth_app_set(
-        partner=partner,
-        system="sandbox-erp",
-        client_id=sandbox_oauth.CLIENT_ID,
-        client_secret=sandbox_oauth.CLIENT_SECRET,
-        actor="test",
-    )
+    _, page, frame = embedded(browser, partner_site, ["sandbox-erp"], PRACTICE_APP)
     frame.get_by_role("link", name=re.compile("^Sign in with Sandbox ERP")).click()
-    frame.get_by_role("link", name=re.compile("enter details")).click()
+    # Nothing to prepare: straight to signing in, with what to expect.
+    expect(frame.get_by_text("No password is needed in this practice system")).to_be_visible()
     frame.get_by_label("Company ID").fill("demo")
     with page.context.expect_page() as opened:
         frame.get_by_role("button", name="Sign in with Sandbox ERP").click()
@@ -110,17 +105,10 @@ def test_xero_consent_reached_through_routing(
     settings.ONRAMP_OUTBOUND_HOST_MAP = (
         f"*.sandbox-erp.test={onramp_server}," + fake_systems.host_map()
     )
-    partner, page, frame = embedded(browser, partner_site, ["xero"])
-    oauth_app_set(
-        partner=partner,
-        system="xero",
-        client_id="xero-app",
-        client_secret="xero-secret",
-        actor="t",
-    )
+    _, page, frame = embedded(browser, partner_site, ["xero"], ("xero-app", "xero-secret"))
     coop = {"Cross-Origin-Opener-Policy": "same-origin"} if isolated else {}
     page.context.route("https://login.xero.com/**", lambda route: _forward(route, fake.url, coop))
-    frame.get_by_role("link", name=re.compile("enter details")).click()
+    expect(frame.get_by_role("heading", name="Your Xero details")).to_be_visible()  # no guide
     with page.context.expect_page() as opened:
         frame.get_by_role("button", name="Sign in with Xero").click()
     popup = opened.value

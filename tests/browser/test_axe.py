@@ -69,6 +69,8 @@ def test_every_screen_has_no_violations(browser, onramp_server, locale, width):
     check("method")
     page.goto(walk + "s/netsuite/m2m/")
     check("guide")
+    page.goto(walk + "s/sandbox-erp/password/")
+    check("guide with choices")
     page.goto(walk + "s/netsuite/tba/details/")
     check("details with secrets")
     page.goto(walk + "s/sandbox-erp/password/details/")
@@ -91,9 +93,30 @@ def test_every_screen_has_no_violations(browser, onramp_server, locale, width):
     )
     page.goto(walk + f"attempts/{failed.id}/")
     check("check failed")
+    missing = ValidationAttempt.objects.create(
+        link_session=session,
+        system_slug="sandbox-erp",
+        method="password",
+        status="failed",
+        error_code="forbidden",
+        error_message="Signed in, but the account is missing a permission: Orders: read.",
+        error_advice="Ask an administrator to grant it to the user or role, then try again.",
+        steps={
+            "reach": "done",
+            "authenticate": "done",
+            "test_call": "done",
+            "permissions": "failed",
+        },
+        finished_at=timezone.now(),
+    )
+    page.goto(walk + f"attempts/{missing.id}/")
+    check("missing permission, hand-off")
     LinkSession.objects.exclude(pk=session.pk).update(locked_at=timezone.now())
     page.goto(locked_url)
     check("locked")
+    LinkSession.objects.filter(pk=session.pk).update(locked_at=timezone.now())
+    page.goto(walk + f"attempts/{failed.id}/")
+    check("locked by the check that failed")
     assert {name: found_ for name, found_ in found.items() if found_} == {}
 
 

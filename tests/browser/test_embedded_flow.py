@@ -13,13 +13,15 @@ from catalog.sync import catalog_sync
 from connections.models import ValidationAttempt
 from connections.services.partners import partner_create
 from tests.browser.conftest import connect_sandbox
+from tests.factories import practice_sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def start_session(origin: str, allowed_origin: str | None = None) -> tuple[Client, dict]:
     catalog_sync()
-    _, secret = partner_create(name="Partner", origins=[origin], actor="test")
+    partner, secret = partner_create(name="Partner", origins=[origin], actor="test")
+    practice_sign_in(partner)  # as `make demo`: the Sandbox offers both of its methods
     api = Client(headers={"Authorization": f"Bearer {secret}"})
     body = {"end_user": {"id": "cust-1"}, "allowed_origin": allowed_origin or origin}
     response = api.post("/api/v1/link-sessions", body, content_type="application/json")

@@ -13,6 +13,7 @@ from playwright.sync_api import BrowserContext, FrameLocator, Page, expect
 
 from catalog.sync import catalog_sync
 from connections.services.partners import partner_create
+from tests.factories import practice_sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 WIDTHS = [pytest.param(375, id="phone"), pytest.param(1280, id="desktop")]
@@ -20,7 +21,8 @@ WIDTHS = [pytest.param(375, id="phone"), pytest.param(1280, id="desktop")]
 
 def new_session(origin: str, **extra) -> dict:
     catalog_sync()
-    _, secret = partner_create(name="Partner", origins=[origin], actor="test")
+    partner, secret = partner_create(name="Partner", origins=[origin], actor="test")
+    practice_sign_in(partner)  # as `make demo`: the Sandbox offers both of its methods
     api = Client(headers={"Authorization": f"Bearer {secret}"})
     body = {"end_user": {"id": "cust-1"}, "allowed_origin": origin, **extra}
     response = api.post("/api/v1/link-sessions", body, content_type="application/json")
@@ -139,8 +141,12 @@ def test_the_language_switcher_keeps_the_screen(browser, partner_site, onramp_se
     _, frame = embedded(browser, partner_site, width)
     frame.get_by_role("link", name="Sandbox ERP").click()
     expect(frame.get_by_role("heading", name=re.compile("Sandbox ERP"))).to_be_visible()
-    frame.get_by_label("Language").select_option("de")
+    menu = frame.get_by_role("form", name="Language")
+    expect(menu.get_by_role("button")).to_have_text(["Deutsch", "Français", "Español"])
+    menu.get_by_role("button", name="Deutsch").click()  # the language itself: no "Change"
     expect(frame.locator("html")).to_have_attribute("lang", "de")
     expect(frame.get_by_role("heading", name=re.compile("Sandbox ERP"))).to_be_visible()
-    expect(frame.get_by_label("Sprache")).to_have_value("de")
+    menu = frame.get_by_role("form", name="Sprache")
+    expect(menu.get_by_role("button")).to_have_text(["English", "Français", "Español"])
+    expect(menu.locator("[aria-current]")).to_have_text("Deutsch")
     expect(frame.get_by_role("link", name=re.compile("Zurück"))).to_be_visible()

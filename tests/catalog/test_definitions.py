@@ -24,7 +24,9 @@ def test_every_definition_is_valid_and_complete(path):
     assert (STATIC / definition.logo).is_file(), "each system needs a logo"
     assert definition.summary and definition.categories
     for method in definition.methods:
-        assert method.guide, f"method {method.id} needs a setup guide"
+        # A sign-in with nothing to prepare skips its guide: its notice says what to expect.
+        signs_in_at_once = SCHEMES[method.scheme].step == "oauth_sign_in" and method.notice
+        assert method.has_guide or signs_in_at_once, f"method {method.id} needs a setup guide"
         keeps_a_secret = any(field.secret for field in method.fields)
         assert keeps_a_secret or SCHEMES[method.scheme].step
     for spec in definition.fields:
@@ -61,6 +63,31 @@ label = "Ping"
 method = "GET"
 path = "/ping"
 """
+
+
+GUIDE = """[[methods.guide]]
+title = "First"
+body = "Do this (as in step 2, not step 3)."
+[[methods.guide]]
+title = "Then"
+body = "And this."
+"""
+CHOICE = """[[methods.choices]]
+title = "Use the demo"
+body = "Use demo."
+"""
+
+
+def test_guide_steps_are_numbered_and_alternatives_are_choices(tmp_path):
+    guide = GUIDE.replace("not step 3", "see steps 1 and 2")
+    choices = CHOICE + CHOICE.replace("Use the demo", "Or try a failure")
+    definition = load_file(
+        write(tmp_path, VALID.replace("[[verify]]", guide + choices + "[[verify]]"))
+    )
+    method = definition.method("key")
+    assert [step.title for step in method.guide] == ["First", "Then"]
+    assert [choice.title for choice in method.choices] == ["Use the demo", "Or try a failure"]
+    assert method.has_guide
 
 
 def write(tmp_path, text, name="acme-erp"):
@@ -101,6 +128,26 @@ def test_a_valid_definition_loads(tmp_path):
             "unknown option 'heder'",
         ),
         (
+            lambda t: t.replace(
+                'options = { header = "X-Key" }',
+                'options = { header = "X-Key", extra_headers = { X-Echo = "{api_key}" } }',
+            ),
+            "headers use 'api_key', which is a secret",
+        ),
+        (
+            lambda t: t.replace(
+                'options = { header = "X-Key" }',
+                'options = { header = "X-Key", extra_headers = { X-Site = "{site}" } }',
+            ),
+            "headers use 'site', which is unknown",
+        ),
+        (
+            lambda t: t.replace(
+                'path = "/ping"', 'path = "/ping"\nheaders = { X-A = "{api_key}" }'
+            ),
+            "headers use 'api_key', which is a secret",
+        ),
+        (
             lambda t: t.replace('name = "api_key"', 'name = "key_value"'),
             "field 'api_key' is required",
         ),
@@ -117,6 +164,27 @@ def test_a_valid_definition_loads(tmp_path):
         (lambda t: t.replace('slug = "acme-erp"', 'slug = "Acme ERP"'), "not a valid slug"),
         (lambda t: t.replace("[[verify]]", "[[verify_]]"), "unknown key 'verify_'"),
         (lambda t: t + "[[", "acme-erp.toml"),
+        (lambda t: t.replace("[[verify]]", GUIDE + "[[verify]]"), "refers to step 3"),
+        (
+            lambda t: t.replace(
+                "[[verify]]", GUIDE.replace("step 3", "steps 1 or 4") + "[[verify]]"
+            ),
+            "refers to step 4",
+        ),
+        (
+            lambda t: t.replace(
+                'label = "API key"\nsecret', 'label = "API key"\nhelp = "See step 2."\nsecret'
+            ),
+            "refers to step 2, but the guide has 0 steps",
+        ),
+        (
+            lambda t: t.replace("[[verify]]", GUIDE.replace("Then", "Or instead") + "[[verify]]"),
+            "'Or instead' is an alternative: make it a choice",
+        ),
+        (
+            lambda t: t.replace("[[verify]]", CHOICE + "[[verify]]"),
+            "choices are alternatives: give at least two",
+        ),
     ],
 )
 def test_mistakes_are_refused_with_a_precise_message(tmp_path, change, message):

@@ -104,3 +104,34 @@ def test_netsuite_hosts_are_derived_from_the_account_id():
         "account": "1234567_SB1",
         "account_host": "1234567-sb1",
     }
+
+
+MANHATTAN = FieldSpec(name="environment", label="Address", normalize="manhattan_host")
+
+
+@pytest.mark.parametrize(
+    ("raw", "host"),
+    [
+        ("https://acme.sce.manh.com/udc/wm/", "acme.sce.manh.com"),
+        ("acme.sce.manh.com", "acme.sce.manh.com"),
+        ("https://acme-auth.scp.manh.com/org-login", "acme.scp.manh.com"),
+        (" ACME.omni.manh.com ", "acme.omni.manh.com"),
+    ],
+)
+def test_manhattan_addresses_keep_their_platform(raw, host):
+    assert normalize(raw, MANHATTAN) == host
+
+
+@pytest.mark.parametrize(
+    "raw", ["acme", "acme.manh.com", "https://acme.example.com", "a.b.c.manh.com"]
+)
+def test_a_manhattan_address_must_name_the_platform(raw):
+    with pytest.raises(FieldError, match=r"acme\.sce\.manh\.com"):
+        normalize(raw, MANHATTAN)
+
+
+def test_the_manhattan_sign_in_host_is_derived_from_the_address():
+    from catalog.normalizers import with_derived
+
+    derived = with_derived((MANHATTAN,), {"environment": "acme.sce.manh.com"})
+    assert derived["environment_auth_host"] == "acme-auth.sce.manh.com"

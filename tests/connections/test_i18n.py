@@ -12,7 +12,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.test import Client
 
-from connections.models import LinkSession
+from connections.languages import QUOTATION_MARKS
+from connections.models import LinkSession, ValidationAttempt
 from tests.factories import link_session
 
 pytestmark = pytest.mark.django_db
@@ -171,3 +172,100 @@ def test_the_flows_outage_screen_in_the_browsers_language_says_so_to_caches():
     response = unavailable(request, OperationalError("the database is down"))
     assert response.status_code == 503 and '<html lang="de">' in response.content.decode()
     assert "accept-language" in varies_on(response) and "no-store" in response["Cache-Control"]
+
+
+def test_the_language_menu_names_each_language_in_itself_and_needs_no_extra_button(acme):
+    _, token = link_session(acme.partner, locale="de")
+    html = page(Client(), f"/connect/{token}/")
+    menu = html[
+        html.index("data-language-menu") : html.index("</form>", html.index("data-language-menu"))
+    ]
+    for code, name in (("en", "English"), ("fr", "Français"), ("es", "Español")):
+        assert (
+            f'name="locale" value="{code}" lang="{code}"' in menu and f">{name}</button>" in menu
+        )
+    assert '<span lang="de" aria-current="true">Deutsch</span>' in menu  # where the user is
+    assert menu.count("<button") == 3 and "<select" not in menu  # a language is its button
+
+
+@pytest.mark.parametrize(
+    ("locale", "lead"),
+    [
+        ("de", "Verbinden Sie &lt;b&gt;Ihr&lt;/b&gt; ERP, damit Rechnungen nachts abgleichen."),
+        ("fr", "Connectez votre ERP pour synchroniser les factures."),
+        ("es", "Connect your ERP so invoices sync every night."),  # none: the default one
+    ],
+)
+def test_the_partners_lead_text_speaks_the_end_users_language(acme, locale, lead):
+    acme.partner.lead_text = "Connect your ERP so invoices sync every night."
+    acme.partner.lead_text_translations = {
+        "de": "Verbinden Sie <b>Ihr</b> ERP, damit Rechnungen nachts abgleichen.",
+        "fr": "Connectez votre ERP pour synchroniser les factures.",
+    }
+    acme.partner.save()
+    _, token = link_session(acme.partner, locale=locale)
+    html = page(Client(), f"/connect/{token}/")
+    assert f'<p class="lead">{lead}</p>' in html and "<b>Ihr" not in html
+
+
+def test_switching_language_switches_the_lead_text(acme):
+    acme.partner.lead_text_translations = {"fr": "Connectez votre ERP.", "en": "Connect it."}
+    acme.partner.save()
+    _, token = link_session(acme.partner, locale="en")
+    base = f"/connect/{token}/"
+    assert "Connect it." in page(Client(), base)
+    Client().post(base + "language/", {"locale": "fr", "next": base})
+    assert "Connectez votre ERP." in page(Client(), base)
+
+
+@pytest.mark.parametrize(
+    ("locale", "quoted"),
+    [
+        ("en", "“Invalid &lt;key&gt;”"),
+        ("de", "„Invalid &lt;key&gt;“"),
+        ("fr", "«\xa0Invalid &lt;key&gt;\xa0»"),
+        ("es", "«Invalid &lt;key&gt;»"),
+    ],
+)
+def test_a_remote_systems_words_are_quoted_the_way_the_language_quotes(acme, locale, quoted):
+    session, token = link_session(acme.partner, locale=locale)
+    attempt = ValidationAttempt.objects.create(
+        link_session=session,
+        system_slug="infoplus",
+        method="api_key",
+        status="failed",
+        error_code="invalid_credentials",
+        error_message="Infoplus did not accept the API key.",
+        error_detail="Invalid <key>",
+    )
+    html = page(Client(), f"/connect/{token}/attempts/{attempt.id}/")
+    assert quoted in html and "<key>" not in html
+
+
+def test_every_language_we_speak_has_its_quotation_marks():
+    assert set(QUOTATION_MARKS) == set(dict(settings.LANGUAGES))
+
+
+@pytest.mark.parametrize(
+    ("language", "path"),
+    [
+        (
+            "de",
+            "Manage Roles &gt; \u2039Rolle\u203a &gt; Web Services Only Role",
+        ),
+        ("fr", "Lists &gt; Employees &gt; \u2039employé\u203a &gt; Edit &gt; Access &gt; Roles"),
+        (
+            "es",
+            "Manage Roles &gt; \u2039rol\u203a &gt; Web Services Only Role",
+        ),
+    ],
+)
+def test_a_menu_paths_placeholders_are_translated_its_menu_names_kept(catalog, language, path):
+    guide = Client().get(f"/guides/netsuite/m2m/?lang={language}").content.decode()
+    assert path in guide and "the role" not in guide
+
+
+@pytest.mark.parametrize(("language", "badge"), [("fr", "Recommandé<"), ("es", "Recomendado<")])
+def test_the_recommended_method_reads_right_in_each_language(acme, language, badge):
+    _, token = link_session(acme.partner, locale=language)
+    assert badge in page(Client(), f"/connect/{token}/s/netsuite/")

@@ -21,6 +21,7 @@ from tests.fakes.netsuite import FakeNetSuite
 from tests.fakes.oauth import FakeAuthorizationServer
 from tests.fakes.receiver import FakeReceiver
 from tests.fakes.unleashed import FakeUnleashed
+from tests.fakes.vendors import FakeExtensiv, FakeFormLogin, FakeLinnworks, FakeVeeqo
 
 FAKES: dict[str, type[FakeSystem]] = {
     "infoplus": FakeInfoplus,
@@ -34,6 +35,10 @@ FAKES: dict[str, type[FakeSystem]] = {
     "sap_b1": FakeSAPBusinessOne,
     "unleashed": FakeUnleashed,
     "maintainx": FakeMaintainX,
+    "extensiv": FakeExtensiv,
+    "veeqo": FakeVeeqo,
+    "linnworks": FakeLinnworks,
+    "form_login": FakeFormLogin,
 }
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
+from catalog.normalizers import with_derived
 from catalog.schema import MethodSpec, RequestSpec, SystemDefinition
 from tests.fakes.base import FakeSystem, Reply, Request
 
@@ -27,6 +28,7 @@ class FakeEcho(FakeSystem):
 
     def expect(self, definition: SystemDefinition, method: MethodSpec, values: dict) -> None:
         self.reset()
+        values = with_derived(definition.fields, values)
         options = method.options
         for key in ("url", "token_url"):
             if options.get(key):
@@ -63,9 +65,23 @@ def _login_answer(options: dict[str, Any]) -> Reply:
         return Reply(
             200, {"SessionId": "s"}, {"Set-Cookie": [f"{name}=v-{name}" for name in cookies]}
         )
+    body: Any = "token-1"
     if key := options.get("token_key"):
-        return Reply(200, {key: "token-1"})
-    return Reply(200, "token-1")
+        body = _nested(key, "token-1")
+    if key := options.get("base_url_key"):
+        body = {**body, **_nested(key, api_url(options))}
+    return Reply(200, body)
+
+
+def api_url(options: dict[str, Any]) -> str:
+    """Where a login answer that names the API's address sends the checks."""
+    return f"https://api-eu.{options['base_url_domain']}"
+
+
+def _nested(dotted: str, value: Any) -> dict[str, Any]:
+    for part in reversed(dotted.split(".")):
+        value = {part: value}
+    return value
 
 
 def _good_body(spec: RequestSpec) -> Any:

@@ -232,6 +232,12 @@ class FakeAuthorizationServer(FakeSystem):
         "erp.acme-acumatica.test",  # a customer's own Acumatica
         "acme.omni.manh.com",
         "acme-auth.omni.manh.com",
+        "acme.sce.manh.com",
+        "acme-auth.sce.manh.com",
+        "accounts.zoho.eu",
+        "www.zohoapis.eu",
+        "secure.myob.com",
+        "api.myob.com",
     )
 
     def __init__(self) -> None:
@@ -258,10 +264,12 @@ class FakeAuthorizationServer(FakeSystem):
         self.access_tokens: dict[str, AccessToken] = {}
         self.auth_methods_seen: list[str] = []
         self.tenant_names: dict[str, str] = {}
+        self.token_extras: dict[str, str] = {}  # more in each token answer (Zoho's api_domain)
         self.code_lifetime = 60
         self.access_lifetime = 1800
         self.refresh_lifetime = 60 * 24 * 3600
         self.realm_in_redirect = False  # QuickBooks adds realmId=<company id>
+        self.tenant_param = ""  # MYOB adds businessId=<company file id>
         self.reuse_revokes_family = False  # OAuth Security BCP §4.14.2 reuse detection
         self.consent_user = "user-1"  # who the consent page's links approve as
         self.consent_tenant = "tenant-1"
@@ -350,6 +358,8 @@ class FakeAuthorizationServer(FakeSystem):
         answer = {"code": code, **_state(params)}
         if self.realm_in_redirect:
             answer["realmId"] = tenant
+        if self.tenant_param:
+            answer[self.tenant_param] = tenant
         return with_query(params["redirect_uri"], answer)
 
     def deny(self, query: Mapping[str, Any]) -> str:
@@ -505,6 +515,7 @@ class FakeAuthorizationServer(FakeSystem):
             "expires_in": self.access_lifetime,
             "refresh_token": grant.refresh_token,
             "scope": scope,
+            **self.token_extras,
         }
         return Reply(200, body, dict(NO_STORE))
 

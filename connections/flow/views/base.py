@@ -25,12 +25,13 @@ from django.views.decorators.csrf import csrf_exempt
 from django_htmx.middleware import HtmxDetails
 
 from catalog.registry import get_definition
-from catalog.schema import SystemDefinition
+from catalog.schema import MethodSpec, SystemDefinition
 from catalog.search import Entry, listed_entry
 from connections.branding import session_branding
 from connections.http.middleware import allow_framing
 from connections.languages import browser_language, language_of
 from connections.models import LinkSession, LinkSessionStatus
+from connections.selectors import session_methods, session_offers
 from connections.services.link_sessions import (
     link_session_for_token,
     link_session_record,
@@ -153,7 +154,7 @@ def flow_url(request: HtmxHttpRequest, name: str, *args: str) -> str:
 
 def flow_path_ok(request: HtmxHttpRequest, session: LinkSession, path: str) -> bool:
     """``path`` is a screen of this very link that can still be shown (its system listed and
-    allowed, its method defined): safe to send the end user to."""
+    allowed, its method offered): safe to send the end user to."""
     try:
         match = resolve(path)
     except Resolver404:
@@ -166,7 +167,8 @@ def flow_path_ok(request: HtmxHttpRequest, session: LinkSession, path: str) -> b
         except Http404:
             return False
         method_id = match.kwargs.get("method_id")
-        return method_id is None or definition.method(method_id) is not None
+        offered = session_methods(session, definition)
+        return method_id is None or any(method.id == method_id for method in offered)
     return True
 
 
@@ -210,8 +212,8 @@ def closed_screen(request: HtmxHttpRequest, session: LinkSession) -> HttpRespons
 
 
 def system_for(session: LinkSession, slug: str) -> tuple[Entry, SystemDefinition]:
-    """A system this session may connect (as the search index holds it: no query), with its
-    definition; 404 otherwise."""
+    """A system this session may connect (as the search index holds it), with its
+    definition; 404 otherwise, as for one not offered (no method usable yet)."""
     allowed = session.systems or None
     if session.connection_id:
         allowed = [session.connection.system_id]
@@ -219,7 +221,14 @@ def system_for(session: LinkSession, slug: str) -> tuple[Entry, SystemDefinition
     definition = get_definition(slug)
     if system is None or definition is None or (allowed and slug not in allowed):
         raise Http404("No such system for this link.")
+    if not session_offers(session, definition):
+        raise Http404("This system is not offered yet.")
     return system, definition
+
+
+def method_start_url(request: HtmxHttpRequest, slug: str, method: MethodSpec) -> str:
+    """A method's first screen: its guide, or its details when it has nothing to prepare."""
+    return flow_url(request, "prepare" if method.has_guide else "details", slug, method.id)
 
 
 def only_system(session: LinkSession) -> str:
@@ -235,11 +244,11 @@ def method_context(
     """The system and method a screen is about, and where its Back link goes."""
     row, definition = system_for(session, slug)
     method = definition.method(method_id)
-    if method is None:
+    if method is None or method not in session_methods(session, definition):
         raise Http404("No such method.")
-    if back == "prepare":
+    if back == "prepare" and method.has_guide:
         back_url = flow_url(request, "prepare", slug, method.id)
-    elif len(definition.methods) > 1:
+    elif len(session_methods(session, definition)) > 1:
         back_url = flow_url(request, "system", slug)
     else:
         back_url = "" if only_system(session) else flow_url(request, "search")

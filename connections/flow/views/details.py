@@ -18,11 +18,13 @@ from connections.flow.views.base import (
     flow_screen,
     flow_url,
     method_context,
+    note,
     remember_screen,
     screen,
     see_other,
 )
-from connections.flow.views.flow import attempt_screen, done_screen
+from connections.flow.views.flow import done_screen
+from connections.flow.views.validate import attempt_screen
 from connections.http.clientip import client_ip
 from connections.models import AttemptStatus, LinkSession, ValidationAttempt
 from connections.selectors import last_attempt, link_session_now
@@ -50,6 +52,7 @@ def details(
         context |= step.context(session, method)
     if request.method == "POST":
         return _submit_details(request, session, definition, method, context)
+    note(request, session, "method", method.id)  # its guide may have been skipped
     remember_screen(request, session)
     last = last_attempt(session)
     initial = _initial_config(session, definition, method, last)

@@ -8,17 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
-from django.http import Http404, HttpResponse, HttpResponseRedirect
-from django.urls import reverse
-from django.utils import translation
-from django.utils.translation import gettext as _
+from django.http import HttpResponse, HttpResponseRedirect
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from catalog.categories import CATEGORIES
 from catalog.models import System
-from catalog.registry import get_definition
 from catalog.search import Entry, listed_entry
 from connections.errors import OnrampError
 from connections.flow.views.base import (
@@ -29,6 +24,7 @@ from connections.flow.views.base import (
     flow_url,
     flow_view,
     method_context,
+    method_start_url,
     note,
     only_system,
     remember_screen,
@@ -36,27 +32,29 @@ from connections.flow.views.base import (
     see_other,
     system_for,
 )
+from connections.flow.views.handoff import handoff_context
 from connections.http.compression import keep_uncompressed
 from connections.languages import supported
 from connections.models import (
     AttemptStatus,
     LinkSession,
     LinkSessionStatus,
-    StageState,
-    ValidationAttempt,
 )
-from connections.selectors import link_session_status, session_categories, session_systems
-from connections.services.attempts import attempt_expire_if_overdue, settled_steps
+from connections.selectors import (
+    link_session_status,
+    session_categories,
+    session_methods,
+    session_systems,
+    session_unavailable_reason,
+)
 from connections.services.link_sessions import (
     link_session_complete,
     link_session_mark,
     link_session_set_locale,
 )
 from connections.services.system_requests import system_request_record
-from connections.verification.failures import CHECK_STAGE_LABELS, CHECK_STAGES
 
 POPULAR_COUNT = 8
-POLL_MS, POLL_NEAR_END_MS = 700, 150  # the progress screen's next look, in milliseconds
 
 
 @require_GET
@@ -64,6 +62,8 @@ POLL_MS, POLL_NEAR_END_MS = 700, 150  # the progress screen's next look, in mill
 def start(request: HtmxHttpRequest, session: LinkSession) -> HttpResponse:
     """The link's address: the first screen, or where the end user left off."""
     note(request, session, "opened")
+    if reason := session_unavailable_reason(session):  # nothing it allows is offered yet
+        return screen(request, session, "closed", {"reason": reason}, status=409)
     if resume := _resume_path(request, session):
         return HttpResponseRedirect(resume)
     if only := only_system(session):
@@ -145,9 +145,9 @@ def system(request: HtmxHttpRequest, session: LinkSession, slug: str) -> HttpRes
     }
     if definition.coming_soon:
         return screen(request, session, "soon", context)
-    if len(definition.methods) == 1:
-        return HttpResponseRedirect(flow_url(request, "prepare", slug, definition.methods[0].id))
-    methods = sorted(definition.methods, key=lambda m: not m.recommended)
+    methods = session_methods(session, definition)
+    if len(methods) == 1:
+        return HttpResponseRedirect(method_start_url(request, slug, methods[0]))
     remember_screen(request, session)
     return screen(request, session, "method", context | {"methods": methods})
 
@@ -159,80 +159,12 @@ def prepare(
 ) -> HttpResponse:
     context = method_context(request, session, slug, method_id, back="system")
     note(request, session, "method", method_id)
+    if not context["method"].has_guide:  # nothing to prepare: on to the details
+        return HttpResponseRedirect(flow_url(request, "details", slug, method_id))
     note(request, session, "guide")
     remember_screen(request, session)
-    guide_path = reverse("guide", args=[slug, method_id])
-    guide_url = request.build_absolute_uri(f"{guide_path}?lang={translation.get_language()}")
-    name = context["system"].name
-    share = {
-        "guide_url": guide_url,
-        "share_subject": _("Please set up %(name)s for our integration") % {"name": name},
-        "share_body": _("Hi, could you do these %(name)s setup steps for our integration? %(url)s")
-        % {"name": name, "url": guide_url},
-    }
+    share = handoff_context(request, context["system"].name, slug, context["method"])
     return screen(request, session, "prepare", context | share)
-
-
-@require_GET
-@flow_view
-def attempt(request: HtmxHttpRequest, session: LinkSession, attempt_id: str) -> HttpResponse:
-    found = next(iter(session.attempts.filter(pk=attempt_id)[:1]), None)
-    if found is None:
-        raise Http404("No such attempt.")
-    found = attempt_expire_if_overdue(found)  # the flow never polls forever
-    if found.status == AttemptStatus.SUCCEEDED:
-        done_url = flow_url(request, "done")
-        if request.htmx:
-            return HttpResponseClientRedirect(done_url)
-        return HttpResponseRedirect(done_url)
-    return attempt_screen(request, found, poll=request.GET.get("poll") == "1")
-
-
-def attempt_screen(
-    request: HtmxHttpRequest, attempt: ValidationAttempt, poll: bool = False
-) -> HttpResponse:
-    session = attempt.link_session
-    steps = [
-        {"key": key, "label": CHECK_STAGE_LABELS[key], "state": state}
-        for key, state in _step_states(attempt).items()
-    ]
-    context = {
-        "attempt": attempt,
-        "steps": steps,
-        "definition": get_definition(attempt.system_slug),
-        "poll_url": flow_url(request, "attempt", attempt.id) + "?poll=1",
-        "poll_delay_ms": _poll_delay_ms(steps),
-        "edit_url": flow_url(request, "details", attempt.system_slug, attempt.method),
-        "attempts_left": _attempts_left(session, attempt),
-    }
-    partial = "progress" if poll else "screen"
-    return screen(request, session, "validate", context, partial=partial)
-
-
-def _poll_delay_ms(steps: list[dict[str, str]]) -> int:
-    """When to look again: soon once only the last step is left (the check is waiting on
-    its last answer, so the result is near), at an easy pace before that."""
-    near_end = all(step["state"] == StageState.DONE for step in steps[:-1])
-    return POLL_NEAR_END_MS if near_end else POLL_MS
-
-
-def _attempts_left(session: LinkSession, attempt: ValidationAttempt) -> int:
-    """After a failure that counts towards the lock: how many tries remain (0: not shown)."""
-    if attempt.status != AttemptStatus.FAILED:
-        return 0
-    return max(0, settings.ONRAMP_SESSION_MAX_FAILURES - session.failed_attempts)
-
-
-def _step_states(attempt: ValidationAttempt) -> dict[str, str]:
-    """Stored states, and the first step not yet done shown running while the check runs."""
-    states = {key: attempt.steps.get(key, StageState.PENDING) for key in CHECK_STAGES}
-    if attempt.is_finished:
-        return settled_steps(states) if StageState.FAILED in states.values() else states
-    if not attempt.is_finished:
-        first_open = next((k for k, v in states.items() if v == StageState.PENDING), None)
-        if first_open:
-            states[first_open] = StageState.RUNNING
-    return states
 
 
 @require_GET
@@ -289,7 +221,8 @@ def exit_flow(request: HtmxHttpRequest, session: LinkSession) -> HttpResponse:
         ending = "exit"
     if back := _return_url(session, ending):
         return HttpResponseClientRedirect(back) if request.htmx else see_other(back)
-    return screen(request, session, "closed", {"reason": "left"})
+    reason = ending if ending in (LinkSessionStatus.LOCKED, LinkSessionStatus.EXPIRED) else "left"
+    return screen(request, session, "closed", {"reason": reason, "left": True})
 
 
 @require_POST

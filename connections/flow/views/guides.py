@@ -22,7 +22,7 @@ def guide(request: HttpRequest, slug: str, method_id: str) -> HttpResponse:
     system = listed_entry(slug)  # from the search index: no query
     definition = get_definition(slug)
     method = definition.method(method_id) if definition else None
-    if system is None or method is None:
+    if system is None or method is None or not method.has_guide:
         raise Http404("No such guide.")
     shared_in = supported(request.GET.get("lang", ""))
     with translation.override(shared_in or browser_language(request)):

@@ -11,7 +11,7 @@ from catalog.models import SystemRequest
 from catalog.search import search_systems
 from connections.models import Connection, LinkSession, ValidationAttempt
 from connections.services.system_figures import system_figures_count
-from tests.factories import connected, link_session
+from tests.factories import connected, link_session, practice_sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -160,3 +160,20 @@ def test_a_recount_on_demand_needs_the_change_permission(acme, admin_client):
     assert looker.post("/admin/catalog/system/", recount).status_code == 403
     admin_client.post("/admin/catalog/system/", recount)
     assert figures_row(admin_client, "katana")[1] == "100% (1/1)"
+
+
+def test_a_systems_page_says_which_partners_its_sign_in_is_offered_to(acme, operator):
+    from catalog.models import System
+
+    admin = operator()
+    xero = System.objects.get(slug="xero").pk
+    html = admin.get(f"/admin/catalog/system/{xero}/change/").content.decode()
+    assert "Sign in with Xero: only partners that registered their OAuth app (none yet)" in html
+    assert "other partners&#x27; end users are not offered this system" in html
+    practice_sign_in(acme.partner)
+    sandbox = System.objects.get(slug="sandbox-erp").pk
+    html = admin.get(f"/admin/catalog/system/{sandbox}/change/").content.decode()
+    assert "Sign in with Sandbox ERP: only partners that registered their OAuth app (Acme)" in html
+    infoplus = System.objects.get(slug="infoplus").pk
+    html = admin.get(f"/admin/catalog/system/{infoplus}/change/").content.decode()
+    assert "Every partner&#x27;s end users." in html

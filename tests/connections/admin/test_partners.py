@@ -69,3 +69,19 @@ def test_the_admin_refuses_a_low_contrast_colour(acme, operator):
         {"name": "Acme", "primary_colour": "#a3e635", "allowed_origins": "https://app.acme.test"},
     )
     assert page.status_code == 200 and "WCAG AA needs 4.5:1" in page.content.decode()
+
+
+def test_the_admin_sets_the_lead_text_per_language_checked_like_the_api(operator):
+    admin = operator()
+    texts = '{"de-DE": "Verbinden Sie Ihr ERP.", "fr": ""}'
+    saved = admin.post(
+        "/admin/connections/partner/add/", partner_form(lead_text_translations=texts)
+    )
+    assert saved.status_code == 302
+    assert Partner.objects.get().lead_text_translations == {"de": "Verbinden Sie Ihr ERP."}
+    for bad, says in (('{"tlh": "x"}', "is not one of"), ('["de"]', "like {")):
+        page = admin.post(
+            f"/admin/connections/partner/{quote(Partner.objects.get().pk)}/change/",
+            partner_form(lead_text_translations=bad),
+        )
+        assert page.status_code == 200 and says in page.content.decode().replace("&quot;", '"')

@@ -7,9 +7,12 @@ import re
 
 import pytest
 from django.test import Client
+from hypothesis import given
+from hypothesis import strategies as st
 
 from connections.models import Event, LinkSession, PartnerKey
 from connections.services.partners import partner_key_create
+from tests.conftest import FUZZ
 from tests.factories import connected
 
 pytestmark = pytest.mark.django_db
@@ -138,3 +141,52 @@ def test_a_test_key_cannot_touch_settings_live_keys_share(test_key, method, path
 def test_a_test_key_lists_only_the_sandbox_erp(test_key):
     systems = test_key.get("/api/v1/systems").json()["data"]
     assert [system["slug"] for system in systems] == ["sandbox-erp"]
+
+
+def test_the_lead_text_per_language_is_merged_and_reaches_that_languages_flow(api, acme):
+    texts = {"de-DE": "Verbinden Sie Ihr ERP.", "fr": "Connectez votre ERP.", "es": None}
+    answer = patch(api, {"lead_text": "Connect your ERP.", "lead_text_translations": texts})
+    assert answer.status_code == 200
+    assert answer.json()["lead_text_translations"] == {
+        "de": "Verbinden Sie Ihr ERP.",
+        "fr": "Connectez votre ERP.",
+    }
+    german = flow_page(new_session(api, locale="de").json()["url"])
+    assert "Verbinden Sie Ihr ERP." in german
+    spanish = flow_page(new_session(api, locale="es").json()["url"])
+    assert "Connect your ERP." in spanish  # no Spanish text: the default one
+    changed = patch(api, {"lead_text_translations": {"fr": "", "es": "Conecte su ERP."}})
+    assert changed.json()["lead_text_translations"] == {
+        "de": "Verbinden Sie Ihr ERP.",
+        "es": "Conecte su ERP.",
+    }
+    assert api.get("/api/v1/partner").json()["lead_text_translations"]["es"] == "Conecte su ERP."
+
+
+@pytest.mark.parametrize(
+    ("texts", "says"),
+    [
+        ({"tlh": "Qapla'"}, "'tlh' is not one of en, de, fr, es"),
+        ({"de": "x" * 301}, "lead_text_translations.de: at most 300 characters"),
+        ({"fr": "ligne\x07"}, "lead_text_translations.fr: control characters"),
+        ({"de": "Verbinden\x00"}, ""),
+        (["de"], ""),
+    ],
+)
+def test_a_lead_text_in_a_language_we_do_not_speak_or_too_long_is_refused(api, acme, texts, says):
+    refused = patch(api, {"lead_text_translations": texts})
+    assert refused.status_code == 400
+    assert says in refused.json()["error"]["message"]
+    acme.partner.refresh_from_db()
+    assert acme.partner.lead_text_translations == {}
+
+
+@FUZZ
+@given(
+    texts=st.dictionaries(
+        st.text(max_size=20), st.one_of(st.none(), st.text(max_size=320)), max_size=10
+    )
+)
+def test_any_lead_texts_never_500(api, texts):
+    answer = patch(api, {"lead_text_translations": texts})
+    assert answer.status_code in (200, 400)

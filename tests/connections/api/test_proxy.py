@@ -15,6 +15,7 @@ from connections.models import Connection, ConnectionToken, ValidationAttempt
 from connections.security.inflight import Cap, in_flight
 from connections.services.connections import connection_record_check, connection_revoke
 from connections.services.health import health_checks_start
+from connections.services.partners import partner_create
 from connections.verification.failures import describe
 from tests.conftest import ROOT
 from tests.connections.schemes.test_netsuite import ACCOUNT, m2m_integration
@@ -398,6 +399,21 @@ def test_calls_in_flight_are_capped_per_connection_and_per_host(infoplus, settin
         busy = proxy(neighbour, INFOPLUS)
     assert busy.status_code == 503 and busy.json()["error"]["code"] == "remote_busy"
     assert busy["Retry-After"] and proxy(token, INFOPLUS).status_code == 200  # slots returned
+
+
+def test_one_partners_calls_in_flight_cannot_take_the_whole_pool(infoplus, settings):
+    connection, token = infoplus
+    _, sibling = connected(connection.partner, end_user_id="user-2")
+    globex, _ = partner_create(name="Globex", origins=[], actor="test")
+    _, other = connected(globex)  # another partner, the same remote host
+    settings.ONRAMP_PROXY_IN_FLIGHT_PER_PARTNER = 2
+    share = Cap(f"partner:{connection.partner_id}", 2)
+    with in_flight(share, hold_seconds=60), in_flight(share, hold_seconds=60):
+        mine = proxy(sibling, INFOPLUS)  # two of this partner's calls are in flight
+        assert proxy(other, INFOPLUS).status_code == 200
+    assert mine.status_code == 429
+    assert mine.json()["error"]["code"] == "partner_too_many_in_flight"
+    assert mine["Retry-After"] and proxy(token, INFOPLUS).status_code == 200  # slots returned
 
 
 def test_the_proxy_reuses_a_sap_session_and_logs_in_again_when_it_ends(acme, instances):

@@ -11,7 +11,7 @@ from django.utils import timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
-from connections.models import Connection, Event, LinkSession, ValidationAttempt
+from connections.models import AttemptStatus, Connection, Event, LinkSession, ValidationAttempt
 from tests.conftest import FUZZ
 from tests.factories import connected, link_session
 
@@ -281,6 +281,9 @@ def test_a_slow_check_says_so(end_user, fake_systems):
     ValidationAttempt.objects.filter(pk=attempt.pk).update(
         created_at=timezone.now() - timedelta(minutes=1), dispatched_at=timezone.now()
     )
+    in_line = text(user.get(f"attempts/{attempt.id}/?poll=1", htmx=True))
+    assert "waiting its turn" in in_line and "hx-trigger" in in_line  # no worker took it yet
+    ValidationAttempt.objects.filter(pk=attempt.pk).update(status=AttemptStatus.RUNNING)
     slow = text(user.get(f"attempts/{attempt.id}/?poll=1", htmx=True))
     assert "taking longer than usual" in slow and "hx-trigger" in slow  # still polling
 

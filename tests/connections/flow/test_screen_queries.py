@@ -11,7 +11,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from connections.models import ValidationAttempt
-from tests.factories import link_session
+from tests.factories import link_session, practice_sign_in
 
 pytestmark = pytest.mark.django_db
 MAX_QUERIES = 4
@@ -19,7 +19,9 @@ MAX_QUERIES = 4
 
 @pytest.fixture
 def warm(acme) -> None:
-    """A walk through the screens by someone else first: the index and templates are warm."""
+    """A walk through the screens by someone else first: the index and templates are warm.
+    The partner has registered the Sandbox's practice sign-in: it has two methods to show."""
+    practice_sign_in(acme.partner)
     _, token = link_session(acme.partner)
     for path in ("", "s/sandbox-erp/", "s/infoplus/api_key/", "s/infoplus/api_key/details/"):
         assert Client().get(f"/connect/{token}/{path}").status_code == 200

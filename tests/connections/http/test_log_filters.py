@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import subprocess
 import sys
 import time
@@ -88,3 +89,7 @@ def test_link_tokens_and_oauth_codes_are_redacted_in_request_logs(server):
     assert link_token not in output
     assert "/oauth/callback/?code=…bIA&state=…mZ2" in output  # SECURITY.md rule 12
     assert CODE not in output and STATE not in output
+    if server == "gunicorn":  # each line ends with the request's id, as its answer gave it
+        assert re.search(
+            r'"GET /connect/onr_lt_…\w{3}/s/infoplus/ HTTP/1.1" .* req_[0-9a-f]{24}', output
+        )

@@ -1,12 +1,14 @@
 """OAuth 2.0 client credentials in a tenant (``schemes/oauth2_client_credentials.py``) against
 a simulator of Microsoft Entra for Business Central's app: the live check signs in, and the
-proxy keeps the token it bought."""
+proxy keeps the token it bought; and against Extensiv's token endpoint, which takes JSON."""
 
 from __future__ import annotations
 
 import pytest
 from django.test import Client
 
+from catalog.schema import MethodSpec
+from connections.schemes import SCHEMES
 from tests.factories import connected, live_check
 from tests.fakes.base import Reply
 
@@ -54,3 +56,49 @@ def test_the_proxy_keeps_the_client_credentials_token(acme, entra):
         assert partner.get("/api/v1/proxy/companies").status_code == 200
     tokens = [r for r in entra.requests if r.path.endswith("/token")]
     assert len(tokens) == 1
+
+
+@pytest.fixture
+def extensiv(fake_systems):
+    fake = fake_systems.extensiv
+    fake.clients["3pl-client"] = ("3pl-secret", "onramp.integration")
+    return fake
+
+
+EXTENSIV = {"client_id": "3pl-client", "user_login": "onramp.integration"}
+
+
+@pytest.mark.parametrize(
+    ("config", "secret", "code"),
+    [
+        (EXTENSIV, "3pl-secret", None),
+        (EXTENSIV | {"user_login": "someone.else"}, "3pl-secret", "invalid_grant"),
+        (EXTENSIV, "wrong", "invalid_client"),
+    ],
+)
+def test_extensiv_gets_its_token_with_a_json_request_naming_the_user(
+    extensiv, config, secret, code
+):
+    outcome = live_check(
+        "extensiv-3pl-warehouse-manager", "rest_credential", config, {"client_secret": secret}
+    )
+    assert (outcome.code if outcome else None) == code
+    token_call = extensiv.requests[0]
+    assert token_call.headers["content-type"].startswith("application/json")
+    assert token_call.json() == {
+        "grant_type": "client_credentials",
+        "user_login": config["user_login"],
+    }
+    if code is None:
+        assert extensiv.requests[-1].path == "/customers"
+
+
+def test_a_token_format_other_than_form_or_json_is_refused():
+    method = MethodSpec(
+        id="m",
+        scheme="oauth2_client_credentials",
+        label="m",
+        options={"token_url": "https://x.example/token", "token_format": "xml"},
+    )
+    problems = SCHEMES["oauth2_client_credentials"].check_method(method)
+    assert "option 'token_format' must be one of ['form', 'json']" in problems

@@ -267,12 +267,10 @@ def test_a_sign_in_that_connects_no_organisation_says_which_way_to_go(end_user, 
     assert "no Xero organisation was connected" in page.content.decode()
 
 
-def test_without_the_partners_app_the_user_is_told_who_to_ask(end_user, fake_systems):
-    refused = end_user().sign_in("xero")
-    assert (
-        refused.status_code == 409
-        and "Acme has not finished setting up Xero" in refused.content.decode()
-    )
+def test_without_the_partners_app_the_sign_in_is_not_offered(end_user, fake_systems):
+    xero = end_user()
+    assert "Xero" not in xero.get("systems/?q=xero").content.decode()
+    assert xero.sign_in("xero").status_code == 404  # tests/connections/flow/test_offered.py
 
 
 # --- tokens over time -------------------------------------------------------------------------
@@ -448,3 +446,90 @@ def test_a_refresh_is_never_inside_a_transaction_that_could_roll_its_tokens_back
     with pytest.raises(RuntimeError), transaction.atomic():
         connection_credentials_fresh(Connection.objects.get())
     assert refreshes(provider) == 0  # refused before the refresh token was spent
+
+
+# --- a provider per region: the URLs from the customer's values and the token answer ---------
+
+
+@pytest.fixture
+def zoho(fake_systems, api):
+    fake = fake_systems.oauth
+    fake.add_client(CLIENT_ID, CLIENT_SECRET, [callback_uri()])
+    organizations = lambda grant, request: Reply(200, {"code": 0, "organizations": []})  # noqa: E731
+    fake.serve_provider(
+        authorize="/oauth/v2/auth",
+        token="/oauth/v2/token",
+        resources={"/books/v3/organizations": organizations},
+    )
+    body = {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET}
+    answer = api.put("/api/v1/oauth-apps/zoho-books", body, content_type="application/json")
+    assert answer.status_code == 200
+    return fake
+
+
+def test_zoho_signs_in_at_the_customers_data_centre_and_calls_the_api_domain_it_answers(
+    end_user, zoho
+):
+    zoho.token_extras = {"api_domain": "https://www.zohoapis.eu"}
+    books = end_user()
+    to_provider = books.sign_in("zoho-books", zoho_domain="zoho.eu")
+    assert to_provider["Location"].startswith("https://accounts.zoho.eu/oauth/v2/auth?")
+    books.back_from_provider(zoho.approve(query_of(to_provider["Location"])))
+    attempt = ValidationAttempt.objects.get()
+    assert attempt.status == "succeeded", attempt.error_message
+    token_call = next(r for r in zoho.requests if r.path == "/oauth/v2/token")
+    assert token_call.host == "accounts.zoho.eu"
+    check = zoho.requests[-1]
+    assert (check.host, check.path) == ("www.zohoapis.eu", "/books/v3/organizations")
+    assert Connection.objects.get().config["api_domain"] == "https://www.zohoapis.eu"
+
+
+@pytest.mark.parametrize("api_domain", ["https://www.zohoapis.eu.evil.example", None])
+def test_a_token_answer_without_a_zoho_api_domain_connects_nothing(end_user, zoho, api_domain):
+    zoho.token_extras = {"api_domain": api_domain} if api_domain else {}
+    books = end_user()
+    to_provider = books.sign_in("zoho-books", zoho_domain="zoho.eu")
+    page = books.back_from_provider(zoho.approve(query_of(to_provider["Location"])))
+    assert page.status_code == 200
+    assert not ValidationAttempt.objects.exists()
+    assert not any(r.host.endswith("evil.example") for r in zoho.requests)
+    assert SignIn.objects.get().outcome == SignInOutcome.FAILED
+
+
+def test_a_data_centre_outside_the_list_is_refused_before_signing_in(end_user, zoho):
+    refused = end_user().sign_in("zoho-books", zoho_domain="evil.example")
+    assert refused.status_code == 422
+    assert not zoho.requests
+
+
+def _myob_info(grant, request) -> Reply:
+    if request.headers.get("x-myobapi-key") != CLIENT_ID:
+        return Reply(401, {"Errors": [{"Name": "Unauthorized", "Message": "Invalid API key"}]})
+    if request.headers.get("x-myobapi-version") != "v2":
+        return Reply(400, {"Errors": [{"Name": "Version", "Message": "Unknown version"}]})
+    if request.path != f"/accountright/{grant.tenant}/Info":
+        return Reply(403, {"Errors": [{"Name": "Forbidden", "Message": "No consent"}]})
+    return Reply(200, {"SerialNumber": "1", "CompanyFileId": grant.tenant})
+
+
+def test_myob_names_the_partners_app_and_the_version_on_each_call(end_user, fake_systems, api):
+    fake = fake_systems.oauth
+    fake.add_client(CLIENT_ID, CLIENT_SECRET, [callback_uri()])
+    fake.tenant_param = "businessId"  # the company file the administrator chose
+    fake.serve_provider(
+        authorize="/oauth2/account/authorize",
+        token="/oauth2/v1/authorize",
+        resources={"/accountright/": _myob_info},
+    )
+    body = {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET}
+    answer = api.put("/api/v1/oauth-apps/myob-business", body, content_type="application/json")
+    assert answer.status_code == 200
+    myob = end_user()
+    query = query_of(myob.sign_in("myob-business")["Location"])
+    assert query["prompt"] == "consent"
+    myob.back_from_provider(fake.approve(query, tenant="5d4b1ce0-bb9f-4f4c-9578-2b168b7295db"))
+    attempt = ValidationAttempt.objects.get()
+    assert attempt.status == "succeeded", attempt.error_message
+    config = Connection.objects.get().config
+    assert config["businessId"] == "5d4b1ce0-bb9f-4f4c-9578-2b168b7295db"
+    assert config["oauth_client_id"] == CLIENT_ID

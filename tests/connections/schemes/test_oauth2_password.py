@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import pytest
 
+from catalog.normalizers import normalize
+from catalog.registry import get_definition
 from tests.factories import live_check
 from tests.fakes.base import Reply
 
@@ -66,15 +68,35 @@ def test_acumatica_signs_in_with_the_password_grant(password_grants, secret, pas
         assert password_grants.auth_methods_seen == ["client_secret_post"]
 
 
+@pytest.mark.parametrize(
+    "pasted",
+    ["https://acme.sce.manh.com/udc/wm/", "acme.sce.manh.com", "https://acme-auth.sce.manh.com"],
+)
+def test_manhattan_signs_in_on_the_platform_the_customer_uses(password_grants, pasted):
+    definition = get_definition("manhattan-active-wm")
+    environment = normalize(pasted, definition.fields[0])
+    config = {
+        "environment": environment,
+        "client_id": "onramp-client",
+        "username": "integration@acme.com",
+    }
+    credentials = {"client_secret": "manh-secret", "password": "right-password"}
+    assert live_check("manhattan-active-wm", "password_grant", config, credentials) is None
+    token_call, last = password_grants.requests[0], password_grants.requests[-1]
+    assert token_call.host == "acme-auth.sce.manh.com"  # a WM tenant's own auth server
+    assert last.host == "acme.sce.manh.com"
+
+
 def test_manhattan_sends_its_client_as_basic_and_reads_the_signed_in_user(password_grants):
     config = {
-        "unique_id": "acme",
+        "environment": "acme.omni.manh.com",
         "client_id": "onramp-client",
         "username": "integration@acme.com",
     }
     credentials = {"client_secret": "manh-secret", "password": "right-password"}
     assert live_check("manhattan-active-wm", "password_grant", config, credentials) is None
     assert password_grants.auth_methods_seen == ["client_secret_basic"]
+    assert password_grants.requests[0].host == "acme-auth.omni.manh.com"
     last = password_grants.requests[-1]
     assert last.path.endswith("/user/allDetails/userId/integration@acme.com")
     assert last.headers["authorization"].startswith("Bearer ")

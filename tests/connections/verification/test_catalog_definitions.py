@@ -15,18 +15,20 @@ from catalog.schema import FieldSpec
 from connections.schemes import SCHEMES
 from connections.security.certificates import generate
 from connections.verification.run import build_target, verify
-from tests.fakes.echo import FakeEcho
+from tests.fakes.echo import FakeEcho, api_url
 
 CASES = [
     pytest.param(definition, method, id=f"{definition.slug}:{method.id}")
     for definition in definitions().values()
     for method in definition.methods
 ]
+ANSWERED_URL = "https://api.example.com"  # a URL a token answer gives (Zoho's api_domain)
 SAMPLES = {
     "subdomain": "acme",
     "hostname": "erp.acme.example",
     "url": "https://acme.example.com",
     "netsuite_account": "1234567",
+    "manhattan_host": "acme.sce.manh.com",
 }
 
 
@@ -59,7 +61,9 @@ def values_for(definition, method) -> tuple[dict[str, str], dict[str, str]]:
             ("client_id", "client_secret", "access_key", "secret_key"), "s"
         )
     if scheme.step == "oauth_sign_in":
-        config |= {"tenant_id": "tenant-1", "realmId": "9130355"}
+        config |= {"tenant_id": "tenant-1", "realmId": "9130355", "oauth_client_id": "app-1"}
+        config |= dict.fromkeys(method.options.get("token_answer_config", {}), ANSWERED_URL)
+        config |= dict.fromkeys(method.options.get("callback_params", []), "cb-1")
         credentials |= {
             "access_token": "token-1",
             "refresh_token": "r",
@@ -83,11 +87,13 @@ def test_the_definition_is_consistent(definition, method, echo, settings):
     assert outcome is None, f"{outcome.code}: {outcome.message} {outcome.detail}"
     checks = [r for r in echo.requests if not echo.is_login(r.path)]
     assert len(checks) == len(definition.verify)
-    base_host = urlsplit(target.base_url).hostname
+    base = urlsplit(
+        api_url(method.options) if "base_url_key" in method.options else target.base_url
+    )
     for request, spec in zip(checks, definition.verify, strict=True):
-        assert request.host == base_host
+        assert request.host == base.hostname
         assert request.method == spec.method
-        assert request.path.startswith(urlsplit(target.base_url).path)
+        assert request.path.startswith(base.path)
         assert _authorized(request, method), f"no auth on {request.path}"
 
 

@@ -8,7 +8,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("connections", "0018_partner_key_expiry"),
+        ("connections", "0020_manhattan_environment"),
     ]
 
     operations = [
