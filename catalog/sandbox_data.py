@@ -65,12 +65,13 @@ def iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def reset(now: datetime | None = None) -> Records:
-    """Make the demo company's records afresh, modified over the ``HISTORY_DAYS`` to ``now``."""
+def reset(now: datetime | None = None, purchase_orders: int = PURCHASE_ORDERS) -> Records:
+    """Make the demo company's records afresh, modified over the ``HISTORY_DAYS`` to ``now``
+    (``purchase_orders`` of them: more for the bench)."""
     now = (now or datetime.now(UTC)).replace(microsecond=0)
     rng = random.Random(1001)  # noqa: S311 — made-up data, the same on every start
     vendors = [_vendor(i, name, now, rng) for i, name in enumerate(VENDOR_NAMES, 1)]
-    orders = [_purchase_order(i, vendors, now, rng) for i in range(1, PURCHASE_ORDERS + 1)]
+    orders = [_purchase_order(i, vendors, now, rng) for i in range(1, purchase_orders + 1)]
     _records.vendors[:] = vendors
     _records.items[:] = [_item(n, now, rng) for n in range(1, ITEM_COUNT + 1)]
     _records.purchase_orders[:] = orders
