@@ -19,6 +19,7 @@ def records_page(
     modified_after: datetime | None,
     include_deleted: bool,
     size: int,
+    raw: bool = False,
 ) -> tuple[list[SyncedRecord], bool]:
     """The next ``size`` records after change number ``after_seq``, oldest change first
     (the index ``synced_record_feed``), and whether more follow."""
@@ -31,6 +32,8 @@ def records_page(
         rows = rows.filter(changed_at__gt=modified_after)
     if not include_deleted:
         rows = rows.filter(deleted=False)
+    if not raw:
+        rows = rows.defer("raw")  # often the largest column, and not asked for
     page = list(rows.order_by("change_seq")[: size + 1])
     return page[:size], len(page) > size
 
@@ -42,12 +45,14 @@ def record_get(*, connection: Connection, model: str, remote_id: str) -> SyncedR
 
 
 def record_shape(record: SyncedRecord, *, raw: bool) -> dict[str, Any]:
+    """The record as the API gives it: JSON-ready (``data`` was validated when written)."""
+    modified = record.remote_modified_at
     return {
         **record.data,
         "id": record.remote_id,
         "deleted": record.deleted,
-        "modified_at": record.remote_modified_at,
-        "changed_at": record.changed_at,
+        "modified_at": modified.isoformat().replace("+00:00", "Z") if modified else None,
+        "changed_at": record.changed_at.isoformat().replace("+00:00", "Z"),
         "raw": record.raw if raw else None,
     }
 

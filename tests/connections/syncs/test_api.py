@@ -89,6 +89,11 @@ def test_synced_data_needs_the_connection_token(sandbox, api):
     assert api.get("/api/v1/syncs").status_code == 401
 
 
+def test_an_empty_list_before_any_sync(sandbox):
+    answer = sandbox.api().get("/api/v1/work-orders", {"include_deleted": "true"})
+    assert answer.status_code == 200 and answer.json() == {"data": [], "next_cursor": None}
+
+
 def test_the_syncs_list_shows_every_model_the_system_syncs_before_any_run(sandbox):
     answer = sandbox.api().get("/api/v1/syncs")
     assert answer.status_code == 200
