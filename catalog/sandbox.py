@@ -20,11 +20,12 @@ from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
-from catalog import sandbox_oauth
+from catalog import sandbox_data, sandbox_oauth
 
 COMPANIES = {"demo": {"id": "cmp_demo", "name": "Demo Manufacturing Ltd", "currency": "EUR"}}
 PASSWORD = "sandbox-demo"  # noqa: S105 — published practice credentials, shown in the guide
 USERS = {"demo": {"orders:read"}, "readonly": set()}
+MAX_LIMIT = 200
 ORDERS = [{"id": "SO-1001", "customer": "Northwind", "total": "1250.00", "status": "open"}]
 
 
@@ -87,9 +88,94 @@ def orders(request: HttpRequest, company: str) -> HttpResponse:
     return JsonResponse({"data": ORDERS[: min(int(limit), 100)]})
 
 
+def _throttled(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    @wraps(view)
+    def wrapper(request: HttpRequest, company: str) -> HttpResponse:
+        if (wait := sandbox_data.throttled()) is not None:
+            response = JsonResponse({"message": "Too many requests."}, status=429)
+            response["Retry-After"] = str(wait)
+            return response
+        return view(request, company)
+
+    return wrapper
+
+
+@sandbox_api(permission="orders:read")
+@_throttled
+def purchase_orders(request: HttpRequest, company: str) -> HttpResponse:
+    """Oldest change first, keyset-paged by (updated_at, id) with an opaque cursor; deleted
+    orders only with ``include_deleted=true`` (as tombstones)."""
+    limit, since = request.GET.get("limit", "50"), request.GET.get("modified_after", "")
+    if not limit.isdigit():
+        return JsonResponse({"message": "limit must be a number."}, status=400)
+    try:
+        after = _position(request.GET.get("cursor", ""))
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return JsonResponse({"message": "Invalid cursor."}, status=400)
+    deleted = request.GET.get("include_deleted") == "true"
+    rows = sorted(
+        (o for o in sandbox_data.records().purchase_orders if deleted or not o["deleted"]),
+        key=lambda o: (o["updated_at"], o["id"]),
+    )
+    rows = [o for o in rows if o["updated_at"] >= since and (o["updated_at"], o["id"]) > after]
+    page = rows[: min(max(int(limit), 1), MAX_LIMIT)]
+    more = len(rows) > len(page)
+    cursor = _cursor(page[-1]) if more else None
+    return JsonResponse({"data": page, "next_cursor": cursor})
+
+
+def _cursor(order: dict) -> str:
+    return base64.urlsafe_b64encode(f"{order['updated_at']}|{order['id']}".encode()).decode()
+
+
+def _position(cursor: str) -> tuple[str, str]:
+    if not cursor:
+        return ("", "")
+    updated_at, bar, order_id = base64.urlsafe_b64decode(cursor).decode().partition("|")
+    if not bar:
+        raise ValueError(cursor)
+    return (updated_at, order_id)
+
+
+@sandbox_api()
+@_throttled
+def vendors(request: HttpRequest, company: str) -> HttpResponse:
+    """Paged by number (``page``, ``per_page``), oldest change first, ``updated_since``."""
+    page, per_page = request.GET.get("page", "1"), request.GET.get("per_page", "25")
+    if not (page.isdigit() and per_page.isdigit() and int(page) >= 1):
+        return JsonResponse({"message": "page and per_page must be numbers."}, status=400)
+    since, size = request.GET.get("updated_since", ""), min(max(int(per_page), 1), MAX_LIMIT)
+    rows = sorted(
+        (v for v in sandbox_data.records().vendors if v["updated_at"] >= since),
+        key=lambda v: (v["updated_at"], v["id"]),
+    )
+    start = (int(page) - 1) * size
+    return JsonResponse({"vendors": rows[start : start + size], "page": int(page)})
+
+
+@sandbox_api()
+@_throttled
+def items(request: HttpRequest, company: str) -> HttpResponse:
+    """Paged by offset (``offset``, ``limit``), oldest change first, ``changed_since``; each
+    item with its stock per warehouse."""
+    offset, limit = request.GET.get("offset", "0"), request.GET.get("limit", "50")
+    if not (offset.isdigit() and limit.isdigit()):
+        return JsonResponse({"message": "offset and limit must be numbers."}, status=400)
+    since, size = request.GET.get("changed_since", ""), min(max(int(limit), 1), MAX_LIMIT)
+    rows = sorted(
+        (i for i in sandbox_data.records().items if i["updated_at"] >= since),
+        key=lambda i: (i["updated_at"], i["sku"]),
+    )
+    start = int(offset)
+    return JsonResponse({"items": rows[start : start + size], "total": len(rows)})
+
+
 urlpatterns = [
     path("api/v1/company", company_profile, name="sandbox-company"),
     path("api/v1/orders", orders, name="sandbox-orders"),
+    path("api/v1/purchase-orders", purchase_orders, name="sandbox-purchase-orders"),
+    path("api/v1/vendors", vendors, name="sandbox-vendors"),
+    path("api/v1/items", items, name="sandbox-items"),
     path("oauth/authorize", sandbox_oauth.authorize, name="sandbox-authorize"),
     path("oauth/decide/", sandbox_oauth.decide, name="sandbox-decide"),
     path("oauth/token", sandbox_oauth.token, name="sandbox-token"),

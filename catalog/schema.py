@@ -14,6 +14,8 @@ import types
 from dataclasses import MISSING, dataclass, field, fields
 from typing import Any, Union, get_args, get_origin, get_type_hints
 
+from catalog.mappings import SyncSpec, sync_problems
+
 
 class DefinitionError(ValueError):
     """A system definition that does not match the schema."""
@@ -131,6 +133,8 @@ class SystemDefinition:
     methods: tuple[MethodSpec, ...] = ()
     verify: tuple[RequestSpec, ...] = ()
     messages: dict[str, str] = field(default_factory=dict)
+    # What Onramp reads from the system for partners, per unified model (``mappings.py``).
+    syncs: dict[str, SyncSpec] = field(default_factory=dict)
 
     def method(self, method_id: str) -> MethodSpec | None:
         return next((m for m in self.methods if m.id == method_id), None)
@@ -210,6 +214,8 @@ def _check_shape(definition: SystemDefinition, source: str) -> None:
     for spec in definition.verify:
         if spec.method not in HTTP_METHODS:
             raise DefinitionError(f"{source}: verify method {spec.method!r} is not allowed")
+    if problems := sync_problems(definition.syncs):
+        raise DefinitionError(f"{source}: {problems[0]}")
 
 
 def _check_fields(specs: tuple[FieldSpec, ...], where: str) -> None:

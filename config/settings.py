@@ -173,7 +173,21 @@ ONRAMP_WEBHOOK_RETRY_SCHEDULE = env.list(
 ONRAMP_ADMIN_EXACT_COUNT_UP_TO = env.int("ONRAMP_ADMIN_EXACT_COUNT_UP_TO", default=10_000)
 # The admin's systems page shows figures recounted this often (seconds) by Celery beat.
 ONRAMP_SYSTEM_FIGURES_INTERVAL = env.float("ONRAMP_SYSTEM_FIGURES_INTERVAL", default=300.0)
+# Syncs (README, *Syncs*): an initial sync reads this many days back; then every connection's
+# models are read again about this often (seconds, jittered ±10%), from the newest modified
+# time seen minus an overlap (seconds) for the remote's clock and late commits. A running
+# sync holds a lease (seconds), renewed every page; a worker handles this many pages, then
+# sends the rest of the run as a new task.
+ONRAMP_SYNC_HISTORY_DAYS = env.int("ONRAMP_SYNC_HISTORY_DAYS", default=90)
+ONRAMP_SYNC_INTERVAL = env.int("ONRAMP_SYNC_INTERVAL", default=15 * 60)
+ONRAMP_SYNC_OVERLAP = env.int("ONRAMP_SYNC_OVERLAP", default=300)
+ONRAMP_SYNC_LEASE = env.int("ONRAMP_SYNC_LEASE", default=120)
+ONRAMP_SYNC_PAGES_PER_TASK = env.int("ONRAMP_SYNC_PAGES_PER_TASK", default=50)
 CELERY_BEAT_SCHEDULE = {
+    "schedule-syncs": {
+        "task": "connections.tasks.schedule_syncs",
+        "schedule": env.float("ONRAMP_SYNC_SCHEDULE_INTERVAL", default=60.0),
+    },
     "sweep-webhooks": {
         "task": "connections.tasks.sweep_webhooks",
         "schedule": ONRAMP_SWEEP_INTERVAL,

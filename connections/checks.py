@@ -17,6 +17,8 @@ from catalog.schema import DefinitionError, MethodSpec, SystemDefinition, templa
 from connections.flow.steps import STEPS
 from connections.schemes import SCHEMES
 from connections.services.encryption import encrypted_models, keys_missing
+from connections.syncs.mapping import target_problems
+from connections.syncs.schemas import SyncModel
 from connections.verification.failures import FAILURES
 
 
@@ -50,6 +52,17 @@ def definition_problems(definition: SystemDefinition) -> list[str]:
             for name in sorted(scheme.templated_names(method) - names)
         ]
         problems += _extra_header_problems(definition, method, known)
+    return problems + _sync_problems(definition)
+
+
+def _sync_problems(definition: SystemDefinition) -> list[str]:
+    """Models the engine does not sync yet, and mapped fields their model does not have."""
+    problems = []
+    for model, spec in definition.syncs.items():
+        if model not in {m.value for m in SyncModel}:
+            problems.append(f"syncs.{model}: not synced yet (only {', '.join(SyncModel)})")
+            continue
+        problems += [f"syncs.{model}.{p}" for p in target_problems(SyncModel(model), spec)]
     return problems
 
 

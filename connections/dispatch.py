@@ -27,6 +27,7 @@ class Task(StrEnum):
     RUN_VALIDATION = "connections.tasks.run_validation"
     RUN_HEALTH_CHECKS = "connections.tasks.run_health_checks"
     DELIVER_WEBHOOK = "connections.tasks.deliver_webhook"
+    RUN_SYNC = "connections.tasks.run_sync"
 
 
 def task_send(

@@ -42,6 +42,14 @@ class EventKind(StrEnum):
     CONNECTION_REFRESH_INTERRUPTED = "connection.refresh_interrupted"
     CONNECTION_TOKEN_CREATED = "connection_token.created"
     CONNECTION_TOKEN_ROTATED = "connection_token.rotated"
+    # Syncs (``sync.completed``: pass ``modified_after`` to the list API for what changed)
+    SYNC_REQUESTED = "sync.requested"
+    SYNC_COMPLETED = (
+        "sync.completed",
+        True,
+        ("model", "mode", "added", "updated", "deleted", "failed", "modified_after"),
+    )
+    SYNC_FAILED = "sync.failed", True, ("model", "mode", "error")
     # Link sessions
     LINK_SESSION_CREATED = "link_session.created"
     LINK_SESSION_EXITED = "link_session.exited", True, ("screen",)

@@ -15,6 +15,9 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+# The syncs' tables are this app's models too (``syncs/models.py`` names Connection by string).
+from connections.syncs.models import SyncedRecord, SyncRun, SyncState  # noqa: F401
+
 _ID_ALPHABET = string.ascii_letters + string.digits
 SLOW_ATTEMPT = timedelta(seconds=20)
 NOT_STARTED = timedelta(seconds=3)

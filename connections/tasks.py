@@ -15,6 +15,8 @@ from connections.services.health import (
 from connections.services.oauth import remote_revocations_send
 from connections.services.system_figures import system_figures_count
 from connections.services.webhook_deliveries import webhook_deliver, webhook_sweep
+from connections.syncs.runs import sync_run
+from connections.syncs.schedule import syncs_schedule
 
 
 @shared_task(
@@ -86,3 +88,15 @@ def purge_stale_secrets() -> None:
 def count_system_figures() -> None:
     """Every ``ONRAMP_SYSTEM_FIGURES_INTERVAL`` from Celery beat: the systems page's figures."""
     system_figures_count()
+
+
+@shared_task(name=Task.RUN_SYNC, acks_late=True, ignore_result=True)
+def run_sync(state_id: str) -> None:
+    """One (connection, model)'s run, a batch of pages; it sends the rest as a new task."""
+    sync_run(state_id=state_id)
+
+
+@shared_task(ignore_result=True)
+def schedule_syncs() -> None:
+    """Every ``ONRAMP_SYNC_SCHEDULE_INTERVAL`` from Celery beat: start the syncs that are due."""
+    syncs_schedule()

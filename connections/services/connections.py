@@ -23,6 +23,8 @@ from connections.models import (
     LinkSession,
     Mode,
     Partner,
+    SyncedRecord,
+    SyncState,
     ValidationAttempt,
 )
 from connections.schemes import SCHEMES
@@ -303,6 +305,10 @@ def connection_revoke(*, connection: Connection, actor: str) -> None:
     connection.revoked_at = now
     connection.credentials = ""
     connection.save(update_fields=["status", "revoked_at", "credentials", "updated_at"])
+    # Its synced records go with it (a running sync sees the revocation at its next page,
+    # under this same lock, and writes nothing more).
+    SyncedRecord.objects.filter(connection=connection).delete()
+    SyncState.objects.filter(connection=connection).delete()
     transaction.on_commit(partial(session_forget, connection.id))
     token_cache.forget_connection(connection.id)
     event_record(

@@ -78,6 +78,18 @@ def proxy_forward(*, connection: Connection, call: ProxyCall) -> OutboundRespons
         return _send_authorized(client, connection, target, call, url, headers)
 
 
+def connection_read(*, connection: Connection, path: str, query: str) -> OutboundResponse:
+    """GET ``path`` (under the connection's base URL) on Onramp's own behalf, signed exactly
+    as a proxied call is: what syncs read. Not counted against the partner's proxy rate
+    limit, but within the same in-flight caps, so syncs and proxied calls together never
+    hold more of a host than one of them may."""
+    target = _target(connection)
+    url = proxy_url(target.base_url, path.lstrip("/"), query)
+    call = ProxyCall("GET", path, query, {"accept": "application/json"}, b"")
+    with _capped(connection, urlsplit(url).hostname or ""), Client() as client:
+        return _send_authorized(client, connection, target, call, url, dict(call.headers))
+
+
 @contextmanager
 def _capped(connection: Connection, host: str) -> Iterator[None]:
     """Calls in flight per connection and per partner (429: the partner's own concurrency,

@@ -15,6 +15,7 @@ from tests.fakes.base import FakeSystem
 from tests.fakes.infoplus import FakeInfoplus
 from tests.fakes.instances import FakeERPNext, FakeOdoo, FakeSAPBusinessOne
 from tests.fakes.ion import FakeIonGateway
+from tests.fakes.maintainx import FakeMaintainX
 from tests.fakes.mintsoft import FakeMintsoft
 from tests.fakes.netsuite import FakeNetSuite
 from tests.fakes.oauth import FakeAuthorizationServer
@@ -33,6 +34,7 @@ FAKES: dict[str, type[FakeSystem]] = {
     "erpnext": FakeERPNext,
     "sap_b1": FakeSAPBusinessOne,
     "unleashed": FakeUnleashed,
+    "maintainx": FakeMaintainX,
     "extensiv": FakeExtensiv,
     "veeqo": FakeVeeqo,
     "linnworks": FakeLinnworks,

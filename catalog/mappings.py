@@ -1,0 +1,144 @@
+"""The shape of a system's syncs: ``[syncs.<model>]`` tables in its definition file.
+
+Per unified model a system supports (``purchase_orders``, ``vendors``…), the table says which
+request lists the records, how its pages follow each other, where the records are in an
+answer, the remote's modified time and how to filter by it, how deletions show, and how each
+field of the unified model is read from a record. Example (the Sandbox ERP's)::
+
+    [syncs.purchase_orders]
+    path = "/v1/purchase-orders"
+    records = "data"
+    id = "id"
+    modified_field = "updated_at"
+    modified_param = "modified_after"
+
+    [syncs.purchase_orders.pagination]
+    style = "cursor"                # cursor | offset | page
+    size = 100
+    size_param = "limit"
+    cursor_param = "cursor"
+    next_cursor = "next_cursor"     # where the answer gives the next page's cursor
+
+    [syncs.purchase_orders.deletions]
+    style = "tombstone"             # tombstone (a true field) | status (field in values)
+                                    # | reconcile (gone from a full sync's listing)
+    field = "deleted"
+
+    [syncs.purchase_orders.fields]
+    number = "number"                                   # the record's "number", as text
+    total = { source = "total", type = "decimal" }
+    status = { source = "state", type = "enum", values = { OPEN = "open" } }
+
+A field's ``source`` is a dotted path into the record. ``[syncs.<model>.lines]`` maps the
+lines of a record (``source``: where the list is; ``fields``: as above). Parsed strictly by
+``schema.py``; whether the target fields exist in the unified model is checked by the code
+that defines the models (``connections/syncs/``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+MODELS = ("purchase_orders", "vendors", "items", "work_orders")
+PAGINATION_STYLES = ("cursor", "offset", "page")
+DELETION_STYLES = ("none", "tombstone", "status", "reconcile")
+TRANSFORMS = ("string", "integer", "decimal", "date", "datetime", "boolean", "enum", "object")
+FIELD_KEYS = frozenset({"source", "type", "values", "default"})
+
+
+@dataclass(frozen=True)
+class PaginationSpec:
+    style: str
+    size: int = 100
+    size_param: str = "limit"
+    cursor_param: str = "cursor"  # cursor: the query parameter, and the answer's key below
+    next_cursor: str = "next_cursor"
+    offset_param: str = "offset"  # offset
+    page_param: str = "page"  # page
+    first_page: int = 1
+
+
+@dataclass(frozen=True)
+class DeletionSpec:
+    style: str = "none"
+    # Query parameters that make the listing include deleted records (tombstones). (Before
+    # ``field``, which names the dataclasses function in this class's body after it.)
+    query: dict[str, str] = field(default_factory=dict)
+    field: str = ""
+    values: tuple[str, ...] = ()  # status: the values that mean deleted
+
+
+@dataclass(frozen=True)
+class LinesSpec:
+    source: str = ""
+    fields: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SyncSpec:
+    path: str
+    id: str
+    modified_field: str
+    pagination: PaginationSpec
+    records: str = ""  # a dotted path to the list; "" when the answer is the list
+    method: str = "GET"
+    query: dict[str, str] = field(default_factory=dict)
+    modified_param: str = ""  # the filter; without one every run reads everything
+    # The filter's value, ``{since}`` being the time (ISO 8601, UTC, "Z"): Infoplus wants
+    # ``modifyDate ge '{since}'`` in its ``filter`` parameter.
+    modified_template: str = "{since}"
+    deletions: DeletionSpec = field(default_factory=DeletionSpec)
+    fields: dict[str, Any] = field(default_factory=dict)
+    lines: LinesSpec = field(default_factory=LinesSpec)
+
+
+def sync_problems(syncs: dict[str, SyncSpec]) -> list[str]:
+    """What is wrong in a definition's ``[syncs]`` tables (empty: nothing)."""
+    problems: list[str] = []
+    for model, spec in syncs.items():
+        where = f"syncs.{model}"
+        if model not in MODELS:
+            problems.append(f"{where}: unknown model (one of {', '.join(MODELS)})")
+        if "{since}" not in spec.modified_template:
+            problems.append(f"{where}.modified_template: must hold {{since}}")
+        if spec.method != "GET":
+            problems.append(f"{where}.method: only GET is read")
+        if spec.pagination.style not in PAGINATION_STYLES:
+            problems.append(f"{where}.pagination.style: one of {', '.join(PAGINATION_STYLES)}")
+        if not 1 <= spec.pagination.size <= 1000:
+            problems.append(f"{where}.pagination.size: between 1 and 1000")
+        problems += _deletion_problems(spec.deletions, f"{where}.deletions")
+        problems += field_problems(spec.fields, f"{where}.fields")
+        problems += field_problems(spec.lines.fields, f"{where}.lines.fields")
+        if spec.lines.fields and not spec.lines.source:
+            problems.append(f"{where}.lines: a source is needed for its fields")
+    return problems
+
+
+def _deletion_problems(spec: DeletionSpec, where: str) -> list[str]:
+    if spec.style not in DELETION_STYLES:
+        return [f"{where}.style: one of {', '.join(DELETION_STYLES)}"]
+    if spec.style in ("tombstone", "status") and not spec.field:
+        return [f"{where}.field: which field shows a deletion"]
+    if spec.style == "status" and not spec.values:
+        return [f"{where}.values: the statuses that mean deleted"]
+    return []
+
+
+def field_problems(fields: dict[str, Any], where: str) -> list[str]:
+    problems = []
+    for target, rule in fields.items():
+        if isinstance(rule, str):
+            continue
+        if not isinstance(rule, dict) or not isinstance(rule.get("source"), str):
+            problems.append(f"{where}.{target}: a dotted source path, or a table with source")
+            continue
+        if unknown := sorted(set(rule) - FIELD_KEYS):
+            problems.append(f"{where}.{target}: unknown key {unknown[0]!r}")
+        if rule.get("type", "string") not in TRANSFORMS:
+            problems.append(f"{where}.{target}.type: one of {', '.join(TRANSFORMS)}")
+        values = rule.get("values")
+        if (rule.get("type") == "enum") != isinstance(values, dict):
+            problems.append(f"{where}.{target}: an enum, and only an enum, has values")
+    return problems
