@@ -4,8 +4,8 @@
   validations, the sweepers that keep them moving, OAuth token refreshes;
 - ``<default>-webhooks``: webhook deliveries (I/O bound; a slow receiver waits here, not in
   front of a validation);
-- ``<default>-scheduled``: work nobody is watching — health checks, the per-system figures,
-  the hourly purge (and, with syncs, scheduled syncs).
+- ``<default>-scheduled``: work nobody is waiting on — health checks, syncs (scheduled or
+  asked for through the API: they run for minutes), the per-system figures, the hourly purge.
 
 A worker started without ``-Q`` consumes all three (``CELERY_TASK_QUEUES``); at scale, run
 workers per lane (``-Q celery``, ``-Q celery-webhooks``, ``-Q celery-scheduled``) and size each
@@ -35,6 +35,8 @@ LANE_OF: dict[str, Lane] = {
     "connections.tasks.schedule_health_checks": Lane.SCHEDULED,
     "connections.tasks.purge_stale_secrets": Lane.SCHEDULED,
     "connections.tasks.count_system_figures": Lane.SCHEDULED,
+    "connections.tasks.run_sync": Lane.SCHEDULED,
+    "connections.tasks.schedule_syncs": Lane.SCHEDULED,
 }
 
 
