@@ -22,6 +22,7 @@ from django.utils.functional import cached_property
 from catalog.models import System
 from connections.admin.login import LockoutAdminAuthenticationForm
 from connections.admin.rows import table
+from connections.admin.rows import when as when  # readable times, for pages' own cells
 from connections.selectors import estimated_count
 
 admin.site.login_form = LockoutAdminAuthenticationForm
@@ -33,10 +34,15 @@ def actor_of(request: HttpRequest) -> str:
 
 
 def shown_once(
-    request: HttpRequest, site: admin.AdminSite, title: str, secrets: list[tuple[str, str]]
+    request: HttpRequest,
+    site: admin.AdminSite,
+    title: str,
+    secrets: list[tuple[str, str]],
+    noun: str = "secret",
 ) -> HttpResponse:
-    """New secrets on this response only: never in a message cookie or a URL."""
-    context = {**site.each_context(request), "title": title, "secrets": secrets}
+    """New secrets (or links, ``noun="link"``) on this response only: never in a message
+    cookie or a URL; each with a button that copies it."""
+    context = {**site.each_context(request), "title": title, "secrets": secrets, "noun": noun}
     response = TemplateResponse(request, "admin/connections/shown_once.html", context)
     response["Cache-Control"] = "no-store"
     return response
