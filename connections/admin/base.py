@@ -87,7 +87,7 @@ class OperatorAdmin(admin.ModelAdmin):
     ) -> HttpResponse:
         allowed = self.get_actions(request)
         buttons = [
-            (label, self.button_url(object_id, action))
+            (label, self.button_url(unquote(object_id), action))
             for action, (label, _effect) in self.buttons.items()
             if action in allowed
         ]
