@@ -1,4 +1,5 @@
-"""What every admin page shares: who acted, secrets shown once, read-only pages.
+"""What every admin page shares: who acted, secrets shown once, read-only pages, buttons on
+an object's own page, lists' rows written out in one pass (``rows.py``, through this module).
 
 Admin modules import only this module (and services): ``admin/__init__.py`` imports each page
 module to register it, so no page module ever imports another.
