@@ -9,6 +9,7 @@ classes, the first column linking to the row's page), so its CSS and JavaScript 
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,12 +23,25 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import conditional_escape, escape
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.html import escape
+from django.utils.safestring import SafeData, SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-Cell = Callable[[Any], str]  # a row -> the cell's HTML, escaped
 PK_MARK = "__pk__"
+MONTHS = [
+    "Jan",
+    "Feb",
+    "Mar",
+    "Apr",
+    "May",
+    "Jun",
+    "Jul",
+    "Aug",
+    "Sep",
+    "Oct",
+    "Nov",
+    "Dec",
+]  # not translated: the admin is English
 
 
 def when(value: datetime | None, now: datetime | None = None) -> SafeString:
@@ -155,8 +169,10 @@ def _field_cell(field: models.Field, empty: str) -> tuple[Callable[[Any, datetim
 def _text(value: Any, empty: str, now: datetime | None = None) -> str:
     if value is None or value == "" or value == [] or value == ():
         return empty
+    if isinstance(value, SafeData):  # a page's own markup (format_html)
+        return value
     if isinstance(value, datetime):
         return when(value, now)
     if isinstance(value, list | tuple):
-        return escape(", ".join(str(v) for v in value))
-    return conditional_escape(value)
+        value = ", ".join(str(v) for v in value)
+    return html.escape(str(value))  # the standard library's: no lazy wrapper, no SafeString
