@@ -14,6 +14,7 @@ from django.contrib import admin
 from django.contrib.admin.utils import quote, unquote
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db import models
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -64,6 +65,7 @@ class OperatorAdmin(admin.ModelAdmin):
 
     change_form_template = "admin/connections/change_form.html"
     buttons: dict[str, tuple[str, str]] = {}
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def has_operate_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm(f"{self.opts.app_label}.change_{self.opts.model_name}")
@@ -105,20 +107,19 @@ class OperatorAdmin(admin.ModelAdmin):
         if action not in self.buttons:
             raise Http404
         obj = self.get_object(request, unquote(object_id))
-        if obj is None or not self.has_view_or_change_permission(request, obj):
-            raise Http404 if obj is None else PermissionDenied
-        if action not in (allowed := self.get_actions(request)):
+        if obj is None:
+            raise Http404
+        allowed = self.get_actions(request)
+        if action not in allowed or not self.has_view_or_change_permission(request, obj):
             raise PermissionDenied
-        function = allowed[action][0]
-        if request.method == "POST":
-            rows = self.get_queryset(request).filter(pk=obj.pk)
-            answer = function(self, request, rows)
-            back = reverse(
-                f"admin:{self.opts.app_label}_{self.opts.model_name}_change",
-                args=[quote(obj.pk)],
-                current_app=self.admin_site.name,
-            )
-            return answer or HttpResponseRedirect(back)
+        if request.method != "POST":
+            return self._confirmation(request, obj, action)
+        answer = allowed[action][0](self, request, self.get_queryset(request).filter(pk=obj.pk))
+        change = f"admin:{self.opts.app_label}_{self.opts.model_name}_change"
+        back = reverse(change, args=[quote(obj.pk)], current_app=self.admin_site.name)
+        return answer or HttpResponseRedirect(back)
+
+    def _confirmation(self, request: HttpRequest, obj: Any, action: str) -> HttpResponse:
         label, effect = self.buttons[action]
         context = {
             **self.admin_site.each_context(request),

@@ -7,7 +7,6 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.contrib import admin, messages
-from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
@@ -39,7 +38,6 @@ class WebhookEndpointAdmin(ReadOnlyAdmin):
         "consecutive_failures",
     ]
     ordering = ["-created_at"]
-    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     actions = ["send_test", "enable", "rotate_secret"]
     buttons = {
         "send_test": ("Send a test event", "a webhook.test event is sent to it now."),
