@@ -33,7 +33,7 @@ STAGES = [
     ("validated", "Validated", Q(validated_at__isnull=False)),
     ("exchanged", "Exchanged", Q(public_token_used_at__isnull=False)),
 ]
-CHART = {"width": 640, "label": 150, "row": 30, "bar": 20}
+CHART = {"width": 800, "label": 150, "row": 30, "bar": 20}
 
 
 def funnel_counts(sessions: QuerySet[LinkSession], group: str | None = None) -> list[dict]:
@@ -60,7 +60,7 @@ def chart(counts: dict[str, int]) -> list[dict[str, Any]]:
     """Bars for the SVG: each stage's width against the links created, its share of them
     and what it kept of the step before."""
     total = counts["created"] or 1
-    room = CHART["width"] - CHART["label"] - 170
+    room = CHART["width"] - CHART["label"] - 240  # the counts written after the bar
     return [
         step
         | {

@@ -110,7 +110,7 @@ class LinkSessionAdmin(LargeTableAdmin):
     buttons = {
         "unlock": ("Unlock", "its failed attempts are forgiven and the customer may try again."),
         "extend": ("Extend by a day", "its link works one more day (an open link only)."),
-        "cancel": ("Cancel", "its link stops working now; this cannot be undone."),
+        "cancel": ("Cancel the link", "its link stops working now; this cannot be undone."),
     }
 
     @admin.display(description="Status")
