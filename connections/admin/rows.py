@@ -23,6 +23,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.html import escape
 from django.utils.safestring import SafeData, SafeString, mark_safe
 from django.utils.translation import gettext as _
@@ -49,13 +50,14 @@ def when(value: datetime | None, now: datetime | None = None) -> SafeString:
     ago or how soon when within a day, the exact second in a tooltip."""
     if value is None:
         return mark_safe("-")
-    now = now or timezone.now()
-    local = timezone.localtime(value)
-    text = f"{local.day} {local:%b %Y, %H:%M}"
+    now = now or timezone.localtime()
+    local = value.astimezone(now.tzinfo)  # ``now`` is in the zone to show times in
+    text = f"{local.day} {MONTHS[local.month - 1]} {local.year}, {local.hour:02}:{local.minute:02}"
     if relative := _relative(value - now):
         text = f"{text} ({relative})"
+    exact = f"{local.isoformat(' ', 'seconds')[:19]} {local.tzname()}"
     return mark_safe(  # noqa: S308 (digits and month names only)
-        f'<time datetime="{value.isoformat()}" title="{local:%Y-%m-%d %H:%M:%S %Z}">{text}</time>'
+        f'<time datetime="{value.isoformat()}" title="{exact}">{text}</time>'
     )
 
 
@@ -77,7 +79,7 @@ def table(cl: ChangeList) -> dict[str, Any]:
         return {}
     headers = list(result_headers(cl))
     columns = [_column(cl, name, n) for n, name in enumerate(cl.list_display)]
-    now = timezone.now()
+    now = timezone.localtime()  # once per page, in the zone times are shown in
     rows = "".join(
         "<tr>" + "".join(column(row, now) for column in columns) + "</tr>"
         for row in cl.result_list
@@ -167,7 +169,9 @@ def _field_cell(field: models.Field, empty: str) -> tuple[Callable[[Any, datetim
 
 
 def _text(value: Any, empty: str, now: datetime | None = None) -> str:
-    if value is None or value == "" or value == [] or value == ():
+    if isinstance(value, Promise):  # a lazy label: translated once, not at each comparison
+        value = str(value)
+    if value is None or (isinstance(value, str | list | tuple) and not value):
         return empty
     if isinstance(value, SafeData):  # a page's own markup (format_html)
         return value
