@@ -9,6 +9,7 @@ import pytest
 from django.contrib.admin.utils import quote
 from django.utils import timezone
 
+from connections.admin.rows import when
 from connections.models import LinkSession, PartnerKey, WebhookDelivery
 from connections.services.partners import partner_key_create
 from connections.services.webhooks import webhook_endpoint_create
@@ -70,3 +71,13 @@ def test_each_row_links_to_its_page_with_the_list_filters_kept(acme, operator):
     assert f'<th class="field-id"><a href="{page}?_changelist_filters=mode%3Dlive">' in html
     assert '<td class="field-partner nowrap">Acme</td>' in html
     assert 'class="action-select" aria-label="Select this object for an action - ' in html
+
+
+def test_a_time_says_how_long_ago_only_within_a_day():
+    now = timezone.localtime()
+    assert "(just now)" in when(now - timedelta(seconds=20), now)
+    assert "(3 h ago)" in when(now - timedelta(hours=3, minutes=1), now)
+    assert "(in 12 min)" in when(now + timedelta(minutes=12, seconds=5), now)
+    two_days = when(now - timedelta(days=2), now)
+    assert "ago" not in two_days and 'title="' in two_days and "UTC" in two_days
+    assert when(None) == "-"
