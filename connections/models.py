@@ -209,7 +209,10 @@ class LinkSession(models.Model):
     encrypted_fields = ("public_token_sealed",)
 
     class Meta:
-        indexes = [models.Index(fields=["-created_at", "-id"], name="link_session_newest")]
+        indexes = [
+            models.Index(fields=["-created_at", "-id"], name="link_session_newest"),
+            models.Index(fields=["end_user_id"], name="link_session_end_user"),  # find a customer
+        ]
 
     def __str__(self) -> str:
         return self.id
@@ -383,7 +386,10 @@ class ValidationAttempt(models.Model):
     encrypted_fields = ("credentials",)
 
     class Meta:
-        indexes = [models.Index(fields=["status", "created_at"], name="attempt_status_age")]
+        indexes = [
+            models.Index(fields=["status", "created_at"], name="attempt_status_age"),
+            models.Index(fields=["-created_at", "-id"], name="attempt_newest"),  # admin
+        ]
         constraints = [
             # One attempt in flight per link session, and per connection (revalidations).
             models.UniqueConstraint(

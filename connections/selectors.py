@@ -362,3 +362,19 @@ def sign_in_app_name(state: str) -> str:
         .first()
     )
     return session_branding(sign_in.link_session).display_name if sign_in else ""
+
+
+CUSTOMER_ROWS = 50  # of each kind, newest first
+
+
+def customer_link_sessions(end_user_id: str) -> list[LinkSession]:
+    """One end user's link sessions across partners, newest first (the admin's "find a
+    customer": the partner's id for them, exactly)."""
+    rows = LinkSession.objects.filter(end_user_id=end_user_id).select_related("partner")
+    return list(rows.order_by("-created_at", "-id")[:CUSTOMER_ROWS])
+
+
+def customer_connections(end_user_id: str) -> list[Connection]:
+    """One end user's connections across partners, newest first."""
+    rows = Connection.objects.filter(end_user_id=end_user_id).select_related("partner", "system")
+    return list(rows.order_by("-created_at", "-id")[:CUSTOMER_ROWS])

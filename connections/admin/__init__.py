@@ -13,6 +13,7 @@ from django.urls import path
 from connections.admin import (  # noqa: F401 (each module registers its pages)
     catalog,
     connections,
+    customers,
     events,
     funnel,
     link_sessions,
@@ -23,7 +24,10 @@ from connections.admin import (  # noqa: F401 (each module registers its pages)
 )
 
 # Report pages: (path under /admin/reports/, URL name, view). Each view checks its permission.
-REPORTS = [("funnel/", "funnel", funnel.funnel_view)]
+REPORTS = [
+    ("funnel/", "funnel", funnel.funnel_view),
+    ("customer/", "customer", customers.customer_view),
+]
 report_urls = [
     path(route, admin.site.admin_view(view), name=name) for route, name, view in REPORTS
 ]

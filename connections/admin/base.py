@@ -1,4 +1,5 @@
-"""What every admin page shares: who acted, secrets shown once, read-only pages.
+"""What every admin page shares: who acted, secrets shown once, read-only pages, buttons on
+an object's own page, lists' rows written out in one pass (``rows.py``, through this module).
 
 Admin modules import only this module (and services): ``admin/__init__.py`` imports each page
 module to register it, so no page module ever imports another.
@@ -10,18 +11,20 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import admin
-from django.contrib.admin import helpers
+from django.contrib.admin.utils import quote, unquote
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db import models
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
 from django.utils.functional import cached_property
-from django.utils.html import format_html
-from django.utils.translation import gettext as _
 
 from catalog.models import System
 from connections.admin.login import LockoutAdminAuthenticationForm
+from connections.admin.rows import table
+from connections.admin.rows import when as when  # readable times, for pages' own cells
 from connections.selectors import estimated_count
 
 admin.site.login_form = LockoutAdminAuthenticationForm
@@ -33,10 +36,15 @@ def actor_of(request: HttpRequest) -> str:
 
 
 def shown_once(
-    request: HttpRequest, site: admin.AdminSite, title: str, secrets: list[tuple[str, str]]
+    request: HttpRequest,
+    site: admin.AdminSite,
+    title: str,
+    secrets: list[tuple[str, str]],
+    noun: str = "secret",
 ) -> HttpResponse:
-    """New secrets on this response only: never in a message cookie or a URL."""
-    context = {**site.each_context(request), "title": title, "secrets": secrets}
+    """New secrets (or links, ``noun="link"``) on this response only: never in a message
+    cookie or a URL; each with a button that copies it."""
+    context = {**site.each_context(request), "title": title, "secrets": secrets, "noun": noun}
     response = TemplateResponse(request, "admin/connections/shown_once.html", context)
     response["Cache-Control"] = "no-store"
     return response
@@ -48,7 +56,16 @@ class OperatorAdmin(admin.ModelAdmin):
     for actions that change rows (revoke, rotate, resend…), which is the model's *change*
     permission even where the page itself edits nothing. A view-only operator can look, never
     act: posting an action one may not run is refused with 403, not quietly ignored.
+
+    ``buttons`` names the actions also offered on an object's own page (action name → its
+    label and what it does, said on the confirmation). A button opens a confirmation page;
+    confirming posts it (CSRF-checked) and runs the list's very action on that one row, after
+    the same permission check.
     """
+
+    change_form_template = "admin/connections/change_form.html"
+    buttons: dict[str, tuple[str, str]] = {}
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def has_operate_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm(f"{self.opts.app_label}.change_{self.opts.model_name}")
@@ -57,7 +74,62 @@ class OperatorAdmin(admin.ModelAdmin):
         action = request.POST.get("action") if request.method == "POST" else None
         if action and action not in self.get_actions(request):
             raise PermissionDenied
-        return super().changelist_view(request, extra_context)
+        response = super().changelist_view(request, extra_context)
+        context = getattr(response, "context_data", None) or {}
+        if isinstance(response, TemplateResponse) and "cl" in context:
+            context.update(table(context["cl"]))  # rows in one pass, not cell by cell
+        return response
+
+    def get_urls(self) -> list[URLPattern]:
+        name = f"{self.opts.app_label}_{self.opts.model_name}_button"
+        view = self.admin_site.admin_view(self.button_view)
+        return [path("<path:object_id>/do/<str:action>/", view, name=name), *super().get_urls()]
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
+    ) -> HttpResponse:
+        allowed = self.get_actions(request)
+        buttons = [
+            (label, self.button_url(unquote(object_id), action))
+            for action, (label, _effect) in self.buttons.items()
+            if action in allowed
+        ]
+        extra_context = {**(extra_context or {}), "buttons": buttons}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def button_url(self, object_id: Any, action: str) -> str:
+        name = f"admin:{self.opts.app_label}_{self.opts.model_name}_button"
+        return reverse(name, args=[quote(object_id), action], current_app=self.admin_site.name)
+
+    def button_view(self, request: HttpRequest, object_id: str, action: str) -> HttpResponse:
+        """GET: what the button will do, to confirm; POST: do it, back to the object's page
+        (or the action's own answer, such as a secret shown once)."""
+        if action not in self.buttons:
+            raise Http404
+        obj = self.get_object(request, unquote(object_id))
+        if obj is None:
+            raise Http404
+        allowed = self.get_actions(request)
+        if action not in allowed or not self.has_view_or_change_permission(request, obj):
+            raise PermissionDenied
+        if request.method != "POST":
+            return self._confirmation(request, obj, action)
+        answer = allowed[action][0](self, request, self.get_queryset(request).filter(pk=obj.pk))
+        change = f"admin:{self.opts.app_label}_{self.opts.model_name}_change"
+        back = reverse(change, args=[quote(obj.pk)], current_app=self.admin_site.name)
+        return answer or HttpResponseRedirect(back)
+
+    def _confirmation(self, request: HttpRequest, obj: Any, action: str) -> HttpResponse:
+        label, effect = self.buttons[action]
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"{label}: {obj}?",
+            "object": obj,
+            "effect": effect,
+            "label": label,
+            "opts": self.opts,
+        }
+        return TemplateResponse(request, "admin/connections/confirm_button.html", context)
 
 
 class ReadOnlyAdmin(OperatorAdmin):
@@ -111,17 +183,6 @@ class LargeTableAdmin(ReadOnlyAdmin):
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
     list_per_page = 50  # rendering is most of a page's time: 100 rows cost twice 50
-
-    def action_checkbox(self, obj: Any) -> str:
-        """Django's checkbox, written out instead of rendered through a form widget's
-        template for every row (a fifth of a long page's time)."""
-        label = format_html(_("Select this object for an action - {}"), str(obj))
-        return format_html(
-            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
-            helpers.ACTION_CHECKBOX_NAME,
-            obj.pk,
-            label,
-        )
 
 
 class SystemFilter(admin.SimpleListFilter):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.db.models import Q, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.html import format_html, format_html_join
 
 from connections.admin.base import (
@@ -15,6 +15,8 @@ from connections.admin.base import (
     ReadOnlyInline,
     SystemFilter,
     actor_of,
+    shown_once,
+    when,
 )
 from connections.errors import OnrampError
 from connections.models import (
@@ -26,7 +28,14 @@ from connections.models import (
     ValidationAttempt,
 )
 from connections.services.connections import connection_revoke
+from connections.services.link_sessions import (
+    LinkSessionSpec,
+    link_session_create,
+    link_session_url,
+)
 from connections.services.validation import attempt_start_revalidation
+
+RECONNECT_LINK_LIFETIME = 7 * 24 * 3600  # hosted links' longest
 
 
 def _took(attempt: ValidationAttempt) -> str:
@@ -35,9 +44,21 @@ def _took(attempt: ValidationAttempt) -> str:
     return f"{(attempt.finished_at - attempt.created_at).total_seconds():.1f} s"
 
 
+def _check_row(attempt: ValidationAttempt) -> tuple:
+    code = attempt.error_code or "-"
+    return (
+        when(attempt.created_at),
+        attempt.method,
+        attempt.get_status_display(),
+        code,
+        _took(attempt),
+    )
+
+
 class ConnectionTokenInline(ReadOnlyInline):
     model = ConnectionToken
     fields = ["display", "created_at", "last_used_at", "revoked_at"]
+    ordering = ["-created_at"]
 
 
 class EventInline(ReadOnlyInline):
@@ -85,7 +106,19 @@ class ConnectionAdmin(LargeTableAdmin):
         "checks",
     ]
     inlines = [ConnectionTokenInline, EventInline]
-    actions = ["revoke", "revalidate"]
+    actions = ["revoke", "revalidate", "reconnect_link"]
+    buttons = {
+        "revalidate": ("Revalidate now", "its credentials are checked again with the system."),
+        "reconnect_link": (
+            "Create a reconnect link",
+            "a hosted link (7 days) for the customer to enter new credentials for this "
+            "connection; shown once.",
+        ),
+        "revoke": ("Revoke", "its tokens stop working at once; this cannot be undone."),
+    }
+
+    def has_reconnect_link_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("connections.add_linksession")
 
     @admin.display(description="Checks")
     def checks(self, connection: Connection) -> str:
@@ -97,7 +130,13 @@ class ConnectionAdmin(LargeTableAdmin):
             "",
             "<tr><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td><td>{}</td></tr>",
             (
-                (a.created_at, a.method, a.get_status_display(), a.error_code or "-", _took(a))
+                (
+                    when(a.created_at),
+                    a.method,
+                    a.get_status_display(),
+                    a.error_code or "-",
+                    _took(a),
+                )
                 for a in attempts
             ),
         )
@@ -128,10 +167,44 @@ class ConnectionAdmin(LargeTableAdmin):
                 request, f"Skipped {refused}: checked less than a minute ago.", messages.WARNING
             )
 
+    @admin.action(
+        description="Create a reconnect link for each (shown once)",
+        permissions=["reconnect_link"],
+    )
+    def reconnect_link(
+        self, request: HttpRequest, queryset: QuerySet[Connection]
+    ) -> HttpResponse | None:
+        """A hosted link per connection, for its customer to enter new credentials."""
+        links, refused = [], []
+        for connection in queryset.select_related("partner"):
+            spec = LinkSessionSpec(
+                end_user_id=connection.end_user_id,
+                end_user_email=connection.end_user_email,
+                end_user_organization=connection.end_user_organization,
+                systems=[connection.system_id],
+                connection_id=connection.pk,
+                mode=connection.mode,
+                expires_in=RECONNECT_LINK_LIFETIME,
+            )
+            try:
+                _, token = link_session_create(
+                    partner=connection.partner, spec=spec, actor=actor_of(request)
+                )
+            except OnrampError as exc:  # revoked meanwhile, or its system no longer listed
+                refused.append(f"{connection.pk}: {exc.message}")
+                continue
+            links.append((f"{connection.end_user_id} ({connection.pk})", link_session_url(token)))
+        for reason in refused:
+            self.message_user(request, reason, messages.WARNING)
+        if not links:
+            return None
+        return shown_once(request, self.admin_site, "Reconnect links", links, noun="link")
+
 
 @admin.register(ConnectionToken)
 class ConnectionTokenAdmin(ReadOnlyAdmin):
     list_display = ["display", "connection", "created_at", "last_used_at", "revoked_at"]
+    ordering = ["-created_at"]
     fields = list_display
 
 
@@ -143,6 +216,7 @@ class AttemptSystemFilter(SystemFilter):
 class ValidationAttemptAdmin(LargeTableAdmin):
     list_display = ["id", "system_slug", "method", "status", "error_code", "created_at"]
     list_filter = ["status", AttemptSystemFilter]
+    ordering = ["-created_at", "-id"]  # index attempt_newest
     exclude = ["credentials"]
 
 
@@ -150,4 +224,5 @@ class ValidationAttemptAdmin(LargeTableAdmin):
 class SigningKeyAdmin(ReadOnlyAdmin):
     list_display = ["id", "link_session", "source", "algorithm", "not_after", "created_at"]
     list_filter = ["source", "algorithm"]
+    ordering = ["-created_at"]
     exclude = ["private_key"]

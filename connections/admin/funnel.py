@@ -33,7 +33,7 @@ STAGES = [
     ("validated", "Validated", Q(validated_at__isnull=False)),
     ("exchanged", "Exchanged", Q(public_token_used_at__isnull=False)),
 ]
-CHART = {"width": 640, "label": 150, "row": 30, "bar": 20}
+CHART = {"width": 800, "label": 150, "row": 30, "bar": 20}
 
 
 def funnel_counts(sessions: QuerySet[LinkSession], group: str | None = None) -> list[dict]:
@@ -44,19 +44,31 @@ def funnel_counts(sessions: QuerySet[LinkSession], group: str | None = None) -> 
     return list(sessions.values(group).annotate(**counts).order_by("-created"))
 
 
+def steps(counts: dict[str, int]) -> list[dict[str, Any]]:
+    """Each stage's count and how many of the step before reached it (its drop-off):
+    ``kept`` is a percentage of the previous stage, None for the first or after none."""
+    found, before = [], None
+    for key, label, _ in STAGES:
+        count = counts[key]
+        kept = round(100 * count / before) if before else None
+        found.append({"key": key, "label": label, "count": count, "kept": kept})
+        before = count
+    return found
+
+
 def chart(counts: dict[str, int]) -> list[dict[str, Any]]:
-    """Bars for the SVG: each stage's width against the links created, and its share."""
+    """Bars for the SVG: each stage's width against the links created, its share of them
+    and what it kept of the step before."""
     total = counts["created"] or 1
-    room = CHART["width"] - CHART["label"] - 80
+    room = CHART["width"] - CHART["label"] - 240  # the counts written after the bar
     return [
-        {
-            "label": label,
-            "count": counts[key],
-            "share": round(100 * counts[key] / total),
+        step
+        | {
+            "share": round(100 * step["count"] / total),
             "y": n * CHART["row"],
-            "width": max(1, round(room * counts[key] / total)) if counts[key] else 0,
+            "width": max(1, round(room * step["count"] / total)) if step["count"] else 0,
         }
-        for n, (key, label, _) in enumerate(STAGES)
+        for n, step in enumerate(steps(counts))
     ]
 
 
@@ -100,8 +112,11 @@ def _figures(sessions: QuerySet[LinkSession], since: datetime) -> dict[str, Any]
     by_system = funnel_counts(sessions.exclude(system_chosen=""), "system_chosen")
     slugs = [row["system_chosen"] for row in by_system]
     failures = recent_failures(slugs, since=since, sessions=sessions)
+    names = dict(System.objects.filter(slug__in=slugs).values_list("slug", "name"))
     for row in by_system:
         row["failures"] = failures.get(row["system_chosen"], [])[:3]
+        row["name"] = names.get(row["system_chosen"], row["system_chosen"])
+        row["steps"] = steps(row)
     return {
         "bars": chart(overall),
         "chart": CHART | {"height": len(STAGES) * CHART["row"]},
@@ -116,4 +131,5 @@ def _by_partner(sessions: QuerySet[LinkSession]) -> list[dict]:
     rows = funnel_counts(sessions, "partner_id")
     for row in rows:
         row["name"] = names.get(row["partner_id"], row["partner_id"])
+        row["steps"] = steps(row)
     return rows

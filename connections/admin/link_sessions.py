@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
@@ -57,11 +58,23 @@ class CreateLinkForm(forms.Form):
     systems = forms.MultipleChoiceField(
         required=False, help_text="Leave empty to offer the whole catalog."
     )
+    locale = forms.ChoiceField(
+        required=False, help_text="The flow's language; by default, the customer's browser's."
+    )
+    redirect_url = forms.URLField(
+        required=False,
+        max_length=2000,
+        assume_scheme="https",
+        label="Redirect URL",
+        help_text="Where the hosted page sends the customer when done (optional; one of the "
+        "partner's allowed origins).",
+    )
     expires_in_days = forms.IntegerField(min_value=1, max_value=7, initial=7)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["systems"].choices = list(System.objects.listed().values_list("slug", "name"))
+        self.fields["locale"].choices = [("", "The browser's language"), *settings.LANGUAGES]
 
 
 class ChosenSystemFilter(SystemFilter):
@@ -94,6 +107,11 @@ class LinkSessionAdmin(LargeTableAdmin):
     search_fields = ["id", "end_user_id", "end_user_email"]
     exclude = ["token_digest", "public_token_digest", "public_token_sealed", "drafts"]
     actions = ["unlock", "extend", "cancel"]
+    buttons = {
+        "unlock": ("Unlock", "its failed attempts are forgiven and the customer may try again."),
+        "extend": ("Extend by a day", "its link works one more day (an open link only)."),
+        "cancel": ("Cancel the link", "its link stops working now; this cannot be undone."),
+    }
 
     @admin.display(description="Status")
     def status(self, session: LinkSession) -> str:
@@ -128,13 +146,15 @@ class LinkSessionAdmin(LargeTableAdmin):
             end_user_email=values["end_user_email"],
             end_user_organization=values["end_user_organization"],
             systems=list(values["systems"]),
+            locale=values["locale"],
+            redirect_url=values["redirect_url"],
             expires_in=int(timedelta(days=values["expires_in_days"]).total_seconds()),
         )
         _, link_token = link_session_create(
             partner=values["partner"], spec=spec, actor=actor_of(request)
         )
         link = [(str(values["partner"]), link_session_url(link_token))]
-        return shown_once(request, self.admin_site, "A link for the customer", link)
+        return shown_once(request, self.admin_site, "A link for the customer", link, noun="link")
 
     @admin.action(description="Unlock (forgive the failed attempts)", permissions=["operate"])
     def unlock(self, request: HttpRequest, queryset: QuerySet[LinkSession]) -> None:

@@ -9,6 +9,7 @@ from django.contrib import admin, messages
 from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from connections.admin.base import (
@@ -24,9 +25,11 @@ from connections.events import EventKind
 from connections.models import Mode, Partner, PartnerKey
 from connections.services.audit import event_record
 from connections.services.partners import (
+    ROLL_OVERLAP,
     origin_normalize,
     partner_key_create,
     partner_key_revoke,
+    partner_key_roll,
 )
 
 
@@ -103,8 +106,31 @@ class PartnerForm(forms.ModelForm):
 
 
 class PartnerKeyInline(ReadOnlyInline):
+    """The partner's keys, newest first, each with its own page's buttons (roll, revoke)."""
+
     model = PartnerKey
-    fields = ["display", "mode", "label", "created_at", "last_used_at", "revoked_at"]
+    fields = ["display", "mode", "label", "created_at", "last_used_at", "expires_at", "revoked_at"]
+    ordering = ["-created_at"]
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        """The buttons' column only for an operator who may use them."""
+        may_act = request.user.has_perm("connections.change_partnerkey")
+        return [*self.fields, "key_buttons"] if may_act else list(self.fields)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return self.get_fields(request, obj)
+
+    @admin.display(description="Actions")
+    def key_buttons(self, key: PartnerKey) -> str:
+        page = self.admin_site._registry[PartnerKey]
+        return format_html_join(
+            " · ",
+            '<a href="{}">{}</a>',
+            (
+                (page.button_url(key.pk, name), label)
+                for name, (label, _effect) in page.buttons.items()
+            ),
+        )
 
 
 @admin.register(Partner)
@@ -114,7 +140,15 @@ class PartnerAdmin(OperatorAdmin):
     form = PartnerForm
     fields = PartnerForm.Meta.fields
     inlines = [PartnerKeyInline]
+    ordering = ["-created_at"]
     actions = ["create_key", "create_test_key"]
+    buttons = {
+        "create_key": ("Create a live key", "a new live secret key, shown once."),
+        "create_test_key": (
+            "Create a test key",
+            "a new test secret key (the Sandbox ERP only), shown once.",
+        ),
+    }
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def has_add_key_permission(self, request: HttpRequest) -> bool:
@@ -167,8 +201,45 @@ class PartnerKeyAdmin(ReadOnlyAdmin):
         "revoked_at",
     ]
     list_filter = ["mode", "revoked_at"]
-    fields = ["display", "partner", "mode", "label", "created_at", "last_used_at", "revoked_at"]
-    actions = ["revoke"]
+    fields = [
+        "display",
+        "partner",
+        "mode",
+        "label",
+        "created_at",
+        "last_used_at",
+        "expires_at",
+        "revoked_at",
+    ]
+    ordering = ["-created_at"]
+    actions = ["roll", "revoke"]
+    buttons = {
+        "roll": (
+            "Roll",
+            f"a new key of the same mode replaces it (shown once); this one keeps working "
+            f"for {ROLL_OVERLAP.total_seconds() / 3600:g} hours, so the partner can switch.",
+        ),
+        "revoke": ("Revoke", "it stops working at once; this cannot be undone."),
+    }
+
+    def has_roll_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perms(
+            ["connections.add_partnerkey", "connections.change_partnerkey"]
+        )
+
+    @admin.action(description="Roll selected keys (new keys shown once)", permissions=["roll"])
+    def roll(self, request: HttpRequest, queryset: QuerySet[PartnerKey]) -> HttpResponse | None:
+        rolled = []
+        for key in queryset.select_related("partner"):
+            try:
+                new, secret = partner_key_roll(key=key, actor=actor_of(request))
+            except OnrampError as exc:
+                self.message_user(request, f"{key}: {exc.message}", messages.WARNING)
+                continue
+            rolled.append((f"{key.partner} ({new.mode}, replaces {key})", secret))
+        return (
+            shown_once(request, self.admin_site, _("New secret keys"), rolled) if rolled else None
+        )
 
     @admin.action(description="Revoke selected keys", permissions=["operate"])
     def revoke(self, request: HttpRequest, queryset: QuerySet[PartnerKey]) -> None:

@@ -37,7 +37,17 @@ class WebhookEndpointAdmin(ReadOnlyAdmin):
         "failing_since",
         "consecutive_failures",
     ]
+    ordering = ["-created_at"]
     actions = ["send_test", "enable", "rotate_secret"]
+    buttons = {
+        "send_test": ("Send a test event", "a webhook.test event is sent to it now."),
+        "enable": ("Enable again", "it receives events again, the ones held meanwhile first."),
+        "rotate_secret": (
+            "Rotate the signing secret",
+            "a new secret signs its deliveries from now on (shown once); the partner must "
+            "switch to it.",
+        ),
+    }
 
     @admin.action(description="Send a test event (webhook.test)", permissions=["operate"])
     def send_test(self, request: HttpRequest, queryset: QuerySet[WebhookEndpoint]) -> None:
@@ -98,6 +108,7 @@ class WebhookDeliveryAdmin(LargeTableAdmin):
     ordering = ["-created_at", "-id"]  # index delivery_newest
     exclude = ["claimed_until", "dispatched_at"]
     actions = ["resend"]
+    buttons = {"resend": ("Resend now", "it is sent again now, with the same webhook-id.")}
 
     @admin.display(description="event")
     def event_kind(self, delivery: WebhookDelivery) -> str:

@@ -34,10 +34,12 @@ def test_the_funnel_counts_each_step_with_failures_per_system(acme, operator):
     )  # fmt: skip
     page = admin.get("/admin/reports/funnel/", {"days": "7"}).content.decode()
     assert "<svg" in page and "Link sessions reaching each step" in page
-    counts = re.findall(r"(\d+) \((\d+)%\)</text>", page)
-    assert [int(count) for count, _ in counts] == [4, 3, 2, 1, 1, 0, 0]
-    row = re.search(r"<tr><td>netsuite</td>(.*?)</tr>", page, re.S).group(1)
-    assert "<code>invalid_client</code> x1" in row
+    counts = re.findall(r"(\d+) \((\d+)%\)(?: · (\d+)% of the step before)?</text>", page)
+    assert [int(count) for count, _, _ in counts] == [4, 3, 2, 1, 1, 0, 0]
+    assert [kept for _, _, kept in counts] == ["", "75", "67", "50", "100", "0", ""]
+    row = re.search(r"<th scope=\"row\">NetSuite <code>netsuite</code></th>(.*?)</tr>", page, re.S)
+    assert "<code>invalid_client</code> x1" in row.group(1)
+    assert '2 <span class="kept">(100%)</span>' in row.group(1)  # chosen, of opened
     other = admin.get("/admin/reports/funnel/", {"partner": "pa_none"})
     assert "No link sessions in this period." in other.content.decode()
 
@@ -52,10 +54,10 @@ def test_the_funnel_shows_one_mode_and_its_own_failures(acme, operator):
         system_slug="netsuite", method="m2m", status="failed", error_code="timeout"
     )  # a revalidation of some connection: not this funnel's
     page = admin.get("/admin/reports/funnel/").content.decode()
-    assert "<td>netsuite</td>" in page and "<td>sandbox-erp</td>" not in page
+    assert "<code>netsuite</code></th>" in page and "<code>sandbox-erp</code></th>" not in page
     assert "<code>timeout</code>" not in page
     tested = admin.get("/admin/reports/funnel/", {"mode": "test"})
-    assert "<td>sandbox-erp</td>" in tested.content.decode()
+    assert "<code>sandbox-erp</code></th>" in tested.content.decode()
 
 
 def test_reports_are_linked_from_the_index_for_those_who_may_read_them(operator):

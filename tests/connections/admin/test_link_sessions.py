@@ -110,3 +110,40 @@ def test_an_extend_waiting_on_another_operators_cancel_says_it_could_not(acme, o
     said = [str(message) for message in get_messages(response.wsgi_request)]
     assert said[0] == "Extended 1 link session(s) by a day."
     assert said[1].startswith("1 could not be extended: ended (cancelled, expired or completed)")
+
+
+def test_a_link_for_a_customer_takes_a_language_and_a_redirect_and_is_called_a_link(
+    acme, operator
+):
+    admin = operator()
+    form = admin.get(LIST + "add/").content.decode()
+    assert 'name="locale"' in form and 'name="redirect_url"' in form
+    made = admin.post(
+        LIST + "add/",
+        {
+            "partner": acme.partner.pk,
+            "end_user_id": "cust-de",
+            "expires_in_days": 1,
+            "locale": "de",
+            "redirect_url": "https://app.acme.test/done",
+        },
+    ).content.decode()
+    assert "Secret" not in made and "secret" not in made
+    assert "Copy" in made and "data-copy=" in made
+    session = LinkSession.objects.get(end_user_id="cust-de")
+    assert session.locale == "de" and session.redirect_url == "https://app.acme.test/done"
+
+
+def test_a_redirect_off_the_partners_origins_is_refused_with_a_message(acme, operator):
+    answer = operator().post(
+        LIST + "add/",
+        {
+            "partner": acme.partner.pk,
+            "end_user_id": "cust-x",
+            "expires_in_days": 1,
+            "redirect_url": "https://evil.test/",
+        },
+    )
+    assert answer.status_code == 200
+    assert "allowed origins" in answer.content.decode()
+    assert not LinkSession.objects.filter(end_user_id="cust-x").exists()
