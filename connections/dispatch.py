@@ -60,3 +60,14 @@ def task_send_batch(task: Task, ids: list[str]) -> bool:
         logger.warning("could not send %s for %d rows to the broker", task.name, len(ids))
         return False
     return True
+
+
+def task_nudge(task: Task) -> bool:
+    """Queue ``task()`` naming no row: it finds its own work (more is due than one task
+    took). False (logged) when the broker cannot be reached; the sweeper covers it."""
+    try:
+        current_app.tasks[task].apply_async((), retry=False)
+    except (KombuError, OSError):
+        logger.warning("could not send %s to the broker", task.name)
+        return False
+    return True
