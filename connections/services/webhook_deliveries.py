@@ -24,8 +24,8 @@ from functools import partial
 from typing import Any
 
 from django.conf import settings
-from django.db import models, transaction
-from django.db.models import Case, F, Q, Value, When
+from django.db import connection, models, transaction
+from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from standardwebhooks import Webhook
@@ -177,29 +177,41 @@ def _record(batch: Batch, sent: list[Sent]) -> None:
 
 
 def _record_successes(batch: Batch, sent: list[Sent]) -> None:
-    """One UPDATE for the group, one more for endpoints that were failing until now."""
+    """One UPDATE for the group (rows this batch no longer holds are left alone), one more for
+    endpoints that were failing until now."""
     if not sent:
         return
-
-    def each(value: Any, field: models.Field) -> Case:
-        whens = [When(pk=s.send.delivery_id, then=Value(value(s))) for s in sent]
-        return Case(*whens, output_field=field)
-
-    _held(batch).filter(pk__in=[s.send.delivery_id for s in sent]).update(
-        status=DeliveryStatus.SUCCEEDED,
-        delivered_at=timezone.now(),
-        attempts=F("attempts") + 1,
-        claimed_until=None,
-        claimed_by="",
-        last_error="",
-        last_status_code=each(lambda s: s.response.status, models.PositiveSmallIntegerField()),
-        last_duration_ms=each(lambda s: int(s.seconds * 1000), models.PositiveIntegerField()),
-        last_response=each(lambda s: s.response.text[:1000], models.CharField()),
-    )
+    rows = [
+        (s.send.delivery_id, s.response.status, int(s.seconds * 1000), s.response.text[:1000])
+        for s in sent
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            SUCCEEDED_SQL.format(
+                table=connection.ops.quote_name(WebhookDelivery._meta.db_table),
+                values=", ".join(["(%s, %s, %s, %s)"] * len(rows)),
+            ),
+            [
+                *(value for row in rows for value in row),
+                *(DeliveryStatus.SUCCEEDED, timezone.now(), DeliveryStatus.PENDING, batch.token),
+            ],
+        )
     recovered = WebhookEndpoint.objects.filter(pk__in={s.send.endpoint_id for s in sent})
     recovered.exclude(consecutive_failures=0, failing_since=None).update(
         failing_since=None, consecutive_failures=0
     )
+
+
+# What Django's bulk_update would write as a CASE per column and row, far slower to build.
+SUCCEEDED_SQL = """
+WITH sent (id, code, ms, body) AS (VALUES {values})
+UPDATE {table} SET status = %s, attempts = attempts + 1, delivered_at = %s,
+    claimed_until = NULL, claimed_by = '', last_error = '',
+    last_status_code = CAST(sent.code AS integer), last_duration_ms = CAST(sent.ms AS integer),
+    last_response = sent.body
+FROM sent
+WHERE {table}.id = sent.id AND status = %s AND claimed_by = %s
+"""
 
 
 @transaction.atomic

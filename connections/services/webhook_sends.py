@@ -82,12 +82,14 @@ class EndpointBudget:
 budget = EndpointBudget()
 
 
-@cache
 def _slots() -> ThreadPoolExecutor:
     """The process's send threads, made at first use (after a prefork worker has forked)."""
-    return ThreadPoolExecutor(
-        max_workers=settings.ONRAMP_WEBHOOK_SEND_SLOTS, thread_name_prefix="webhook-send"
-    )
+    return _pool(settings.ONRAMP_WEBHOOK_SEND_SLOTS)
+
+
+@cache
+def _pool(size: int) -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=size, thread_name_prefix="webhook-send")
 
 
 def sends_run(
