@@ -20,7 +20,7 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, partial
 
 from django.conf import settings
 
@@ -99,6 +99,22 @@ def sends_run(
     ``record`` in groups as it ends. A send not started by ``start_by`` (``time.monotonic()``)
     is not started at all (its claim would lapse before it ended): those are returned."""
     waiting, running, ended = deque(lanes), {}, _Ended(record)
+    try:
+        _run(waiting, running, ended, start_by)
+    finally:  # even when recording failed: the sends still running give their slots back
+        for future, lane in running.items():
+            future.add_done_callback(partial(_give_back, lane[0].endpoint_id))
+    ended.flush(force=True)
+    return [send for lane in waiting for send in lane]
+
+
+def _give_back(endpoint_id: str, _: Future) -> None:
+    budget.give_back(endpoint_id)
+
+
+def _run(
+    waiting: deque[list[Send]], running: dict[Future, list[Send]], ended: _Ended, start_by: float
+) -> None:
     while waiting or running:
         if time.monotonic() < start_by:
             _start(waiting, running)
@@ -114,8 +130,6 @@ def sends_run(
             if lane[1:]:
                 waiting.appendleft(lane[1:])  # the lane's next, in its place
         ended.flush(force=not running)
-    ended.flush(force=True)
-    return [send for lane in waiting for send in lane]
 
 
 def _start(waiting: deque[list[Send]], running: dict[Future, list[Send]]) -> None:
