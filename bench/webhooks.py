@@ -3,7 +3,7 @@ committed → the partner's receiver has verified it, target p95 ≤ 2 s while e
 second) and throughput (a queued burst drained by one worker process, target ≥ 200
 deliveries/s).
 
-    .venv/bin/python bench/webhooks.py [--rate 200] [--seconds 5] [--burst 1000] [--threads 4]
+    .venv/bin/python bench/webhooks.py [--rate 200] [--seconds 5] [--burst 1000] [--threads 8]
 
 A worker is ``celery worker --pool=threads -c THREADS``: each of its threads runs a task that
 claims a batch of due deliveries, and the process sends them from its send slots
@@ -42,7 +42,7 @@ def main() -> None:
     parser.add_argument("--rate", type=int, default=TARGET_RATE, help="events/s, latency run")
     parser.add_argument("--seconds", type=float, default=5)
     parser.add_argument("--burst", type=int, default=1000)
-    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=8)
     args = parser.parse_args()
     if not (settings.USING_POSTGRES and settings.USING_REDIS):
         print("skipped: needs PostgreSQL and Redis")
