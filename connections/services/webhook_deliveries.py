@@ -110,7 +110,7 @@ def _hold_disabled(batch: Batch) -> list[WebhookDelivery]:
     rest are returned."""
     held = [pk for pk, d in batch.deliveries.items() if not d.endpoint.enabled]
     if held:
-        _held(batch).filter(pk__in=held).update(
+        _still_ours(batch).filter(pk__in=held).update(
             status=DeliveryStatus.HELD,
             claimed_until=None,
             claimed_by="",
@@ -119,7 +119,7 @@ def _hold_disabled(batch: Batch) -> list[WebhookDelivery]:
     return [d for d in batch.deliveries.values() if d.endpoint.enabled]
 
 
-def _held(batch: Batch) -> models.QuerySet[WebhookDelivery]:
+def _still_ours(batch: Batch) -> models.QuerySet[WebhookDelivery]:
     """The batch's deliveries it still holds: a resend, or a worker that took over a lapsed
     lease, has taken the others."""
     return WebhookDelivery.objects.filter(status=DeliveryStatus.PENDING, claimed_by=batch.token)
@@ -164,7 +164,7 @@ def _signed(delivery: WebhookDelivery, signers: list[Webhook]) -> Send:
 def _release(batch: Batch, unstarted: list[Send]) -> None:
     """Sends never started are due again at once, for the next task."""
     if unstarted:
-        _held(batch).filter(pk__in=[s.delivery_id for s in unstarted]).update(
+        _still_ours(batch).filter(pk__in=[s.delivery_id for s in unstarted]).update(
             claimed_until=None, claimed_by=""
         )
 
@@ -232,7 +232,7 @@ def _record_failure(batch: Batch, sent: Sent) -> None:
 def _settle_failure(batch: Batch, delivery: WebhookDelivery, tried: dict[str, Any]) -> bool:
     """Failed for good past the schedule, else pending until the next try is due."""
     schedule = retry_schedule()
-    held = _held(batch).filter(pk=delivery.pk)
+    held = _still_ours(batch).filter(pk=delivery.pk)
     unclaimed = {"claimed_until": None, "claimed_by": ""}
     if tried["attempts"] > len(schedule):
         return bool(held.update(status=DeliveryStatus.FAILED, **unclaimed, **tried))
