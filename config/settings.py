@@ -168,6 +168,10 @@ ONRAMP_WEBHOOK_TIMEOUT = env.float("ONRAMP_WEBHOOK_TIMEOUT", default=10.0)
 ONRAMP_WEBHOOK_RETRY_SCHEDULE = env.list(
     "ONRAMP_WEBHOOK_RETRY_SCHEDULE", cast=int, default=[5, 300, 1800, 7200, 18000, 36000, 36000]
 )
+# A worker process sends this many deliveries at once (threads waiting on receivers), and
+# gives one endpoint at most this many of them (a slow endpoint cannot hold them all).
+ONRAMP_WEBHOOK_SEND_SLOTS = env.int("ONRAMP_WEBHOOK_SEND_SLOTS", default=64)
+ONRAMP_WEBHOOK_SENDS_PER_ENDPOINT = env.int("ONRAMP_WEBHOOK_SENDS_PER_ENDPOINT", default=16)
 # Admin lists count their rows exactly up to this many; past it they show PostgreSQL's
 # estimate ("about 1,000,000"), since an exact count reads every row on every page view.
 ONRAMP_ADMIN_EXACT_COUNT_UP_TO = env.int("ONRAMP_ADMIN_EXACT_COUNT_UP_TO", default=10_000)

@@ -66,3 +66,14 @@ def task_send_batch(task: Task, ids: list[str]) -> bool:
 def tasks_run_inline() -> bool:
     """No broker (the embedded default, unit tests): a task runs in the sender's thread."""
     return bool(current_app.conf.task_always_eager)
+
+
+def task_nudge(task: Task) -> bool:
+    """Queue ``task()`` naming no row: it finds its own work (more is due than one task
+    took). False (logged) when the broker cannot be reached; the sweeper covers it."""
+    try:
+        current_app.tasks[task].apply_async((), retry=False)
+    except (KombuError, OSError):
+        logger.warning("could not send %s to the broker", task.name)
+        return False
+    return True

@@ -36,8 +36,9 @@ def run_validation(self, attempt_id: str) -> None:  # noqa: ANN001
 
 
 @shared_task(name=Task.DELIVER_WEBHOOK, acks_late=True, ignore_result=True)
-def deliver_webhook(delivery_id: str) -> None:
-    """Retries are scheduled on the delivery row, not here (they outlive a broker)."""
+def deliver_webhook(delivery_id: str = "") -> None:
+    """A batch of due deliveries, ``delivery_id`` first (none named: whatever is due).
+    Retries are scheduled on the delivery row, not here (they outlive a broker)."""
     webhook_deliver(delivery_id=delivery_id)
 
 

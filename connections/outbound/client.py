@@ -163,11 +163,16 @@ def request(method: str, url: str, **options: Any) -> OutboundResponse:
         return client.request(method, url, **options)
 
 
+POOLED_HOSTS = 100  # addresses whose connections are kept alive (a pool each), least used go
+POOLED_PER_HOST = 32  # connections kept alive per address (concurrent webhook sends to one)
+
+
 class _WatchedAdapter(HTTPAdapter):
     """Its connections register with the request's ``Deadline``."""
 
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        super().init_poolmanager(*args, **kwargs)
+    def init_poolmanager(self, connections: int, maxsize: int, *args: Any, **kwargs: Any) -> None:
+        hosts, per_host = max(connections, POOLED_HOSTS), max(maxsize, POOLED_PER_HOST)
+        super().init_poolmanager(hosts, per_host, *args, **kwargs)
         self.poolmanager.pool_classes_by_scheme = WATCHED_POOLS
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Max
+from django.utils import timezone
 
 from connections.dispatch import Task, task_send
 from connections.events import EventKind
@@ -48,13 +49,21 @@ def delivery_create(*, endpoint: WebhookEndpoint, event: Event) -> WebhookDelive
         return WebhookDelivery.objects.create(
             endpoint=endpoint, event=event, status=DeliveryStatus.HELD
         )
-    return delivery_send_later(WebhookDelivery.objects.create(endpoint=endpoint, event=event))
+    delivery = WebhookDelivery.objects.create(
+        endpoint=endpoint, event=event, dispatched_at=timezone.now()
+    )  # noted as sent already: no UPDATE after the commit (a failed send clears it)
+    return delivery_send_later(delivery, noted=True)
 
 
-def delivery_send_later(delivery: WebhookDelivery, countdown: float = 0) -> WebhookDelivery:
-    """Queue the delivery's task once the current transaction commits."""
+def delivery_send_later(
+    delivery: WebhookDelivery, countdown: float = 0, *, noted: bool = False
+) -> WebhookDelivery:
+    """Queue the delivery's task once the current transaction commits (``noted``: the row
+    was written with ``dispatched_at`` set, see ``task_send``)."""
     transaction.on_commit(
-        lambda: task_send(Task.DELIVER_WEBHOOK, WebhookDelivery, delivery.pk, countdown=countdown)
+        lambda: task_send(
+            Task.DELIVER_WEBHOOK, WebhookDelivery, delivery.pk, countdown=countdown, noted=noted
+        )
     )
     return delivery
 

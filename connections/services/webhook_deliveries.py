@@ -1,11 +1,16 @@
 """Sending the deliveries the outbox (``outbox.py``) wrote, retrying them, and the sweep.
 
-A worker sends each delivery signed with the ``standardwebhooks`` package (``webhook-id`` =
-the delivery's id, the same on every retry), through ``outbound/client.py``. A 2xx within
-``ONRAMP_WEBHOOK_TIMEOUT`` (10 s) is success; anything else is retried on
-``ONRAMP_WEBHOOK_RETRY_SCHEDULE``, then the delivery is failed. A delivery is claimed with a
-lease while it is sent, so a killed worker's delivery is sent again by the sweeper; the
-receiver may see it twice (at least once), never zero times.
+A task claims a batch of due deliveries (up to ``BATCH``, the one its message names first) in
+one ``SELECT … FOR UPDATE SKIP LOCKED`` and holds them with a lease under one token, so two
+workers never send a delivery at once and a killed worker's batch is due again when the lease
+ends (the sweeper sends it): the receiver may see a delivery twice (at least once), never zero
+times. The batch is signed with the ``standardwebhooks`` package (``webhook-id`` = the
+delivery's id, the same on every retry) and sent at once through ``outbound/client.py`` within
+the worker's send slots (``webhook_sends.py``). What came back is recorded in groups as it
+arrives, only while this batch still holds its claim (a worker paused past its lease changes
+nothing): a 2xx within ``ONRAMP_WEBHOOK_TIMEOUT`` (10 s) is success, in one UPDATE for the
+group; anything else is retried on ``ONRAMP_WEBHOOK_RETRY_SCHEDULE``, then the delivery is
+failed.
 """
 
 from __future__ import annotations
@@ -15,24 +20,25 @@ import secrets
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, models, transaction
 from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from standardwebhooks import Webhook
 
-from connections.dispatch import Task, task_send
+from connections.dispatch import Task, task_nudge, task_send
 from connections.events import EventKind
 from connections.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
-from connections.outbound.client import request
-from connections.outbound.errors import OutboundError
 from connections.services.audit import event_record
 from connections.services.outbox import delivery_send_later
+from connections.services.webhook_sends import Send, Sent, sends_run
 from connections.services.webhooks import endpoint_local_allowed, endpoint_signing_secrets
 
+BATCH = 100  # deliveries claimed by one task
 DISABLE_AFTER = timedelta(days=5)
 DISABLE_AFTER_FAILURES = 10  # more than one delivery's whole retry schedule (8 tries)
 DISABLED_REASON = "Every try failed for 5 days (10 or more tries in a row)."
@@ -48,118 +54,195 @@ def lease() -> timedelta:
     return timedelta(seconds=timeout() * 1.5)
 
 
-def webhook_deliver(*, delivery_id: str) -> None:
-    """Send one due delivery, if this worker wins its claim; record what came back (only
-    while it still holds the claim: a worker paused past its lease changes nothing)."""
-    claim = _claim(delivery_id)
-    if claim is None:
-        return
-    delivery, endpoint = claim.delivery, claim.delivery.endpoint
-    if not endpoint.enabled:  # kept for when it is enabled again
-        _settle(claim, DeliveryStatus.HELD, last_error="endpoint disabled")
-        return
-    started = time.monotonic()
-    try:
-        response = request(
-            "POST",
-            endpoint.url,
-            headers=_signed_headers(endpoint, delivery),
-            data=_body(delivery).encode(),
-            deadline=timeout(),
-            allow_local=endpoint_local_allowed(endpoint),
-        )
-    except OutboundError as exc:
-        _record_attempt(claim, time.monotonic() - started, error=exc.message)
-        return
-    _record_attempt(claim, time.monotonic() - started, response=response)
+def start_within() -> float:
+    """Seconds after its claim a batch may still start a send: one started later could end
+    (a whole ``timeout()``) after the lease, and be sent again meanwhile by another worker."""
+    return lease().total_seconds() - timeout() * 1.2
+
+
+def webhook_deliver(*, delivery_id: str = "") -> int:
+    """Claim due deliveries (``delivery_id`` first, while it is due and free), send them at
+    once and record what came back. Returns how many were claimed. A full batch, or one whose
+    endpoints' budgets left sends unstarted (released), asks for another task: more are due."""
+    batch = _claim(delivery_id)
+    if not batch.deliveries:
+        return 0
+    ready = _hold_disabled(batch)
+    unstarted = sends_run(_lanes(ready), start_by=batch.start_by, record=partial(_record, batch))
+    _release(batch, unstarted)
+    if unstarted or len(batch.deliveries) >= BATCH:
+        task_nudge(Task.DELIVER_WEBHOOK)
+    return len(batch.deliveries)
 
 
 @dataclass(frozen=True)
-class Claim:
-    """A delivery this worker is sending, and the token that proves it still holds it."""
+class Batch:
+    """Deliveries this worker is sending, and the token that proves it still holds them."""
 
-    delivery: WebhookDelivery
     token: str
+    deliveries: dict[str, WebhookDelivery]
+    start_by: float  # time.monotonic() after which no send of it starts
 
 
-def _claim(delivery_id: str) -> Claim | None:
-    now, token = timezone.now(), secrets.token_hex(16)
-    claimed = (
-        WebhookDelivery.objects.filter(
-            pk=delivery_id, status=DeliveryStatus.PENDING, next_attempt_at__lte=now
+def _due(now: datetime) -> Q:
+    free = Q(claimed_until=None) | Q(claimed_until__lt=now)
+    return Q(status=DeliveryStatus.PENDING, next_attempt_at__lte=now) & free
+
+
+def _claim(first: str) -> Batch:
+    started, now, token = time.monotonic(), timezone.now(), secrets.token_hex(16)
+    with transaction.atomic():
+        free = WebhookDelivery.objects.select_for_update(skip_locked=True).filter(_due(now))
+        ids = list(free.filter(pk=first).values_list("pk", flat=True)) if first else []
+        oldest = free.order_by("next_attempt_at").values_list("pk", flat=True)[:BATCH]
+        ids += [pk for pk in oldest if pk not in ids][: BATCH - len(ids)]
+        if ids:
+            WebhookDelivery.objects.filter(pk__in=ids).update(
+                claimed_until=now + lease(), claimed_by=token
+            )
+    rows = WebhookDelivery.objects.select_related("endpoint__partner", "event").filter(pk__in=ids)
+    deliveries = {d.pk: d for d in rows.order_by("created_at")} if ids else {}
+    return Batch(token, deliveries, started + start_within())
+
+
+def _hold_disabled(batch: Batch) -> list[WebhookDelivery]:
+    """Deliveries of disabled endpoints are held (kept for when it is enabled again); the
+    rest are returned."""
+    held = [pk for pk, d in batch.deliveries.items() if not d.endpoint.enabled]
+    if held:
+        _still_ours(batch).filter(pk__in=held).update(
+            status=DeliveryStatus.HELD,
+            claimed_until=None,
+            claimed_by="",
+            last_error="endpoint disabled",
         )
-        .filter(Q(claimed_until=None) | Q(claimed_until__lt=now))
-        .update(claimed_until=now + lease(), claimed_by=token)
-    )
-    if not claimed:
-        return None
-    delivery = WebhookDelivery.objects.select_related("endpoint__partner", "event")
-    return Claim(delivery.get(pk=delivery_id), token)
+    return [d for d in batch.deliveries.values() if d.endpoint.enabled]
 
 
-def _body(delivery: WebhookDelivery) -> str:
-    return json.dumps(delivery.event.payload, separators=(",", ":"))
+def _still_ours(batch: Batch) -> models.QuerySet[WebhookDelivery]:
+    """The batch's deliveries it still holds: a resend, or a worker that took over a lapsed
+    lease, has taken the others."""
+    return WebhookDelivery.objects.filter(status=DeliveryStatus.PENDING, claimed_by=batch.token)
 
 
-def _signed_headers(endpoint: WebhookEndpoint, delivery: WebhookDelivery) -> dict[str, str]:
+def _lanes(deliveries: list[WebhookDelivery]) -> list[list[Send]]:
+    """Signed sends, a lane per endpoint and subject (oldest first within each)."""
+    signers: dict[str, list[Webhook]] = {}
+    lanes: dict[tuple[str, str], list[Send]] = {}
+    for delivery in deliveries:
+        endpoint = delivery.endpoint
+        if endpoint.pk not in signers:
+            signers[endpoint.pk] = [Webhook(s) for s in endpoint_signing_secrets(endpoint)]
+        event = delivery.event
+        subject = event.connection_id or event.link_session_id or delivery.pk
+        lane = lanes.setdefault((endpoint.pk, subject), [])
+        lane.append(_signed(delivery, signers[endpoint.pk]))
+    return list(lanes.values())
+
+
+def _signed(delivery: WebhookDelivery, signers: list[Webhook]) -> Send:
     now = datetime.now(tz=UTC)
-    body = _body(delivery)
-    signatures = [
-        Webhook(secret).sign(delivery.id, now, body)
-        for secret in endpoint_signing_secrets(endpoint)
-    ]
-    return {
+    body = json.dumps(delivery.event.payload, separators=(",", ":"))
+    headers = {
         "Content-Type": "application/json",
         "User-Agent": "Onramp-Webhooks/1.0",
         "webhook-id": delivery.id,
         "webhook-timestamp": str(int(now.timestamp())),
-        "webhook-signature": " ".join(signatures),
+        "webhook-signature": " ".join(s.sign(delivery.id, now, body) for s in signers),
     }
+    endpoint = delivery.endpoint
+    return Send(
+        delivery_id=delivery.id,
+        endpoint_id=endpoint.pk,
+        url=endpoint.url,
+        headers=headers,
+        body=body.encode(),
+        allow_local=endpoint_local_allowed(endpoint),
+    )
+
+
+def _release(batch: Batch, unstarted: list[Send]) -> None:
+    """Sends never started are due again at once, for the next task."""
+    if unstarted:
+        _still_ours(batch).filter(pk__in=[s.delivery_id for s in unstarted]).update(
+            claimed_until=None, claimed_by=""
+        )
+
+
+def _record(batch: Batch, sent: list[Sent]) -> None:
+    _record_successes(batch, [s for s in sent if s.succeeded])
+    for one in sent:
+        if not one.succeeded:
+            _record_failure(batch, one)
+
+
+def _record_successes(batch: Batch, sent: list[Sent]) -> None:
+    """One UPDATE for the group (rows this batch no longer holds are left alone), one more for
+    endpoints that were failing until now."""
+    if not sent:
+        return
+    rows = [
+        (s.send.delivery_id, s.response.status, int(s.seconds * 1000), s.response.text[:1000])
+        for s in sent
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            SUCCEEDED_SQL.format(
+                table=connection.ops.quote_name(WebhookDelivery._meta.db_table),
+                values=", ".join(["(%s, %s, %s, %s)"] * len(rows)),
+            ),
+            [
+                *(value for row in rows for value in row),
+                *(DeliveryStatus.SUCCEEDED, timezone.now(), DeliveryStatus.PENDING, batch.token),
+            ],
+        )
+    recovered = WebhookEndpoint.objects.filter(pk__in={s.send.endpoint_id for s in sent})
+    recovered.exclude(consecutive_failures=0, failing_since=None).update(
+        failing_since=None, consecutive_failures=0
+    )
+
+
+# What Django's bulk_update would write as a CASE per column and row, far slower to build.
+SUCCEEDED_SQL = """
+WITH sent (id, code, ms, body) AS (VALUES {values})
+UPDATE {table} SET status = %s, attempts = attempts + 1, delivered_at = %s,
+    claimed_until = NULL, claimed_by = '', last_error = '',
+    last_status_code = CAST(sent.code AS integer), last_duration_ms = CAST(sent.ms AS integer),
+    last_response = sent.body
+FROM sent
+WHERE {table}.id = sent.id AND status = %s AND claimed_by = %s
+"""
 
 
 @transaction.atomic
-def _record_attempt(
-    claim: Claim, seconds: float, *, response: Any = None, error: str = ""
-) -> None:
-    delivery = claim.delivery
+def _record_failure(batch: Batch, sent: Sent) -> None:
+    delivery = batch.deliveries[sent.send.delivery_id]
+    response = sent.response
     tried = {
         "attempts": delivery.attempts + 1,
-        "last_duration_ms": int(seconds * 1000),
+        "last_duration_ms": int(sent.seconds * 1000),
         "last_status_code": response.status if response is not None else None,
         "last_response": response.text[:1000] if response is not None else "",
-        "last_error": error[:200],
+        "last_error": sent.error[:200],
     }
-    if response is not None and 200 <= response.status < 300:
-        if _settle(claim, DeliveryStatus.SUCCEEDED, delivered_at=timezone.now(), **tried):
-            WebhookEndpoint.objects.filter(pk=delivery.endpoint_id).update(
-                failing_since=None, consecutive_failures=0
-            )
-        return
-    if _settle_failure(claim, tried):
+    if _settle_failure(batch, delivery, tried):
         _note_failure(delivery.endpoint)
 
 
-def _settle_failure(claim: Claim, tried: dict[str, Any]) -> bool:
+def _settle_failure(batch: Batch, delivery: WebhookDelivery, tried: dict[str, Any]) -> bool:
     """Failed for good past the schedule, else pending until the next try is due."""
     schedule = retry_schedule()
+    held = _still_ours(batch).filter(pk=delivery.pk)
+    unclaimed = {"claimed_until": None, "claimed_by": ""}
     if tried["attempts"] > len(schedule):
-        return _settle(claim, DeliveryStatus.FAILED, **tried)
+        return bool(held.update(status=DeliveryStatus.FAILED, **unclaimed, **tried))
     delay = schedule[tried["attempts"] - 1]
     due = timezone.now() + timedelta(seconds=delay)
-    if not _settle(claim, DeliveryStatus.PENDING, next_attempt_at=due, **tried):
+    if not held.update(next_attempt_at=due, **unclaimed, **tried):
         return False
     if delay <= 300:  # short waits as a delayed task; the sweeper covers the rest
-        delivery_send_later(claim.delivery, countdown=delay)
+        delivery_send_later(delivery, countdown=delay)
     return True
-
-
-def _settle(claim: Claim, status: str, **fields: Any) -> bool:
-    """End this worker's try: a conditional UPDATE that changes the row only while the claim
-    is still this worker's (a resend, or a worker that took over a lapsed lease, wins)."""
-    held = WebhookDelivery.objects.filter(
-        pk=claim.delivery.pk, status=DeliveryStatus.PENDING, claimed_by=claim.token
-    )
-    return bool(held.update(status=status, claimed_until=None, claimed_by="", **fields))
 
 
 def _note_failure(endpoint: WebhookEndpoint) -> None:
@@ -198,9 +281,18 @@ def webhook_sweep() -> int:
     WebhookDelivery.objects.filter(status=DeliveryStatus.HELD, endpoint__enabled=True).update(
         status=DeliveryStatus.PENDING, next_attempt_at=now, dispatched_at=None
     )
-    due = WebhookDelivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
-    lost = due.filter(Q(claimed_until=None) | Q(claimed_until__lt=now)).filter(
+    lost = WebhookDelivery.objects.filter(_due(now)).filter(
         Q(dispatched_at=None) | Q(dispatched_at__lt=now - lease())
     )
     ids = list(lost.order_by("next_attempt_at").values_list("pk", flat=True)[:SWEEP_BATCH])
-    return sum(task_send(Task.DELIVER_WEBHOOK, WebhookDelivery, pk) for pk in ids)
+    WebhookDelivery.objects.filter(pk__in=ids).update(dispatched_at=now)
+    return sum(_send_chunk(ids[start : start + BATCH]) for start in range(0, len(ids), BATCH))
+
+
+def _send_chunk(ids: list[str]) -> int:
+    """One task for a batch's worth (it claims the first, then the oldest due): how many
+    were sent for. A broker that is down leaves them for the next sweep."""
+    if task_send(Task.DELIVER_WEBHOOK, WebhookDelivery, ids[0], noted=True):
+        return len(ids)
+    WebhookDelivery.objects.filter(pk__in=ids).update(dispatched_at=None)
+    return 0

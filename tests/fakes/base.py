@@ -59,6 +59,7 @@ class FakeSystem:
     to its first state between tests (subclasses clear their own state too)."""
 
     hosts: tuple[str, ...] = ()
+    keep_alive = False  # HTTP/1.1 connections kept open between requests, as most servers do
 
     def __init__(self) -> None:
         self.requests: list[Request] = []
@@ -78,6 +79,8 @@ class FakeSystem:
                 )
                 fake.requests.append(request)
                 trick = fake.tricks.pop(0) if fake.tricks else None
+                if trick is not None and trick.kind != "stall":
+                    self.close_connection = True  # hang up after it, kept alive or not
                 if trick is not None and trick.kind not in ("stall", "hang"):
                     return _misbehave(self, trick)
                 if trick is not None:
@@ -103,6 +106,10 @@ class FakeSystem:
 
             def log_message(self, *args: Any) -> None:
                 pass
+
+        if self.keep_alive:
+            Handler.protocol_version = "HTTP/1.1"
+            Handler.disable_nagle_algorithm = True  # or each answer waits on a delayed ACK
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
