@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import multiprocessing
+import socket
 import tempfile
-import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,9 +29,10 @@ from wsgiref.simple_server import WSGIRequestHandler, make_server
 
 from common import percentile, throwaway_database
 from django.conf import settings
-from django.db import connection
+from django.db import connection, connections
 
 TARGET_RATIO = 1.5
+FORK = multiprocessing.get_context("fork")
 REMOTE_DELAY_S = 0.3
 SLOW_RECEIVER_S = 1.0
 NO_LIMITS = {
@@ -47,7 +49,21 @@ class Quiet(WSGIRequestHandler):
 
 
 def serve_slow_sandbox() -> str:
-    """The Sandbox ERP on a local port, each answer ``REMOTE_DELAY_S`` late."""
+    """The Sandbox ERP on a local port, each answer ``REMOTE_DELAY_S`` late, served by a
+    process of its own (so the bench's own work never slows the remote's answers)."""
+    from tests.stack import wait_until_up
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    connections.close_all()  # the child must not share this process's database connections
+    FORK.Process(target=_serve_sandbox, args=(port,), daemon=True).start()
+    url = f"http://127.0.0.1:{port}"
+    wait_until_up(url + "/sandbox/")
+    return url
+
+
+def _serve_sandbox(port: int) -> None:
     from socketserver import ThreadingMixIn
     from wsgiref.simple_server import WSGIServer
 
@@ -60,9 +76,9 @@ def serve_slow_sandbox() -> str:
     class Threaded(ThreadingMixIn, WSGIServer):
         daemon_threads = True
 
-    server = make_server("127.0.0.1", 0, slow, server_class=Threaded, handler_class=Quiet)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return f"http://127.0.0.1:{server.server_address[1]}"
+    make_server(
+        "127.0.0.1", port, slow, server_class=Threaded, handler_class=Quiet
+    ).serve_forever()
 
 
 def receivers() -> tuple[object, object]:
@@ -84,6 +100,10 @@ def main() -> None:
     parser.add_argument("--checks", type=int, default=20)
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--share", type=int, default=4)
+    parser.add_argument(
+        "--split", action="store_true", help="a worker per lane (as the README sizes it)"
+    )
+    parser.add_argument("--deliveries", type=int, default=None, help="A's (default: --burst)")
     args = parser.parse_args()
     if not (settings.USING_POSTGRES and settings.USING_REDIS):
         print("skipped: needs PostgreSQL and Redis")
@@ -109,11 +129,17 @@ def main() -> None:
         stack_context = contextlib.contextmanager(open_stack)
         with stack_context(base_env=base_env, tmp=Path(tempfile.mkdtemp())) as stack:
             a, b = set_up(slow, fast, args)
-            stack.worker(threads=args.threads)
+            if args.split:  # validations on one worker, webhooks and scheduled work on another
+                stack.worker(threads=args.threads, lanes=("",))
+                stack.worker(threads=args.threads, lanes=("webhooks", "scheduled"))
+            else:
+                stack.worker(threads=args.threads)
             partner_b_works(b, fast, 3)  # warm-up: connections, imports, caches
             alone = partner_b_works(b, fast, args.checks)
-            burst = threading.Thread(target=partner_a_bursts, args=(a, args.burst))
-            burst.start()
+            deliveries = args.burst if args.deliveries is None else args.deliveries
+            connections.close_all()
+            burst = FORK.Process(target=partner_a_bursts, args=(a, args.burst, deliveries))
+            burst.start()  # a process of its own, as A's customers' browsers would be
             alongside = partner_b_works(b, fast, args.checks)
             burst.join()
     slow.stop()
@@ -173,18 +199,13 @@ def flip(connection_id: str, n: int) -> None:
     connection_record_check(connection_id=connection_id, outcome=outcome)
 
 
-def partner_a_bursts(a: Partner, burst: int) -> None:
+def partner_a_bursts(a: Partner, burst: int, deliveries: int) -> None:
     """Partner A's launch: its customers submit ``burst`` checks at once, and as many of its
     connections change state (each a delivery to its slow receiver)."""
-    from django.db import connection as db
-
-    try:
-        for connection_id in a.connections:
-            flip(connection_id, 0)
-        for _ in range(burst):
-            submit(a.partner)
-    finally:
-        db.close()
+    for connection_id in a.connections[:deliveries]:
+        flip(connection_id, 0)
+    for _ in range(burst):
+        submit(a.partner)
 
 
 def partner_b_works(b: Partner, receiver: object, checks: int) -> dict[str, list[float]]:
@@ -218,7 +239,8 @@ def report(alone: dict, alongside: dict, args: argparse.Namespace) -> None:
     print(
         f"\nPartner B's figures alone and while partner A bursts {args.burst} checks and "
         f"{args.burst} deliveries to a receiver taking {SLOW_RECEIVER_S:.0f} s "
-        f"(one worker, {args.threads} threads, share {args.share}; remote {REMOTE_DELAY_S} s)\n"
+        f"({'a worker per lane' if args.split else 'one worker'}, {args.threads} threads each, "
+        f"share {args.share}; remote {REMOTE_DELAY_S} s)\n"
     )
     print(f"{'what':<22}{'alone p50/p95 s':>18}{'alongside p50/p95 s':>22}{'p95 ratio':>11}")
     for kind in ("check", "webhook"):

@@ -21,13 +21,15 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import redis
 from django.core.cache.backends.locmem import LocMemCache
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 RETRY_SECONDS = 5.0
 REDIS_ERRORS = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
 OPERATIONS = (
@@ -101,6 +103,19 @@ class SharedRedisCache(PooledRedisCache):
     @property
     def _location(self) -> str:
         return str(self._servers[0])
+
+    def run(self, name: str, commands: Callable[[Any, str], T]) -> T:
+        """``commands(client, key)`` on Redis itself, for what the cache API cannot say (a
+        sorted set); ``key`` is ``name`` with this cache's prefix. Under the outage rule:
+        ``CacheUnavailable`` when Redis cannot answer, whatever the subclass."""
+        key = self.make_and_validate_key(name)
+        if OUTAGES.ongoing(self._location):
+            raise CacheUnavailable(self._location)
+        try:
+            return commands(self._cache.get_client(key, write=True), key)
+        except REDIS_ERRORS as exc:
+            OUTAGES.begin(self._location, exc)
+            raise CacheUnavailable(self._location) from None
 
 
 class DegradingRedisCache(SharedRedisCache):

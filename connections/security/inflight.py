@@ -48,7 +48,16 @@ def _take(cap: Cap, hold_seconds: float) -> str:
     token = uuid.uuid4().hex
     first = random.randrange(cap.count)  # noqa: S311 (spreads callers over the slots)
     for offset in range(cap.count):
-        slot = f"onramp:in-flight:{cap.key}:{(first + offset) % cap.count}"
+        slot = _slot(cap, (first + offset) % cap.count)
         if cache.add(slot, token, timeout=hold_seconds):
             return slot
     raise CapReached(cap)
+
+
+def held(cap: Cap) -> int:
+    """How many of the cap's slots are held now (one read of them all)."""
+    return len(cache.get_many([_slot(cap, n) for n in range(cap.count)]))
+
+
+def _slot(cap: Cap, n: int) -> str:
+    return f"onramp:in-flight:{cap.key}:{n}"

@@ -34,7 +34,7 @@ from connections.models import (
     ValidationAttempt,
 )
 from connections.outbound.errors import OutboundError
-from connections.services.admission import InLine, check_admitted
+from connections.services.admission import InLine, check_admitted, check_joins_line
 from connections.services.attempt_notices import attempt_notice_send
 from connections.services.audit import event_record
 from connections.services.connections import (
@@ -81,6 +81,8 @@ def attempt_enqueue(attempt: ValidationAttempt) -> None:
 
 
 def _send(attempt: ValidationAttempt, noted: bool) -> None:
+    if check_joins_line(attempt=attempt, call_next=_hand_on):
+        return  # its partner's share is taken: a check that ends sends it
     if not attempt_dispatch(attempt_id=attempt.id, noted=noted):
         attempt.dispatched_at = None  # the sweeper sends it later
 
@@ -98,17 +100,23 @@ def attempt_dispatch(*, attempt_id: str, noted: bool = False, countdown: float =
 
 def attempt_run(*, attempt_id: str, run_id: str) -> None:
     """Run one attempt to its end and apply the result, if this run holds its claim and its
-    partner has a check slot free (else it goes back to the broker for a moment, queued:
+    partner has a check slot free (else it waits in its partner's line, queued:
     ``services/admission.py``).
 
     Safe to call any number of times with the same id: only one run claims the attempt.
     ``run_id`` (the task's id) lets a retry of the same delivery take its claim back.
     """
     try:
-        with check_admitted(attempt_id=attempt_id):
+        with check_admitted(attempt_id=attempt_id, call_next=_hand_on):
             _run(attempt_id, run_id)
     except InLine as line:
-        attempt_dispatch(attempt_id=attempt_id, countdown=line.delay)
+        if line.retry_in is not None:  # no line to wait in (Redis is out)
+            attempt_dispatch(attempt_id=attempt_id, countdown=line.retry_in)
+
+
+def _hand_on(attempt_id: str) -> None:
+    """A check ended: the first of its partner's line is sent to the workers."""
+    attempt_dispatch(attempt_id=attempt_id)
 
 
 def _run(attempt_id: str, run_id: str) -> None:
