@@ -128,6 +128,11 @@ class SystemDefinition:
     # Where each fact in the definition comes from: the vendor's auth page, the reference
     # page of the endpoint the live check calls.
     docs: tuple[str, ...] = ()
+    # How the facts were checked: "docs" (against the cited pages) or "account" (run against a
+    # real tenant), and on which day (YYYY-MM-DD). Facts still unchecked stay listed in the
+    # file's header comment after "unverified:".
+    verified: str = ""
+    verified_on: str = ""
     coming_soon: bool = False
     fields: tuple[FieldSpec, ...] = ()
     methods: tuple[MethodSpec, ...] = ()
@@ -216,6 +221,20 @@ def _check_shape(definition: SystemDefinition, source: str) -> None:
             raise DefinitionError(f"{source}: verify method {spec.method!r} is not allowed")
     if problems := sync_problems(definition.syncs):
         raise DefinitionError(f"{source}: {problems[0]}")
+    _check_verified(definition, source)
+
+
+VERIFIED_HOW = frozenset({"docs", "account"})
+ISO_DATE = re.compile(r"^20\d\d-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")
+
+
+def _check_verified(definition: SystemDefinition, source: str) -> None:
+    if definition.verified and definition.verified not in VERIFIED_HOW:
+        raise DefinitionError(f"{source}: verified must be one of {sorted(VERIFIED_HOW)}")
+    if bool(definition.verified) != bool(definition.verified_on):
+        raise DefinitionError(f"{source}: verified and verified_on go together")
+    if definition.verified_on and not ISO_DATE.match(definition.verified_on):
+        raise DefinitionError(f"{source}: verified_on must be a date like 2026-12-07")
 
 
 def _check_fields(specs: tuple[FieldSpec, ...], where: str) -> None:

@@ -102,6 +102,9 @@ def test_a_valid_definition_loads(tmp_path):
     assert definition.method("key").options == {"header": "X-Key"}
 
 
+VERIFIED = 'verified = "{how}"\nverified_on = "2026-12-07"\nslug = "acme-erp"'
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [
@@ -184,6 +187,20 @@ def test_a_valid_definition_loads(tmp_path):
         (
             lambda t: t.replace("[[verify]]", CHOICE + "[[verify]]"),
             "choices are alternatives: give at least two",
+        ),
+        (
+            lambda t: t.replace('slug = "acme-erp"', VERIFIED.format(how="hearsay")),
+            "verified must",
+        ),
+        (
+            lambda t: t.replace('slug = "acme-erp"', 'verified = "docs"\nslug = "acme-erp"'),
+            "verified and verified_on go together",
+        ),
+        (
+            lambda t: t.replace(
+                'slug = "acme-erp"', VERIFIED.format(how="docs").replace("12-07", "13-07")
+            ),
+            "verified_on must be a date",
         ),
     ],
 )
