@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.factories import live_check
-from tests.fakes.vendors_cat_acct import FakeEconomic, FakeWave
+from tests.fakes.vendors_cat_acct import FakeWave
 
 pytestmark = pytest.mark.django_db
 
@@ -15,7 +15,7 @@ SIGNED_IN = {"refresh_token": "r", "expires_at": "9999999999"}
 
 @pytest.fixture(scope="module")
 def vendors():
-    fakes = [FakeWave().start(), FakeEconomic().start()]
+    fakes = [FakeWave().start()]
     yield {type(fake).__name__: fake for fake in fakes}
     for fake in fakes:
         fake.stop()
@@ -26,14 +26,6 @@ def wave(vendors, settings):
     fake = vendors["FakeWave"]
     fake.reset()
     settings.ONRAMP_OUTBOUND_HOST_MAP = f"gql.waveapps.com={fake.url}"
-    return fake
-
-
-@pytest.fixture
-def economic(vendors, settings):
-    fake = vendors["FakeEconomic"]
-    fake.reset()
-    settings.ONRAMP_OUTBOUND_HOST_MAP = f"restapi.e-conomic.com={fake.url}"
     return fake
 
 
@@ -54,13 +46,3 @@ def test_wave_refusal_inside_a_200_answer_names_the_missing_permission(wave):
 def test_wave_refused_token_asks_to_sign_in_again(wave):
     outcome = live_check("wave", "sign_in", {}, {"access_token": "revoked", **SIGNED_IN})
     assert outcome is not None and outcome.code == "invalid_credentials"
-
-
-def test_economic_needs_both_tokens(economic):
-    economic.grants["grant-1"] = "app-1"
-    good = {"app_secret_token": "app-1", "agreement_grant_token": "grant-1"}
-    assert live_check("visma-e-conomic", "grant_token", {}, good) is None
-    wrong_app = {**good, "app_secret_token": "app-2"}
-    outcome = live_check("visma-e-conomic", "grant_token", {}, wrong_app)
-    assert outcome is not None and outcome.code == "invalid_credentials"
-    assert "both" in outcome.advice

@@ -1,6 +1,5 @@
-"""Simulators of accounting systems whose live checks have a twist worth checking end to end:
-Wave (one GraphQL endpoint that answers a refused query with 200 and an "errors" list) and
-Visma e-conomic (two tokens, one per header, both needed on every call)."""
+"""A simulator of an accounting system whose live check has a twist worth checking end to end:
+Wave (one GraphQL endpoint that answers a refused query with 200 and an "errors" list)."""
 
 from __future__ import annotations
 
@@ -42,29 +41,3 @@ class FakeWave(FakeSystem):
             refusal = {"message": "You do not have permission to access businesses."}
             return Reply(200, {"data": None, "errors": [refusal]})
         return Reply(200, {"data": {"user": {"id": "VXNlcjox"}, "businesses": {"edges": []}}})
-
-
-class FakeEconomic(FakeSystem):
-    """``GET /self`` answers the agreement when both ``X-AppSecretToken`` and
-    ``X-AgreementGrantToken`` name a known pair; anything else is a 401, as e-conomic answers."""
-
-    hosts = ("restapi.e-conomic.com",)
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.reset()
-
-    def reset(self) -> None:
-        super().reset()
-        self.grants: dict[str, str] = {}  # agreement grant token → app secret token
-
-    def handle(self, request: Request) -> Reply:
-        app = request.headers.get("x-appsecrettoken", "")
-        grant = request.headers.get("x-agreementgranttoken", "")
-        known = self.grants.get(grant)
-        if known is None or not secrets.compare_digest(known, app):
-            refusal = {"message": "Unauthorized access (Unauthorized).", "httpStatusCode": 401}
-            return Reply(401, refusal)
-        if request.method == "GET" and request.path == "/self":
-            return Reply(200, {"agreementNumber": 123456, "company": {"name": "Demo A/S"}})
-        return Reply(404, {"message": "Not found", "httpStatusCode": 404})
