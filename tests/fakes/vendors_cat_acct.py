@@ -4,7 +4,6 @@ Wave (one GraphQL endpoint that answers a refused query with 200 and an "errors"
 from __future__ import annotations
 
 import re
-import secrets
 
 from tests.fakes.base import FakeSystem, Reply, Request
 
