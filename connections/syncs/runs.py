@@ -48,6 +48,11 @@ def sync_spec(connection: Connection, model: str) -> SyncSpec | None:
     return definition.syncs.get(model) if definition else None
 
 
+def synced_models(connection: Connection) -> list[SyncModel]:
+    """The models this connection syncs: its system offers them and its partner reads them."""
+    return [m for m in SyncModel if sync_spec(connection, m) and connection.partner.reads(m)]
+
+
 def sync_request(*, connection: Connection, model: SyncModel, full: bool, actor: str) -> SyncState:
     """Start a run now (``POST /syncs``); 409 ``sync_running`` while one is under way."""
     if sync_spec(connection, model) is None:
