@@ -52,6 +52,9 @@ def sync_request(*, connection: Connection, model: SyncModel, full: bool, actor:
     """Start a run now (``POST /syncs``); 409 ``sync_running`` while one is under way."""
     if sync_spec(connection, model) is None:
         raise OnrampError("model_not_synced", f"This system has no {model.value} to sync.", 400)
+    if not connection.partner.reads(model):
+        message = f"{model.value} is not among your sync_models (PATCH /partner to add it)."
+        raise OnrampError("model_not_synced", message, 400)
     with transaction.atomic():
         SyncState.objects.get_or_create(connection=connection, model=model)
         state = SyncState.objects.select_for_update().get(connection=connection, model=model)
