@@ -33,6 +33,9 @@ MARKS: dict[str, str] = {
     "zoho-books": "zoho",
     "zoho-inventory": "zoho",
     "myob-business": "myob",
+    "shopify": "shopify",
+    "bigcommerce": "bigcommerce",
+    "woocommerce": "woocommerce",
 }
 
 PATH = re.compile(r'<path d="([^"]+)"\s*/>')
