@@ -177,8 +177,9 @@ def _fail(state: SyncState, run: SyncRun, code: str, message: str) -> None:
         state = _locked_own(state, run)
         if state is None:
             return
+        run = _ended(run, RunStatus.FAILED)  # (reloads the run: its error is set after)
         run.error_code, run.error_message = code, message
-        run = _ended(run, RunStatus.FAILED)
+        run.save(update_fields=["error_code", "error_message"])
         state.last_error_code, state.last_error_message = code, message
         _idle(state)
         _event(state, EventKind.SYNC_FAILED, run, {"error": {"code": code, "message": message}})
