@@ -35,8 +35,9 @@ follow, ``more_field``: NetSuite's ``hasMore``), ``link`` (the next page's URL i
 ``Link: <…>; rel="next"`` header, RFC 8288), ``keyset`` (the next page starts after the last
 record's ``key``, given as ``{after}`` in the query or body; ``more_field`` says whether more
 follow). A ``POST`` request (SuiteQL, SX.e) sends ``body`` as JSON, its strings templated like
-``modified_template`` (``{since}``, ``{size}``, ``{after}``; ``"{size:int}"`` and
-``"{after:int}"`` as numbers), with ``headers`` (only those the proxy forwards).
+``modified_template`` (``{since}``, ``{size}``, ``{after}`` and the connection's own settings
+such as ``{company_number}``; ``"{name:int}"`` as a number), with ``headers`` (only those the
+proxy forwards).
 
 A field's ``source`` is a dotted path into the record. ``[syncs.<model>.lines]`` maps the
 lines of a record (``source``: where the list is; ``fields``: as above). Parsed strictly by
@@ -92,13 +93,16 @@ class LinesSpec:
 class SyncSpec:
     path: str
     id: str
-    modified_field: str
+    modified_field: str  # "" where the system's records carry no modified time (SX.e lists)
     pagination: PaginationSpec
     records: str = ""  # a dotted path to the list; "" when the answer is the list
     method: str = "GET"
     query: dict[str, str] = field(default_factory=dict)
     body: dict[str, Any] = field(default_factory=dict)  # POST: sent as JSON, templated
     headers: dict[str, str] = field(default_factory=dict)
+    # An answer whose value here is not empty is a refusal, whatever its status (SX.e says
+    # "Invalid Company Number" in a 200): the run fails rather than finding nothing listed.
+    error_field: str = ""
     modified_param: str = ""  # the filter; without one every run reads everything
     # The filter's value, ``{since}`` being the time (ISO 8601, UTC, "Z"): Infoplus wants
     # ``modifyDate ge '{since}'`` in its ``filter`` parameter.
@@ -144,8 +148,8 @@ def _pagination_problems(spec: PaginationSpec, where: str) -> list[str]:
         problems.append(f"{where}.style: one of {', '.join(PAGINATION_STYLES)}")
     if not 1 <= spec.size <= 1000:
         problems.append(f"{where}.size: between 1 and 1000")
-    if spec.style == "keyset" and not spec.key:
-        problems.append(f"{where}.key: the record field the next page starts after")
+    if spec.style == "keyset" and (not spec.key or not spec.more_field):
+        problems.append(f"{where}: keyset needs key and more_field")
     if spec.style == "suiteql_offset" and not spec.more_field:
         problems.append(f"{where}.more_field: where the answer says more pages follow")
     return problems

@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from catalog.mappings import SyncSpec
@@ -97,7 +98,7 @@ def _fetch(
     connection: Connection, spec: SyncSpec, since: str | None, position: Position
 ) -> tuple[Any, str]:
     """The system's answer for the page at ``position`` (JSON), and its ``Link`` header."""
-    values = template_values(spec.pagination, position, since)
+    values = template_values(spec.pagination, position, since, connection.config or {})
     query = {**render(spec.query, values), **spec.deletions.query}
     if spec.modified_param and since:
         query[spec.modified_param] = spec.modified_template.replace("{since}", since)
@@ -120,9 +121,12 @@ def _fetch(
     if not 200 <= response.status < 300:
         raise RemoteFailed(f"remote_{response.status}", f"The system answered {response.status}.")
     try:
-        return response.json(), response.headers.get("link", "")
+        answer = response.json()
     except ValueError:
         raise RemoteFailed("unexpected_answer", "The system's answer is not JSON.") from None
+    if spec.error_field and (refusal := dig(answer, spec.error_field)):
+        raise RemoteFailed("remote_refused", " ".join(str(refusal).split()))
+    return answer, response.headers.get("link", "")
 
 
 def _retry_after(value: str) -> int:
@@ -236,13 +240,13 @@ def _count(run: SyncRun, record: SyncedRecord | None, item: Mapped) -> None:
 
 def unlisted_delete(state: SyncState, run: SyncRun) -> None:
     """At the end of a full run of a ``reconcile`` system: the records modified inside its
-    window that it did not list are gone (each a change, as a tombstone would be). Called
-    with the state locked; the caller saves it."""
+    window (or with no modified time) that it did not list are gone (each a change, as a
+    tombstone would be). Called with the state locked; the caller saves it."""
+    # A record without a modified time (SX.e's lists have none) was listed by every full run,
+    # whatever its window: absent, it is gone.
+    in_window = Q(remote_modified_at__gte=run.since) | Q(remote_modified_at__isnull=True)
     unlisted = SyncedRecord.objects.filter(
-        connection_id=state.connection_id,
-        model=state.model,
-        deleted=False,
-        remote_modified_at__gte=run.since,
+        in_window, connection_id=state.connection_id, model=state.model, deleted=False
     ).exclude(seen_in=run.pk)
     now = timezone.now()
     for record in unlisted.iterator(chunk_size=500):

@@ -43,10 +43,14 @@ def page_query(spec: PaginationSpec, position: Position) -> dict[str, str]:
     return query
 
 
-def template_values(spec: PaginationSpec, position: Position, since: str | None) -> dict[str, str]:
-    """What a request's templates may hold: ``{since}``, ``{size}``, ``{after}`` (keyset)."""
+def template_values(
+    spec: PaginationSpec, position: Position, since: str | None, config: Mapping[str, Any]
+) -> dict[str, str]:
+    """What a request's templates may hold: the connection's settings (``{company_number}``),
+    ``{since}``, ``{size}``, ``{after}`` (keyset: the last key read, empty at first)."""
     after = "" if position is None or spec.style != "keyset" else str(position)
-    return {"since": since or "", "size": str(spec.size), "after": after}
+    settings = {key: str(value) for key, value in config.items() if isinstance(value, str)}
+    return {**settings, "since": since or "", "size": str(spec.size), "after": after}
 
 
 def render(value: Any, values: Mapping[str, str]) -> Any:
@@ -56,11 +60,20 @@ def render(value: Any, values: Mapping[str, str]) -> Any:
     if isinstance(value, list):
         return [render(item, values) for item in value]
     if isinstance(value, str) and (typed := _TYPED.match(value)):
-        text = values.get(typed.group(1), "")
-        return int(text) if text.lstrip("-").isdigit() else 0
+        return _number(values.get(typed.group(1), ""))
     if isinstance(value, str):
         return re.sub(r"\{(\w+)\}", lambda m: values.get(m.group(1), m.group(0)), value)
     return value
+
+
+def _number(text: str) -> int:
+    """A whole number from its text ("1001", or "1001.0" as SX.e's decimals may come); 0 when
+    there is none (the first page of a keyset)."""
+    try:
+        number = float(text)
+    except ValueError:
+        return 0
+    return int(number) if number.is_integer() else 0
 
 
 def next_position(
@@ -88,7 +101,10 @@ def next_position(
     if spec.style in OFFSETS:
         return int(position or 0) + len(records)
     if spec.style == "keyset":
-        return _key_of(records[-1], spec.key)
+        following = _key_of(records[-1], spec.key)
+        if str(following) == str(position):  # a whole page of one key: no way past it
+            raise PagingError(f"A whole page shares the {spec.key!r} {following!r}.")
+        return following
     return int(position or spec.first_page) + 1
 
 
