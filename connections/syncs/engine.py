@@ -16,7 +16,6 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from catalog.mappings import SyncSpec
@@ -238,16 +237,17 @@ def _count(run: SyncRun, record: SyncedRecord | None, item: Mapped) -> None:
         run.updated += 1
 
 
-def unlisted_delete(state: SyncState, run: SyncRun) -> None:
-    """At the end of a full run of a ``reconcile`` system: the records modified inside its
-    window (or with no modified time) that it did not list are gone (each a change, as a
-    tombstone would be). Called with the state locked; the caller saves it."""
-    # A record without a modified time (SX.e's lists have none) was listed by every full run,
-    # whatever its window: absent, it is gone.
-    in_window = Q(remote_modified_at__gte=run.since) | Q(remote_modified_at__isnull=True)
+def unlisted_delete(state: SyncState, run: SyncRun, spec: SyncSpec) -> None:
+    """At the end of a full run of a ``reconcile`` system: the records it did not list are
+    gone (each a change, as a tombstone would be), of those it would have listed: modified
+    inside its window where the listing is filtered by modified time; all, where it is not
+    (Mintsoft's suppliers, MaintainX, SX.e). Called with the state locked; the caller saves
+    it."""
     unlisted = SyncedRecord.objects.filter(
-        in_window, connection_id=state.connection_id, model=state.model, deleted=False
+        connection_id=state.connection_id, model=state.model, deleted=False
     ).exclude(seen_in=run.pk)
+    if _filtered(spec):
+        unlisted = unlisted.filter(remote_modified_at__gte=run.since)
     now = timezone.now()
     for record in unlisted.iterator(chunk_size=500):
         state.change_counter += 1
@@ -255,6 +255,11 @@ def unlisted_delete(state: SyncState, run: SyncRun) -> None:
         record.content_hash = content_hash(record.data, record.raw, True)
         record.save(update_fields=["deleted", "change_seq", "changed_at", "content_hash"])
         run.deleted += 1
+
+
+def _filtered(spec: SyncSpec) -> bool:
+    """Whether a run lists only what changed inside its window."""
+    return bool(spec.modified_param) or "{since}" in json.dumps(spec.body)
 
 
 def _iso(moment: datetime | None) -> str | None:

@@ -155,7 +155,7 @@ def _finish(state: SyncState, run: SyncRun) -> None:
         run.refresh_from_db()
         spec = sync_spec(state.connection, state.model)
         if run.mode == SyncMode.FULL and spec and spec.deletions.style == "reconcile":
-            unlisted_delete(state, run)
+            unlisted_delete(state, run, spec)
             run.save(update_fields=["deleted"])
         run = _ended(run, RunStatus.SUCCEEDED)
         newest = state.checkpoint.get("newest")

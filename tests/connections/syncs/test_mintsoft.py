@@ -179,3 +179,12 @@ def test_an_asn_that_cannot_be_mapped_is_reported_and_the_rest_are_synced(mintso
         ("3", "delivery_date"),
         ("4", "lines[0].quantity"),
     }
+
+
+def test_a_supplier_deleted_long_after_its_last_change_is_found_by_a_full_sync(mintsoft):
+    fake, syncs = mintsoft
+    syncs.sync("vendors")
+    gone = fake.suppliers.pop(0)  # last changed 400 days ago: outside any history window
+    run = syncs.sync("vendors", "full")
+    assert (run.mode, run.deleted, run.unchanged) == ("full", 1, 2)
+    assert syncs.record("vendors", gone["ID"])["deleted"] is True
