@@ -11,6 +11,8 @@ import pytest
 
 from connections.models import SyncState
 from connections.syncs.models import SyncStatus
+from tests.connections.schemes.test_netsuite import ACCOUNT as M2M_ACCOUNT
+from tests.connections.schemes.test_netsuite import m2m_integration
 from tests.connections.syncs.remote import RemoteSyncs, days_ago, iso
 from tests.factories import connected
 from tests.fakes.netsuite import SUITEQL_PATH
@@ -179,3 +181,26 @@ def test_an_order_that_cannot_be_mapped_is_reported_and_the_rest_are_synced(nets
 
     assert (run.status, run.added, run.failed) == ("succeeded", 598, 2)
     assert {(e["id"], e["field"]) for e in run.errors} == {("5", "total"), ("6", "status")}
+
+
+def test_an_m2m_connection_syncs_with_one_bearer_token_for_every_page(
+    acme, fake_systems, django_capture_on_commit_callbacks
+):
+    fake = fake_systems.netsuite
+    account = fake.add_account(M2M_ACCOUNT)
+    values, _ = m2m_integration(account)
+    account.tables["transaction"] = [purchase_order(n, days=n / 10) for n in range(1, 601)]
+    config = {k: values[k] for k in ("client_id", "certificate_id")} | {"account": M2M_ACCOUNT}
+    _, token = connected(
+        acme.partner,
+        system="netsuite",
+        config=config,
+        credentials={"private_key": values["private_key"]},
+    )
+    syncs = RemoteSyncs(token, django_capture_on_commit_callbacks)
+
+    assert syncs.sync("purchase_orders").added == 600
+
+    assert all(r.headers["authorization"].startswith("Bearer ") for r in queries(fake))
+    bought = [r for r in fake.requests if r.path.endswith("/token")]
+    assert len(queries(fake)) == 2 and len(bought) == 1  # kept across the run's pages
