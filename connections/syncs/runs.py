@@ -163,7 +163,7 @@ def _finish(state: SyncState, run: SyncRun) -> None:
         run.refresh_from_db()
         spec = sync_spec(state.connection, state.model)
         if run.mode == SyncMode.FULL and spec and spec.deletions.style == "reconcile":
-            unlisted_delete(state, run)
+            unlisted_delete(state, run, spec)
             run.save(update_fields=["deleted"])
         run = _ended(run, RunStatus.SUCCEEDED)
         newest = state.checkpoint.get("newest")
@@ -185,8 +185,9 @@ def _fail(state: SyncState, run: SyncRun, code: str, message: str) -> None:
         state = _locked_own(state, run)
         if state is None:
             return
+        run = _ended(run, RunStatus.FAILED)  # (reloads the run: its error is set after)
         run.error_code, run.error_message = code, message
-        run = _ended(run, RunStatus.FAILED)
+        run.save(update_fields=["error_code", "error_message"])
         state.last_error_code, state.last_error_message = code, message
         _idle(state)
         _event(state, EventKind.SYNC_FAILED, run, {"error": {"code": code, "message": message}})
