@@ -13,7 +13,7 @@ import secrets
 from urllib.parse import parse_qs, urlencode
 
 from tests.fakes.base import FakeSystem, Reply, Request
-from tests.fakes.oauth import basic_credentials
+from tests.fakes.oauth import OAuthError, basic_credentials
 
 
 def _bearer(request: Request, header: str = "authorization") -> str:
@@ -27,7 +27,7 @@ def _bearer(request: Request, header: str = "authorization") -> str:
 def _client_ok(request: Request, clients: dict[str, str]) -> bool:
     try:
         found = basic_credentials(request.headers.get("authorization", ""))
-    except Exception:  # noqa: BLE001 - a malformed header is a refusal like any other
+    except OAuthError:  # a malformed header is a refusal like any other
         return False
     known = clients.get(found[0]) if found else None
     return known is not None and secrets.compare_digest(known, found[1])
