@@ -56,7 +56,7 @@ class OAuth2ClientCredentials(AuthScheme):
     def templated_names(self, method: MethodSpec) -> set[str]:
         templates = [method.options.get("token_url", ""), method.options.get("scope", "")]
         templates += [str(v) for v in method.options.get("token_params", {}).values()]
-        templates += [str(v) for v in method.options.get("token_headers", {}).values()]
+        templates += [str(v) for v in _token_headers(method).values()]
         return set().union(*(template_names(t) for t in templates))
 
     def check_method(self, method: MethodSpec) -> list[str]:
@@ -65,21 +65,32 @@ class OAuth2ClientCredentials(AuthScheme):
             problems.append(f"option 'client_auth' must be one of {sorted(CLIENT_AUTH)}")
         if method.options.get("token_format", "form") not in TOKEN_FORMATS:
             problems.append(f"option 'token_format' must be one of {sorted(TOKEN_FORMATS)}")
-        if not HEADER_NAME.fullmatch(method.options.get("token_header", "Authorization")):
-            problems.append("option 'token_header' must be a header name")
-        names = method.options.get("token_headers", {})
-        problems += [
-            f"token_headers: {name!r} is not a header name"
-            for name in names
-            if not HEADER_NAME.fullmatch(name)
-        ]
-        secrets = {spec.name for spec in method.fields if spec.secret}
-        used = set().union(*(template_names(str(v)) for v in names.values()))
-        problems += [f"token_headers use the secret {name!r}" for name in sorted(used & secrets)]
-        return problems
+        return problems + _header_problems(method)
 
     def authenticate(self, target: Target, values: Mapping[str, str], send: Send) -> Authorizer:
         return token_request(target, values, send, {"grant_type": "client_credentials"})
+
+
+def _header_problems(method: MethodSpec) -> list[str]:
+    """``token_header`` and ``token_headers`` name real headers; the latter use no secret
+    (only the instance's values fill them in)."""
+    header, headers = method.options.get("token_header", "Authorization"), _token_headers(method)
+    problems = []
+    if not HEADER_NAME.fullmatch(str(header)):
+        problems.append("option 'token_header' must be a header name")
+    problems += [
+        f"token_headers: {n!r} is not a header name"
+        for n in headers
+        if not HEADER_NAME.fullmatch(n)
+    ]
+    secrets = {spec.name for spec in method.fields if spec.secret}
+    used = set().union(*(template_names(str(v)) for v in headers.values()))
+    return problems + [f"token_headers use the secret {name!r}" for name in sorted(used & secrets)]
+
+
+def _token_headers(method: MethodSpec) -> dict[str, Any]:
+    headers = method.options.get("token_headers", {})
+    return headers if isinstance(headers, dict) else {}
 
 
 def token_request(
