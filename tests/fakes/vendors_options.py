@@ -204,3 +204,37 @@ class FakeFakturoid(FakeSystem):
         self.refresh_tokens.add(refresh)
         answer = {"access_token": token, "token_type": "Bearer", "expires_in": 7200}
         return Reply(200, answer | {"refresh_token": refresh})
+
+
+class FakePairedLogin(FakeSystem):
+    """A login that wants a client header and pairs its token with it, the way eMaint X4's
+    token is paired with the ``Xt-UserAgent`` it was generated with (Tulip's eMaint connector
+    page): ``POST /api/login`` without ``Xt-UserAgent`` gets 400; later calls need the token
+    as a bearer and the same ``Xt-UserAgent``, else 401."""
+
+    hosts = ("cmms.paired.test",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reset()
+
+    def reset(self) -> None:
+        super().reset()
+        self.users: dict[str, str] = {}
+        self.tokens: dict[str, str] = {}  # token → the Xt-UserAgent it was made for
+
+    def handle(self, request: Request) -> Reply:
+        agent = request.headers.get("xt-useragent", "")
+        if request.method == "POST" and request.path == "/api/login":
+            body = request.json() or {}
+            if not agent:
+                return Reply(400, {"message": "Xt-UserAgent header is required"})
+            known = self.users.get(str(body.get("username", "")))
+            if known is None or not secrets.compare_digest(known, str(body.get("password", ""))):
+                return Reply(401, {"message": "Invalid login"})
+            token = secrets.token_urlsafe(12)
+            self.tokens[token] = agent
+            return Reply(200, {"token": token})
+        if not agent or self.tokens.get(_bearer(request)) != agent:
+            return Reply(401, {"message": "Invalid token"})
+        return Reply(200, {"records": []})
