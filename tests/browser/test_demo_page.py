@@ -13,7 +13,9 @@ from tests.browser.conftest import connect_sandbox
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_demo_page_connects_shows_a_masked_token_reads_orders_and_revokes(browser, onramp_server):
+def test_demo_page_connects_shows_a_masked_token_reads_orders_and_revokes(
+    browser, onramp_server
+):
     catalog_sync()
     call_command("seed_demo", "--base-url", onramp_server, stdout=StringIO())
     page = browser.new_page()
