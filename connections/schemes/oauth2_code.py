@@ -86,7 +86,7 @@ class OAuth2AuthorizationCode(AuthScheme):
 
     def templated_names(self, method: MethodSpec) -> set[str]:
         urls = [str(method.options.get(key, "")) for key in URL_OPTIONS]
-        urls += [str(value) for value in method.options.get("token_headers", {}).values()]
+        urls += [str(value) for value in _headers(method, "token_headers").values()]
         return set().union(*(template_names(url) for url in urls)) - {"public_url", CONTACT}
 
     def provided_names(self, method: MethodSpec) -> frozenset[str]:
@@ -116,18 +116,23 @@ def token_url(method: MethodSpec, config: Mapping[str, str]) -> str:
 
 def uses_contact(method: MethodSpec) -> bool:
     """Whether the method's headers name Onramp's contact (``{contact_email}``)."""
-    headers = {
-        **method.options.get("token_headers", {}),
-        **method.options.get("extra_headers", {}),
-    }
-    return any(CONTACT in template_names(str(value)) for value in headers.values())
+    values = [
+        *_headers(method, "token_headers").values(),
+        *_headers(method, "extra_headers").values(),
+    ]
+    return any(CONTACT in template_names(str(value)) for value in values)
 
 
 def token_headers(method: MethodSpec, config: Mapping[str, str], contact: str) -> dict[str, str]:
     """The method's ``token_headers`` with the instance's values and Onramp's contact."""
     values = defaultdict(str, {**config, CONTACT: contact})
-    templates = method.options.get("token_headers", {})
+    templates = _headers(method, "token_headers")
     return {name: str(value).format_map(values).strip() for name, value in templates.items()}
+
+
+def _headers(method: MethodSpec, option: str) -> dict[str, Any]:
+    headers = method.options.get(option, {})
+    return headers if isinstance(headers, dict) else {}  # check_method reports the rest
 
 
 def answer_config(method: MethodSpec, answer: Any) -> dict[str, str]:

@@ -18,7 +18,8 @@ from django.db import transaction
 from django.test import Client
 from django.utils import timezone
 
-from catalog.schema import MethodSpec
+from catalog.schema import MethodSpec, parse_definition
+from connections.checks import definition_problems
 from connections.errors import OnrampError
 from connections.models import Connection, Event, SignIn, SignInOutcome, ValidationAttempt
 from connections.schemes import SCHEMES
@@ -622,3 +623,31 @@ def test_token_format_and_token_headers_are_checked():
     problems = SCHEMES["oauth2_code"].check_method(method)
     assert "option 'token_format' must be 'form' or 'json'" in problems
     assert "option 'token_headers' must be a dict" in problems
+
+
+def test_a_definition_with_malformed_token_headers_is_reported_not_crashed():
+    data = {
+        "slug": "x",
+        "name": "X",
+        "vendor": "X",
+        "summary": "X",
+        "categories": ["accounting"],
+        "base_url": "https://x.example",
+        "methods": [
+            {
+                "id": "m",
+                "scheme": "oauth2_code",
+                "label": "m",
+                "recommended": True,
+                "options": {
+                    "authorize_url": "https://x.example/a",
+                    "token_url": "https://x.example/t",
+                    "scope": "",
+                    "token_headers": "User-Agent: me",
+                },
+            }
+        ],
+        "verify": [{"label": "Me", "method": "GET", "path": "/me"}],
+    }
+    problems = definition_problems(parse_definition(data, source="x.toml"))
+    assert "method 'm': option 'token_headers' must be a dict" in problems
