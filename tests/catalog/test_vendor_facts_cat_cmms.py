@@ -109,3 +109,11 @@ def test_hxgn_eam_reports_an_error_alert_inside_a_good_answer(vendors):
     creds = {"username": "API.USER", "password": "pw"}
     outcome = live_check("hxgn-eam", "basic", config, creds)
     assert outcome is not None and outcome.code == "check_refused"
+
+
+def test_hxgn_eam_service_account_signs_in_on_a_tenant_that_uses_sso(vendors):
+    vendors["hxgn"].basic = basic_header("API.USER", "pw")
+    vendors["hxgn"].lgncon = True
+    config = {"host": "us1.eam.hxgnsmartcloud.com", "tenant": "ACME_PRD", "organization": "ORG1"}
+    creds = {"username": "API.USER", "password": "pw"}
+    assert live_check("hxgn-eam", "basic", config, creds) is None

@@ -146,7 +146,9 @@ class FakeServiceTitan(FakeSystem):
 
 class FakeHxgnEam(FakeSystem):
     """REST web services under ``/axis/restservices`` with HTTP Basic and the ``tenant`` and
-    ``organization`` headers; answers carry ``ErrorAlert`` and ``Result``."""
+    ``organization`` headers; answers carry ``ErrorAlert`` and ``Result``. ``lgncon`` models a
+    tenant whose LGNCON install parameter sends sign-ins to SSO: its own users then get in only
+    with the ``authenticationmode: internal`` header ("Header parameters")."""
 
     hosts = ("us1.eam.hxgnsmartcloud.com",)
 
@@ -159,8 +161,12 @@ class FakeHxgnEam(FakeSystem):
         self.basic = ""  # the expected Authorization header
         self.tenant = "ACME_PRD"
         self.organization = "ORG1"
+        self.lgncon = False
 
     def handle(self, request: Request) -> Reply:
+        internal = request.headers.get("authenticationmode", "").lower() == "internal"
+        if self.lgncon and not internal:
+            return Reply(401, {"ErrorAlert": [{"Message": "Sign in with single sign-on"}]})
         if not self.basic or request.headers.get("authorization") != self.basic:
             return Reply(401, {"ErrorAlert": [{"Message": "Invalid credentials"}]})
         if request.headers.get("tenant") != self.tenant:
