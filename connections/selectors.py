@@ -165,6 +165,16 @@ def session_systems(
     return [entry for entry in found if entry.slug not in hidden][:limit]
 
 
+def session_hidden_matches(session: LinkSession, query: str, limit: int = 3) -> list[Entry]:
+    """Systems matching ``query`` that exist but are not offered to this session (the partner
+    has not registered its app for them): so an empty result can say so, not blame spelling."""
+    hidden = _not_offered(session)
+    if not query or not hidden:
+        return []
+    found = search_entries(query, allowed=session.systems or None, limit=limit + 20)
+    return [entry for entry in found if entry.slug in hidden][:limit]
+
+
 def session_categories(session: LinkSession) -> list[tuple[str, str]]:
     """The categories worth a button on the choose screen: (slug, label), in display order
     (not one whose only systems are not offered)."""

@@ -43,6 +43,7 @@ from connections.models import (
 from connections.selectors import (
     link_session_status,
     session_categories,
+    session_hidden_matches,
     session_methods,
     session_systems,
     session_unavailable_reason,
@@ -126,8 +127,10 @@ def _choose_context(
     none)."""
     browsing = not query and not category
     limit = POPULAR_COUNT if browsing else 50
+    systems = session_systems(session, query, category, limit=limit)
     return {
-        "systems": session_systems(session, query, category, limit=limit),
+        "systems": systems,
+        "not_offered": [] if systems else [e.name for e in session_hidden_matches(session, query)],
         "categories": session_categories(session) if with_categories else [],
         "popular": browsing,
         "query": query,
