@@ -44,6 +44,7 @@ from connections.services.connections import (
     connection_record_check,
 )
 from connections.services.credentials import attempt_credentials
+from connections.services.oauth import app_headers_for
 from connections.services.link_sessions import (
     PUBLIC_TOKEN_FIELDS,
     link_session_completed,
@@ -169,7 +170,10 @@ def _verify(attempt: ValidationAttempt) -> Outcome | None:
     method = definition.method(attempt.method) if definition else None
     if method is None:
         return describe("internal_error")
-    target = build_target(definition, method, attempt.config)
+    app = app_headers_for(attempt.link_session.partner_id, definition.slug, method)
+    if app is None:  # the partner's app for the system is gone: nothing the user can fix
+        return describe("internal_error")
+    target = build_target(definition, method, attempt.config, app)
     progress = _Progress(attempt)
     try:
         credentials = (
