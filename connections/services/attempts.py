@@ -44,12 +44,12 @@ from connections.services.connections import (
     connection_record_check,
 )
 from connections.services.credentials import attempt_credentials
-from connections.services.oauth import app_headers_for
 from connections.services.link_sessions import (
     PUBLIC_TOKEN_FIELDS,
     link_session_completed,
     public_token_mint,
 )
+from connections.services.oauth import app_headers_for
 from connections.verification.failures import CHECK_STAGES, FAILURES, Outcome, describe
 from connections.verification.run import build_target, verify
 
