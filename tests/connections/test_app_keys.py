@@ -210,3 +210,18 @@ def test_extra_headers_cannot_reach_the_partners_app():
     options = {**method.options, "extra_headers": {"X-AppSecretToken": "{app_secret}"}}
     changed = replace(method, options=options)
     assert definition_problems(replace(definition, methods=(changed,)))
+
+
+def test_an_operator_registers_the_app_key_in_the_admin_and_never_sees_it_again(acme, operator):
+    admin = operator()
+    add = "/admin/connections/oauthapp/add/"
+    form = {"partner": acme.partner.pk, "system": ECONOMIC, "client_id": "public-token"}
+    assert admin.post(add, form | {"client_secret": APP_SECRET}).status_code == 302
+    app = acme.partner.oauth_apps.get()
+    page = admin.get(f"/admin/connections/oauthapp/{app.pk}/change/").content.decode()
+    assert APP_SECRET not in page and "public-token" in page
+    refused = admin.post(add, form | {"system": "veeqo", "client_secret": "x"})
+    assert (
+        refused.status_code == 200
+        and "has no method that uses your app" in refused.content.decode()
+    )
