@@ -20,6 +20,7 @@ from connections.models import Connection, ConnectionStatus
 from connections.services.health import health_check_run
 from connections.services.oauth import oauth_app_set
 from connections.services.partners import partner_create
+from connections.services.proxy import connection_read
 from tests.factories import connected
 from tests.fakes.vendors_appkeys import FakeEconomic
 
@@ -157,6 +158,20 @@ def test_the_proxy_and_the_health_check_send_the_partners_app(acme, economic, ca
     assert APP_SECRET not in caplog.text
 
 
+def test_a_sync_read_sends_the_partners_app(acme, economic):
+    register(acme.partner)
+    connection, _ = connected(
+        acme.partner,
+        system=ECONOMIC,
+        method="grant_token",
+        config={},
+        credentials={"agreement_grant_token": GRANT},
+    )
+    read = connection_read(connection=connection, path="customers", query="pagesize=1")
+    assert read.status == 200
+    assert economic.requests[-1].headers["x-appsecrettoken"] == APP_SECRET
+
+
 def test_a_replaced_app_secret_is_used_from_the_next_call(acme, economic):
     register(acme.partner, "old-secret")
     _, token = connected(
@@ -174,7 +189,7 @@ def test_a_replaced_app_secret_is_used_from_the_next_call(acme, economic):
 
 def test_a_connection_whose_partner_app_is_gone_says_so_and_sends_nothing(acme, economic):
     register(acme.partner)
-    _, token = connected(
+    connection, token = connected(
         acme.partner,
         system=ECONOMIC,
         method="grant_token",
@@ -184,6 +199,9 @@ def test_a_connection_whose_partner_app_is_gone_says_so_and_sends_nothing(acme, 
     acme.partner.oauth_apps.all().delete()
     proxied = Client(headers={"Authorization": f"Bearer {token}"}).get("/api/v1/proxy/customers")
     assert proxied.status_code == 409 and proxied.json()["error"]["code"] == "app_missing"
+    health_check_run(connection_id=connection.pk)
+    connection.refresh_from_db()
+    assert connection.status == ConnectionStatus.ACTIVE  # not the customer's doing
     assert economic.requests == []
 
 
