@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from catalog.models import System
 from catalog.registry import get_definition
 from connections.checks import definition_problems
 from connections.models import Connection, ConnectionStatus
@@ -243,3 +244,10 @@ def test_an_operator_registers_the_app_key_in_the_admin_and_never_sees_it_again(
         refused.status_code == 200
         and "has no method that uses your app" in refused.content.decode()
     )
+
+
+def test_the_admin_says_who_is_offered_a_system_that_needs_the_partners_app(acme, operator):
+    register(acme.partner)
+    pk = System.objects.get(slug=ECONOMIC).pk
+    html = operator().get(f"/admin/catalog/system/{pk}/change/").content.decode()
+    assert "Agreement Grant Token: only partners that registered their app (Acme)" in html
