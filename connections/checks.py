@@ -89,11 +89,8 @@ def _extra_header_problems(
 def _app_header_problems(method: MethodSpec) -> list[str]:
     """``app_headers`` are filled from the partner's app only (``{app_id}``, ``{app_secret}``),
     each using at least one of them (a fixed header belongs in ``extra_headers``)."""
-    headers = method.options.get("app_headers", {})
-    if not isinstance(headers, dict):
-        return []  # the option's type is reported by the scheme
-    problems = []
-    for name, value in headers.items():
+    problems = []  # the option is a table: check_method said so first
+    for name, value in method.options.get("app_headers", {}).items():
         try:
             used = template_names(value) if isinstance(value, str) else set()
         except ValueError:

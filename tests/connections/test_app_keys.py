@@ -221,6 +221,7 @@ def test_app_headers_use_only_the_partners_app():
     assert with_app_headers({"X-AppSecretToken": "{agreement_grant_token}"})
     assert with_app_headers({"X-Fixed": "v2"})  # belongs in extra_headers
     assert with_app_headers({"X-Broken": "{app_secret"})
+    assert with_app_headers("X-AppSecretToken: {app_secret}")  # a table, not text
 
 
 def test_extra_headers_cannot_reach_the_partners_app():
