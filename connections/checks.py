@@ -16,6 +16,7 @@ from catalog.registry import SYSTEMS_DIR, load_file
 from catalog.schema import DefinitionError, MethodSpec, SystemDefinition, template_names
 from connections.flow.steps import STEPS
 from connections.schemes import SCHEMES
+from connections.schemes.base import APP_VALUES
 from connections.services.encryption import encrypted_models, keys_missing
 from connections.syncs.mapping import target_problems
 from connections.syncs.schemas import SyncModel
@@ -54,6 +55,7 @@ def definition_problems(definition: SystemDefinition) -> list[str]:
             for name in sorted(scheme.templated_names(method) - names)
         ]
         problems += _extra_header_problems(definition, method, known)
+        problems += [f"method {method.id!r}: {p}" for p in _app_header_problems(method)]
     return problems + _sync_problems(definition)
 
 
@@ -82,6 +84,22 @@ def _extra_header_problems(
         + ("a secret" if name in secrets else "unknown")
         for name in sorted(used - (known - secrets))
     ]
+
+
+def _app_header_problems(method: MethodSpec) -> list[str]:
+    """``app_headers`` are filled from the partner's app only (``{app_id}``, ``{app_secret}``),
+    each using at least one of them (a fixed header belongs in ``extra_headers``)."""
+    problems = []  # the option is a table: check_method said so first
+    for name, value in method.options.get("app_headers", {}).items():
+        try:
+            used = template_names(value) if isinstance(value, str) else set()
+        except ValueError:
+            used = {"{"}
+        if not used or used - APP_VALUES:
+            problems.append(
+                f"app_headers {name!r} must use only {{app_id}} and {{app_secret}} (at least one)"
+            )
+    return problems
 
 
 def checked_definition(path: Any) -> SystemDefinition:

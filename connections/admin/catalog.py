@@ -22,7 +22,12 @@ from catalog.registry import get_definition
 from catalog.search import catalog_changed
 from connections.admin.base import OperatorAdmin, ReadOnlyAdmin
 from connections.models import SystemFigures
-from connections.selectors import recent_failures, signs_in, system_sign_in_partners
+from connections.selectors import (
+    needs_app,
+    recent_failures,
+    signs_in,
+    system_sign_in_partners,
+)
 from connections.services.system_figures import system_figures_count
 
 REQUEST_WINDOWS = ("30", "90", "all")
@@ -106,19 +111,22 @@ class SystemAdmin(OperatorAdmin):
 
     @admin.display(description="Offered to")
     def offered_to(self, system: System) -> str:
-        """A sign-in method is offered only to partners with their OAuth app registered
-        (``selectors.session_methods``); a system with nothing else, to them only."""
+        """A sign-in method (or one sending the partner's app key) is offered only to partners
+        with their app registered (``selectors.session_methods``); a system with nothing else,
+        to them only."""
         definition = get_definition(system.slug)
-        sign_ins = [m.label for m in definition.methods if signs_in(m)] if definition else []
+        sign_ins = [m.label for m in definition.methods if needs_app(m)] if definition else []
         if not sign_ins:
             return "Every partner's end users."
+        keys = any(needs_app(m) and not signs_in(m) for m in definition.methods)
+        kind = "app" if keys else "OAuth app"
         partners = ", ".join(system_sign_in_partners(system.slug)) or "none yet"
         if len(sign_ins) == len(definition.methods):
             others = "other partners' end users are not offered this system"
         else:
             others = "other partners' end users see its other methods only"
         return (
-            f"{', '.join(sign_ins)}: only partners that registered their OAuth app "
+            f"{', '.join(sign_ins)}: only partners that registered their {kind} "
             f"({partners}); {others} (GET /systems: oauth_app_missing)."
         )
 

@@ -49,6 +49,7 @@ from connections.services.link_sessions import (
     link_session_completed,
     public_token_mint,
 )
+from connections.services.oauth import app_headers_for
 from connections.verification.failures import CHECK_STAGES, FAILURES, Outcome, describe
 from connections.verification.run import build_target, verify
 
@@ -169,7 +170,10 @@ def _verify(attempt: ValidationAttempt) -> Outcome | None:
     method = definition.method(attempt.method) if definition else None
     if method is None:
         return describe("internal_error")
-    target = build_target(definition, method, attempt.config)
+    app = app_headers_for(attempt.link_session.partner_id, definition.slug, method)
+    if app is None:  # the partner's app for the system is gone: nothing the user can fix
+        return describe("internal_error")
+    target = build_target(definition, method, attempt.config, app)
     progress = _Progress(attempt)
     try:
         credentials = (

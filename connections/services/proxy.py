@@ -38,6 +38,7 @@ from connections.schemes.base import AuthFailure, Authorizer, StaticAuthorizer, 
 from connections.security.inflight import Cap, CapReached, in_flight
 from connections.security.ratelimit import Limit, RateLimited, enforce
 from connections.services.connections import connection_credentials_fresh
+from connections.services.oauth import app_headers_for
 from connections.verification.remote_sessions import session_cached, session_forget, session_keep
 from connections.verification.run import build_target
 
@@ -160,7 +161,11 @@ def _target(connection: Connection) -> Target:
     method = definition.method(connection.method) if definition else None
     if method is None:
         raise OnrampError("system_unavailable", "This system is no longer offered.", 409)
-    return build_target(definition, method, connection.config)
+    app = app_headers_for(connection.partner_id, definition.slug, method)
+    if app is None:
+        message = _("Register your app for this system again to use this connection.")
+        raise OnrampError("app_missing", message, 409)
+    return build_target(definition, method, connection.config, app)
 
 
 def _send_authorized(

@@ -67,10 +67,16 @@ class _Probe:
 
 
 def build_target(
-    definition: SystemDefinition, method: MethodSpec, config: Mapping[str, str]
+    definition: SystemDefinition,
+    method: MethodSpec,
+    config: Mapping[str, str],
+    app_headers: Mapping[str, str] | None = None,
 ) -> Target:
+    """The system as configured; ``app_headers``: the method's, filled from the partner's
+    app (``services.oauth.app_headers_for``), sent on every call."""
     values = with_derived(definition.fields, dict(config))
-    return Target(definition, method, definition.base_url.format_map(values), values)
+    base_url = definition.base_url.format_map(values)
+    return Target(definition, method, base_url, values, dict(app_headers or {}))
 
 
 def verify(

@@ -15,7 +15,6 @@ from tests.fakes.base import FakeSystem
 from tests.fakes.vendors_cat_cmms import (
     FakeAssetEssentials,
     FakeHxgnEam,
-    FakeServiceTitan,
     FakeUpKeep,
 )
 
@@ -24,7 +23,6 @@ pytestmark = pytest.mark.django_db
 FAKES = {
     "upkeep": FakeUpKeep,
     "asset_essentials": FakeAssetEssentials,
-    "servicetitan": FakeServiceTitan,
     "hxgn": FakeHxgnEam,
 }
 
@@ -80,20 +78,6 @@ def test_asset_essentials_names_a_wrong_password(vendors):
         "asset-essentials", "session", config, {"username": "api.user", "password": "no"}
     )
     assert outcome is not None and outcome.code == "invalid_credentials"
-
-
-def test_servicetitan_sends_the_app_key_beside_the_token(vendors):
-    vendors["servicetitan"].clients["cid"] = "csecret"
-    config = {"tenant_id": "123456789", "app_key": "ak1.onramp"}
-    creds = {"client_id": "cid", "client_secret": "csecret"}
-    assert live_check("servicetitan", "client_credentials", config, creds) is None
-
-
-def test_servicetitan_refuses_another_apps_key(vendors):
-    vendors["servicetitan"].clients["cid"] = "csecret"
-    config = {"tenant_id": "123456789", "app_key": "ak1.someone-else"}
-    creds = {"client_id": "cid", "client_secret": "csecret"}
-    assert live_check("servicetitan", "client_credentials", config, creds) is not None
 
 
 def test_hxgn_eam_sends_tenant_and_organization_with_basic(vendors):
