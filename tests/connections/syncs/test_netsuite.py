@@ -93,6 +93,29 @@ def netsuite(acme, fake_systems, django_capture_on_commit_callbacks):
     account.tables["transactionline"] = [
         po_line(n, line) for n in range(1, 601) for line in (1, 2, 3)
     ]
+    account.tables["inventoryitemlocations"] = [
+        {
+            "item": "1",
+            "location": "Main",
+            "quantityonhand": 40,
+            "quantityavailable": 32,
+            "quantityonorder": 10,
+        },
+        {
+            "item": "1",
+            "location": "East",
+            "quantityonhand": 5,
+            "quantityavailable": 5,
+            "quantityonorder": None,
+        },
+        {
+            "item": "3",
+            "location": "Main",
+            "quantityonhand": 0,
+            "quantityavailable": 0,
+            "quantityonorder": 24,
+        },
+    ]
     account.tables["vendor"] = [vendor(n) for n in range(1, 6)]
     account.tables["item"] = [item(n) for n in range(1, 4)]
     _, token = connected(
@@ -267,3 +290,17 @@ def test_an_order_changed_with_its_lines_is_read_again_with_them(netsuite):
     # Only the orders listed (5, and 1 inside the overlap) have their lines asked for.
     assert "IN (1,5)" in json.loads(queries(fake, lines=True)[0].body)["q"]
     assert syncs.record("purchase_orders", 5)["lines"][2]["quantity"] == "6"
+
+
+def test_items_come_with_their_stock_per_location_from_a_second_query(netsuite):
+    fake, _, syncs = netsuite
+    assert syncs.sync("items").added == 3
+    asked = [json.loads(r.body)["q"] for r in queries(fake)]
+    stock = [q for q in asked if "FROM inventoryitemlocations" in q]
+    assert len(stock) == 1 and "il.item IN (1,2,3)" in stock[0]
+    assert syncs.record("items", 1)["inventory"] == [
+        {"location": "Main", "on_hand": "40", "available": "32", "on_order": "10"},
+        {"location": "East", "on_hand": "5", "available": "5", "on_order": None},
+    ]
+    assert syncs.record("items", 2)["inventory"] == []  # not stocked anywhere
+    assert syncs.record("items", 3)["inventory"][0]["on_order"] == "24"
