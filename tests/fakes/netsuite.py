@@ -8,7 +8,8 @@ them: lowercase column names) lists its rows by id; ``lastmodifieddate >= TO_TIM
 in it filters them on their ``lastmodified`` column (the SELECT gives it with ``TO_CHAR`` in
 ISO form); ``transaction IN (…)`` or ``item IN (…)`` keeps the rows of those transactions
 (``transactionline``) or items (``inventoryitemlocations``), sorted by them, then by id.
-``throttle`` answers the next that many queries 429 (NetSuite's concurrency limit).
+``throttle`` answers the next that many queries 429 (NetSuite's concurrency limit; with
+``throttle_table``, only queries on that table).
 
 It checks what NetSuite checks, independently of Onramp's client code: the client assertion
 is parsed and its signature verified here with plain ``cryptography`` against the uploaded
@@ -179,6 +180,7 @@ class FakeNetSuite(FakeSystem):
         self.nonces: set[tuple[str, str, str]] = set()
         self.now = time.time
         self.throttle = 0  # the next this many SuiteQL queries answer 429
+        self.throttle_table = ""  # only those on this table (e.g. "transactionline")
 
     def reset(self) -> None:
         super().reset()
@@ -187,6 +189,7 @@ class FakeNetSuite(FakeSystem):
         self.nonces.clear()
         self.now = time.time
         self.throttle = 0
+        self.throttle_table = ""
 
     def add_account(self, account_id: str) -> Account:
         account = Account(account_id)
@@ -328,7 +331,8 @@ class FakeNetSuite(FakeSystem):
 
     def _rows(self, rows: list[dict], query: str, request: Request) -> Reply:
         """One page of a table's rows, by id, filtered on ``lastmodified`` if asked."""
-        if self.throttle > 0:
+        table = (FROM.search(query) or [None, ""])[1].lower()
+        if self.throttle > 0 and self.throttle_table in ("", table):
             self.throttle -= 1
             body = {
                 "title": "Too Many Requests",

@@ -304,3 +304,16 @@ def test_items_come_with_their_stock_per_location_from_a_second_query(netsuite):
     ]
     assert syncs.record("items", 2)["inventory"] == []  # not stocked anywhere
     assert syncs.record("items", 3)["inventory"][0]["on_order"] == "24"
+
+
+def test_a_429_on_the_lines_query_waits_then_reads_that_page_again_whole(netsuite):
+    fake, _, syncs = netsuite
+    fake.throttle, fake.throttle_table = 1, "transactionline"
+    syncs.sync("purchase_orders")
+    state = SyncState.objects.get(model="purchase_orders")
+    assert state.status == SyncStatus.WAITING and state.run.added == 0  # nothing half-written
+
+    run = syncs.resume("purchase_orders")
+
+    assert (run.status, run.added, run.pages) == ("succeeded", 600, 2)
+    assert len(syncs.record("purchase_orders", 1)["lines"]) == 3
