@@ -88,8 +88,7 @@ def _rows(
 def _ask(
     connection: Connection, request: DetailRequest, values: dict[str, Any], position: Position
 ) -> Any:
-    page = template_values(request.pagination, position, None, values)
-    page |= {k: str(v) for k, v in values.items() if isinstance(v, str)}
+    page = template_values(request.pagination, position, None, values)  # the str values
     query = render(request.query, page)
     if request.pagination.style != "single":
         query |= page_query(request.pagination, position)
