@@ -40,9 +40,16 @@ such as ``{company_number}``; ``"{name:int}"`` as a number), with ``headers`` (o
 proxy forwards).
 
 A field's ``source`` is a dotted path into the record. ``[syncs.<model>.lines]`` maps the
-lines of a record (``source``: where the list is; ``fields``: as above). Parsed strictly by
-``schema.py``; whether the target fields exist in the unified model is checked by the code
-that defines the models (``connections/syncs/``).
+lines of a record (``source``: where the list is; ``fields``: as above). Where the listing
+leaves the lines out, ``[syncs.<model>.lines.request]`` asks for them with a request of their
+own, its answer's rows put in each record at ``source`` before it is mapped: ``per = "page"``
+once for a page of records (``{ids}``: their ids, comma-separated; ``parent``: the row field
+naming its record's id; NetSuite's ``transactionline``), ``per = "record"`` once per record
+(``{id}``, and ``{record.<field>}`` from the record; SX.e's single purchase order). Its
+``pagination`` is ``single`` (one answer holds all) or a style above; ``records``,
+``error_field``, ``method``, ``body``, ``query`` and ``headers`` as for the listing. Parsed
+strictly by ``schema.py``; whether the target fields exist in the unified model is checked by
+the code that defines the models (``connections/syncs/``).
 """
 
 from __future__ import annotations
@@ -52,6 +59,8 @@ from typing import Any
 
 MODELS = ("purchase_orders", "vendors", "items", "work_orders")
 PAGINATION_STYLES = ("cursor", "offset", "page", "suiteql_offset", "link", "keyset")
+DETAIL_PAGINATION = ("single", "cursor", "offset", "page", "suiteql_offset")
+DETAIL_PER = ("page", "record")
 METHODS = ("GET", "POST")
 HEADERS = frozenset({"accept", "prefer"})  # what a sync may add (the proxy forwards them)
 DELETION_STYLES = ("none", "tombstone", "status", "reconcile")
@@ -84,9 +93,27 @@ class DeletionSpec:
 
 
 @dataclass(frozen=True)
+class DetailRequest:
+    """A request for what a listing leaves out (a purchase order's lines): ``path`` empty
+    where the listing has it all."""
+
+    path: str = ""
+    per: str = "page"  # page: once for a page's records ({ids}); record: once each ({id})
+    parent: str = ""  # per page: the row field that names its record's id
+    method: str = "GET"
+    query: dict[str, str] = field(default_factory=dict)
+    body: dict[str, Any] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
+    records: str = ""
+    error_field: str = ""
+    pagination: PaginationSpec = field(default_factory=lambda: PaginationSpec(style="single"))
+
+
+@dataclass(frozen=True)
 class LinesSpec:
     source: str = ""
     fields: dict[str, Any] = field(default_factory=dict)
+    request: DetailRequest = field(default_factory=DetailRequest)
 
 
 @dataclass(frozen=True)
@@ -128,10 +155,27 @@ def sync_problems(syncs: dict[str, SyncSpec]) -> list[str]:
         problems += field_problems(spec.lines.fields, f"{where}.lines.fields")
         if spec.lines.fields and not spec.lines.source:
             problems.append(f"{where}.lines: a source is needed for its fields")
+        if spec.lines.request.path:
+            problems += _detail_problems(spec.lines, f"{where}.lines")
     return problems
 
 
-def _request_problems(spec: SyncSpec, where: str) -> list[str]:
+def _detail_problems(lines: LinesSpec, where: str) -> list[str]:
+    request, problems = lines.request, []
+    if "." in lines.source:
+        problems.append(f"{where}.source: a plain key where the request's rows are put")
+    if request.per not in DETAIL_PER:
+        problems.append(f"{where}.request.per: one of {', '.join(DETAIL_PER)}")
+    if request.per == "page" and not request.parent:
+        problems.append(f"{where}.request.parent: the row field naming its record's id")
+    if request.pagination.style not in DETAIL_PAGINATION:
+        problems.append(f"{where}.request.pagination.style: one of {', '.join(DETAIL_PAGINATION)}")
+    if request.pagination.style == "suiteql_offset" and not request.pagination.more_field:
+        problems.append(f"{where}.request.pagination.more_field: where more pages are said")
+    return problems + _request_problems(request, f"{where}.request")
+
+
+def _request_problems(spec: SyncSpec | DetailRequest, where: str) -> list[str]:
     problems = []
     if spec.method not in METHODS:
         problems.append(f"{where}.method: one of {', '.join(METHODS)}")

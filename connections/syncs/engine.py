@@ -12,16 +12,14 @@ import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlencode
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from catalog.mappings import SyncSpec
-from connections.errors import OnrampError
 from connections.models import Connection, ConnectionStatus
-from connections.services.proxy import connection_read
+from connections.syncs.details import details_attach
 from connections.syncs.mapping import Mapped, MappingError, content_hash, dig, record_map
 from connections.syncs.models import SyncedRecord, SyncMode, SyncRun, SyncState, SyncStatus
 from connections.syncs.pages import (
@@ -32,23 +30,10 @@ from connections.syncs.pages import (
     render,
     template_values,
 )
+from connections.syncs.remote import RemoteFailed, remote_answer
 from connections.syncs.schemas import SyncModel
 
 MAX_REPORTED = 20  # record errors kept per run
-MAX_RETRY_AFTER = 3600
-
-
-class RemoteThrottled(Exception):
-    def __init__(self, retry_after: int) -> None:
-        super().__init__(f"throttled for {retry_after} s")
-        self.retry_after = retry_after
-
-
-class RemoteFailed(Exception):
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message[:500]
 
 
 class SyncStopped(Exception):
@@ -82,6 +67,7 @@ def page_read(connection: Connection, spec: SyncSpec, model: SyncModel, state: S
     except PagingError as exc:
         raise RemoteFailed("unexpected_answer", str(exc)) from None
     page = Page(following=following, reconcile=spec.deletions.style == "reconcile")
+    records = details_attach(connection, spec, records)
     for raw in records:
         try:
             page.mapped.append(record_map(spec=spec, model=model, raw=raw))
@@ -102,35 +88,14 @@ def _fetch(
     if spec.modified_param and since:
         query[spec.modified_param] = spec.modified_template.replace("{since}", since)
     query |= page_query(spec.pagination, position)
-    body = json.dumps(render(spec.body, values)).encode() if spec.method == "POST" else b""
-    try:
-        response = connection_read(
-            connection=connection,
-            path=spec.path,
-            query=urlencode(query),
-            body=body,
-            headers=spec.headers,
-        )
-    except OnrampError as exc:
-        if exc.retry_after:  # our own caps on calls in flight to that host
-            raise RemoteThrottled(exc.retry_after) from None
-        raise RemoteFailed(exc.code, exc.message) from None
-    if response.status == 429:
-        raise RemoteThrottled(_retry_after(response.headers.get("retry-after", "")))
-    if not 200 <= response.status < 300:
-        raise RemoteFailed(f"remote_{response.status}", f"The system answered {response.status}.")
-    try:
-        answer = response.json()
-    except ValueError:
-        raise RemoteFailed("unexpected_answer", "The system's answer is not JSON.") from None
-    if spec.error_field and (refusal := dig(answer, spec.error_field)):
-        raise RemoteFailed("remote_refused", " ".join(str(refusal).split()))
-    return answer, response.headers.get("link", "")
-
-
-def _retry_after(value: str) -> int:
-    seconds = int(value) if value.strip().isdigit() else 60  # an HTTP date: a minute is fine
-    return max(1, min(seconds, MAX_RETRY_AFTER))
+    return remote_answer(
+        connection,
+        path=spec.path,
+        query=query,
+        body=render(spec.body, values) if spec.method == "POST" else None,
+        headers=spec.headers,
+        error_field=spec.error_field,
+    )
 
 
 @transaction.atomic

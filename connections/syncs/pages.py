@@ -18,7 +18,7 @@ from connections.syncs.mapping import dig
 
 Position = str | int | None
 OFFSETS = ("offset", "suiteql_offset")
-_TYPED = re.compile(r"^\{(\w+):int\}$")
+_TYPED = re.compile(r"^\{([\w.]+):int\}$")  # "{record.posuf:int}" too
 # One link-value of an RFC 8288 Link header: <target>; params (rel may list several types).
 _LINK = re.compile(r"<([^>]*)>\s*((?:;\s*[^,;]+)*)")
 _REL = re.compile(r';\s*rel\s*=\s*"?([^";]+)"?', re.IGNORECASE)
@@ -62,7 +62,7 @@ def render(value: Any, values: Mapping[str, str]) -> Any:
     if isinstance(value, str) and (typed := _TYPED.match(value)):
         return _number(values.get(typed.group(1), ""))
     if isinstance(value, str):
-        return re.sub(r"\{(\w+)\}", lambda m: values.get(m.group(1), m.group(0)), value)
+        return re.sub(r"\{([\w.]+)\}", lambda m: values.get(m.group(1), m.group(0)), value)
     return value
 
 

@@ -28,8 +28,6 @@ from connections.events import EventKind
 from connections.models import Connection, ConnectionStatus
 from connections.services.audit import event_record
 from connections.syncs.engine import (
-    RemoteFailed,
-    RemoteThrottled,
     SyncLost,
     SyncStopped,
     page_read,
@@ -37,6 +35,7 @@ from connections.syncs.engine import (
     unlisted_delete,
 )
 from connections.syncs.models import BUSY, RunStatus, SyncMode, SyncRun, SyncState, SyncStatus
+from connections.syncs.remote import RemoteFailed, RemoteThrottled
 from connections.syncs.schemas import SyncModel
 
 ACTOR = "onramp:sync"

@@ -27,7 +27,10 @@ posuf, vendno, vendname, whse, stagecd, orderdt, duedt, reqshipdt, …}]}}}``),
 ``sxapiapgetvendorlist`` (``vendorNumber``, ``recordLimit`` → ``tVendlst``/``t-vendlst``) and
 ``sxapiicgetproductlist`` (``productCode``, ``recordLimit`` → ``moreRecordsAvailable``,
 ``tProd``/``t-prod``). Here each lists from its starting key (inclusive) in key order: what
-those starting fields mean is not documented (unverified). ``throttle`` answers the next that
+those starting fields mean is not documented (unverified). ``sxapipogetsinglepurchaseorderv2``
+(``purchaseOrderNumber``, ``purchaseOrderSuffix``, ``includeLineData`` → ``tPolineitemv2``/
+``t-polineitemv2``: lineno, shipprod, proddesc, qtyord, unit, price, netamt, duedt, …)
+answers one order's lines. ``throttle`` answers the next that
 many list calls 429 with Retry-After, as the ION API Gateway does over its limits.
 """
 
@@ -84,6 +87,7 @@ SX_LISTS = {
         "t-prod",
     ),
 }
+SX_SINGLE_PO = "sxapipogetsinglepurchaseorderv2"
 ACCESS_LIFETIME = 7200  # ION's default: two hours
 NOT_FOUND = Reply(404, {"message": "Not Found"})
 
@@ -123,6 +127,7 @@ class FakeIonGateway(FakeSystem):
         self.sx_purchase_orders: list[dict[str, Any]] = []
         self.sx_vendors: list[dict[str, Any]] = []
         self.sx_products: list[dict[str, Any]] = []
+        self.sx_po_lines: dict[tuple[int, int], list[dict[str, Any]]] = {}  # (pono, posuf)
         self.throttle = 0  # the next this many SX.e list calls answer 429
         self.auth_methods_seen: list[str] = []
         self.access_lifetime = ACCESS_LIFETIME
@@ -246,6 +251,8 @@ class FakeIonGateway(FakeSystem):
             return self._users_me(token)
         if (request.method, route) == ("POST", SX_WAREHOUSES):
             return self._sx_warehouses(token, request)
+        if (request.method, route) == ("POST", SX_REST + SX_SINGLE_PO):
+            return self._sx_single_po(token, request)
         if request.method == "POST" and route.removeprefix(SX_REST) in SX_LISTS:
             return self._sx_list(token, request, SX_LISTS[route.removeprefix(SX_REST)])
         return NOT_FOUND
@@ -297,6 +304,25 @@ class FakeIonGateway(FakeSystem):
         rows = sorted(getattr(self, attribute), key=lambda r: (r[key], r.get("posuf", 0)))
         rows = [r for r in rows if start is None or r[key] >= start]
         answer = {"cErrorMessage": "", flag: len(rows) > limit, table: {rows_key: rows[:limit]}}
+        return Reply(200, {"response": answer})
+
+    def _sx_single_po(self, token: IonToken, request: Request) -> Reply:
+        """One purchase order's lines (``tPolineitemv2``), by number and suffix."""
+        body = self._sx_call(token, request)
+        if isinstance(body, Reply):
+            return body
+        if self.throttle > 0:
+            self.throttle -= 1
+            return Reply(429, {"message": "Too Many Requests"}, {"Retry-After": "1"})
+        if body.get("companyNumber") not in self.sx_companies:
+            error = f"Invalid Company Number: {body.get('companyNumber')}"
+            return Reply(200, {"response": {"cErrorMessage": error}})
+        number, suffix = body.get("purchaseOrderNumber"), body.get("purchaseOrderSuffix", 0)
+        if (number, suffix) not in self.sx_po_lines:
+            error = f"Purchase Order #{number}-{suffix} not found"
+            return Reply(200, {"response": {"cErrorMessage": error}})
+        rows = self.sx_po_lines[(number, suffix)] if body.get("includeLineData") else []
+        answer = {"cErrorMessage": "", "tPolineitemv2": {"t-polineitemv2": rows}}
         return Reply(200, {"response": answer})
 
     def _sx_warehouses(self, token: IonToken, request: Request) -> Reply:

@@ -6,7 +6,10 @@ most 1,000) from ``offset`` (Oracle: "Executing SuiteQL Queries Through REST Web
 "Collection Paging"). A query ``FROM`` a table in ``Account.tables`` (rows as SuiteQL returns
 them: lowercase column names) lists its rows by id; ``lastmodifieddate >= TO_TIMESTAMP('…'``
 in it filters them on their ``lastmodified`` column (the SELECT gives it with ``TO_CHAR`` in
-ISO form). ``throttle`` answers the next that many queries 429 (NetSuite's concurrency limit).
+ISO form); ``transaction IN (…)`` or ``item IN (…)`` keeps the rows of those transactions
+(``transactionline``) or items (``inventoryitemlocations``), sorted by them, then by id.
+``throttle`` answers the next that many queries 429 (NetSuite's concurrency limit; with
+``throttle_table``, only queries on that table).
 
 It checks what NetSuite checks, independently of Onramp's client code: the client assertion
 is parsed and its signature verified here with plain ``cryptography`` against the uploaded
@@ -38,6 +41,8 @@ from tests.fakes.base import FakeSystem, Reply, Request
 TOKEN_PATH = "/services/rest/auth/oauth2/v1/token"
 MAX_LIMIT = 1000
 FROM = re.compile(r"\bFROM\s+(\w+)", re.IGNORECASE)
+# Some records' rows of a table of details: transactionline's, inventoryitemlocations'.
+IN_PARENTS = re.compile(r"\b(transaction|item)\s+IN\s*\(([^)]*)\)", re.IGNORECASE)
 MODIFIED_SINCE = re.compile(r"lastmodifieddate\s*>=\s*TO_TIMESTAMP\('([0-9T:Z-]+)'", re.IGNORECASE)
 SUITEQL_PATH = "/services/rest/query/v1/suiteql"
 RECORD_PATH = "/services/rest/record/v1/"
@@ -175,6 +180,7 @@ class FakeNetSuite(FakeSystem):
         self.nonces: set[tuple[str, str, str]] = set()
         self.now = time.time
         self.throttle = 0  # the next this many SuiteQL queries answer 429
+        self.throttle_table = ""  # only those on this table (e.g. "transactionline")
 
     def reset(self) -> None:
         super().reset()
@@ -183,6 +189,7 @@ class FakeNetSuite(FakeSystem):
         self.nonces.clear()
         self.now = time.time
         self.throttle = 0
+        self.throttle_table = ""
 
     def add_account(self, account_id: str) -> Account:
         account = Account(account_id)
@@ -324,7 +331,8 @@ class FakeNetSuite(FakeSystem):
 
     def _rows(self, rows: list[dict], query: str, request: Request) -> Reply:
         """One page of a table's rows, by id, filtered on ``lastmodified`` if asked."""
-        if self.throttle > 0:
+        table = (FROM.search(query) or [None, ""])[1].lower()
+        if self.throttle > 0 and self.throttle_table in ("", table):
             self.throttle -= 1
             body = {
                 "title": "Too Many Requests",
@@ -345,7 +353,12 @@ class FakeNetSuite(FakeSystem):
             raise rest_error(400, "INVALID_PARAMETER", "Invalid limit or offset.", "")
         if since := MODIFIED_SINCE.search(query):
             rows = [r for r in rows if r["lastmodified"] >= since.group(1)[:19]]
-        rows = sorted(rows, key=lambda r: int(r["id"]))
+        column = ""
+        if parents := IN_PARENTS.search(query):  # some orders' lines, some items' stock
+            column = parents.group(1).lower()
+            ids = {i.strip() for i in parents.group(2).split(",")}
+            rows = [r for r in rows if r[column] in ids]
+        rows = sorted(rows, key=lambda r: (int(r.get(column) or 0), int(r.get("id") or 0)))
         start, end = int(offset), int(offset) + int(limit)
         page = [{"links": [], **row} for row in rows[start:end]]
         body = {

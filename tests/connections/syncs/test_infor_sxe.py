@@ -37,6 +37,21 @@ def purchase_order(pono: int) -> dict:
     }
 
 
+def po_line(pono: int, lineno: int) -> dict:
+    return {
+        "lineno": lineno,
+        "shipprod": f"BOLT-{lineno:03}",
+        "proddesc": f"Hex bolt {lineno} mm",
+        "qtyord": 20.0,
+        "qtyrcv": 0.0,
+        "unit": "EA",
+        "price": 0.125,
+        "netamt": 2.5,
+        "duedt": "2026-12-14T00:00:00",
+        "statustype": "A",
+    }
+
+
 def vendor(vendno: int) -> dict:
     return {
         "vendno": vendno,
@@ -59,6 +74,7 @@ def sxe(acme, fake_systems, django_capture_on_commit_callbacks):
     file = ion.make_ionapi("ACME_TST")
     ion.sx_operators.add(file["saak"])
     ion.sx_purchase_orders[:] = [purchase_order(n) for n in range(5001, 5451)]
+    ion.sx_po_lines.update({(n, 0): [po_line(n, 1), po_line(n, 2)] for n in range(5001, 5451)})
     ion.sx_vendors[:] = [vendor(n) for n in range(1001, 1004)]
     ion.sx_products[:] = [
         {
@@ -96,10 +112,10 @@ def sent(ion, path=PO_LIST):
 def test_purchase_orders_are_listed_page_by_page_from_the_last_number_read(sxe):
     ion, syncs = sxe
     run = syncs.sync("purchase_orders")
-    assert (run.status, run.added, run.pages) == ("succeeded", 450, 3)
+    assert (run.status, run.added, run.pages) == ("succeeded", 450, 10)
     starts = [(r["companyNumber"], r["beginningPurchaseOrderNumber"]) for r in sent(ion)]
-    assert starts == [(1, 0), (1, 5200), (1, 5399)]  # each page from the last one's end
-    assert all(r["recordLimit"] == 200 for r in sent(ion))
+    assert starts[:3] == [(1, 0), (1, 5050), (1, 5099)]  # each page from the last one's end
+    assert all(r["recordLimit"] == 50 for r in sent(ion))
     order = syncs.record("purchase_orders", 5007)
     assert order["number"] == "5007" and order["vendor"] == {
         "id": "1001",
@@ -171,3 +187,40 @@ def test_an_order_that_cannot_be_mapped_is_reported_and_the_rest_are_synced(sxe)
         ("5001", "status"),
         ("5002", "order_date"),
     }
+
+
+def test_each_orders_lines_come_from_a_call_of_its_own(sxe):
+    ion, syncs = sxe
+    syncs.sync("purchase_orders")
+    asked = sent(ion, "/sxapipogetsinglepurchaseorderv2")
+    assert {(r["purchaseOrderNumber"], r["purchaseOrderSuffix"]) for r in asked} == {
+        (n, 0) for n in range(5001, 5451)
+    }
+    assert all(r["companyNumber"] == 1 and r["includeLineData"] is True for r in asked)
+    lines = syncs.record("purchase_orders", 5007)["lines"]
+    assert [line["line_number"] for line in lines] == [1, 2]
+    assert lines[0] == {
+        "line_number": 1,
+        "item_code": "BOLT-001",
+        "description": "Hex bolt 1 mm",
+        "quantity": "20.0",
+        "unit_of_measure": "EA",
+        "unit_price": "0.125",
+        "line_total": "2.5",
+        "delivery_date": "2026-12-14",
+    }
+
+
+def test_a_changed_line_changes_its_order_and_a_refused_lines_call_fails_the_run(sxe):
+    ion, syncs = sxe
+    syncs.sync("purchase_orders")
+    ion.sx_po_lines[(5011, 0)][1]["qtyord"] = 35.0
+    run = syncs.sync("purchase_orders")
+    assert (run.added, run.updated) == (0, 1)
+    assert syncs.record("purchase_orders", 5011)["lines"][1]["quantity"] == "35.0"
+
+    del ion.sx_po_lines[(5012, 0)]  # SX.e says so in a 200: not an order without lines
+    run = syncs.sync("purchase_orders")
+    assert (run.status, run.error_code) == ("failed", "remote_refused")
+    assert "5012" in run.error_message
+    assert len(syncs.record("purchase_orders", 5012)["lines"]) == 2

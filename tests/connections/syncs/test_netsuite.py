@@ -41,6 +41,21 @@ def purchase_order(n: int, days: float) -> dict:
     }
 
 
+def po_line(n: int, line: int) -> dict:
+    return {
+        "id": str(line),
+        "transaction": str(n),
+        "linesequencenumber": line,
+        "item": f"SKU-{line}",
+        "memo": f"Widget {line}",
+        "quantity": 4,
+        "units": "Each",
+        "rate": "12.5",
+        "foreignamount": "50",
+        "expectedreceiptdate": "2026-12-20",
+    }
+
+
 def vendor(n: int) -> dict:
     return {
         "id": str(n),
@@ -75,6 +90,32 @@ def netsuite(acme, fake_systems, django_capture_on_commit_callbacks):
     integration = account.add_integration(m2m=False, tba=True)
     grant = account.add_token(integration)
     account.tables["transaction"] = [purchase_order(n, days=n / 10) for n in range(1, 601)]
+    account.tables["transactionline"] = [
+        po_line(n, line) for n in range(1, 601) for line in (1, 2, 3)
+    ]
+    account.tables["inventoryitemlocations"] = [
+        {
+            "item": "1",
+            "location": "Main",
+            "quantityonhand": 40,
+            "quantityavailable": 32,
+            "quantityonorder": 10,
+        },
+        {
+            "item": "1",
+            "location": "East",
+            "quantityonhand": 5,
+            "quantityavailable": 5,
+            "quantityonorder": None,
+        },
+        {
+            "item": "3",
+            "location": "Main",
+            "quantityonhand": 0,
+            "quantityavailable": 0,
+            "quantityonorder": 24,
+        },
+    ]
     account.tables["vendor"] = [vendor(n) for n in range(1, 6)]
     account.tables["item"] = [item(n) for n in range(1, 4)]
     _, token = connected(
@@ -94,8 +135,10 @@ def netsuite(acme, fake_systems, django_capture_on_commit_callbacks):
     return fake, account, RemoteSyncs(token, django_capture_on_commit_callbacks)
 
 
-def queries(fake):
-    return [r for r in fake.requests if r.path == SUITEQL_PATH]
+def queries(fake, lines=False):
+    """The listing's SuiteQL queries (or, ``lines``, those for the orders' lines)."""
+    sent = [r for r in fake.requests if r.path == SUITEQL_PATH]
+    return [r for r in sent if ("FROM transactionline" in json.loads(r.body)["q"]) == lines]
 
 
 def test_purchase_orders_come_through_suiteql_in_offset_pages(netsuite):
@@ -204,3 +247,73 @@ def test_an_m2m_connection_syncs_with_one_bearer_token_for_every_page(
     assert all(r.headers["authorization"].startswith("Bearer ") for r in queries(fake))
     bought = [r for r in fake.requests if r.path.endswith("/token")]
     assert len(queries(fake)) == 2 and len(bought) == 1  # kept across the run's pages
+
+
+def test_the_lines_of_a_page_of_orders_come_from_one_query_on_transactionline(netsuite):
+    fake, _, syncs = netsuite
+    syncs.sync("purchase_orders")
+    asked = queries(fake, lines=True)
+    assert [(r.query["limit"], r.query["offset"]) for r in asked] == [
+        (["1000"], ["0"]),  # the first page's 500 orders: 1,500 lines in two answers
+        (["1000"], ["1000"]),
+        (["1000"], ["0"]),  # the second page's 100 orders
+    ]
+    first = json.loads(asked[0].body)["q"]
+    assert "transaction IN (1,2,3," in first and ",500)" in first
+    assert all(r.headers["authorization"].startswith("OAuth ") for r in asked)
+    lines = syncs.record("purchase_orders", 7)["lines"]
+    assert [line["line_number"] for line in lines] == [1, 2, 3]
+    assert lines[2] == {
+        "line_number": 3,
+        "item_code": "SKU-3",
+        "description": "Widget 3",
+        "quantity": "4",
+        "unit_of_measure": "Each",
+        "unit_price": "12.5",
+        "line_total": "50",
+        "delivery_date": "2026-12-20",
+    }
+    raw = syncs.api().get("/api/v1/purchase-orders/7", {"raw": "true"}).json()["raw"]
+    assert len(raw["lines"]) == 3  # the source record holds its lines
+
+
+def test_an_order_changed_with_its_lines_is_read_again_with_them(netsuite):
+    fake, account, syncs = netsuite
+    syncs.sync("purchase_orders")
+    account.tables["transaction"][4]["lastmodified"] = stamp(0)
+    account.tables["transactionline"][14]["quantity"] = 6  # order 5's third line
+    fake.requests.clear()
+
+    run = syncs.sync("purchase_orders")
+
+    assert (run.added, run.updated) == (0, 1)
+    # Only the orders listed (5, and 1 inside the overlap) have their lines asked for.
+    assert "IN (1,5)" in json.loads(queries(fake, lines=True)[0].body)["q"]
+    assert syncs.record("purchase_orders", 5)["lines"][2]["quantity"] == "6"
+
+
+def test_items_come_with_their_stock_per_location_from_a_second_query(netsuite):
+    fake, _, syncs = netsuite
+    assert syncs.sync("items").added == 3
+    asked = [json.loads(r.body)["q"] for r in queries(fake)]
+    stock = [q for q in asked if "FROM inventoryitemlocations" in q]
+    assert len(stock) == 1 and "il.item IN (1,2,3)" in stock[0]
+    assert syncs.record("items", 1)["inventory"] == [
+        {"location": "Main", "on_hand": "40", "available": "32", "on_order": "10"},
+        {"location": "East", "on_hand": "5", "available": "5", "on_order": None},
+    ]
+    assert syncs.record("items", 2)["inventory"] == []  # not stocked anywhere
+    assert syncs.record("items", 3)["inventory"][0]["on_order"] == "24"
+
+
+def test_a_429_on_the_lines_query_waits_then_reads_that_page_again_whole(netsuite):
+    fake, _, syncs = netsuite
+    fake.throttle, fake.throttle_table = 1, "transactionline"
+    syncs.sync("purchase_orders")
+    state = SyncState.objects.get(model="purchase_orders")
+    assert state.status == SyncStatus.WAITING and state.run.added == 0  # nothing half-written
+
+    run = syncs.resume("purchase_orders")
+
+    assert (run.status, run.added, run.pages) == ("succeeded", 600, 2)
+    assert len(syncs.record("purchase_orders", 1)["lines"]) == 3
