@@ -99,7 +99,7 @@ def test_a_system_without_such_a_method_takes_no_app(api):
 
 def test_the_flow_does_not_offer_it_without_the_app(end_user):
     user = end_user()
-    assert "e-conomic" not in user.get("systems/?q=economic").content.decode()
+    assert f"system-option-{ECONOMIC}" not in user.get("systems/?q=economic").content.decode()
     assert user.get(f"s/{ECONOMIC}/").status_code == 404
     assert user.get(f"s/{ECONOMIC}/grant_token/details/").status_code == 404
     priority = user.get("s/priority-software/")  # only the method without the licence left
