@@ -99,7 +99,7 @@ def _form_field(spec: FieldSpec, *, on_file: bool) -> forms.CharField:
         widget = forms.TextInput(attrs=attrs)
     field = forms.CharField(
         label=translated(spec.label),
-        help_text=_("Leave blank to keep the one you entered before.")
+        help_text=_("Leave it blank to try the same one again, or type a new one.")
         if on_file
         else translated(spec.help),
         max_length=spec.max_length,

@@ -75,8 +75,11 @@ def test_the_first_screen_says_what_the_partner_will_read(acme, end_user, locale
 
     models = ["vendors", "purchase_orders"]
     partner_sync_models_set(partner=acme.partner, models=models, actor="test")
-    assert line in end_user(locale=locale).get().content.decode()
+    page = end_user(locale=locale).get().content.decode()
+    assert line in page
+    assert "read and sync your data" not in page  # it says what, instead of the general line
 
 
 def test_without_a_declaration_the_first_screen_makes_no_claim(end_user):
-    assert "will read your" not in end_user().get().content.decode()
+    page = end_user().get().content.decode()
+    assert "will read your" not in page and "will connect to it to read and sync" in page
