@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import timedelta
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import transaction
@@ -21,10 +20,10 @@ from django.views.decorators.debug import sensitive_variables
 from catalog.registry import get_definition
 from catalog.schema import MethodSpec, SystemDefinition
 from connections.agents.models import Agent, AgentPairing, AgentStatus
+from connections.agents.routing import instance_target
 from connections.errors import OnrampError
 from connections.events import EventKind
-from connections.models import Connection, LinkSession, ValidationAttempt
-from connections.outbound.agent_routes import AgentRoute
+from connections.models import LinkSession, ValidationAttempt
 from connections.security import crypto, tokens
 from connections.security.ratelimit import Limit, enforce
 from connections.security.tokens import TokenKind
@@ -45,12 +44,6 @@ def _code_digest(code: str) -> str:
 def _new_code() -> str:
     raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
     return f"{raw[:4]}-{raw[4:]}"
-
-
-def instance_target(base_url: str) -> tuple[str, int]:
-    """The (host, port) an instance's base URL names."""
-    parts = urlsplit(base_url)
-    return (parts.hostname or "").rstrip(".").lower(), parts.port or 443
 
 
 @sensitive_variables()
@@ -196,47 +189,3 @@ def pairing_confirm(*, pairing: AgentPairing, client_ip: str) -> ValidationAttem
     )
     AgentPairing.objects.filter(pk=pairing.pk).update(credentials="")
     return attempt
-
-
-def _route(agent: Agent, host: str, port: int) -> AgentRoute | None:
-    if agent.revoked_at is not None or not agent.serves(host, port):
-        return None
-    hub = agent.hub or settings.ONRAMP_AGENT_PROXY_LISTEN
-    return AgentRoute(agent.id, host, port, agent.fingerprint_for(host, port), hub)
-
-
-def agent_route_for_session(session: LinkSession) -> AgentRoute | None:
-    """The route of a flow's check: the agent the end user confirmed in this session."""
-    pairing = (
-        AgentPairing.objects.filter(link_session=session, agent__isnull=False)
-        .exclude(confirmed_at=None)
-        .select_related("agent")
-        .last()
-    )
-    if pairing is None or pairing.agent.partner_id != session.partner_id:
-        return None
-    return _route(pairing.agent, pairing.host, pairing.port)
-
-
-def agent_route_for_connection(connection: Connection) -> AgentRoute | None:
-    """The route of a stored connection: its own agent, of its own partner and customer,
-    for its own instance's host and port; None for any other connection."""
-    agent = connection.agent
-    if agent is None or agent.partner_id != connection.partner_id:
-        return None
-    if agent.end_user_id != connection.end_user_id or agent.mode != connection.mode:
-        return None
-    definition = get_definition(connection.system_id)
-    method = definition.method(connection.method) if definition else None
-    if method is None:
-        return None
-    host, port = instance_target(build_target(definition, method, connection.config).base_url)
-    return _route(agent, host, port)
-
-
-def agent_bind(*, session: LinkSession, connection: Connection) -> None:
-    """A connection made through an agent keeps using it (called as it is activated)."""
-    route = agent_route_for_session(session)
-    if route is not None:
-        Connection.objects.filter(pk=connection.pk).update(agent_id=route.agent_id)
-        connection.agent_id = route.agent_id

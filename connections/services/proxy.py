@@ -28,8 +28,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from catalog.registry import get_definition
+from connections.agents.routing import agent_route_for_connection
 from connections.errors import OnrampError
 from connections.models import Connection, ConnectionStatus
+from connections.outbound.agent_routes import agent_routed
 from connections.outbound.client import Client, OutboundResponse
 from connections.outbound.errors import OutboundError
 from connections.outbound.paths import path_stays_under
@@ -74,7 +76,12 @@ def proxy_forward(*, connection: Connection, call: ProxyCall) -> OutboundRespons
     target = _target(connection)
     url = proxy_url(target.base_url, call.path, call.query)
     headers = {k: v for k, v in call.headers.items() if k.lower() in FORWARDED}
-    with _capped(connection, urlsplit(url).hostname or ""), Client() as client:
+    route = agent_route_for_connection(connection)  # on-premises: through its agent
+    with (
+        _capped(connection, urlsplit(url).hostname or ""),
+        agent_routed(route),
+        Client() as client,
+    ):
         return _send_authorized(client, connection, target, call, url, headers)
 
 
@@ -86,7 +93,12 @@ def connection_read(*, connection: Connection, path: str, query: str) -> Outboun
     target = _target(connection)
     url = proxy_url(target.base_url, path.lstrip("/"), query)
     call = ProxyCall("GET", path, query, {"accept": "application/json"}, b"")
-    with _capped(connection, urlsplit(url).hostname or ""), Client() as client:
+    route = agent_route_for_connection(connection)  # on-premises: through its agent
+    with (
+        _capped(connection, urlsplit(url).hostname or ""),
+        agent_routed(route),
+        Client() as client,
+    ):
         return _send_authorized(client, connection, target, call, url, dict(call.headers))
 
 
