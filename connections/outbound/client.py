@@ -291,6 +291,12 @@ class _AgentAdapter(_WatchedAdapter):
             pool_kwargs["cert_reqs"] = "CERT_NONE"  # the chain: the pin replaces it
         return host_params, pool_kwargs
 
+    def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
+        if self._fingerprint:  # the pool was made with the pin: keep it so
+            conn.cert_reqs, conn.assert_fingerprint = "CERT_NONE", self._fingerprint
+            return
+        super().cert_verify(conn, url, verify, cert)
+
 
 def _agent_session(route: AgentRoute) -> requests.Session:
     session = requests.Session()
