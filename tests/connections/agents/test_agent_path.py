@@ -77,7 +77,7 @@ def test_the_live_check_and_proxied_calls_run_through_the_agent(onprem, acme):
 
 
 def test_a_paired_agent_asked_for_another_host_refuses_and_logs_it(onprem, acme):
-    session, pairing, agent = paired_agent(onprem, acme.partner)
+    _, pairing, agent = paired_agent(onprem, acme.partner)
     # Even should Onramp's side be wrong about what the agent serves, the agent holds to
     # what its IT allowed at pairing.
     other = {"host": "other.acme-corp.test", "port": onprem.standin.port, "fingerprint": ""}
@@ -130,7 +130,7 @@ def test_a_direct_call_to_the_private_instance_stays_refused(onprem, acme):
 
 
 def test_a_wrong_pin_fails_the_check_instead_of_trusting_the_certificate(onprem, acme):
-    session, pairing, _ = paired_agent(onprem, acme.partner)
+    _, pairing, _ = paired_agent(onprem, acme.partner)
     agent = pairing.agent
     agent.targets = [{**agent.targets[0], "fingerprint": "ab" * 32}]
     agent.save(update_fields=["targets"])
