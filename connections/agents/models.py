@@ -78,6 +78,8 @@ class AgentPairing(models.Model):
         "connections.LinkSession", on_delete=models.CASCADE, related_name="agent_pairings"
     )
     code_digest = models.CharField(max_length=64, unique=True, editable=False)
+    # The code itself, sealed: shown again on the screen (and in the hand-off) until used.
+    code_sealed = models.TextField(blank=True, editable=False)
     host = models.CharField(max_length=255)
     port = models.PositiveIntegerField()
     system_slug = models.CharField(max_length=63)
@@ -92,7 +94,7 @@ class AgentPairing(models.Model):
     confirmed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
-    encrypted_fields = ("credentials",)
+    encrypted_fields = ("credentials", "code_sealed")
 
     def __str__(self) -> str:
         return self.id

@@ -73,16 +73,31 @@ def pairing_start(
     )
     aad = crypto.associated_data(pairing, "credentials")
     pairing.credentials = crypto.seal(credentials, aad=aad)
-    pairing.save(update_fields=["credentials"])
+    _seal_code(pairing, code)
+    pairing.save(update_fields=["credentials", "code_sealed"])
     return pairing, code
+
+
+def _seal_code(pairing: AgentPairing, code: str) -> None:
+    aad = crypto.associated_data(pairing, "code_sealed")
+    pairing.code_sealed = crypto.seal({"code": code}, aad=aad)
+
+
+def pairing_code(pairing: AgentPairing) -> str:
+    """The code to show while it can still be used ('' once used)."""
+    if not pairing.code_sealed or pairing.used_at:
+        return ""
+    aad = crypto.associated_data(pairing, "code_sealed")
+    return crypto.unseal(pairing.code_sealed, aad=aad)["code"]
 
 
 def pairing_new_code(*, pairing: AgentPairing) -> str:
     """A fresh code for a pairing whose code expired (the details stay)."""
     code = _new_code()
     pairing.code_digest = _code_digest(code)
+    _seal_code(pairing, code)
     pairing.expires_at = timezone.now() + timedelta(seconds=settings.ONRAMP_AGENT_PAIRING_TTL)
-    pairing.save(update_fields=["code_digest", "expires_at"])
+    pairing.save(update_fields=["code_digest", "code_sealed", "expires_at"])
     return code
 
 
@@ -112,8 +127,8 @@ def pairing_claim(*, code: str, name: str, client_ip: str) -> tuple[Agent, str]:
         token_digest=minted.digest,
         targets=[{"host": pairing.host, "port": pairing.port, "fingerprint": ""}],
     )
-    pairing.agent, pairing.used_at = agent, timezone.now()
-    pairing.save(update_fields=["agent", "used_at"])
+    pairing.agent, pairing.used_at, pairing.code_sealed = agent, timezone.now(), ""
+    pairing.save(update_fields=["agent", "used_at", "code_sealed"])
     event_record(
         partner=session.partner,
         kind=EventKind.AGENT_PAIRED,

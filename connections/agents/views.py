@@ -15,6 +15,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
@@ -87,6 +88,17 @@ def agent_source() -> tuple[bytes, str]:
     """The agent's source and its SHA-256 (shown beside the download)."""
     source = AGENT_FILE.read_bytes()
     return source, hashlib.sha256(source).hexdigest()
+
+
+@require_GET
+def install(request: HttpRequest) -> HttpResponse:
+    """The install page for a customer's IT: what the agent does and how to run it (public;
+    the pairing code comes from the person connecting)."""
+    onramp = request.build_absolute_uri("/").rstrip("/")
+    context = {"onramp": onramp, "agent_sha256": agent_source()[1], "code": ""}
+    response = render(request, "connect/agent_install.html", context)
+    response["X-Frame-Options"] = "DENY"
+    return response
 
 
 @require_GET
