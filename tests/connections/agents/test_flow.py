@@ -45,7 +45,8 @@ def test_a_private_instance_leads_to_the_agent_screen_with_code_and_steps(end_us
 
 
 @pytest.mark.parametrize(
-    "site", ["https://127.0.0.1", "https://169.254.169.254", "https://localhost", "http://10.1.2.3"]
+    "site",
+    ["https://127.0.0.1", "https://169.254.169.254", "https://localhost", "http://10.1.2.3"],
 )
 def test_what_is_no_plausible_instance_keeps_the_plain_refusal(end_user, site):
     user = end_user()
