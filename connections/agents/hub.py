@@ -152,15 +152,20 @@ class Hub:
         self, token: str, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
     ) -> None:
         agent = await in_thread(agent_authenticate, token=token)
-        if agent is None or not await in_thread(
-            presence.agent_connected, agent_id=agent.id, hub=self.proxy_address
-        ):
+        if agent is None:
             return await answer(writer, "401 Unauthorized", "unknown or revoked agent")
         targets = {(t["host"], int(t["port"])) for t in agent.targets}
         link = ControlLink(agent.id, tokens.digest(token), targets, writer)
         if previous := self.agents.get(agent.id):
             previous.writer.close()  # the agent reconnected: the newest link wins
+        # Held before its connections are said to be back, so a call that sees them active
+        # finds the agent here.
         self.agents[agent.id] = link
+        if not await in_thread(
+            presence.agent_connected, agent_id=agent.id, hub=self.proxy_address
+        ):
+            del self.agents[agent.id]
+            return await answer(writer, "401 Unauthorized", "unknown or revoked agent")
         writer.write(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: onramp-relay\r\n")
         writer.write(b"Connection: Upgrade\r\n\r\n")
         logger.warning("agent %s connected", agent.id)

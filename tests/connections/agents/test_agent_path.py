@@ -10,12 +10,19 @@ import pytest
 
 from connections.agents.models import Agent, AgentPairing
 from connections.agents.services import pairing_confirm, pairing_ready
-from connections.models import AttemptStatus, ConnectionStatus, ValidationAttempt
+from connections.models import (
+    AttemptStatus,
+    Connection,
+    ConnectionStatus,
+    ValidationAttempt,
+    WebhookDelivery,
+)
 from connections.outbound.agent_routes import AgentRoute, agent_routed, route_token
 from connections.outbound.client import request
 from connections.outbound.errors import OutboundError
 from connections.services.connections import connection_token_mint
-from tests.conftest import bearer
+from connections.services.partners import partner_create
+from tests.conftest import bearer, post
 from tests.connections.agents.conftest import SECRET
 from tests.connections.agents.harness import INSTANCE_HOST
 from tests.stack import wait_for
@@ -142,3 +149,38 @@ def test_a_wrong_pin_fails_the_check_instead_of_trusting_the_certificate(onprem,
     attempt.refresh_from_db()
     assert attempt.status == AttemptStatus.FAILED and attempt.error_code == "tls_error"
     assert onprem.standin.requests == []  # nothing was sent to a certificate not confirmed
+
+
+def _status(connection) -> str:
+    return Connection.objects.get(pk=connection.pk).status
+
+
+def test_an_agent_gone_makes_its_connections_agent_offline_then_active_again(onprem, acme, api):
+    events = ["connection.agent_offline", "connection.agent_online"]
+    hook = post(api, "/webhook-endpoints", {"url": "https://hooks.acme.test/x", "events": events})
+    assert hook.status_code == 201, hook.content
+    connection, _, agent = connect_through_agent(onprem, acme.partner)
+    token = connection_token_mint(connection=connection, actor="test")
+
+    agent.kill()  # as a crash or a pulled cable: no goodbye
+
+    wait_for(lambda: _status(connection) == ConnectionStatus.AGENT_OFFLINE, 60, "agent_offline")
+    refused = bearer(token).get("/api/v1/proxy/api/resource/Company")
+    assert refused.status_code == 409
+    agent.run()
+    wait_for(lambda: _status(connection) == ConnectionStatus.ACTIVE, 60, "active again")
+    assert bearer(token).get("/api/v1/proxy/api/resource/Company").status_code == 200
+    sent = WebhookDelivery.objects.filter(event__connection=connection)
+    assert sorted(sent.values_list("event__kind", flat=True)) == sorted(events)
+
+
+def test_a_revoked_agent_is_dropped_and_cannot_come_back(onprem, acme, api):
+    connection, agent_row, agent = connect_through_agent(onprem, acme.partner)
+
+    revoked = api.delete(f"/api/v1/agents/{agent_row.id}")
+
+    assert revoked.status_code == 204
+    assert _status(connection) == ConnectionStatus.AGENT_OFFLINE
+    wait_for(lambda: "refused this agent" in agent.log_text(), 60, "the agent to be turned away")
+    _, other_key = partner_create(name="Globex", origins=["https://globex.test"], actor="test")
+    assert bearer(other_key).delete(f"/api/v1/agents/{agent_row.id}").status_code == 404
