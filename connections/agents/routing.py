@@ -29,8 +29,16 @@ def _route(agent: Agent, host: str, port: int) -> AgentRoute | None:
     return AgentRoute(agent.id, host, port, agent.fingerprint_for(host, port), hub)
 
 
-def agent_route_for_session(session: LinkSession) -> AgentRoute | None:
-    """The route of a flow's check: the agent the end user confirmed in this session."""
+def _on_premises(system_slug: str) -> bool:
+    definition = get_definition(system_slug)
+    return bool(definition and definition.on_premises)
+
+
+def agent_route_for_session(session: LinkSession, system_slug: str) -> AgentRoute | None:
+    """The route of a flow's check of ``system_slug``: the agent the end user confirmed in
+    this session (no query at all for a system not installed on-premises)."""
+    if not _on_premises(system_slug):
+        return None
     pairing = (
         AgentPairing.objects.filter(link_session=session, agent__isnull=False)
         .exclude(confirmed_at=None)
@@ -45,6 +53,8 @@ def agent_route_for_session(session: LinkSession) -> AgentRoute | None:
 def agent_route_for_connection(connection: Connection) -> AgentRoute | None:
     """The route of a stored connection: its own agent, of its own partner and customer,
     for its own instance's host and port; None for any other connection."""
+    if connection.agent_id is None:
+        return None
     agent = connection.agent
     if agent is None or agent.partner_id != connection.partner_id:
         return None
@@ -60,7 +70,7 @@ def agent_route_for_connection(connection: Connection) -> AgentRoute | None:
 
 def agent_bind(*, session: LinkSession, connection: Connection) -> None:
     """A connection made through an agent keeps using it (called as it is activated)."""
-    route = agent_route_for_session(session)
+    route = agent_route_for_session(session, connection.system_id)
     if route is not None:
         Connection.objects.filter(pk=connection.pk).update(agent_id=route.agent_id)
         connection.agent_id = route.agent_id

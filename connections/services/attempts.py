@@ -198,7 +198,9 @@ def _agent_route(attempt: ValidationAttempt) -> AgentRoute | None:
     """An on-premises instance's check goes through its agent (``connections/agents``)."""
     if attempt.connection_id:
         return agent_route_for_connection(attempt.connection)
-    return agent_route_for_session(attempt.link_session) if attempt.link_session_id else None
+    if not attempt.link_session_id:
+        return None
+    return agent_route_for_session(attempt.link_session, attempt.system_slug)
 
 
 class _Progress:
