@@ -209,6 +209,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env.float("ONRAMP_HEALTHCHECK_SWEEP_INTERVAL", default=300.0),
     },
     "refresh-oauth-tokens": {"task": "connections.tasks.refresh_oauth_tokens", "schedule": 240.0},
+    "sweep-agents": {
+        "task": "connections.tasks.sweep_agents",
+        "schedule": env.float("ONRAMP_AGENT_GRACE", default=60.0),
+    },
     "purge-stale-secrets": {"task": "connections.tasks.purge_stale_secrets", "schedule": 3600.0},
     "count-system-figures": {
         "task": "connections.tasks.count_system_figures",

@@ -11,9 +11,10 @@ from django.utils import timezone
 
 from catalog.registry import get_definition
 from connections.agents.models import Agent, AgentPairing
+from connections.agents.presence import agents_lost_sweep
 from connections.agents.routing import agent_route_for_connection
 from connections.agents.services import pairing_start
-from connections.models import Connection, ConnectionStatus
+from connections.models import Connection, ConnectionStatus, Event
 from connections.services.partners import partner_create
 from tests.factories import link_session
 
@@ -99,3 +100,27 @@ def test_the_agent_is_served_for_download_with_its_digest(client):
     assert response.status_code == 200
     assert b"standard library only" in response.content
     assert len(response["X-Content-SHA256"]) == 64
+
+
+def test_agents_whose_hub_went_silent_are_swept_offline(acme):
+    _, code = start(acme.partner)
+    agent = Agent.objects.get(pk=claim(code).json()["agent_id"])
+    connection = Connection.objects.create(
+        partner=acme.partner,
+        system_id="erpnext-on-premises",
+        method="api_key",
+        end_user_id="user-1",
+        config={"site": SITE, "api_key": "k1"},
+        status=ConnectionStatus.ACTIVE,
+        agent=agent,
+    )
+    long_ago = timezone.now() - timedelta(hours=1)
+    Agent.objects.filter(pk=agent.pk).update(
+        status="online", hub="10.0.0.9:8701", last_seen_at=long_ago
+    )
+
+    assert agents_lost_sweep() == 1
+
+    connection.refresh_from_db()
+    assert connection.status == ConnectionStatus.AGENT_OFFLINE
+    assert Event.objects.filter(connection=connection, kind="connection.agent_offline").exists()
