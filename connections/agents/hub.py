@@ -156,6 +156,12 @@ class Hub:
             return await answer(writer, "401 Unauthorized", "unknown or revoked agent")
         targets = {(t["host"], int(t["port"])) for t in agent.targets}
         link = ControlLink(agent.id, tokens.digest(token), targets, writer)
+        writer.write(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: onramp-relay\r\n")
+        writer.write(b"Connection: Upgrade\r\n\r\n")  # before any message on the link
+        try:
+            await writer.drain()
+        except OSError:
+            return None
         if previous := self.agents.get(agent.id):
             previous.writer.close()  # the agent reconnected: the newest link wins
         # Held before its connections are said to be back, so a call that sees them active
@@ -165,12 +171,10 @@ class Hub:
             presence.agent_connected, agent_id=agent.id, hub=self.proxy_address
         ):
             del self.agents[agent.id]
-            return await answer(writer, "401 Unauthorized", "unknown or revoked agent")
-        writer.write(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: onramp-relay\r\n")
-        writer.write(b"Connection: Upgrade\r\n\r\n")
+            writer.close()
+            return None
         logger.warning("agent %s connected", agent.id)
         try:
-            await writer.drain()
             await self.listen(link, reader)
         finally:
             link.closed.set()

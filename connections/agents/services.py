@@ -57,7 +57,8 @@ def pairing_start(
     credentials: dict[str, str],
 ) -> tuple[AgentPairing, str]:
     """A one-time pairing code for the instance the end user entered; the details wait
-    with it (secrets encrypted) until the agent is paired and the end user confirms."""
+    with it (secrets encrypted) until the agent is paired and the end user confirms. When
+    this customer's agent already reaches that instance, it is used at once ('' code)."""
     host, port = instance_target(build_target(definition, method, config).base_url)
     AgentPairing.objects.filter(link_session=session, used_at=None).delete()  # one at a time
     code = _new_code()
@@ -74,8 +75,22 @@ def pairing_start(
     aad = crypto.associated_data(pairing, "credentials")
     pairing.credentials = crypto.seal(credentials, aad=aad)
     _seal_code(pairing, code)
-    pairing.save(update_fields=["credentials", "code_sealed"])
+    if agent := _agent_already_serving(session, host, port):  # no new agent, no code
+        pairing.agent, pairing.used_at, pairing.code_sealed, code = agent, timezone.now(), "", ""
+    pairing.save(update_fields=["credentials", "code_sealed", "agent", "used_at"])
     return pairing, code
+
+
+def _agent_already_serving(session: LinkSession, host: str, port: int) -> Agent | None:
+    """This customer's agent that already reaches this instance (one agent serves several
+    connections of the same customer, and a retry of the same session)."""
+    agents = Agent.objects.filter(
+        partner_id=session.partner_id,
+        mode=session.mode,
+        end_user_id=session.end_user_id,
+        revoked_at=None,
+    ).order_by("-created_at")
+    return next((a for a in agents[:20] if a.fingerprint_for(host, port)), None)
 
 
 def _seal_code(pairing: AgentPairing, code: str) -> None:

@@ -21,6 +21,7 @@ from connections.outbound.agent_routes import AgentRoute, agent_routed, route_to
 from connections.outbound.client import request
 from connections.outbound.errors import OutboundError
 from connections.services.connections import connection_token_mint
+from connections.services.health import health_check_run
 from connections.services.partners import partner_create
 from tests.conftest import bearer, post
 from tests.connections.agents.conftest import SECRET
@@ -184,3 +185,19 @@ def test_a_revoked_agent_is_dropped_and_cannot_come_back(onprem, acme, api):
     wait_for(lambda: "refused this agent" in agent.log_text(), 60, "the agent to be turned away")
     _, other_key = partner_create(name="Globex", origins=["https://globex.test"], actor="test")
     assert bearer(other_key).delete(f"/api/v1/agents/{agent_row.id}").status_code == 404
+
+
+def test_one_agent_serves_another_connection_of_the_same_customer(onprem, acme):
+    first, agent_row, _ = connect_through_agent(onprem, acme.partner)
+
+    _, pairing, code = onprem.pairing(acme.partner)  # the same customer, a new link
+
+    assert code == "" and pairing.agent_id == agent_row.id  # nothing to install again
+    attempt = pairing_confirm(pairing=pairing, client_ip="198.51.100.7")
+    wait_for(lambda: ValidationAttempt.objects.get(pk=attempt.pk).is_finished, 60, "the check")
+    second = Connection.objects.exclude(pk=first.pk).get()
+    assert second.agent_id == agent_row.id and second.status == ConnectionStatus.ACTIVE
+    # Its health check runs through the agent too.
+    health_check_run(connection_id=second.pk)
+    second.refresh_from_db()
+    assert second.status == ConnectionStatus.ACTIVE and second.last_checked_at is not None
