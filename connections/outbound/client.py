@@ -113,8 +113,9 @@ class Client:
         self.close()
 
     def close(self) -> None:
-        if agent_session := self._sessions.get("agent"):
-            agent_session.close()  # its own adapter: no other client shares it
+        for key in ("agent", "own-True", "own-False"):  # adapters no other client shares
+            if own := self._sessions.get(key):
+                own.close()
         self._sessions.clear()  # the adapters (and their kept-alive connections) are shared
 
     def request(
@@ -125,7 +126,7 @@ class Client:
         headers: Mapping[str, str] | None = None,
         data: Mapping[str, str] | bytes | None = None,
         json: Any = None,
-        auth: tuple[str, str] | None = None,
+        auth: tuple[str, str] | requests.auth.AuthBase | None = None,
         max_bytes: int | None = None,
         deadline: float | None = None,
         allow_local: bool = False,
@@ -137,7 +138,8 @@ class Client:
         ``allow_local``: a URL of this machine (``is_local_url``) may be reached too, over
         http or https; every other URL keeps every rule."""
         prepared = _prepare(url, headers or {}, allow_local=allow_local, route=self._route)
-        session = self._session(mapped=prepared.mapped, route=prepared.route)
+        own_pool = auth is not None and not isinstance(auth, tuple)
+        session = self._session(mapped=prepared.mapped, route=prepared.route, own_pool=own_pool)
         started = time.monotonic()
         with Deadline(min(deadline or limits().deadline, limits().deadline)) as watch:
             try:
@@ -166,11 +168,18 @@ class Client:
         cookies = response.cookies.get_dict()
         return OutboundResponse(response.status_code, response.headers, content, elapsed, cookies)
 
-    def _session(self, *, mapped: bool, route: AgentRoute | None = None) -> requests.Session:
+    def _session(
+        self, *, mapped: bool, route: AgentRoute | None = None, own_pool: bool = False
+    ) -> requests.Session:
         if route is not None:
             if "agent" not in self._sessions:
                 self._sessions["agent"] = _agent_session(route)
             return self._sessions["agent"]
+        if own_pool:  # a sign-in that authenticates the connection (NTLM): never shared
+            key = f"own-{mapped}"
+            if key not in self._sessions:
+                self._sessions[key] = _session(mapped=mapped, adapters=_new_adapters(mapped))
+            return self._sessions[key]
         if mapped not in self._sessions:
             self._sessions[mapped] = _session(mapped=mapped)
         return self._sessions[mapped]
@@ -235,10 +244,11 @@ def _prepare(
     return prepared
 
 
-def _session(*, mapped: bool) -> requests.Session:
+def _session(*, mapped: bool, adapters: dict[str, HTTPAdapter] | None = None) -> requests.Session:
     """A session of its own (cookies stay within one client's run), on shared adapters: their
     connection pools keep connections to a remote alive between runs (no new TLS handshake
-    per proxied call)."""
+    per proxied call). ``adapters``: this client's own instead (a connection-bound sign-in
+    such as NTLM must never lend its authenticated connection to another client)."""
     if mapped:
         session = requests.Session()  # an explicit local simulator: no address filter
     else:
@@ -251,7 +261,7 @@ def _session(*, mapped: bool) -> requests.Session:
                 user_agent_override=USER_AGENT,
             )
         )
-    for prefix, adapter in _adapters(mapped).items():
+    for prefix, adapter in (adapters or _adapters(mapped)).items():
         session.mount(prefix, adapter)
     session.trust_env = False  # no proxies or netrc from the environment
     return session
@@ -318,6 +328,10 @@ def _agent_proxies(route: AgentRoute | None) -> dict[str, str] | None:
 @cache
 def _adapters(mapped: bool) -> dict[str, HTTPAdapter]:
     """One set per process (and per kind): thread-safe connection pools."""
+    return _new_adapters(mapped)
+
+
+def _new_adapters(mapped: bool) -> dict[str, HTTPAdapter]:
     if mapped:
         return {"http://": _WatchedAdapter(), "https://": _WatchedAdapter()}
     return {"https://": _PublicOnlyAdapter(is_https_proto=True, allow_loopback=False)}

@@ -41,7 +41,7 @@ from connections.security.inflight import Cap, CapReached, in_flight
 from connections.security.ratelimit import Limit, RateLimited, enforce
 from connections.services.connections import connection_credentials_fresh
 from connections.verification.remote_sessions import session_cached, session_forget, session_keep
-from connections.verification.run import build_target
+from connections.verification.run import auth_of, build_target
 
 logger = logging.getLogger(__name__)
 
@@ -223,6 +223,7 @@ def _send(
             headers=signed,
             data=call.body or None,
             max_bytes=settings.ONRAMP_PROXY_MAX_RESPONSE_BYTES,
+            **auth_of(authorizer),
         )
     except OutboundError as exc:
         raise _unreachable(exc) from None
