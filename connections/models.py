@@ -291,7 +291,7 @@ class Connection(models.Model):
     revoked_at = models.DateTimeField(null=True, blank=True)
     # An on-premises system: every call goes through this agent (``connections/agents``).
     agent = models.ForeignKey(
-        "Agent", null=True, blank=True, on_delete=models.PROTECT, related_name="connections"
+        "Agent", null=True, blank=True, on_delete=models.SET_NULL, related_name="connections"
     )
 
     encrypted_fields = ("credentials",)

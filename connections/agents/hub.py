@@ -43,6 +43,7 @@ HEAD_LIMIT = 16 * 1024
 HEAD_TIMEOUT = 15.0
 OPEN_TIMEOUT = 15.0  # the agent's stream for a CONNECT, including its TCP connect
 CHUNK = 64 * 1024
+LimitOverrun = asyncio.LimitOverrunError  # a head beyond HEAD_LIMIT
 
 
 @dataclass
@@ -135,7 +136,7 @@ class Hub:
     async def on_agent(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             words, headers = await read_head(reader)
-        except (TimeoutError, ValueError, OSError, asyncio.IncompleteReadError):
+        except (TimeoutError, ValueError, OSError, asyncio.IncompleteReadError, LimitOverrun):
             writer.close()
             return
         token = headers.get("authorization", "").removeprefix("Bearer ").strip()
@@ -226,7 +227,7 @@ class Hub:
     async def on_proxy(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             words, headers = await read_head(reader)
-        except (TimeoutError, ValueError, OSError, asyncio.IncompleteReadError):
+        except (TimeoutError, ValueError, OSError, asyncio.IncompleteReadError, LimitOverrun):
             writer.close()
             return
         if len(words) != 3 or words[0] != "CONNECT":

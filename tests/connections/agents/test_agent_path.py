@@ -108,6 +108,10 @@ def test_the_hub_refuses_connects_it_was_not_signed_for(onprem, acme):
     forged = route_token("agt_someone_else", INSTANCE_HOST, onprem.standin.port)[:-2] + "xx"
     other_target = route_token(pairing.agent_id, "db.acme-corp.test", 5432)
 
+    host, _, port = onprem.hub.proxy.rpartition(":")
+    with socket.create_connection((host, int(port)), timeout=30) as sock:  # a head too large
+        sock.sendall(b"CONNECT " + b"a" * 40_000 + b"\r\n\r\n")
+        assert sock.recv(100) == b""  # hung up on, and the hub goes on serving
     assert _connect(onprem.hub.proxy, target, "not-a-token").startswith(b"HTTP/1.1 407")
     assert _connect(onprem.hub.proxy, target, forged).startswith(b"HTTP/1.1 407")
     assert _connect(onprem.hub.proxy, target, other_target).startswith(b"HTTP/1.1 407")
