@@ -301,6 +301,9 @@ DEFAULT_EXCEPTION_REPORTER_FILTER = "connections.http.error_reports.SecretsHidde
 
 # Where the flow is served; link session URLs are built on it.
 ONRAMP_PUBLIC_URL = env.str("ONRAMP_PUBLIC_URL", default="http://127.0.0.1:8000").rstrip("/")
+# Who runs this Onramp, for systems that want a contact named on each call (Fakturoid's
+# User-Agent, ``{contact_email}`` in a definition's headers).
+ONRAMP_CONTACT_EMAIL = env.str("ONRAMP_CONTACT_EMAIL", default="")
 
 # Encryption key ring: "id:base64key,id:base64key", newest first. The embedded default
 # keeps a generated key file in the data directory (outside git).

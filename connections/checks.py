@@ -44,7 +44,9 @@ def definition_problems(definition: SystemDefinition) -> list[str]:
             f"base_url: unknown placeholder {name!r}"
             for name in sorted(set().union(*(template_names(t) for t in templates)) - known)
         ]
-        problems += [f"method {method.id!r}: {p}" for p in scheme.check_method(method)]
+        if method_problems := scheme.check_method(method):  # the rest reads those options
+            problems += [f"method {method.id!r}: {p}" for p in method_problems]
+            continue
         names = {spec.name for spec in definition.fields + method.fields}
         names |= derived_names(definition.fields)
         problems += [

@@ -124,6 +124,17 @@ class Partner(models.Model):
         blank=True,
         help_text=_("Exact origins allowed to embed the flow, e.g. https://app.example.com"),
     )
+    # The unified models the partner reads (``syncs/schemas.py``), e.g. ["purchase_orders"];
+    # null: every model a connection's system offers; []: none (the proxy only).
+    sync_models = models.JSONField(
+        null=True,
+        blank=True,
+        default=None,
+        help_text=_(
+            'What Onramp syncs for this partner, e.g. ["purchase_orders", "vendors"]; '
+            "empty: every model a system offers."
+        ),
+    )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -133,6 +144,10 @@ class Partner(models.Model):
     @property
     def shown_name(self) -> str:
         return self.display_name or self.name
+
+    def reads(self, model: str) -> bool:
+        """Whether this partner syncs ``model`` (every model unless it declared which)."""
+        return self.sync_models is None or model in self.sync_models
 
 
 class PartnerKey(models.Model):

@@ -53,12 +53,13 @@ class SystemAdmin(OperatorAdmin):
         "completion",
         "failures",
         "popularity",
+        "checked",
     ]
     list_filter = ["enabled", "pinned", "in_catalog", "coming_soon"]
     list_select_related = ["figures"]
     search_fields = ["name", "slug", "vendor", "search_text"]
     fields = ["slug", "name", "vendor", "summary", "categories", "enabled", "pinned"]
-    fields += ["popularity", "coming_soon", "in_catalog", "synced_at", "offered_to"]
+    fields += ["popularity", "coming_soon", "in_catalog", "synced_at", "offered_to", "checked"]
     fields += ["failure_table"]
     readonly_fields = [f for f in fields if f not in ("enabled", "pinned")]
     actions = ["enable", "disable", "pin", "unpin", "count_figures"]
@@ -93,6 +94,15 @@ class SystemAdmin(OperatorAdmin):
         figures = figures_of(system)
         rows = figures.failures[:3] if figures else []
         return ", ".join(f"{row['error_code'] or '?'} x{row['count']}" for row in rows) or "-"
+
+    @admin.display(description="Facts checked")
+    def checked(self, system: System) -> str:
+        """How the definition's facts were checked (``verified`` in its file), and when."""
+        definition = get_definition(system.slug)
+        how = {"docs": "against the vendor's docs", "account": "on a real account"}
+        if definition is None or not definition.verified:
+            return "not checked"
+        return f"{how[definition.verified]}, {definition.verified_on}"
 
     @admin.display(description="Offered to")
     def offered_to(self, system: System) -> str:

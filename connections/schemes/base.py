@@ -12,6 +12,7 @@ values (``{"x-myobapi-version" = "v2"}``, ``{"X-Company" = "{company}"}``).
 from __future__ import annotations
 
 import base64
+from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
@@ -80,8 +81,14 @@ class Target:
 
     def extra_headers(self) -> dict[str, str]:
         """The method's ``extra_headers`` with the instance's values in them."""
-        headers = self.method.options.get("extra_headers", {})
-        return {name: str(value).format_map(self.config) for name, value in headers.items()}
+        return self.filled_headers(self.method.options.get("extra_headers", {}))
+
+    def filled_headers(self, templates: Mapping[str, Any]) -> dict[str, str]:
+        """Header templates filled with the instance's values; a header whose value comes out
+        empty (an optional field left blank: LN's company) is not sent at all."""
+        values = defaultdict(str, self.config)
+        filled = {name: str(value).format_map(values).strip() for name, value in templates.items()}
+        return {name: value for name, value in filled.items() if value}
 
 
 @dataclass(frozen=True)

@@ -313,6 +313,8 @@ def _granted(sign_in: SignIn, params: dict[str, str]) -> SignInResult:
         raise _SignInFailed(SignInOutcome.FAILED, str(refused)[:300]) from None
     if method.options.get("client_id_header"):
         config["oauth_client_id"] = app.client_id  # its API wants the app named on each call
+    if oauth2_code.uses_contact(method):
+        config[oauth2_code.CONTACT] = settings.ONRAMP_CONTACT_EMAIL  # Fakturoid's User-Agent
     config |= _tenant(method, credentials["access_token"])
     return SignInResult(sign_in, credentials, config)
 
@@ -338,13 +340,15 @@ def _token_request(
     method: MethodSpec, app: OAuthApp, form: dict[str, str], config: Mapping[str, str]
 ) -> OutboundResponse:
     headers = {"Accept": "application/json"}
+    headers |= oauth2_code.token_headers(method, config, settings.ONRAMP_CONTACT_EMAIL)
     if method.options.get("client_auth", "basic") == "basic":
         headers["Authorization"] = basic_header(app.client_id, _client_secret(app))
     else:
         form = {**form, "client_id": app.client_id, "client_secret": _client_secret(app)}
     url = oauth2_code.token_url(method, config)
+    body = {"json": form} if method.options.get("token_format") == "json" else {"data": form}
     try:
-        return request("POST", url, headers=headers, data=form)
+        return request("POST", url, headers=headers, **body)
     except OutboundError as exc:
         raise _SignInFailed(SignInOutcome.FAILED, exc.message, exc.code) from None
 

@@ -85,14 +85,26 @@ def proxy_forward(*, connection: Connection, call: ProxyCall) -> OutboundRespons
         return _send_authorized(client, connection, target, call, url, headers)
 
 
-def connection_read(*, connection: Connection, path: str, query: str) -> OutboundResponse:
+def connection_read(
+    *,
+    connection: Connection,
+    path: str,
+    query: str,
+    body: bytes = b"",
+    headers: dict[str, str] | None = None,
+) -> OutboundResponse:
     """GET ``path`` (under the connection's base URL) on Onramp's own behalf, signed exactly
-    as a proxied call is: what syncs read. Not counted against the partner's proxy rate
-    limit, but within the same in-flight caps, so syncs and proxied calls together never
-    hold more of a host than one of them may."""
+    as a proxied call is: what syncs read (a POST with a JSON ``body`` where the system
+    lists by query, as NetSuite's SuiteQL; ``headers`` among those a proxied call forwards).
+    Not counted against the partner's proxy rate limit, but within the same in-flight caps,
+    so syncs and proxied calls together never hold more of a host than one of them may."""
     target = _target(connection)
     url = proxy_url(target.base_url, path.lstrip("/"), query)
-    call = ProxyCall("GET", path, query, {"accept": "application/json"}, b"")
+    sent = {"accept": "application/json"}
+    sent |= {k.lower(): v for k, v in (headers or {}).items() if k.lower() in FORWARDED}
+    if body:
+        sent["content-type"] = "application/json"
+    call = ProxyCall("POST" if body else "GET", path, query, sent, body)
     route = agent_route_for_connection(connection)  # on-premises: through its agent
     with (
         _capped(connection, urlsplit(url).hostname or ""),

@@ -124,7 +124,7 @@ def _check(
 ) -> None:
     url = target.url(spec.path, base_url=authorizer.base_url)
     headers = {
-        **{name: value.format_map(target.config) for name, value in spec.headers.items()},
+        **target.filled_headers(spec.headers),
         **target.extra_headers(),
         **authorizer.headers_for(spec.method, url),
     }

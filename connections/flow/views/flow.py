@@ -53,6 +53,7 @@ from connections.services.link_sessions import (
     link_session_set_locale,
 )
 from connections.services.system_requests import system_request_record
+from connections.syncs.words import models_in_words
 
 POPULAR_COUNT = 8
 
@@ -68,7 +69,9 @@ def start(request: HtmxHttpRequest, session: LinkSession) -> HttpResponse:
         return HttpResponseRedirect(resume)
     if only := only_system(session):
         return HttpResponseRedirect(flow_url(request, "system", only))
-    return screen(request, session, "choose", _choose_context(session, "", "") | {"opened": True})
+    reads = models_in_words(session.partner.sync_models or [])
+    context = _choose_context(session, "", "") | {"opened": True, "reads": reads}
+    return screen(request, session, "choose", context)
 
 
 @require_GET

@@ -121,6 +121,9 @@ def _authorized(request, method) -> bool:
         "api_key": lambda: options["header"].lower() in headers,
         "header_set": lambda: all(name.lower() in headers for name in options["headers"]),
         "hmac_query": lambda: options["header"].lower() in headers,
+        "oauth2_client_credentials": lambda: (
+            options.get("token_header", "authorization").lower() in headers
+        ),
         "password_exchange": lambda: (
             "cookie" in headers if options.get("cookies") else options["header"].lower() in headers
         ),

@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("connections", "0022_admin_newest_and_customer"),
+        ("connections", "0023_partner_sync_models"),
     ]
 
     operations = [
