@@ -36,6 +36,9 @@ MESSAGES = [
     _('Acumatica refused the username or password. Check them, and that the user is active and may sign in to this tenant.'),
     _('Acumatica did not accept the client ID and secret. Copy the whole client ID, including @ and the tenant, and a current shared secret.'),
     _('Acumatica has no Default endpoint with this version. Check Web Service Endpoints (SM207060) for the versions your instance offers.'),
+    # acumatica-on-premises
+    _('Acumatica installed on your own servers, connected through the Onramp agent.'),
+    _('The address you open Acumatica at inside your network, like https://erp.yourcompany.lan/AcumaticaERP. You can paste any page of it.'),
     # asset-essentials
     _("Brightly's cloud CMMS for work orders, assets, preventive maintenance and inventory."),
     _('Organization'),
@@ -316,6 +319,9 @@ MESSAGES = [
     _('Sign in with the key'),
     _('Read companies'),
     _('Company: read'),
+    # erpnext-on-premises
+    _('ERPNext installed on your own server or private network, connected through the Onramp agent.'),
+    _('The address you open ERPNext at inside your network, like https://erp.yourcompany.lan. You can paste any page of it.'),
     # extensiv-3pl-warehouse-manager
     _('Cloud WMS used by third-party logistics warehouses (formerly 3PL Central).'),
     _('REST API credential'),
@@ -534,6 +540,9 @@ MESSAGES = [
     _('Maximo refused the API key. Check that you copied the whole key and that it has not been revoked or expired (Integration > API Keys).'),
     _('Maximo sent Onramp to its sign-in page instead of accepting the key. Check the address; on Maximo 7.6 with application server security, the /api route for API keys must be set up.'),
     _("The key's user may not read this. Add read access to the object structure to one of its security groups."),
+    # ibm-maximo-on-premises
+    _('IBM Maximo Manage or Maximo Asset Management 7.6 on your own servers, connected through the Onramp agent.'),
+    _('The address you open Maximo at inside your network, like https://maximo.yourcompany.lan. You can paste any page of it: Onramp keeps the address up to the domain (and port, if there is one).'),
     # ifs-cloud
     _("IFS's ERP, asset management and field service suite for asset-intensive industries."),
     _('IFS Cloud address'),
@@ -853,6 +862,37 @@ MESSAGES = [
     _('a Business Central permission set that can read companies'),
     _('Check the environment name: Business Central did not find it for your organisation.'),
     _('Sign in again. If it keeps failing, the account may not be a Business Central user in this environment.'),
+    # microsoft-dynamics-business-central-on-premises
+    _('Business Central (or Dynamics NAV) installed on your own servers, connected through the Onramp agent.'),
+    _('Business Central server address'),
+    _('The https address and API port of your Business Central server inside your network, like https://bc.yourcompany.lan:7048 (7048 is the default OData and API port).'),
+    _('Server instance name'),
+    _('The Business Central Server instance, like BC230 or BC. Your IT sees it in the Business Central Administration Shell (Get-NAVServerInstance).'),
+    _('Use the server instance name only, like BC.'),
+    _('User name and web service access key'),
+    _('A Business Central user (NavUserPassword) and its web service access key.'),
+    _('User name'),
+    _('The Business Central user Onramp signs in as.'),
+    _('Web service access key'),
+    _("On the user's card, Web Service Access section (not the user's password)."),
+    _('Turn on the APIs'),
+    _('In the Business Central Administration Shell, set ODataServicesEnabled and ApiServicesEnabled to true for the server instance, then in Business Central open API Setup and choose Integrate APIs.'),
+    _('Business Central Administration Shell; API Setup'),
+    _('The APIs are off by default on-premises.'),
+    _('Create a user for the integration and its web service access key'),
+    _('Create a user with read permissions for what the integration needs. On the user card, in the Web Service Access section, generate the web service access key. Your server instance must use the NavUserPassword credential type.'),
+    _('Users > (user) > Web Service Access'),
+    _('The key works only for web services, not for signing in to the client.'),
+    _('Windows account'),
+    _('A Windows (Active Directory) account, when your server instance uses the Windows credential type.'),
+    _('Windows user name'),
+    _('With its domain, like ACME\\svc-onramp. A service account set up as a Business Central user.'),
+    _("The Windows account's password."),
+    _('Create a Windows service account as a Business Central user'),
+    _('Create a Windows (Active Directory) account for the integration, add it as a Business Central user with the Windows credential type, and give it read permissions for what the integration needs.'),
+    _('Active Directory; Business Central Users'),
+    _('Every call runs as this account: its permissions keep the access read-only.'),
+    _('Companies: read'),
     # mintsoft
     _('Order and warehouse management for fulfilment houses.'),
     _('A Mintsoft warehouse user with API access.'),
@@ -1012,7 +1052,6 @@ MESSAGES = [
     _('Odoo uses API keys instead of passwords for integrations.'),
     _('Check your plan (Odoo Online)'),
     _('On Odoo Online, the external API needs the Custom pricing plan.'),
-    _('Companies: read'),
     _('Check the API key (it may have expired: keys last at most 3 months) and that the database name matches the address.'),
     # oracle-fusion-cloud-erp
     _("Oracle's enterprise cloud ERP suite: financials, procurement, projects and supply chain."),
@@ -1020,7 +1059,6 @@ MESSAGES = [
     _('The address you sign in to Oracle Fusion at, like https://abcd.fa.us2.oraclecloud.com. You can paste any page of it.'),
     _('Integration user and password'),
     _('A Fusion user with a password and read-only roles for the data the integration needs.'),
-    _('User name'),
     _('Exactly as you type it on the Oracle Fusion sign-in page (often an email address).'),
     _('Create an integration user'),
     _("Create a dedicated user for the integration with its own Fusion password. A user that can only sign in through your company's single sign-on cannot be used here."),
@@ -1265,6 +1303,9 @@ MESSAGES = [
     _('Read items'),
     _('Item Master Data: read'),
     _('Check the company database name, the user and the password. Sign-ins are case-sensitive.'),
+    # sap-business-one-on-premises
+    _('SAP Business One on your own servers, its Service Layer reached through the Onramp agent.'),
+    _('The https address of your SAP Business One Service Layer, usually ending in :50000, like https://sap.yourcompany.lan:50000 (an address inside your network works). Your SAP partner or IT team has it (SAP Control Center > Services > Service Layer).'),
     # sap-s4hana-cloud
     _("SAP's cloud ERP suite (public edition) for finance, procurement, sales and supply chain."),
     _('API address'),

@@ -15,6 +15,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from connections.agents.models import Agent, AgentPairing  # noqa: F401
+
 # The syncs' tables are this app's models too (``syncs/models.py`` names Connection by string).
 from connections.syncs.models import SyncedRecord, SyncRun, SyncState  # noqa: F401
 
@@ -246,6 +248,8 @@ class ConnectionStatus(models.TextChoices):
     ACTIVE = "active", _("Active")
     INVALID = "invalid", _("Invalid")
     REVOKED = "revoked", _("Revoked")
+    # Its on-premises agent is gone (not the customer's credentials): back by itself.
+    AGENT_OFFLINE = "agent_offline", _("Agent offline")
 
 
 class Connection(models.Model):
@@ -300,6 +304,10 @@ class Connection(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # An on-premises system: every call goes through this agent (``connections/agents``).
+    agent = models.ForeignKey(
+        "Agent", null=True, blank=True, on_delete=models.SET_NULL, related_name="connections"
+    )
 
     encrypted_fields = ("credentials",)
 

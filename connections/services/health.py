@@ -30,9 +30,11 @@ from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from catalog.registry import get_definition
+from connections.agents.routing import agent_route_for_connection
 from connections.dispatch import Task, task_send_batch
 from connections.errors import OnrampError
 from connections.models import Connection, ConnectionStatus
+from connections.outbound.agent_routes import agent_routed
 from connections.outbound.errors import OutboundError
 from connections.services.connections import connection_credentials_fresh, connection_record_check
 from connections.services.oauth import REFRESH_AHEAD, app_headers_for
@@ -111,7 +113,8 @@ def _check(connection: Connection) -> Outcome | None:
             return describe("internal_error")
         credentials = connection_credentials_fresh(connection)
         target = build_target(definition, method, connection.config, app)
-        return verify(target, credentials, _quiet)
+        with agent_routed(agent_route_for_connection(connection)):
+            return verify(target, credentials, _quiet)
     except OutboundError as exc:  # the token endpoint, while refreshing first
         return describe(exc.code if exc.code in FAILURES else "connection_failed")
     except OnrampError:  # the refresh was refused for good: already recorded

@@ -28,8 +28,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from catalog.registry import get_definition
+from connections.agents.routing import agent_route_for_connection
 from connections.errors import OnrampError
 from connections.models import Connection, ConnectionStatus
+from connections.outbound.agent_routes import agent_routed
 from connections.outbound.client import Client, OutboundResponse
 from connections.outbound.errors import OutboundError
 from connections.outbound.paths import path_stays_under
@@ -40,7 +42,7 @@ from connections.security.ratelimit import Limit, RateLimited, enforce
 from connections.services.connections import connection_credentials_fresh
 from connections.services.oauth import app_headers_for
 from connections.verification.remote_sessions import session_cached, session_forget, session_keep
-from connections.verification.run import build_target
+from connections.verification.run import auth_of, build_target
 
 logger = logging.getLogger(__name__)
 
@@ -75,7 +77,12 @@ def proxy_forward(*, connection: Connection, call: ProxyCall) -> OutboundRespons
     target = _target(connection)
     url = proxy_url(target.base_url, call.path, call.query)
     headers = {k: v for k, v in call.headers.items() if k.lower() in FORWARDED}
-    with _capped(connection, urlsplit(url).hostname or ""), Client() as client:
+    route = agent_route_for_connection(connection)  # on-premises: through its agent
+    with (
+        _capped(connection, urlsplit(url).hostname or ""),
+        agent_routed(route),
+        Client() as client,
+    ):
         return _send_authorized(client, connection, target, call, url, headers)
 
 
@@ -99,7 +106,12 @@ def connection_read(
     if body:
         sent["content-type"] = "application/json"
     call = ProxyCall("POST" if body else "GET", path, query, sent, body)
-    with _capped(connection, urlsplit(url).hostname or ""), Client() as client:
+    route = agent_route_for_connection(connection)  # on-premises: through its agent
+    with (
+        _capped(connection, urlsplit(url).hostname or ""),
+        agent_routed(route),
+        Client() as client,
+    ):
         return _send_authorized(client, connection, target, call, url, dict(call.headers))
 
 
@@ -228,6 +240,7 @@ def _send(
             headers=signed,
             data=call.body or None,
             max_bytes=settings.ONRAMP_PROXY_MAX_RESPONSE_BYTES,
+            **auth_of(authorizer),
         )
     except OutboundError as exc:
         raise _unreachable(exc) from None

@@ -137,7 +137,7 @@ def _check(
     step = AUTHENTICATE if first else PERMISSIONS
     body = render_json(spec.json, target.config) if spec.json else None
     try:
-        response = probe.send(spec.method, url, headers=headers, json=body)
+        response = probe.send(spec.method, url, headers=headers, json=body, **auth_of(authorizer))
     except OutboundError as exc:
         raise _Failed(exc.code, step if probe.reached else REACH) from None
     if response.status in spec.expect:
@@ -161,6 +161,12 @@ def _check(
 
 
 _TYPED = re.compile(r"^\{(\w+):int\}$")
+
+
+def auth_of(authorizer: Authorizer) -> dict[str, Any]:
+    """A connection-bound sign-in (NTLM) rides on each request as a requests auth object."""
+    requests_auth = getattr(authorizer, "requests_auth", None)
+    return {"auth": requests_auth()} if requests_auth else {}
 
 
 def render_json(value: Any, values: Mapping[str, str]) -> Any:
