@@ -176,7 +176,8 @@ def _verify(attempt: ValidationAttempt) -> Outcome | None:
     method = definition.method(attempt.method) if definition else None
     if method is None:
         return describe("internal_error")
-    app = app_headers_for(attempt.link_session.partner_id, definition.slug, method)
+    owner = attempt.connection if attempt.connection_id else attempt.link_session
+    app = app_headers_for(owner.partner_id, definition.slug, method)
     if app is None:  # the partner's app for the system is gone: nothing the user can fix
         return describe("internal_error")
     target = build_target(definition, method, attempt.config, app)
