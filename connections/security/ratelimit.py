@@ -27,25 +27,30 @@ class Limit:
     count: int
     seconds: int
 
-    def _bucket(self) -> tuple[str, int]:
+    def bucket(self) -> str:
+        """The cache key counting this window's hits (it expires a second after the window)."""
+        return f"{self.key}:{int(_now() // self.seconds)}"
+
+    def _retry_after(self) -> int:
         now = _now()
-        window = int(now // self.seconds)
-        retry_after = max(1, int((window + 1) * self.seconds - now + 0.999))
-        return f"{self.key}:{window}", retry_after
+        return max(1, int((int(now // self.seconds) + 1) * self.seconds - now + 0.999))
+
+    def over(self, count: int) -> int | None:
+        """With ``count`` hits in this window: the seconds until it resets when over, else None."""
+        return self._retry_after() if count > self.count else None
 
     def hit(self) -> int | None:
         """Count one hit; return the seconds until the window resets when over the limit."""
-        bucket, retry_after = self._bucket()
+        bucket = self.bucket()
         try:
             count = cache.incr(bucket)  # one round trip, once the window has begun
         except ValueError:
             count = 1 if cache.add(bucket, 1, timeout=self.seconds + 1) else cache.incr(bucket)
-        return retry_after if count > self.count else None
+        return self.over(count)
 
     def reached(self) -> int | None:
         """Without counting: the seconds to wait when the limit is already reached."""
-        bucket, retry_after = self._bucket()
-        return retry_after if cache.get(bucket, 0) >= self.count else None
+        return self.over(cache.get(self.bucket(), 0) + 1)
 
 
 class RateLimited(OnrampError):
