@@ -116,7 +116,7 @@ def report(rounds: list[dict[str, float]], remote_ms: int) -> None:
     ratio = statistics.median(figures["c20 ratio"] for figures in rounds)
     verdict = "yes" if overhead <= TARGET_OVERHEAD_MS else "NO"
     print(f"\nc=1 overhead over the remote, p50 (target ≤ {TARGET_OVERHEAD_MS:.0f} ms): {verdict}")
-    print(f"c=20, remote {remote_ms} ms: the proxy serves {ratio:.2f}× the direct call rate")
+    print(f"c=20, remote {remote_ms} ms: the proxy serves {ratio:.2f} times the direct call rate")
 
 
 def main() -> None:
