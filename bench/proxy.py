@@ -57,9 +57,10 @@ def seed() -> tuple[str, str]:
     return tokens[50], connection.settings_dict["NAME"]
 
 
-def gunicorn(database: str, port: int, host_map: str) -> subprocess.Popen:
+def gunicorn(database: str, port: int, host_map: str, threads: int | None) -> subprocess.Popen:
     env = {
         **os.environ,
+        **({"GUNICORN_THREADS": str(threads)} if threads else {}),
         "DJANGO_SETTINGS_MODULE": "bench.settings",
         "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{database}",
         "CONN_MAX_AGE": "60",
@@ -126,6 +127,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--remote-ms", type=int, default=100)
+    parser.add_argument("--threads", type=int, help="per worker (default: config/gunicorn.py's)")
     options = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("install wrk first (apt-get install wrk)")
@@ -135,9 +137,10 @@ def main() -> None:
     fake.stall[1] = options.remote_ms / 1000
     with throwaway_database() as vendor:
         token, database = seed()
-        server = gunicorn(database, 8766, f"*.infopluswms.com={fake.url}")
+        server = gunicorn(database, 8766, f"*.infopluswms.com={fake.url}", options.threads)
         try:
-            print(f"database: {vendor}; gunicorn as configured (config/gunicorn.py)\n")
+            threads = options.threads or "as configured"
+            print(f"database: {vendor}; gunicorn (config/gunicorn.py), threads: {threads}\n")
             base = "http://127.0.0.1:8766"
             wrk(f"{base}/api/v1/proxy/{QUICK}", 1, 4, f"Authorization: Bearer {token}")  # warm
             rounds = [
