@@ -30,7 +30,8 @@ from connections.selectors import estimated_count
 admin.site.login_form = LockoutAdminAuthenticationForm
 admin.site.site_header = "Onramp operations"
 # No sidebar listing every model on every page: it was a third of an empty list's time
-# (issue 17: a changelist within 5 times a bare view); the breadcrumbs and the index lead everywhere.
+# (issue 17: a changelist within 5 times a bare view); the breadcrumbs and the index lead
+# everywhere.
 admin.site.enable_nav_sidebar = False
 
 
