@@ -288,7 +288,7 @@ def report(
     sql: dict[str, int],
     pools: dict[tuple[str, int], int],
 ) -> None:
-    print("gunicorn (2 workers, config/gunicorn.py's threads), PostgreSQL, whole pages, first visits")
+    print("gunicorn (2 workers, threads as configured), PostgreSQL, whole pages, first visits")
     print("each screen beside the bare view (one indexed SELECT) in the same minute\n")
     header = f"{'screen':<17}{'SQL':>4}"
     for users in CONCURRENCY:
