@@ -17,6 +17,9 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import NamedTuple
 
+from django.utils.translation import override
+
+from catalog.categories import CATEGORIES
 from catalog.index import (
     COMING_SOON,
     MAGIC,
@@ -93,12 +96,19 @@ def _postings(systems: list[SystemRow]) -> dict[str, dict[int, int]]:
     postings: dict[str, dict[int, int]] = defaultdict(dict)
     for position, row in enumerate(systems):
         others = (row.vendor, row.slug.replace("-", " "), *row.aliases)
-        weights = dict.fromkeys((w for text in row.categories for w in fold(text)), 1)
+        weights = dict.fromkeys((w for c in row.categories for w in _category_words(c)), 1)
         weights.update(dict.fromkeys((w for text in others for w in fold(text)), 2))
         weights.update(dict.fromkeys(fold(row.name), 3))  # the best place overwrites the rest
         for word, weight in weights.items():
             postings[word][position] = weight
     return postings
+
+
+def _category_words(category: str) -> list[str]:
+    """A category's slug and the words of its English label: "maintenance" finds the CMMS."""
+    with override("en"):
+        label = str(CATEGORIES.get(category, ""))
+    return fold(f"{category} {label}")
 
 
 def _short_prefixes(words: list[str], arrays: dict) -> dict[str, array | bytes]:

@@ -134,6 +134,9 @@ class SystemDefinition:
     verified: str = ""
     verified_on: str = ""
     coming_soon: bool = False
+    # Installed on the customer's own network: an instance address that is private (or not
+    # known publicly) is reached through the Onramp agent (README "On-premises systems").
+    on_premises: bool = False
     fields: tuple[FieldSpec, ...] = ()
     methods: tuple[MethodSpec, ...] = ()
     verify: tuple[RequestSpec, ...] = ()

@@ -209,6 +209,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env.float("ONRAMP_HEALTHCHECK_SWEEP_INTERVAL", default=300.0),
     },
     "refresh-oauth-tokens": {"task": "connections.tasks.refresh_oauth_tokens", "schedule": 240.0},
+    "sweep-agents": {
+        "task": "connections.tasks.sweep_agents",
+        "schedule": env.float("ONRAMP_AGENT_GRACE", default=60.0),
+    },
     "purge-stale-secrets": {"task": "connections.tasks.purge_stale_secrets", "schedule": 3600.0},
     "count-system-figures": {
         "task": "connections.tasks.count_system_figures",
@@ -300,6 +304,9 @@ DEFAULT_EXCEPTION_REPORTER_FILTER = "connections.http.error_reports.SecretsHidde
 
 # Where the flow is served; link session URLs are built on it.
 ONRAMP_PUBLIC_URL = env.str("ONRAMP_PUBLIC_URL", default="http://127.0.0.1:8000").rstrip("/")
+# Who runs this Onramp, for systems that want a contact named on each call (Fakturoid's
+# User-Agent, ``{contact_email}`` in a definition's headers).
+ONRAMP_CONTACT_EMAIL = env.str("ONRAMP_CONTACT_EMAIL", default="")
 
 # Encryption key ring: "id:base64key,id:base64key", newest first. The embedded default
 # keeps a generated key file in the data directory (outside git).
@@ -400,3 +407,15 @@ if ONRAMP_ALLOW_LOCAL_WEBHOOKS and not DEBUG:
 
 # The demo partner page (/demo/) exists only in the embedded default.
 ONRAMP_DEMO = env.bool("ONRAMP_DEMO", default=DEBUG)
+
+# On-premises agents (connections/agents, README "On-premises systems"). The hub
+# (``manage.py run_agent_hub``) takes agents' connections on ONRAMP_AGENT_HUB_LISTEN (behind the
+# load balancer that serves ONRAMP_AGENT_HUB_URL to agents, /agent/v1/control and /streams) and
+# Onramp's own calls on ONRAMP_AGENT_PROXY_LISTEN, an internal address no agent can reach.
+ONRAMP_AGENT_HUB_URL = env.str("ONRAMP_AGENT_HUB_URL", default=ONRAMP_PUBLIC_URL).rstrip("/")
+ONRAMP_AGENT_HUB_LISTEN = env.str("ONRAMP_AGENT_HUB_LISTEN", default="127.0.0.1:8700")
+ONRAMP_AGENT_PROXY_LISTEN = env.str("ONRAMP_AGENT_PROXY_LISTEN", default="127.0.0.1:8701")
+ONRAMP_AGENT_PAIRING_TTL = env.int("ONRAMP_AGENT_PAIRING_TTL", default=600)  # seconds
+# An agent whose control connection is gone this long makes its connections agent_offline.
+ONRAMP_AGENT_GRACE = env.float("ONRAMP_AGENT_GRACE", default=60.0)
+ONRAMP_AGENT_HEARTBEAT = env.float("ONRAMP_AGENT_HEARTBEAT", default=15.0)

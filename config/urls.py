@@ -13,6 +13,7 @@ urlpatterns = [
     path("admin/reports/", include((report_urls, "reports"))),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
+    path("agent/", include("connections.agents.urls")),
     path("connect/", include("connections.flow.urls")),
     path("guides/<slug:slug>/<slug:method_id>/", guide, name="guide"),
     path("oauth/callback/", oauth_callback, name="oauth-callback"),

@@ -16,6 +16,7 @@ from catalog.registry import SYSTEMS_DIR, load_file
 from catalog.schema import DefinitionError, MethodSpec, SystemDefinition, template_names
 from connections.flow.steps import STEPS
 from connections.schemes import SCHEMES
+from connections.schemes.base import APP_VALUES
 from connections.services.encryption import encrypted_models, keys_missing
 from connections.syncs.mapping import target_problems
 from connections.syncs.schemas import SyncModel
@@ -44,7 +45,9 @@ def definition_problems(definition: SystemDefinition) -> list[str]:
             f"base_url: unknown placeholder {name!r}"
             for name in sorted(set().union(*(template_names(t) for t in templates)) - known)
         ]
-        problems += [f"method {method.id!r}: {p}" for p in scheme.check_method(method)]
+        if method_problems := scheme.check_method(method):  # the rest reads those options
+            problems += [f"method {method.id!r}: {p}" for p in method_problems]
+            continue
         names = {spec.name for spec in definition.fields + method.fields}
         names |= derived_names(definition.fields)
         problems += [
@@ -52,6 +55,7 @@ def definition_problems(definition: SystemDefinition) -> list[str]:
             for name in sorted(scheme.templated_names(method) - names)
         ]
         problems += _extra_header_problems(definition, method, known)
+        problems += [f"method {method.id!r}: {p}" for p in _app_header_problems(method)]
     return problems + _sync_problems(definition)
 
 
@@ -80,6 +84,22 @@ def _extra_header_problems(
         + ("a secret" if name in secrets else "unknown")
         for name in sorted(used - (known - secrets))
     ]
+
+
+def _app_header_problems(method: MethodSpec) -> list[str]:
+    """``app_headers`` are filled from the partner's app only (``{app_id}``, ``{app_secret}``),
+    each using at least one of them (a fixed header belongs in ``extra_headers``)."""
+    problems = []  # the option is a table: check_method said so first
+    for name, value in method.options.get("app_headers", {}).items():
+        try:
+            used = template_names(value) if isinstance(value, str) else set()
+        except ValueError:
+            used = {"{"}
+        if not used or used - APP_VALUES:
+            problems.append(
+                f"app_headers {name!r} must use only {{app_id}} and {{app_secret}} (at least one)"
+            )
+    return problems
 
 
 def checked_definition(path: Any) -> SystemDefinition:

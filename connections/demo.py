@@ -85,6 +85,23 @@ def exchange(request: HttpRequest) -> JsonResponse:
 
 
 @require_POST
+def read_orders(request: HttpRequest) -> JsonResponse:
+    """Sync the connection's purchase orders now (tasks run inline in the demo) and read the
+    first page of what was synced, as a partner's backend would with the connection token."""
+    token = request.session.get("access_token")
+    if not token:
+        return JsonResponse({"error": "Connect a system first."}, status=409)
+    started = _call("POST", "/syncs", token=token, body={"model": "purchase_orders"})
+    listed = _call("GET", "/purchase-orders?page_size=5", token=token)
+    return JsonResponse(
+        {
+            "sync": {"status": started[0], "response": started[1]},
+            "list": {"status": listed[0], "response": listed[1]},
+        }
+    )
+
+
+@require_POST
 def revoke(request: HttpRequest) -> JsonResponse:
     connection_id = request.session.get("connection_id")
     token = request.session.get("access_token")
@@ -104,5 +121,6 @@ urlpatterns = [
     path("", page, name="demo"),
     path("link-session", create_link_session, name="demo-link-session"),
     path("exchange", exchange, name="demo-exchange"),
+    path("orders", read_orders, name="demo-orders"),
     path("revoke", revoke, name="demo-revoke"),
 ]

@@ -38,6 +38,9 @@ class EventKind(StrEnum):
     CONNECTION_INVALID = "connection.invalid", True, ("error",)
     CONNECTION_RESTORED = "connection.restored", True
     CONNECTION_REVOKED = "connection.revoked", True
+    # Its on-premises agent went away beyond the grace period / came back (or was revoked).
+    CONNECTION_AGENT_OFFLINE = "connection.agent_offline", True, ("agent_id",)
+    CONNECTION_AGENT_ONLINE = "connection.agent_online", True, ("agent_id",)
     CONNECTION_REVALIDATION_REQUESTED = "connection.revalidation_requested"
     CONNECTION_REFRESH_INTERRUPTED = "connection.refresh_interrupted"
     CONNECTION_TOKEN_CREATED = "connection_token.created"
@@ -62,6 +65,9 @@ class EventKind(StrEnum):
     SIGNING_KEY_UPLOADED = "signing_key.uploaded"
     CREDENTIAL_FILE_UPLOADED = "credential_file.uploaded"
     CATALOG_SYSTEM_REQUESTED = "catalog.system_requested", True, ("name", "query")
+    # On-premises agents
+    AGENT_PAIRED = "agent.paired"
+    AGENT_REVOKED = "agent.revoked"
     # Partners, their keys and settings
     PARTNER_CREATED = "partner.created"
     PARTNER_UPDATED = "partner.updated"

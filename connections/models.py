@@ -15,6 +15,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from connections.agents.models import Agent, AgentPairing  # noqa: F401
+
 # The syncs' tables are this app's models too (``syncs/models.py`` names Connection by string).
 from connections.syncs.models import SyncedRecord, SyncRun, SyncState  # noqa: F401
 
@@ -122,6 +124,17 @@ class Partner(models.Model):
         blank=True,
         help_text=_("Exact origins allowed to embed the flow, e.g. https://app.example.com"),
     )
+    # The unified models the partner reads (``syncs/schemas.py``), e.g. ["purchase_orders"];
+    # null: every model a connection's system offers; []: none (the proxy only).
+    sync_models = models.JSONField(
+        null=True,
+        blank=True,
+        default=None,
+        help_text=_(
+            'What Onramp syncs for this partner, e.g. ["purchase_orders", "vendors"]; '
+            "empty: every model a system offers."
+        ),
+    )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -131,6 +144,10 @@ class Partner(models.Model):
     @property
     def shown_name(self) -> str:
         return self.display_name or self.name
+
+    def reads(self, model: str) -> bool:
+        """Whether this partner syncs ``model`` (every model unless it declared which)."""
+        return self.sync_models is None or model in self.sync_models
 
 
 class PartnerKey(models.Model):
@@ -231,6 +248,8 @@ class ConnectionStatus(models.TextChoices):
     ACTIVE = "active", _("Active")
     INVALID = "invalid", _("Invalid")
     REVOKED = "revoked", _("Revoked")
+    # Its on-premises agent is gone (not the customer's credentials): back by itself.
+    AGENT_OFFLINE = "agent_offline", _("Agent offline")
 
 
 class Connection(models.Model):
@@ -285,6 +304,10 @@ class Connection(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # An on-premises system: every call goes through this agent (``connections/agents``).
+    agent = models.ForeignKey(
+        "Agent", null=True, blank=True, on_delete=models.SET_NULL, related_name="connections"
+    )
 
     encrypted_fields = ("credentials",)
 

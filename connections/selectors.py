@@ -34,6 +34,7 @@ from connections.models import (
     WebhookDelivery,
 )
 from connections.schemes import SCHEMES
+from connections.schemes.base import uses_app
 from connections.security import tokens
 
 FAILURE_WINDOW = timedelta(days=30)
@@ -87,9 +88,12 @@ def last_attempt(session: LinkSession, system_slug: str = "") -> ValidationAttem
 
 
 # --- what a session may pick -------------------------------------------------------------
-# A method whose end users sign in (OAuth) works only once the partner has registered its own
-# OAuth app for the system: until then it is not offered, and a system with no other method
-# is not offered at all. ``GET /systems`` and the admin say why (``OAUTH_APP_MISSING``).
+# A method whose end users sign in (OAuth), or that sends the integrator's own app key beside
+# the customer's credential (``app_headers``: Visma e-conomic, ServiceTitan), works only once
+# the partner has registered its own app for the system (``OAuthApp``, the same registration
+# for both): until then it is not offered, and a system with no other method is not offered
+# at all. ``GET /systems`` and the admin say why (``OAUTH_APP_MISSING`` for both kinds: one
+# registration fixes both).
 
 OAUTH_APP_MISSING = "oauth_app_missing"
 
@@ -99,10 +103,16 @@ def signs_in(method: MethodSpec) -> bool:
     return SCHEMES[method.scheme].step == "oauth_sign_in"
 
 
+def needs_app(method: MethodSpec) -> bool:
+    """The method works only with the partner's own app for the system: its end users sign
+    in to it, or each call carries its app key (``app_headers``)."""
+    return signs_in(method) or uses_app(method)
+
+
 def method_unavailable_reason(method: MethodSpec, system: str, apps: frozenset[str]) -> str:
     """Why ``method`` of ``system`` cannot be offered ("" when it can), given the systems
-    with the partner's OAuth app."""
-    return OAUTH_APP_MISSING if signs_in(method) and system not in apps else ""
+    with the partner's app."""
+    return OAUTH_APP_MISSING if needs_app(method) and system not in apps else ""
 
 
 def partner_oauth_apps(partner_id: str) -> frozenset[str]:
@@ -128,9 +138,9 @@ def _session_apps(session: LinkSession) -> frozenset[str]:
 
 def session_methods(session: LinkSession, definition: SystemDefinition) -> tuple[MethodSpec, ...]:
     """The methods of ``definition`` an end user of this session may use, recommended first.
-    No query for a system without sign-in methods."""
+    No query for a system whose methods need no app of the partner's."""
     usable = list(definition.methods)
-    if any(signs_in(method) for method in usable):
+    if any(needs_app(method) for method in usable):
         apps = _session_apps(session)
         usable = [m for m in usable if not method_unavailable_reason(m, definition.slug, apps)]
     return tuple(sorted(usable, key=lambda method: not method.recommended))
@@ -142,11 +152,11 @@ def session_offers(session: LinkSession, definition: SystemDefinition) -> bool:
 
 
 def _not_offered(session: LinkSession) -> frozenset[str]:
-    """Systems of the catalog whose every method waits for an OAuth app of the partner's."""
+    """Systems of the catalog whose every method waits for an app of the partner's."""
     sign_in_only = [
         slug
         for slug, definition in definitions().items()
-        if definition.methods and all(signs_in(m) for m in definition.methods)
+        if definition.methods and all(needs_app(m) for m in definition.methods)
     ]
     if not sign_in_only:
         return frozenset()
@@ -163,6 +173,16 @@ def session_systems(
     allowed = session.systems or None
     found = search_entries(query, allowed=allowed, category=category, limit=limit + len(hidden))
     return [entry for entry in found if entry.slug not in hidden][:limit]
+
+
+def session_hidden_matches(session: LinkSession, query: str, limit: int = 3) -> list[Entry]:
+    """Systems matching ``query`` that exist but are not offered to this session (the partner
+    has not registered its app for them): so an empty result can say so, not blame spelling."""
+    hidden = _not_offered(session)
+    if not query or not hidden:
+        return []
+    found = search_entries(query, allowed=session.systems or None, limit=limit + 20)
+    return [entry for entry in found if entry.slug in hidden][:limit]
 
 
 def session_categories(session: LinkSession) -> list[tuple[str, str]]:
@@ -330,7 +350,7 @@ def _offered(row: System, apps: frozenset[str]) -> dict[str, Any]:
                 "scheme": method.scheme,
                 "recommended": method.recommended,
                 "signs_in": signs_in(method),
-                "oauth_app_registered": (row.slug in apps) if signs_in(method) else None,
+                "oauth_app_registered": (row.slug in apps) if needs_app(method) else None,
                 "available": not reason,
                 "unavailable_reason": reason or None,
             }

@@ -3,6 +3,7 @@
 from celery import shared_task
 from django.db import Error as DatabaseError
 
+from connections.agents.presence import agents_lost_sweep
 from connections.dispatch import Task
 from connections.security.token_cache import stale_entries_sweep
 from connections.services.attempts import attempt_run, attempt_sweep
@@ -52,6 +53,13 @@ def sweep_webhooks() -> None:
 def sweep_attempts() -> None:
     """Every ``ONRAMP_SWEEP_INTERVAL`` from Celery beat."""
     attempt_sweep()
+
+
+@shared_task(ignore_result=True)
+def sweep_agents() -> None:
+    """Every ``ONRAMP_AGENT_GRACE`` seconds from Celery beat: agents whose hub stopped
+    saying they are there (a hub that died) become offline, their connections agent_offline."""
+    agents_lost_sweep()
 
 
 @shared_task(ignore_result=True)

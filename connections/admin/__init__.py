@@ -11,6 +11,7 @@ from django.contrib import admin
 from django.urls import path
 
 from connections.admin import (  # noqa: F401 (each module registers its pages)
+    agents,
     catalog,
     connections,
     customers,

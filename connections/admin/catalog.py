@@ -22,7 +22,12 @@ from catalog.registry import get_definition
 from catalog.search import catalog_changed
 from connections.admin.base import OperatorAdmin, ReadOnlyAdmin
 from connections.models import SystemFigures
-from connections.selectors import recent_failures, signs_in, system_sign_in_partners
+from connections.selectors import (
+    needs_app,
+    recent_failures,
+    signs_in,
+    system_sign_in_partners,
+)
 from connections.services.system_figures import system_figures_count
 
 REQUEST_WINDOWS = ("30", "90", "all")
@@ -53,12 +58,13 @@ class SystemAdmin(OperatorAdmin):
         "completion",
         "failures",
         "popularity",
+        "checked",
     ]
     list_filter = ["enabled", "pinned", "in_catalog", "coming_soon"]
     list_select_related = ["figures"]
     search_fields = ["name", "slug", "vendor", "search_text"]
     fields = ["slug", "name", "vendor", "summary", "categories", "enabled", "pinned"]
-    fields += ["popularity", "coming_soon", "in_catalog", "synced_at", "offered_to"]
+    fields += ["popularity", "coming_soon", "in_catalog", "synced_at", "offered_to", "checked"]
     fields += ["failure_table"]
     readonly_fields = [f for f in fields if f not in ("enabled", "pinned")]
     actions = ["enable", "disable", "pin", "unpin", "count_figures"]
@@ -94,21 +100,33 @@ class SystemAdmin(OperatorAdmin):
         rows = figures.failures[:3] if figures else []
         return ", ".join(f"{row['error_code'] or '?'} x{row['count']}" for row in rows) or "-"
 
+    @admin.display(description="Facts checked")
+    def checked(self, system: System) -> str:
+        """How the definition's facts were checked (``verified`` in its file), and when."""
+        definition = get_definition(system.slug)
+        how = {"docs": "against the vendor's docs", "account": "on a real account"}
+        if definition is None or not definition.verified:
+            return "not checked"
+        return f"{how[definition.verified]}, {definition.verified_on}"
+
     @admin.display(description="Offered to")
     def offered_to(self, system: System) -> str:
-        """A sign-in method is offered only to partners with their OAuth app registered
-        (``selectors.session_methods``); a system with nothing else, to them only."""
+        """A sign-in method (or one sending the partner's app key) is offered only to partners
+        with their app registered (``selectors.session_methods``); a system with nothing else,
+        to them only."""
         definition = get_definition(system.slug)
-        sign_ins = [m.label for m in definition.methods if signs_in(m)] if definition else []
+        sign_ins = [m.label for m in definition.methods if needs_app(m)] if definition else []
         if not sign_ins:
             return "Every partner's end users."
+        keys = any(needs_app(m) and not signs_in(m) for m in definition.methods)
+        kind = "app" if keys else "OAuth app"
         partners = ", ".join(system_sign_in_partners(system.slug)) or "none yet"
         if len(sign_ins) == len(definition.methods):
             others = "other partners' end users are not offered this system"
         else:
             others = "other partners' end users see its other methods only"
         return (
-            f"{', '.join(sign_ins)}: only partners that registered their OAuth app "
+            f"{', '.join(sign_ins)}: only partners that registered their {kind} "
             f"({partners}); {others} (GET /systems: oauth_app_missing)."
         )
 

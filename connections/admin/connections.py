@@ -34,6 +34,8 @@ from connections.services.link_sessions import (
     link_session_url,
 )
 from connections.services.validation import attempt_start_revalidation
+from connections.syncs.models import SyncRun, SyncState
+from connections.syncs.runs import sync_request, synced_models
 
 RECONNECT_LINK_LIFETIME = 7 * 24 * 3600  # hosted links' longest
 
@@ -42,6 +44,25 @@ def _took(attempt: ValidationAttempt) -> str:
     if attempt.finished_at is None:
         return "-"
     return f"{(attempt.finished_at - attempt.created_at).total_seconds():.1f} s"
+
+
+SYNC_ROW = (
+    "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
+    "<td>{}</td><td>{}</td><td>{}</td></tr>"
+)
+
+
+def _sync_row(run: SyncRun) -> tuple:
+    counts = (run.added, run.updated, run.deleted, run.unchanged, run.failed)
+    error = f"{run.error_code}: {run.error_message}" if run.error_code else "-"
+    return (
+        when(run.started_at),
+        run.state.model,
+        run.mode,
+        run.get_status_display(),
+        *counts,
+        error,
+    )
 
 
 def _check_row(attempt: ValidationAttempt) -> tuple:
@@ -112,14 +133,19 @@ class ConnectionAdmin(LargeTableAdmin):
         "last_error_message",
         "proxy_requests",
         "last_proxied_at",
+        "syncs",
         "created_at",
         "revoked_at",
         "checks",
     ]
     inlines = [ConnectionTokenInline, EventInline]
-    actions = ["revoke", "revalidate", "reconnect_link"]
+    actions = ["revoke", "revalidate", "sync_now", "reconnect_link"]
     buttons = {
         "revalidate": ("Revalidate now", "its credentials are checked again with the system."),
+        "sync_now": (
+            "Sync now",
+            "each model its partner reads is synced now (incremental), unless one is running.",
+        ),
         "reconnect_link": (
             "Create a reconnect link",
             "a hosted link (7 days) for the customer to enter new credentials for this "
@@ -156,6 +182,57 @@ class ConnectionAdmin(LargeTableAdmin):
             "<th>Duration</th></tr></thead><tbody>{}</tbody></table>",
             rows,
         )
+
+    @admin.display(description="Syncs")
+    def syncs(self, connection: Connection) -> str:
+        """Per model: its state, last success, next run, last error, and its latest runs."""
+        runs = SyncRun.objects.filter(state__connection=connection).select_related("state")
+        rows = format_html_join(
+            "", SYNC_ROW, (_sync_row(r) for r in runs.order_by("-started_at")[:20])
+        )
+        states = format_html_join(
+            "",
+            "<li><strong>{}</strong>: {}; last success {}; next run {}{}</li>",
+            (
+                (
+                    s.model,
+                    s.get_status_display(),
+                    when(s.last_success_at) if s.last_success_at else "never",
+                    when(s.next_run_at) if s.next_run_at else "-",
+                    f"; last error {s.last_error_code}: {s.last_error_message}"
+                    if s.last_error_code
+                    else "",
+                )
+                for s in SyncState.objects.filter(connection=connection).order_by("model")
+            ),
+        )
+        if not states:
+            return "No syncs yet (they start within a minute of the schedule's next run)."
+        return format_html(
+            "<ul>{}</ul><table><thead><tr><th>Started</th><th>Model</th><th>Mode</th>"
+            "<th>Status</th><th>Added</th><th>Updated</th><th>Deleted</th><th>Unchanged</th>"
+            "<th>Failed</th><th>Error</th></tr></thead><tbody>{}</tbody></table>",
+            states,
+            rows,
+        )
+
+    @admin.action(description="Sync selected connections now", permissions=["operate"])
+    def sync_now(self, request: HttpRequest, queryset: QuerySet[Connection]) -> None:
+        started, skipped = 0, []
+        for connection in queryset.select_related("partner").filter(
+            status=ConnectionStatus.ACTIVE
+        ):
+            for model in synced_models(connection):
+                try:
+                    sync_request(
+                        connection=connection, model=model, full=False, actor=actor_of(request)
+                    )
+                    started += 1
+                except OnrampError as exc:  # one is running already
+                    skipped.append(f"{connection.pk} {model.value}: {exc.message}")
+        self.message_user(request, f"Started {started} sync(s).", messages.SUCCESS)
+        for reason in skipped:
+            self.message_user(request, reason, messages.WARNING)
 
     @admin.action(description="Revoke selected connections", permissions=["operate"])
     def revoke(self, request: HttpRequest, queryset: QuerySet[Connection]) -> None:

@@ -1,4 +1,5 @@
-"""Partners' OAuth apps in the operators' admin: the secret can be set, never read."""
+"""Partners' apps in the operators' admin (OAuth clients, and app keys for systems whose calls
+carry the integrator's key): the secret can be set, never read."""
 
 from __future__ import annotations
 
@@ -11,10 +12,9 @@ from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 
-from catalog.registry import get_definition
 from connections.admin.base import OperatorAdmin, actor_of
 from connections.models import OAuthApp
-from connections.services.oauth import oauth_app_set, redirect_uri
+from connections.services.oauth import oauth_app_set, redirect_uri, takes_app
 
 
 class OAuthAppForm(forms.ModelForm):
@@ -29,9 +29,8 @@ class OAuthAppForm(forms.ModelForm):
 
     def clean_system(self) -> str:
         system = self.cleaned_data["system"]
-        definition = get_definition(system)
-        if definition is None or not any(m.scheme == "oauth2_code" for m in definition.methods):
-            raise forms.ValidationError(_("This system has no sign-in method."))
+        if not takes_app(system):
+            raise forms.ValidationError(_("This system has no method that uses your app."))
         return system
 
 

@@ -10,14 +10,24 @@ from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
-from connections.api import catalog, keys, link_sessions, partner, proxy, syncs, webhooks
+from connections.api import agents, catalog, keys, link_sessions, partner, proxy, syncs, webhooks
 from connections.api import connections as connections_routes
 from connections.api.auth import PartnerKeyAuth
 from connections.errors import OnrampError, with_headers
 from connections.http.outages import OUTAGES, unavailable
 
 logger = logging.getLogger(__name__)
-ROUTERS = (link_sessions, connections_routes, proxy, webhooks, catalog, partner, keys, syncs)
+ROUTERS = (
+    link_sessions,
+    connections_routes,
+    proxy,
+    webhooks,
+    catalog,
+    partner,
+    keys,
+    syncs,
+    agents,
+)
 
 
 api = NinjaAPI(

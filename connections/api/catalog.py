@@ -25,7 +25,8 @@ class MethodOut(Schema):
     oauth_app_registered: bool | None
     available: bool = Field(description="End users are offered this method.")
     unavailable_reason: str | None = Field(
-        description="Why not: `oauth_app_missing` (register it: `PUT /oauth-apps/{system}`)."
+        description="Why not: `oauth_app_missing` (the method signs in to your OAuth app or "
+        "sends your app's key; register it: `PUT /oauth-apps/{system}`)."
     )
 
 
@@ -68,8 +69,11 @@ def list_systems(request: HttpRequest) -> dict[str, Any]:
 
 @router.put("/oauth-apps/{system}", response=OAuthAppOut)
 def set_oauth_app(request: HttpRequest, system: str, body: OAuthAppIn) -> dict[str, str]:
-    """Your own OAuth client for a system (the consent screen shows your app). Register
-    ``redirect_uri`` in it. The secret is stored encrypted and never returned."""
+    """Your own app for a system: the OAuth client its customers sign in to (register
+    ``redirect_uri`` in it), or, where each call carries your app's key beside the customer's
+    credential (Visma e-conomic, ServiceTitan, Priority's application licence), that app's id
+    and key as ``client_id`` and ``client_secret``. The secret is stored encrypted and never
+    returned."""
     live_key_only(request)
     app = oauth_app_set(
         partner=request.auth,

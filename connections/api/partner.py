@@ -1,16 +1,17 @@
 """Partner API for the partner itself: ``GET /partner`` and ``PATCH /partner`` (branding
 defaults: display name, logo, primary colour, support and privacy links, the first screen's
-lead text and that text per language). Mounted on ``api.py``'s API; the same errors and
-auth."""
+lead text and that text per language; the models Onramp syncs). Mounted on ``api.py``'s API;
+the same errors and auth."""
 
 from __future__ import annotations
 
 from django.http import HttpRequest
 from ninja import Router, Schema
 
-from connections.api.schemas import PartnerBrandingIn, live_key_only
+from connections.api.schemas import PartnerIn, live_key_only
 from connections.models import Partner
 from connections.services.partners import partner_update_branding
+from connections.syncs.declared import partner_sync_models_set
 
 router = Router(tags=["partner"])
 
@@ -26,6 +27,7 @@ class PartnerOut(Schema):
     lead_text: str
     lead_text_translations: dict[str, str]
     allowed_origins: list[str]
+    sync_models: list[str] | None  # null: every model a connection's system offers
     mode: str  # of the key that asks
 
     @staticmethod
@@ -40,10 +42,17 @@ def get_partner(request: HttpRequest) -> dict:
 
 
 @router.patch("/partner", response=PartnerOut)
-def update_partner(request: HttpRequest, body: PartnerBrandingIn) -> dict:
-    """Change the flow's branding defaults; a link session's ``branding`` overrides them."""
+def update_partner(request: HttpRequest, body: PartnerIn) -> dict:
+    """Change the flow's branding defaults (a link session's ``branding`` overrides them) and
+    which models Onramp syncs (``sync_models``: a model left out is no longer read, and what
+    was synced of it is erased)."""
     live_key_only(request)
-    partner = partner_update_branding(
-        partner=request.auth, values=body.model_dump(exclude_unset=True), actor=request.actor
-    )
+    values = body.model_dump(exclude_unset=True)
+    partner, actor = request.auth, request.actor
+    if "sync_models" in values:
+        models = values.pop("sync_models")
+        partner = partner_sync_models_set(partner=partner, models=models, actor=actor)
+        if not values:
+            return PartnerOut.of(partner, request.mode)
+    partner = partner_update_branding(partner=partner, values=values, actor=actor)
     return PartnerOut.of(partner, request.mode)

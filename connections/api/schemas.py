@@ -64,6 +64,13 @@ class PartnerBrandingIn(BrandingIn):
     lead_text_translations: dict[str, str | None] | None = Field(default=None, max_length=8)
 
 
+class PartnerIn(PartnerBrandingIn):
+    """``PATCH /partner``: branding defaults, and ``sync_models``: the unified models Onramp
+    reads for the partner (null: every model a system offers; []: none)."""
+
+    sync_models: list[str] | None = Field(default=None, max_length=10)
+
+
 class LinkSessionIn(Strict):
     end_user: EndUserIn
     systems: list[str] = Field(default_factory=list, max_length=50)

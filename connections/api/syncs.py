@@ -8,7 +8,6 @@ the change it is; nothing is skipped or repeated. Cursors are signed per connect
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any, Literal
 
@@ -21,7 +20,13 @@ from connections.errors import OnrampError
 from connections.models import Connection
 from connections.syncs.runs import sync_request
 from connections.syncs.schemas import SyncModel
-from connections.syncs.selectors import record_get, record_shape, records_page, sync_overview
+from connections.syncs.selectors import (
+    feed_json,
+    record_get,
+    record_shape,
+    records_page,
+    sync_overview,
+)
 
 router = Router(tags=["syncs"], auth=ConnectionTokenAuth())
 
@@ -80,13 +85,9 @@ def _register(model: SyncModel) -> None:
         )
         salt = _salt(connection, model)
         following = signing.dumps(rows[-1].change_seq, salt=salt) if more else None
-        # Already in the schema's shape (validated when written): sent as is, since
-        # validating and re-encoding 500 records would cost more than reading them.
-        body = {
-            "data": [record_shape(row, raw=filters.raw) for row in rows],
-            "next_cursor": following,
-        }
-        return HttpResponse(json.dumps(body), content_type="application/json")
+        # Already in the schema's shape (validated when written): sent as stored, since
+        # decoding, validating and re-encoding 500 records would cost more than reading them.
+        return HttpResponse(feed_json(rows, following), content_type="application/json")
 
     def get_record(request: HttpRequest, record_id: str, raw: bool = False) -> dict[str, Any]:
         row = record_get(connection=request.auth, model=model.value, remote_id=record_id)

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from catalog.i18n import translated
 from catalog.normalizers import FieldError, normalize
 from catalog.schema import FieldSpec
+from connections.agents.reach import plausible_private_instance
 from connections.outbound.addresses import check_url
 from connections.outbound.errors import OutboundError
 
@@ -22,10 +23,12 @@ class DetailsForm(forms.Form):
         *args: Any,
         specs: tuple[FieldSpec, ...],
         secrets_on_file: frozenset[str] = frozenset(),
+        on_premises: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.specs = specs
+        self.on_premises = on_premises  # a private address is reached through the agent
         self.secrets_on_file = secrets_on_file
         for spec in specs:
             self.fields[spec.name] = _form_field(spec, on_file=spec.name in secrets_on_file)
@@ -41,10 +44,14 @@ class DetailsForm(forms.Form):
             try:
                 cleaned[spec.name] = normalize(value, spec)
                 if spec.normalize == "url" and cleaned[spec.name]:
-                    _reachable_by_policy(cleaned[spec.name])
+                    self._check_reach(cleaned[spec.name])
             except FieldError as exc:
                 self.add_error(spec.name, str(exc))
         return cleaned
+
+    def _check_reach(self, url: str) -> None:
+        if not (self.on_premises and plausible_private_instance(url)):
+            _reachable_by_policy(url)
 
     def split(self) -> tuple[dict[str, str], dict[str, str]]:
         """(config, credentials): non-secret values and secret ones (blank = keep on file)."""
@@ -99,7 +106,7 @@ def _form_field(spec: FieldSpec, *, on_file: bool) -> forms.CharField:
         widget = forms.TextInput(attrs=attrs)
     field = forms.CharField(
         label=translated(spec.label),
-        help_text=_("Leave blank to keep the one you entered before.")
+        help_text=_("Leave it blank to try the same one again, or type a new one.")
         if on_file
         else translated(spec.help),
         max_length=spec.max_length,

@@ -5,6 +5,11 @@ to the address that was checked (requests-hardened pins it); redirects are retur
 followed; connect/read timeouts plus a total deadline; a response size cap; no proxy or
 netrc from the environment.
 
+A connection on the customer's private network is reached through its on-premises agent
+(``agent_routes.py``): inside ``agent_routed(route)``, a request for exactly the route's host
+and port goes through the agent hub's CONNECT proxy, TLS end to end, the certificate checked
+by its pinned fingerprint; every other request keeps every rule here.
+
 Tests and the demo reach local simulators through ``ONRAMP_OUTBOUND_HOST_MAP``: an explicit
 map from host patterns to local addresses, like a DNS override. A mapped request keeps its
 original ``Host`` header, so a simulator sees what the real system would. The one other way
@@ -23,7 +28,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import requests
 from django.conf import settings
@@ -32,7 +37,13 @@ from requests_hardened import Config, HTTPSession
 from requests_hardened.ip_filter import InvalidIPAddress
 from requests_hardened.ip_filter_adapter import IPFilterAdapter
 
-from connections.outbound.addresses import check_url, is_local_url, is_public_address
+from connections.outbound.addresses import (
+    MAX_URL_LENGTH,
+    check_url,
+    is_local_url,
+    is_public_address,
+)
+from connections.outbound.agent_routes import AgentRoute, current_route
 from connections.outbound.deadlines import WATCHED_POOLS, Deadline
 from connections.outbound.errors import OutboundError
 from connections.outbound.hostmap import host_map
@@ -72,6 +83,7 @@ class _Prepared:
     url: str
     headers: dict[str, str] = field(default_factory=dict)
     mapped: bool = False  # an explicit local target (host map, allowed local URL): no filter
+    route: AgentRoute | None = None  # through this on-premises agent (no address filter)
 
 
 def limits() -> Limits:
@@ -91,7 +103,8 @@ class Client:
     """
 
     def __init__(self) -> None:
-        self._sessions: dict[bool, requests.Session] = {}
+        self._sessions: dict[bool | str, requests.Session] = {}
+        self._route = current_route()  # an on-premises connection's agent, if any
 
     def __enter__(self) -> Client:
         return self
@@ -100,6 +113,9 @@ class Client:
         self.close()
 
     def close(self) -> None:
+        for key in ("agent", "own-True", "own-False"):  # adapters no other client shares
+            if own := self._sessions.get(key):
+                own.close()
         self._sessions.clear()  # the adapters (and their kept-alive connections) are shared
 
     def request(
@@ -110,7 +126,7 @@ class Client:
         headers: Mapping[str, str] | None = None,
         data: Mapping[str, str] | bytes | None = None,
         json: Any = None,
-        auth: tuple[str, str] | None = None,
+        auth: tuple[str, str] | requests.auth.AuthBase | None = None,
         max_bytes: int | None = None,
         deadline: float | None = None,
         allow_local: bool = False,
@@ -121,8 +137,9 @@ class Client:
         ``ONRAMP_OUTBOUND_DEADLINE`` for this request (the proxy's cap, webhooks' 10 s).
         ``allow_local``: a URL of this machine (``is_local_url``) may be reached too, over
         http or https; every other URL keeps every rule."""
-        prepared = _prepare(url, headers or {}, allow_local=allow_local)
-        session = self._session(mapped=prepared.mapped)
+        prepared = _prepare(url, headers or {}, allow_local=allow_local, route=self._route)
+        own_pool = auth is not None and not isinstance(auth, tuple)
+        session = self._session(mapped=prepared.mapped, route=prepared.route, own_pool=own_pool)
         started = time.monotonic()
         with Deadline(min(deadline or limits().deadline, limits().deadline)) as watch:
             try:
@@ -135,6 +152,7 @@ class Client:
                     auth=auth,
                     allow_redirects=False,
                     stream=True,
+                    proxies=_agent_proxies(prepared.route),
                     timeout=(limits().connect_timeout, limits().read_timeout),
                 )
                 with response:
@@ -150,7 +168,18 @@ class Client:
         cookies = response.cookies.get_dict()
         return OutboundResponse(response.status_code, response.headers, content, elapsed, cookies)
 
-    def _session(self, *, mapped: bool) -> requests.Session:
+    def _session(
+        self, *, mapped: bool, route: AgentRoute | None = None, own_pool: bool = False
+    ) -> requests.Session:
+        if route is not None:
+            if "agent" not in self._sessions:
+                self._sessions["agent"] = _agent_session(route)
+            return self._sessions["agent"]
+        if own_pool:  # a sign-in that authenticates the connection (NTLM): never shared
+            key = f"own-{mapped}"
+            if key not in self._sessions:
+                self._sessions[key] = _session(mapped=mapped, adapters=_new_adapters(mapped))
+            return self._sessions[key]
         if mapped not in self._sessions:
             self._sessions[mapped] = _session(mapped=mapped)
         return self._sessions[mapped]
@@ -192,7 +221,15 @@ class _PublicOnlyAdapter(_WatchedAdapter, IPFilterAdapter):
         return host_params, pool_kwargs
 
 
-def _prepare(url: str, headers: Mapping[str, str], *, allow_local: bool = False) -> _Prepared:
+def _prepare(
+    url: str,
+    headers: Mapping[str, str],
+    *,
+    allow_local: bool = False,
+    route: AgentRoute | None = None,
+) -> _Prepared:
+    if route is not None and _for_agent(url, route):
+        return _Prepared(url=url, headers={"User-Agent": USER_AGENT, **headers}, route=route)
     if allow_local and is_local_url(url):  # asked for by name: no address filter, like a map
         return _Prepared(url=url, headers={"User-Agent": USER_AGENT, **headers}, mapped=True)
     parts = check_url(url)
@@ -207,10 +244,11 @@ def _prepare(url: str, headers: Mapping[str, str], *, allow_local: bool = False)
     return prepared
 
 
-def _session(*, mapped: bool) -> requests.Session:
+def _session(*, mapped: bool, adapters: dict[str, HTTPAdapter] | None = None) -> requests.Session:
     """A session of its own (cookies stay within one client's run), on shared adapters: their
     connection pools keep connections to a remote alive between runs (no new TLS handshake
-    per proxied call)."""
+    per proxied call). ``adapters``: this client's own instead (a connection-bound sign-in
+    such as NTLM must never lend its authenticated connection to another client)."""
     if mapped:
         session = requests.Session()  # an explicit local simulator: no address filter
     else:
@@ -223,15 +261,77 @@ def _session(*, mapped: bool) -> requests.Session:
                 user_agent_override=USER_AGENT,
             )
         )
-    for prefix, adapter in _adapters(mapped).items():
+    for prefix, adapter in (adapters or _adapters(mapped)).items():
         session.mount(prefix, adapter)
     session.trust_env = False  # no proxies or netrc from the environment
     return session
 
 
+def _for_agent(url: str, route: AgentRoute) -> bool:
+    """An https URL of exactly the agent's host and port (no user info): the one kind of
+    request the agent carries. Its address is the customer's network's business: the hub
+    never dials anything itself, and the agent reaches only what was confirmed at pairing."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port or 443
+    except ValueError:
+        return False
+    if parts.scheme != "https" or "@" in parts.netloc or len(url) > MAX_URL_LENGTH:
+        return False
+    return route.carries((parts.hostname or "").rstrip(".").lower(), port)
+
+
+class _AgentAdapter(_WatchedAdapter):
+    """Through the hub's CONNECT proxy; the instance's certificate checked by its pinned
+    SHA-256 fingerprint (urllib3's ``assert_fingerprint``, before any byte is sent), else by
+    the usual CAs. Never unverified."""
+
+    def __init__(self, fingerprint: str) -> None:
+        self._fingerprint = fingerprint
+        super().__init__()
+
+    def build_connection_pool_key_attributes(
+        self, request: Any, verify: Any, cert: Any = None
+    ) -> Any:
+        host_params, pool_kwargs = super().build_connection_pool_key_attributes(
+            request, verify, cert
+        )
+        if self._fingerprint:  # a self-signed certificate the end user confirmed
+            pool_kwargs["assert_fingerprint"] = self._fingerprint
+            pool_kwargs["cert_reqs"] = "CERT_NONE"  # the chain: the pin replaces it
+        return host_params, pool_kwargs
+
+    def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
+        if self._fingerprint:  # the pool was made with the pin: keep it so
+            conn.cert_reqs, conn.assert_fingerprint = "CERT_NONE", self._fingerprint
+            return
+        super().cert_verify(conn, url, verify, cert)
+
+
+def _agent_session(route: AgentRoute) -> requests.Session:
+    session = requests.Session()
+    session.mount("https://", _AgentAdapter(route.fingerprint))
+    session.mount("http://", HTTPAdapter(max_retries=0))  # never used: https only
+    session.trust_env = False
+    return session
+
+
+def _agent_proxies(route: AgentRoute | None) -> dict[str, str] | None:
+    """The hub, with a token for this agent and target as ``Proxy-Authorization`` (requests
+    sends a proxy URL's user info as Basic credentials on the CONNECT)."""
+    if route is None:
+        return None
+    credentials = "agent:" + quote(route.token(), safe="")
+    return {"https": f"http://{credentials}@{route.hub}"}
+
+
 @cache
 def _adapters(mapped: bool) -> dict[str, HTTPAdapter]:
     """One set per process (and per kind): thread-safe connection pools."""
+    return _new_adapters(mapped)
+
+
+def _new_adapters(mapped: bool) -> dict[str, HTTPAdapter]:
     if mapped:
         return {"http://": _WatchedAdapter(), "https://": _WatchedAdapter()}
     return {"https://": _PublicOnlyAdapter(is_https_proto=True, allow_loopback=False)}

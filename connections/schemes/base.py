@@ -7,13 +7,22 @@ reports a refusal by raising ``AuthFailure`` with a failure code from ``failures
 Every scheme also takes ``extra_headers``: headers sent on each request to the system (the
 live checks and proxied calls, not the sign-in), templated from the instance's non-secret
 values (``{"x-myobapi-version" = "v2"}``, ``{"X-Company" = "{company}"}``).
+
+And ``app_headers``: headers that carry the integrator's own app key beside the customer's
+credential (Visma e-conomic's ``X-AppSecretToken``, ServiceTitan's ``ST-App-Key``), templated
+only from the partner's registered app for the system: ``{app_id}`` (its client id) and
+``{app_secret}`` (its client secret). The customer is never asked for them; a method with
+``app_headers`` is offered only once the partner has registered its app
+(``PUT /oauth-apps/{system}``, like an OAuth client), and the headers go on the live checks,
+health checks, proxied calls and syncs, never on the sign-in.
 """
 
 from __future__ import annotations
 
 import base64
+from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
 
 from catalog.schema import MethodSpec, SystemDefinition
@@ -21,7 +30,9 @@ from connections.outbound.client import OutboundResponse
 
 DETAIL_MAX = 200
 # Options every scheme takes, beside its own.
-COMMON_OPTIONS: Mapping[str, type] = {"extra_headers": dict}
+COMMON_OPTIONS: Mapping[str, type] = {"extra_headers": dict, "app_headers": dict}
+# What ``app_headers`` may use: the partner's app for the system, nothing of the customer's.
+APP_VALUES = frozenset({"app_id", "app_secret"})
 
 
 class AuthFailure(Exception):
@@ -63,12 +74,16 @@ class StaticAuthorizer:
 
 @dataclass(frozen=True)
 class Target:
-    """The system being connected, as configured by the user (no secrets)."""
+    """The system being connected, as configured by the user (no secrets of the customer's).
+
+    ``app_headers`` are the method's ``app_headers`` already filled from the partner's app
+    (they may hold its secret: kept out of ``repr``, so out of logs and tracebacks)."""
 
     system: SystemDefinition
     method: MethodSpec
     base_url: str
     config: Mapping[str, str]
+    app_headers: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     def url(
         self, path_or_url: str, values: Mapping[str, str] | None = None, base_url: str = ""
@@ -79,9 +94,17 @@ class Target:
         return (base_url or self.base_url).rstrip("/") + "/" + rendered.lstrip("/")
 
     def extra_headers(self) -> dict[str, str]:
-        """The method's ``extra_headers`` with the instance's values in them."""
-        headers = self.method.options.get("extra_headers", {})
-        return {name: str(value).format_map(self.config) for name, value in headers.items()}
+        """The method's ``extra_headers`` with the instance's values in them, and its
+        ``app_headers`` (the partner's app key), for every call to the system."""
+        filled = self.filled_headers(self.method.options.get("extra_headers", {}))
+        return {**filled, **self.app_headers}
+
+    def filled_headers(self, templates: Mapping[str, Any]) -> dict[str, str]:
+        """Header templates filled with the instance's values; a header whose value comes out
+        empty (an optional field left blank: LN's company) is not sent at all."""
+        values = defaultdict(str, self.config)
+        filled = {name: str(value).format_map(values).strip() for name, value in templates.items()}
+        return {name: value for name, value in filled.items() if value}
 
 
 @dataclass(frozen=True)
@@ -150,6 +173,18 @@ class AuthScheme:
         self, target: Target, credentials: Mapping[str, str], send: Send
     ) -> Authorizer:
         raise NotImplementedError
+
+
+def uses_app(method: MethodSpec) -> bool:
+    """Whether the method sends the integrator's app key (``app_headers``) on each call."""
+    return bool(method.options.get("app_headers"))
+
+
+def app_headers(method: MethodSpec, app_id: str, app_secret: str) -> dict[str, str]:
+    """The method's ``app_headers`` filled from the partner's app for the system."""
+    values = defaultdict(str, {"app_id": app_id, "app_secret": app_secret})
+    templates = method.options.get("app_headers", {})
+    return {name: str(value).format_map(values) for name, value in templates.items()}
 
 
 def basic_header(username: str, password: str) -> str:

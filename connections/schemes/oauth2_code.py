@@ -20,11 +20,19 @@ the field's pattern listing the allowed values); ``token_answer_config`` keeps v
 token answer as config, each only when it matches its pattern (Zoho's ``api_domain``, which
 ``base_url`` can then use); ``client_id_header`` sends the partner's client id in that header
 on every call (MYOB's ``x-myobapi-key``).
+
+``token_format = "json"`` posts the code exchange and the refresh as a JSON object instead of a
+form; ``token_headers`` adds headers to those token requests, templated from the instance's
+values and ``{contact_email}`` (the ``ONRAMP_CONTACT_EMAIL`` setting: Fakturoid wants a
+``User-Agent`` naming the app and a contact). A method whose ``token_headers`` or
+``extra_headers`` use ``{contact_email}`` keeps it as config at sign-in, so the API calls can
+send the same header.
 """
 
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from collections.abc import Mapping
 from typing import Any
 
@@ -32,6 +40,7 @@ from catalog.schema import MethodSpec, template_names
 from connections.schemes.base import Authorizer, AuthScheme, Send, StaticAuthorizer, Target
 
 URL_OPTIONS = ("authorize_url", "token_url", "revoke_url")
+CONTACT = "contact_email"
 
 
 class AnswerRefused(ValueError):
@@ -57,6 +66,8 @@ class OAuth2AuthorizationCode(AuthScheme):
         "authorize_params": dict,
         "token_answer_config": dict,
         "client_id_header": str,
+        "token_format": str,
+        "token_headers": dict,
     }
     required_options = frozenset({"authorize_url", "token_url", "scope"})
     provided_config = frozenset({"tenant_id", "tenant_name", "realmId"})
@@ -66,15 +77,17 @@ class OAuth2AuthorizationCode(AuthScheme):
         options = method.options
         if options.get("client_auth", "basic") not in ("basic", "post"):
             problems.append("option 'client_auth' must be 'basic' or 'post'")
-        if options.get("revoke_format", "form") not in ("form", "json"):
-            problems.append("option 'revoke_format' must be 'form' or 'json'")
+        for key in ("revoke_format", "token_format"):
+            if options.get(key, "form") not in ("form", "json"):
+                problems.append(f"option {key!r} must be 'form' or 'json'")
         for name, pattern in options.get("token_answer_config", {}).items():
             problems += _pattern_problems(name, pattern)
         return problems
 
     def templated_names(self, method: MethodSpec) -> set[str]:
         urls = [str(method.options.get(key, "")) for key in URL_OPTIONS]
-        return set().union(*(template_names(url) for url in urls)) - {"public_url"}
+        urls += [str(value) for value in _headers(method, "token_headers").values()]
+        return set().union(*(template_names(url) for url in urls)) - {"public_url", CONTACT}
 
     def provided_names(self, method: MethodSpec) -> frozenset[str]:
         options = method.options
@@ -82,6 +95,8 @@ class OAuth2AuthorizationCode(AuthScheme):
         names |= set(options.get("token_answer_config", {}))
         if options.get("client_id_header"):
             names.add("oauth_client_id")
+        if uses_contact(method):
+            names.add(CONTACT)
         return self.provided_config | names
 
     def authenticate(self, target: Target, values: Mapping[str, str], send: Send) -> Authorizer:
@@ -97,6 +112,27 @@ class OAuth2AuthorizationCode(AuthScheme):
 def token_url(method: MethodSpec, config: Mapping[str, str]) -> str:
     """The token endpoint, for the customer's region when it depends on their values."""
     return method.options["token_url"].format_map(config)
+
+
+def uses_contact(method: MethodSpec) -> bool:
+    """Whether the method's headers name Onramp's contact (``{contact_email}``)."""
+    values = [
+        *_headers(method, "token_headers").values(),
+        *_headers(method, "extra_headers").values(),
+    ]
+    return any(CONTACT in template_names(str(value)) for value in values)
+
+
+def token_headers(method: MethodSpec, config: Mapping[str, str], contact: str) -> dict[str, str]:
+    """The method's ``token_headers`` with the instance's values and Onramp's contact."""
+    values = defaultdict(str, {**config, CONTACT: contact})
+    templates = _headers(method, "token_headers")
+    return {name: str(value).format_map(values).strip() for name, value in templates.items()}
+
+
+def _headers(method: MethodSpec, option: str) -> dict[str, Any]:
+    headers = method.options.get(option, {})
+    return headers if isinstance(headers, dict) else {}  # check_method reports the rest
 
 
 def answer_config(method: MethodSpec, answer: Any) -> dict[str, str]:

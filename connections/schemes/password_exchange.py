@@ -11,6 +11,9 @@ for ``token_lifetime`` seconds and logs in again sooner if the system refuses it
 ``body_format = "form"`` sends the login as a form instead of JSON; ``base_url_key`` names
 where the answer gives the API's address (Linnworks' ``Server``), which must be https on
 ``base_url_domain`` (the vendor's own domain: an answer cannot send us elsewhere).
+``login_headers`` adds headers to the login request only, templated from the instance's
+non-secret values (eMaint pairs its token with the ``Xt-UserAgent`` it was asked with, so the
+same header goes in ``extra_headers`` too).
 """
 
 from collections.abc import Mapping
@@ -46,6 +49,7 @@ class PasswordExchange(AuthScheme):
         "body_format": str,
         "base_url_key": str,
         "base_url_domain": str,
+        "login_headers": dict,
     }
     required_options = frozenset({"url", "body"})
 
@@ -59,10 +63,13 @@ class PasswordExchange(AuthScheme):
         options = target.method.options
         body = {key: str(value).format_map(credentials) for key, value in options["body"].items()}
         url = target.url(options["url"])
+        headers = target.filled_headers(_login_headers(target.method))
         if options.get("body_format", "json") == "form":
-            response = send("POST", url, data=body, headers={"Accept": "application/json"})
+            response = send(
+                "POST", url, data=body, headers={"Accept": "application/json"} | headers
+            )
         else:
-            response = send("POST", url, json=body)
+            response = send("POST", url, json=body, headers=headers)
         if response.status in REFUSED:
             raise AuthFailure("invalid_credentials", remote_detail(response))
         header = _session_header(response, options)
@@ -81,7 +88,18 @@ class PasswordExchange(AuthScheme):
             problems.append(f"option 'body_format' must be one of {sorted(BODY_FORMATS)}")
         if ("base_url_key" in options) != ("base_url_domain" in options):
             problems.append("options 'base_url_key' and 'base_url_domain' go together")
+        secrets = {spec.name for spec in method.fields if spec.secret}
+        used = set().union(*(template_names(str(v)) for v in _login_headers(method).values()))
+        problems += [f"login_headers use the secret {name!r}" for name in sorted(used & secrets)]
         return problems
+
+    def templated_names(self, method: MethodSpec) -> set[str]:
+        return set().union(*(template_names(str(v)) for v in _login_headers(method).values()))
+
+
+def _login_headers(method: MethodSpec) -> dict[str, Any]:
+    headers = method.options.get("login_headers", {})
+    return headers if isinstance(headers, dict) else {}
 
 
 def _session_header(response: Any, options: dict[str, Any]) -> dict[str, str]:

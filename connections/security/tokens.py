@@ -29,6 +29,7 @@ class TokenKind(Enum):
     PUBLIC = "pt"
     SIGN_IN_START = "sb"  # opens one sign-in's consent page in one browser, once
     SIGN_IN_BROWSER = "bw"  # the cookie that browser then holds until the callback
+    AGENT = "at"  # an on-premises agent's own credential (its file, readable by its user)
 
     @property
     def prefix(self) -> str:

@@ -21,6 +21,11 @@ from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone, translation
 
 from catalog.registry import get_definition
+from connections.agents.routing import (
+    agent_bind,
+    agent_route_for_connection,
+    agent_route_for_session,
+)
 from connections.dispatch import Task, task_send
 from connections.events import EventKind
 from connections.languages import language_of
@@ -33,6 +38,7 @@ from connections.models import (
     StageState,
     ValidationAttempt,
 )
+from connections.outbound.agent_routes import AgentRoute, agent_routed
 from connections.outbound.errors import OutboundError
 from connections.services.admission import InLine, check_admitted, check_joins_line
 from connections.services.attempt_notices import attempt_notice_send
@@ -49,6 +55,7 @@ from connections.services.link_sessions import (
     link_session_completed,
     public_token_mint,
 )
+from connections.services.oauth import app_headers_for
 from connections.verification.failures import CHECK_STAGES, FAILURES, Outcome, describe
 from connections.verification.run import build_target, verify
 
@@ -169,7 +176,10 @@ def _verify(attempt: ValidationAttempt) -> Outcome | None:
     method = definition.method(attempt.method) if definition else None
     if method is None:
         return describe("internal_error")
-    target = build_target(definition, method, attempt.config)
+    app = app_headers_for(attempt.link_session.partner_id, definition.slug, method)
+    if app is None:  # the partner's app for the system is gone: nothing the user can fix
+        return describe("internal_error")
+    target = build_target(definition, method, attempt.config, app)
     progress = _Progress(attempt)
     try:
         credentials = (
@@ -177,7 +187,8 @@ def _verify(attempt: ValidationAttempt) -> Outcome | None:
             if attempt.connection_id
             else attempt_credentials(attempt)
         )
-        return verify(target, credentials, progress.reached, progress.waiting)
+        with agent_routed(_agent_route(attempt)):
+            return verify(target, credentials, progress.reached, progress.waiting)
     except DatabaseError:
         raise  # the task retries; the attempt keeps its claim
     except OutboundError as exc:  # the token endpoint, while refreshing before the check
@@ -185,6 +196,15 @@ def _verify(attempt: ValidationAttempt) -> Outcome | None:
     except Exception:  # a bug (or a missing key) must not leave anyone waiting forever
         logger.exception("validation attempt %s crashed", attempt.id)
         return describe("internal_error")
+
+
+def _agent_route(attempt: ValidationAttempt) -> AgentRoute | None:
+    """An on-premises instance's check goes through its agent (``connections/agents``)."""
+    if attempt.connection_id:
+        return agent_route_for_connection(attempt.connection)
+    if not attempt.link_session_id:
+        return None
+    return agent_route_for_session(attempt.link_session, attempt.system_slug)
 
 
 class _Progress:
@@ -234,6 +254,7 @@ def _succeed(attempt: ValidationAttempt, run_id: str) -> bool:
         return True
     try:
         session.connection = connection_activate(attempt=attempt, session=session)
+        agent_bind(session=session, connection=session.connection)
     except ConnectionRevoked:  # revoked while the check ran: it stays revoked
         return _fail(attempt, describe("connection_revoked"), run_id)
     _complete(session)

@@ -30,12 +30,14 @@ from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from catalog.registry import get_definition
+from connections.agents.routing import agent_route_for_connection
 from connections.dispatch import Task, task_send_batch
 from connections.errors import OnrampError
 from connections.models import Connection, ConnectionStatus
+from connections.outbound.agent_routes import agent_routed
 from connections.outbound.errors import OutboundError
 from connections.services.connections import connection_credentials_fresh, connection_record_check
-from connections.services.oauth import REFRESH_AHEAD
+from connections.services.oauth import REFRESH_AHEAD, app_headers_for
 from connections.verification.failures import FAILURES, Blame, Outcome, describe
 from connections.verification.run import build_target, verify
 
@@ -106,8 +108,13 @@ def _check(connection: Connection) -> Outcome | None:
     if method is None:
         return describe("internal_error")
     try:
+        app = app_headers_for(connection.partner_id, definition.slug, method)
+        if app is None:  # the partner's app for the system is gone: not the customer's doing
+            return describe("internal_error")
         credentials = connection_credentials_fresh(connection)
-        return verify(build_target(definition, method, connection.config), credentials, _quiet)
+        target = build_target(definition, method, connection.config, app)
+        with agent_routed(agent_route_for_connection(connection)):
+            return verify(target, credentials, _quiet)
     except OutboundError as exc:  # the token endpoint, while refreshing first
         return describe(exc.code if exc.code in FAILURES else "connection_failed")
     except OnrampError:  # the refresh was refused for good: already recorded

@@ -49,7 +49,7 @@ from connections.models import (
 from connections.outbound.client import OutboundResponse, request
 from connections.outbound.errors import OutboundError
 from connections.schemes import oauth2_code
-from connections.schemes.base import basic_header, remote_detail
+from connections.schemes.base import app_headers, basic_header, remote_detail, uses_app
 from connections.security import crypto, token_cache, tokens
 from connections.security.ratelimit import Limit, enforce
 from connections.services.audit import event_record
@@ -74,10 +74,11 @@ def redirect_uri() -> str:
 def oauth_app_set(
     *, partner: Partner, system: str, client_id: str, client_secret: str, actor: str
 ) -> OAuthApp:
-    """Register (or replace) the partner's OAuth client for a system that signs in."""
-    definition = get_definition(system)
-    if definition is None or not any(m.scheme == "oauth2_code" for m in definition.methods):
-        raise OnrampError("no_sign_in", f"{system!r} has no sign-in method to configure.", 404)
+    """Register (or replace) the partner's app for a system: the OAuth client its customers
+    sign in to, or the app key its calls carry (``app_headers``: client id and secret are
+    the app's id and key)."""
+    if not takes_app(system):
+        raise OnrampError("no_sign_in", f"{system!r} has no method that uses your app.", 404)
     app = OAuthApp.objects.filter(partner=partner, system=system).first()
     app = app or OAuthApp(partner=partner, system=system)
     app.client_id = client_id
@@ -96,6 +97,27 @@ def oauth_app_set(
 
 def oauth_app_for(partner_id: str, system: str) -> OAuthApp | None:
     return OAuthApp.objects.filter(partner_id=partner_id, system=system).first()
+
+
+def takes_app(system: str) -> bool:
+    """Whether a partner may register its app for ``system``: a method signs in to it
+    (``oauth2_code``) or sends its app key (``app_headers``)."""
+    definition = get_definition(system)
+    methods = definition.methods if definition else ()
+    return any(m.scheme == "oauth2_code" or uses_app(m) for m in methods)
+
+
+@sensitive_variables()  # the app's secret
+def app_headers_for(partner_id: str, system: str, method: MethodSpec) -> dict[str, str] | None:
+    """The method's ``app_headers`` filled from this partner's app for the system (one
+    query, one decryption); ``{}`` when the method has none, ``None`` when the partner has
+    no app registered. Never logged."""
+    if not uses_app(method):
+        return {}
+    app = oauth_app_for(partner_id, system)
+    if app is None:
+        return None
+    return app_headers(method, app.client_id, _client_secret(app))
 
 
 def _client_secret(app: OAuthApp) -> str:
@@ -313,6 +335,8 @@ def _granted(sign_in: SignIn, params: dict[str, str]) -> SignInResult:
         raise _SignInFailed(SignInOutcome.FAILED, str(refused)[:300]) from None
     if method.options.get("client_id_header"):
         config["oauth_client_id"] = app.client_id  # its API wants the app named on each call
+    if oauth2_code.uses_contact(method):
+        config[oauth2_code.CONTACT] = settings.ONRAMP_CONTACT_EMAIL  # Fakturoid's User-Agent
     config |= _tenant(method, credentials["access_token"])
     return SignInResult(sign_in, credentials, config)
 
@@ -338,13 +362,15 @@ def _token_request(
     method: MethodSpec, app: OAuthApp, form: dict[str, str], config: Mapping[str, str]
 ) -> OutboundResponse:
     headers = {"Accept": "application/json"}
+    headers |= oauth2_code.token_headers(method, config, settings.ONRAMP_CONTACT_EMAIL)
     if method.options.get("client_auth", "basic") == "basic":
         headers["Authorization"] = basic_header(app.client_id, _client_secret(app))
     else:
         form = {**form, "client_id": app.client_id, "client_secret": _client_secret(app)}
     url = oauth2_code.token_url(method, config)
+    body = {"json": form} if method.options.get("token_format") == "json" else {"data": form}
     try:
-        return request("POST", url, headers=headers, data=form)
+        return request("POST", url, headers=headers, **body)
     except OutboundError as exc:
         raise _SignInFailed(SignInOutcome.FAILED, exc.message, exc.code) from None
 

@@ -30,8 +30,10 @@ from django.utils.translation import gettext as _
 
 from catalog.registry import get_definition
 from config.cache import CacheUnavailable
+from connections.agents.routing import agent_route_for_connection
 from connections.errors import OnrampError
 from connections.models import Connection, ConnectionStatus
+from connections.outbound.agent_routes import agent_routed
 from connections.outbound.client import Client, OutboundResponse
 from connections.outbound.errors import OutboundError
 from connections.outbound.paths import path_stays_under
@@ -40,8 +42,9 @@ from connections.schemes.base import AuthFailure, Authorizer, StaticAuthorizer, 
 from connections.security.inflight import Cap, CapReached, in_flight
 from connections.security.ratelimit import Limit, RateLimited
 from connections.services.connections import connection_credentials_fresh
+from connections.services.oauth import app_headers_for
 from connections.verification.remote_sessions import session_cached, session_forget, session_keep
-from connections.verification.run import build_target
+from connections.verification.run import auth_of, build_target
 
 logger = logging.getLogger(__name__)
 
@@ -76,20 +79,41 @@ def proxy_forward(*, connection: Connection, call: ProxyCall) -> OutboundRespons
     url = proxy_url(target.base_url, call.path, call.query)
     headers = {k: v for k, v in call.headers.items() if k.lower() in FORWARDED}
     host = urlsplit(url).hostname or ""
-    with _capped(connection, host, _throttle(connection)) as refusals, Client() as client:
+    route = agent_route_for_connection(connection)  # on-premises: through its agent
+    with (
+        _capped(connection, host, _throttle(connection)) as refusals,
+        agent_routed(route),
+        Client() as client,
+    ):
         return _send_authorized(client, connection, target, call, url, headers, refusals)
 
 
-def connection_read(*, connection: Connection, path: str, query: str) -> OutboundResponse:
+def connection_read(
+    *,
+    connection: Connection,
+    path: str,
+    query: str,
+    body: bytes = b"",
+    headers: dict[str, str] | None = None,
+) -> OutboundResponse:
     """GET ``path`` (under the connection's base URL) on Onramp's own behalf, signed exactly
-    as a proxied call is: what syncs read. Not counted against the partner's proxy rate
-    limit, but within the same in-flight caps, so syncs and proxied calls together never
-    hold more of a host than one of them may."""
+    as a proxied call is: what syncs read (a POST with a JSON ``body`` where the system
+    lists by query, as NetSuite's SuiteQL; ``headers`` among those a proxied call forwards).
+    Not counted against the partner's proxy rate limit, but within the same in-flight caps,
+    so syncs and proxied calls together never hold more of a host than one of them may."""
     target = _target(connection)
     url = proxy_url(target.base_url, path.lstrip("/"), query)
-    call = ProxyCall("GET", path, query, {"accept": "application/json"}, b"")
-    host = urlsplit(url).hostname or ""
-    with _capped(connection, host) as refusals, Client() as client:
+    sent = {"accept": "application/json"}
+    sent |= {k.lower(): v for k, v in (headers or {}).items() if k.lower() in FORWARDED}
+    if body:
+        sent["content-type"] = "application/json"
+    call = ProxyCall("POST" if body else "GET", path, query, sent, body)
+    route = agent_route_for_connection(connection)  # on-premises: through its agent
+    with (
+        _capped(connection, urlsplit(url).hostname or "") as refusals,
+        agent_routed(route),
+        Client() as client,
+    ):
         return _send_authorized(
             client, connection, target, call, url, dict(call.headers), refusals
         )
@@ -164,7 +188,11 @@ def _target(connection: Connection) -> Target:
     method = definition.method(connection.method) if definition else None
     if method is None:
         raise OnrampError("system_unavailable", "This system is no longer offered.", 409)
-    return build_target(definition, method, connection.config)
+    app = app_headers_for(connection.partner_id, definition.slug, method)
+    if app is None:
+        message = _("Register your app for this system again to use this connection.")
+        raise OnrampError("app_missing", message, 409)
+    return build_target(definition, method, connection.config, app)
 
 
 def _send_authorized(
@@ -231,6 +259,7 @@ def _send(
             headers=signed,
             data=call.body or None,
             max_bytes=settings.ONRAMP_PROXY_MAX_RESPONSE_BYTES,
+            **auth_of(authorizer),
         )
     except OutboundError as exc:
         raise _unreachable(exc) from None

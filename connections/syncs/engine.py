@@ -8,39 +8,32 @@ unchanged (no duplicate). Every system is run by this one engine, from its defin
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlencode
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from catalog.mappings import SyncSpec
-from connections.errors import OnrampError
 from connections.models import Connection, ConnectionStatus
-from connections.services.proxy import connection_read
+from connections.syncs.details import details_attach
 from connections.syncs.mapping import Mapped, MappingError, content_hash, dig, record_map
 from connections.syncs.models import SyncedRecord, SyncMode, SyncRun, SyncState, SyncStatus
-from connections.syncs.pages import Position, next_position, page_query
+from connections.syncs.pages import (
+    PagingError,
+    Position,
+    next_position,
+    page_query,
+    render,
+    template_values,
+)
+from connections.syncs.remote import RemoteFailed, remote_answer
 from connections.syncs.schemas import SyncModel
 
 MAX_REPORTED = 20  # record errors kept per run
-MAX_RETRY_AFTER = 3600
-
-
-class RemoteThrottled(Exception):
-    def __init__(self, retry_after: int) -> None:
-        super().__init__(f"throttled for {retry_after} s")
-        self.retry_after = retry_after
-
-
-class RemoteFailed(Exception):
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message[:500]
 
 
 class SyncStopped(Exception):
@@ -63,14 +56,18 @@ def page_read(connection: Connection, spec: SyncSpec, model: SyncModel, state: S
     """Read and map the page at the state's checkpoint; raise ``RemoteThrottled`` or
     ``RemoteFailed`` when the system will not give it."""
     position = state.checkpoint.get("position")
-    answer = _fetch(connection, spec, state.checkpoint.get("since"), position)
+    answer, link = _fetch(connection, spec, state.checkpoint.get("since"), position)
     records = dig(answer, spec.records)
     if not isinstance(records, list):
         raise RemoteFailed("unexpected_answer", f"No list of records at {spec.records!r}.")
-    page = Page(
-        following=next_position(spec.pagination, position, answer, len(records)),
-        reconcile=spec.deletions.style == "reconcile",
-    )
+    try:
+        following = next_position(
+            spec.pagination, position, answer, records, link=link, path=spec.path
+        )
+    except PagingError as exc:
+        raise RemoteFailed("unexpected_answer", str(exc)) from None
+    page = Page(following=following, reconcile=spec.deletions.style == "reconcile")
+    records = details_attach(connection, spec, records)
     for raw in records:
         try:
             page.mapped.append(record_map(spec=spec, model=model, raw=raw))
@@ -82,29 +79,23 @@ def page_read(connection: Connection, spec: SyncSpec, model: SyncModel, state: S
     return page
 
 
-def _fetch(connection: Connection, spec: SyncSpec, since: str | None, position: Position) -> Any:
-    query = {**spec.query, **spec.deletions.query, **page_query(spec.pagination, position)}
+def _fetch(
+    connection: Connection, spec: SyncSpec, since: str | None, position: Position
+) -> tuple[Any, str]:
+    """The system's answer for the page at ``position`` (JSON), and its ``Link`` header."""
+    values = template_values(spec.pagination, position, since, connection.config or {})
+    query = {**render(spec.query, values), **spec.deletions.query}
     if spec.modified_param and since:
         query[spec.modified_param] = spec.modified_template.replace("{since}", since)
-    try:
-        response = connection_read(connection=connection, path=spec.path, query=urlencode(query))
-    except OnrampError as exc:
-        if exc.retry_after:  # our own caps on calls in flight to that host
-            raise RemoteThrottled(exc.retry_after) from None
-        raise RemoteFailed(exc.code, exc.message) from None
-    if response.status == 429:
-        raise RemoteThrottled(_retry_after(response.headers.get("retry-after", "")))
-    if not 200 <= response.status < 300:
-        raise RemoteFailed(f"remote_{response.status}", f"The system answered {response.status}.")
-    try:
-        return response.json()
-    except ValueError:
-        raise RemoteFailed("unexpected_answer", "The system's answer is not JSON.") from None
-
-
-def _retry_after(value: str) -> int:
-    seconds = int(value) if value.strip().isdigit() else 60  # an HTTP date: a minute is fine
-    return max(1, min(seconds, MAX_RETRY_AFTER))
+    query |= page_query(spec.pagination, position)
+    return remote_answer(
+        connection,
+        path=spec.path,
+        query=query,
+        body=render(spec.body, values) if spec.method == "POST" else None,
+        headers=spec.headers,
+        error_field=spec.error_field,
+    )
 
 
 @transaction.atomic
@@ -211,16 +202,17 @@ def _count(run: SyncRun, record: SyncedRecord | None, item: Mapped) -> None:
         run.updated += 1
 
 
-def unlisted_delete(state: SyncState, run: SyncRun) -> None:
-    """At the end of a full run of a ``reconcile`` system: the records modified inside its
-    window that it did not list are gone (each a change, as a tombstone would be). Called
-    with the state locked; the caller saves it."""
+def unlisted_delete(state: SyncState, run: SyncRun, spec: SyncSpec) -> None:
+    """At the end of a full run of a ``reconcile`` system: the records it did not list are
+    gone (each a change, as a tombstone would be), of those it would have listed: modified
+    inside its window where the listing is filtered by modified time; all, where it is not
+    (Mintsoft's suppliers, MaintainX, SX.e). Called with the state locked; the caller saves
+    it."""
     unlisted = SyncedRecord.objects.filter(
-        connection_id=state.connection_id,
-        model=state.model,
-        deleted=False,
-        remote_modified_at__gte=run.since,
+        connection_id=state.connection_id, model=state.model, deleted=False
     ).exclude(seen_in=run.pk)
+    if _filtered(spec):
+        unlisted = unlisted.filter(remote_modified_at__gte=run.since)
     now = timezone.now()
     for record in unlisted.iterator(chunk_size=500):
         state.change_counter += 1
@@ -228,6 +220,11 @@ def unlisted_delete(state: SyncState, run: SyncRun) -> None:
         record.content_hash = content_hash(record.data, record.raw, True)
         record.save(update_fields=["deleted", "change_seq", "changed_at", "content_hash"])
         run.deleted += 1
+
+
+def _filtered(spec: SyncSpec) -> bool:
+    """Whether a run lists only what changed inside its window."""
+    return bool(spec.modified_param) or "{since}" in json.dumps(spec.body)
 
 
 def _iso(moment: datetime | None) -> str | None:

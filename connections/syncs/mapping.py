@@ -67,7 +67,8 @@ def record_map(*, spec: SyncSpec, model: SyncModel, raw: Any) -> Mapped:
         error = exc.errors()[0]
         raise MappingError(".".join(map(str, error["loc"])), error["msg"]) from None
     data = unified.model_dump(mode="json")
-    modified = _transform("datetime", dig(raw, spec.modified_field), spec.modified_field, {})
+    stamp = dig(raw, spec.modified_field) if spec.modified_field else None
+    modified = _transform("datetime", stamp, spec.modified_field, {})
     deleted = _deleted(spec, raw)
     digest = content_hash(data, raw, deleted)
     return Mapped(str(remote_id)[:255], data, raw, deleted, modified, digest)

@@ -28,8 +28,6 @@ from connections.events import EventKind
 from connections.models import Connection, ConnectionStatus
 from connections.services.audit import event_record
 from connections.syncs.engine import (
-    RemoteFailed,
-    RemoteThrottled,
     SyncLost,
     SyncStopped,
     page_read,
@@ -37,6 +35,7 @@ from connections.syncs.engine import (
     unlisted_delete,
 )
 from connections.syncs.models import BUSY, RunStatus, SyncMode, SyncRun, SyncState, SyncStatus
+from connections.syncs.remote import RemoteFailed, RemoteThrottled
 from connections.syncs.schemas import SyncModel
 
 ACTOR = "onramp:sync"
@@ -48,10 +47,18 @@ def sync_spec(connection: Connection, model: str) -> SyncSpec | None:
     return definition.syncs.get(model) if definition else None
 
 
+def synced_models(connection: Connection) -> list[SyncModel]:
+    """The models this connection syncs: its system offers them and its partner reads them."""
+    return [m for m in SyncModel if sync_spec(connection, m) and connection.partner.reads(m)]
+
+
 def sync_request(*, connection: Connection, model: SyncModel, full: bool, actor: str) -> SyncState:
     """Start a run now (``POST /syncs``); 409 ``sync_running`` while one is under way."""
     if sync_spec(connection, model) is None:
         raise OnrampError("model_not_synced", f"This system has no {model.value} to sync.", 400)
+    if not connection.partner.reads(model):
+        message = f"{model.value} is not among your sync_models (PATCH /partner to add it)."
+        raise OnrampError("model_not_synced", message, 400)
     with transaction.atomic():
         SyncState.objects.get_or_create(connection=connection, model=model)
         state = SyncState.objects.select_for_update().get(connection=connection, model=model)
@@ -155,7 +162,7 @@ def _finish(state: SyncState, run: SyncRun) -> None:
         run.refresh_from_db()
         spec = sync_spec(state.connection, state.model)
         if run.mode == SyncMode.FULL and spec and spec.deletions.style == "reconcile":
-            unlisted_delete(state, run)
+            unlisted_delete(state, run, spec)
             run.save(update_fields=["deleted"])
         run = _ended(run, RunStatus.SUCCEEDED)
         newest = state.checkpoint.get("newest")
@@ -177,8 +184,9 @@ def _fail(state: SyncState, run: SyncRun, code: str, message: str) -> None:
         state = _locked_own(state, run)
         if state is None:
             return
+        run = _ended(run, RunStatus.FAILED)  # (reloads the run: its error is set after)
         run.error_code, run.error_message = code, message
-        run = _ended(run, RunStatus.FAILED)
+        run.save(update_fields=["error_code", "error_message"])
         state.last_error_code, state.last_error_message = code, message
         _idle(state)
         _event(state, EventKind.SYNC_FAILED, run, {"error": {"code": code, "message": message}})

@@ -14,7 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from catalog.registry import definitions
-from connections.models import Connection, ConnectionStatus
+from connections.models import Connection, ConnectionStatus, Partner
 from connections.syncs.models import SyncState, SyncStatus
 from connections.syncs.runs import sync_send_later
 
@@ -47,15 +47,22 @@ def syncs_schedule() -> int:
 
 
 def _states_create() -> None:
-    """A state per synced model of each active connection that has none yet, due within
-    a minute or so (spread, so a thousand new connections do not start at once)."""
+    """A state per synced model of each active connection that has none yet (a model its
+    partner reads), due within a minute or so (spread, so a thousand new connections do not
+    start at once)."""
     now = timezone.now()
+    declared = dict(Partner.objects.exclude(sync_models=None).values_list("pk", "sync_models"))
     for slug, definition in definitions().items():
         if not definition.syncs:
             continue
         connections = Connection.objects.filter(system_id=slug, status=ConnectionStatus.ACTIVE)
         for model in definition.syncs:
-            missing = connections.exclude(syncs__model=model).values_list("pk", flat=True)
+            not_read = [pk for pk, models in declared.items() if model not in models]
+            missing = (
+                connections.exclude(syncs__model=model)
+                .exclude(partner_id__in=not_read)
+                .values_list("pk", flat=True)
+            )
             SyncState.objects.bulk_create(
                 [
                     SyncState(

@@ -67,10 +67,16 @@ class _Probe:
 
 
 def build_target(
-    definition: SystemDefinition, method: MethodSpec, config: Mapping[str, str]
+    definition: SystemDefinition,
+    method: MethodSpec,
+    config: Mapping[str, str],
+    app_headers: Mapping[str, str] | None = None,
 ) -> Target:
+    """The system as configured; ``app_headers``: the method's, filled from the partner's
+    app (``services.oauth.app_headers_for``), sent on every call."""
     values = with_derived(definition.fields, dict(config))
-    return Target(definition, method, definition.base_url.format_map(values), values)
+    base_url = definition.base_url.format_map(values)
+    return Target(definition, method, base_url, values, dict(app_headers or {}))
 
 
 def verify(
@@ -124,14 +130,14 @@ def _check(
 ) -> None:
     url = target.url(spec.path, base_url=authorizer.base_url)
     headers = {
-        **{name: value.format_map(target.config) for name, value in spec.headers.items()},
+        **target.filled_headers(spec.headers),
         **target.extra_headers(),
         **authorizer.headers_for(spec.method, url),
     }
     step = AUTHENTICATE if first else PERMISSIONS
     body = render_json(spec.json, target.config) if spec.json else None
     try:
-        response = probe.send(spec.method, url, headers=headers, json=body)
+        response = probe.send(spec.method, url, headers=headers, json=body, **auth_of(authorizer))
     except OutboundError as exc:
         raise _Failed(exc.code, step if probe.reached else REACH) from None
     if response.status in spec.expect:
@@ -155,6 +161,12 @@ def _check(
 
 
 _TYPED = re.compile(r"^\{(\w+):int\}$")
+
+
+def auth_of(authorizer: Authorizer) -> dict[str, Any]:
+    """A connection-bound sign-in (NTLM) rides on each request as a requests auth object."""
+    requests_auth = getattr(authorizer, "requests_auth", None)
+    return {"auth": requests_auth()} if requests_auth else {}
 
 
 def render_json(value: Any, values: Mapping[str, str]) -> Any:

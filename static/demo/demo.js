@@ -5,6 +5,7 @@
   var events = document.getElementById("events");
   var connection = document.getElementById("connection");
   var revokeButton = document.getElementById("revoke");
+  var ordersButton = document.getElementById("orders");
   var connectButton = document.getElementById("connect");
 
   function log(text) {
@@ -49,7 +50,29 @@
         ["Config", JSON.stringify(info.config || {})]
       ]);
       revokeButton.hidden = false;
+      ordersButton.hidden = result.exchange.system !== "sandbox-erp";  // the one that syncs here
     });
+  }
+
+  function cell(row, text) {
+    var td = document.createElement("td");
+    td.textContent = text;
+    row.appendChild(td);
+  }
+
+  function showOrders(orders) {
+    var rows = document.getElementById("orders-rows");
+    rows.textContent = "";
+    orders.forEach(function (order) {
+      var row = document.createElement("tr");
+      cell(row, order.number);
+      cell(row, (order.vendor || {}).name || "");
+      cell(row, order.status);
+      cell(row, (order.total || "") + " " + (order.currency || ""));
+      cell(row, String((order.lines || []).length));
+      rows.appendChild(row);
+    });
+    document.getElementById("orders-panel").hidden = false;
   }
 
   if (connectButton) connectButton.addEventListener("click", function () {
@@ -67,12 +90,23 @@
     });
   });
 
+  ordersButton.addEventListener("click", function () {
+    ordersButton.disabled = true;
+    backend("orders").then(function (result) {
+      ordersButton.disabled = false;
+      log("POST /api/v1/syncs (purchase_orders) → " + result.sync.status);
+      log("GET /api/v1/purchase-orders → " + result.list.status);
+      showOrders((result.list.response || {}).data || []);
+    });
+  });
+
   revokeButton.addEventListener("click", function () {
     backend("revoke").then(function (result) {
       log("DELETE /api/v1/connections/… → " + result.revoke.status);
       log("GET /api/v1/connection with the old token → " + result.introspection_after.status);
       show([["Status", "revoked — the token now gets " + result.introspection_after.status]]);
       revokeButton.hidden = true;
+      ordersButton.hidden = true;
     });
   });
 })();

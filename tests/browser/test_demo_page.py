@@ -13,7 +13,7 @@ from tests.browser.conftest import connect_sandbox
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_demo_page_connects_shows_a_masked_token_and_revokes(browser, onramp_server):
+def test_demo_page_connects_shows_a_masked_token_reads_orders_and_revokes(browser, onramp_server):
     catalog_sync()
     call_command("seed_demo", "--base-url", onramp_server, stdout=StringIO())
     page = browser.new_page()
@@ -31,5 +31,12 @@ def test_demo_page_connects_shows_a_masked_token_and_revokes(browser, onramp_ser
     expect(page.locator("#events")).to_contain_text("onSuccess")
     page.frame_locator("iframe").get_by_role("button", name="Continue").click()  # it waits
 
+    page.get_by_role("button", name="Read purchase orders").click()  # a sync, then the list
+    rows = page.locator("#orders-rows tr")
+    expect(rows).to_have_count(5, timeout=60_000)
+    expect(rows.first.locator("td").first).to_contain_text("PO-")
+    expect(page.locator("#events")).to_contain_text("GET /api/v1/purchase-orders → 200")
+
     page.get_by_role("button", name="Revoke connection").click()
     expect(panel).to_contain_text("revoked — the token now gets 401")
+    expect(page.get_by_role("button", name="Read purchase orders")).to_be_hidden()

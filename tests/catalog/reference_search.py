@@ -9,6 +9,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from catalog.index import fold
+from catalog.indexer import _category_words
 
 SHORT = 2
 SHORT_LIMIT = 200
@@ -200,7 +201,7 @@ def _entry(
     words += [
         (w, "other") for text in (vendor, slug.replace("-", " "), *aliases) for w in fold(text)
     ]
-    words += [(w, "category") for category in categories for w in fold(category)]
+    words += [(w, "category") for category in categories for w in _category_words(category)]
     folded_name = " ".join(fold(name))
     unique = tuple(dict.fromkeys(words))
     return Entry(

@@ -133,6 +133,13 @@ VERIFIED = 'verified = "{how}"\nverified_on = "2026-12-07"\nslug = "acme-erp"'
         (
             lambda t: t.replace(
                 'options = { header = "X-Key" }',
+                'options = { header = "X-Key", extra_headers = "X-Site: acme" }',
+            ),
+            "option 'extra_headers' must be a dict",
+        ),
+        (
+            lambda t: t.replace(
+                'options = { header = "X-Key" }',
                 'options = { header = "X-Key", extra_headers = { X-Echo = "{api_key}" } }',
             ),
             "headers use 'api_key', which is a secret",

@@ -33,6 +33,19 @@ def test_typos_prefixes_vendors_aliases_and_categories_find_the_system(query, ex
     assert expected in search_systems(query)[:10]
 
 
+def test_a_categorys_own_words_find_every_system_in_it():
+    found = set(search_systems("maintenance", limit=100))
+    cmms = {slug for slug, row in _definitions().items() if "cmms" in row.categories}
+    assert cmms <= found, sorted(cmms - found)
+    assert "fleetio" in search_systems("fleet", limit=100)  # "Assets and fleet (EAM)"
+
+
+def _definitions():
+    from catalog.registry import definitions
+
+    return definitions()
+
+
 def test_the_best_match_comes_first():
     assert search_systems("xero")[0] == "xero"
     assert search_systems("netsuite")[0] == "netsuite"

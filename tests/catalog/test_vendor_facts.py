@@ -61,3 +61,24 @@ def test_veeqo_says_a_refused_key_may_mean_a_payment_is_due(fake_systems):
     outcome = live_check("veeqo", "api_key", {}, {"api_key": "owing"})
     assert outcome is not None and outcome.code == "invalid_credentials"
     assert "payment" in outcome.advice
+
+
+@pytest.mark.parametrize(("company", "sent"), [("121", "121"), ("", None)])
+def test_infor_ln_reads_the_company_given_else_the_default_one(settings, company, sent):
+    from connections.verification.run import build_target, verify
+    from tests.connections.verification.test_catalog_definitions import values_for
+    from tests.fakes.echo import FakeEcho
+
+    definition = get_definition("infor-ln")
+    method = definition.methods[0]
+    echo = FakeEcho().start()
+    try:
+        settings.ONRAMP_OUTBOUND_HOST_MAP = f"*={echo.url}"
+        config, credentials = values_for(definition, method)
+        config["ln_company"] = company
+        echo.expect(definition, method, {**config, **credentials})
+        assert verify(build_target(definition, method, config), credentials, {}.update) is None
+        checks = [r for r in echo.requests if not echo.is_login(r.path)]
+        assert [r.headers.get("x-infor-lncompany") for r in checks] == [sent, sent]
+    finally:
+        echo.stop()

@@ -147,6 +147,7 @@ def one_row_of_every_model_with_secrets(partner) -> list:
     from django.utils import timezone
 
     from connections.models import (
+        AgentPairing,
         CredentialFile,
         LinkSession,
         OAuthApp,
@@ -179,6 +180,15 @@ def one_row_of_every_model_with_secrets(partner) -> list:
         RemoteRevocation: lambda: RemoteRevocation.objects.create(connection=connection),
         WebhookEndpoint: lambda: WebhookEndpoint.objects.create(
             partner=partner, url="https://hooks.acme.test/"
+        ),
+        AgentPairing: lambda: AgentPairing.objects.create(
+            link_session=session,
+            code_digest="d",
+            host="erp.acme.lan",
+            port=443,
+            system_slug="erpnext-on-premises",
+            method="api_key",
+            expires_at=timezone.now(),
         ),
     }
     rows = []

@@ -18,6 +18,7 @@ from tests.fakes.ion import FakeIonGateway
 from tests.fakes.maintainx import FakeMaintainX
 from tests.fakes.mintsoft import FakeMintsoft
 from tests.fakes.netsuite import FakeNetSuite
+from tests.fakes.ntlm import FakeBusinessCentralWindows
 from tests.fakes.oauth import FakeAuthorizationServer
 from tests.fakes.receiver import FakeReceiver
 from tests.fakes.unleashed import FakeUnleashed
@@ -39,6 +40,7 @@ FAKES: dict[str, type[FakeSystem]] = {
     "veeqo": FakeVeeqo,
     "linnworks": FakeLinnworks,
     "form_login": FakeFormLogin,
+    "bc_windows": FakeBusinessCentralWindows,
 }
 
 

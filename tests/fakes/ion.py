@@ -18,6 +18,20 @@ The SX.e warehouse list answers ``{"response": {"cErrorMessage": "", "tCodeLst":
 the Swagger definition a CloudSuite Distribution tenant publishes for
 ``sxapiicgetwarehouselist`` (request: ``{"request": {"companyNumber", "operatorInit",
 "operatorPassword", "sort"}}``).
+
+SX.e's lists, from the same Swagger (as published by a CSD tenant; a copy:
+github.com/everyonelovesromannoodles/vossionswagger, docs/Model): ``sxapipogetlistofpurchase
+ordersv3`` (request ``beginningPurchaseOrderNumber``, ``recordLimit``…; answer
+``{"response": {"cErrorMessage", "moreRecordsFlag", "tPolistv3": {"t-polistv3": [{pono,
+posuf, vendno, vendname, whse, stagecd, orderdt, duedt, reqshipdt, …}]}}}``),
+``sxapiapgetvendorlist`` (``vendorNumber``, ``recordLimit`` → ``tVendlst``/``t-vendlst``) and
+``sxapiicgetproductlist`` (``productCode``, ``recordLimit`` → ``moreRecordsAvailable``,
+``tProd``/``t-prod``). Here each lists from its starting key (inclusive) in key order: what
+those starting fields mean is not documented (unverified). ``sxapipogetsinglepurchaseorderv2``
+(``purchaseOrderNumber``, ``purchaseOrderSuffix``, ``includeLineData`` → ``tPolineitemv2``/
+``t-polineitemv2``: lineno, shipprod, proddesc, qtyord, unit, price, netamt, duedt, …)
+answers one order's lines. ``throttle`` answers the next that
+many list calls 429 with Retry-After, as the ION API Gateway does over its limits.
 """
 
 from __future__ import annotations
@@ -45,6 +59,35 @@ SSO_HOST = "mingle-sso.inforcloudsuite.com"
 API_HOST = "mingle-ionapi.inforcloudsuite.com"
 USERS_ME = "ifsservice/usermgt/v2/users/me"
 SX_WAREHOUSES = "SX/rest/sxapirestservice/sxapiicgetwarehouselist"
+SX_REST = "SX/rest/sxapirestservice/"
+# list → (rows attribute, starting key in the request, key in a row, flag, table, rows key)
+SX_LISTS = {
+    "sxapipogetlistofpurchaseordersv3": (
+        "sx_purchase_orders",
+        "beginningPurchaseOrderNumber",
+        "pono",
+        "moreRecordsFlag",
+        "tPolistv3",
+        "t-polistv3",
+    ),
+    "sxapiapgetvendorlist": (
+        "sx_vendors",
+        "vendorNumber",
+        "vendno",
+        "moreRecordsFlag",
+        "tVendlst",
+        "t-vendlst",
+    ),
+    "sxapiicgetproductlist": (
+        "sx_products",
+        "productCode",
+        "prod",
+        "moreRecordsAvailable",
+        "tProd",
+        "t-prod",
+    ),
+}
+SX_SINGLE_PO = "sxapipogetsinglepurchaseorderv2"
 ACCESS_LIFETIME = 7200  # ION's default: two hours
 NOT_FOUND = Reply(404, {"message": "Not Found"})
 
@@ -81,6 +124,11 @@ class FakeIonGateway(FakeSystem):
         self.sx_operators: set[str] = set()  # saak values mapped to an SX.e operator
         self.sx_companies: set[int] = {1}
         self.warehouses: dict[str, str] = {"MAIN": "Main Warehouse", "EAST": "East Branch"}
+        self.sx_purchase_orders: list[dict[str, Any]] = []
+        self.sx_vendors: list[dict[str, Any]] = []
+        self.sx_products: list[dict[str, Any]] = []
+        self.sx_po_lines: dict[tuple[int, int], list[dict[str, Any]]] = {}  # (pono, posuf)
+        self.throttle = 0  # the next this many SX.e list calls answer 429
         self.auth_methods_seen: list[str] = []
         self.access_lifetime = ACCESS_LIFETIME
         self.now: Callable[[], float] = time.time
@@ -203,6 +251,10 @@ class FakeIonGateway(FakeSystem):
             return self._users_me(token)
         if (request.method, route) == ("POST", SX_WAREHOUSES):
             return self._sx_warehouses(token, request)
+        if (request.method, route) == ("POST", SX_REST + SX_SINGLE_PO):
+            return self._sx_single_po(token, request)
+        if request.method == "POST" and route.removeprefix(SX_REST) in SX_LISTS:
+            return self._sx_list(token, request, SX_LISTS[route.removeprefix(SX_REST)])
         return NOT_FOUND
 
     def _bearer(self, request: Request, tenant: str) -> IonToken:
@@ -222,7 +274,8 @@ class FakeIonGateway(FakeSystem):
         user = self.users.get(token.saak, {"id": "", "displayName": ""})
         return Reply(200, {"response": {"userlist": [dict(user)]}})
 
-    def _sx_warehouses(self, token: IonToken, request: Request) -> Reply:
+    def _sx_call(self, token: IonToken, request: Request) -> Reply | dict[str, Any]:
+        """The SX.e request inside the body, or the refusal."""
         if token.saak not in self.sx_operators:
             return Reply(403, {"message": "No SX.e operator for this user"})
         if not request.headers.get("content-type", "").startswith("application/json"):
@@ -230,6 +283,52 @@ class FakeIonGateway(FakeSystem):
         body = _sx_request(request)
         if body is None:
             return Reply(400, {"message": 'The body must be {"request": {...}}'})
+        return body
+
+    def _sx_list(self, token: IonToken, request: Request, shape: tuple[str, ...]) -> Reply:
+        body = self._sx_call(token, request)
+        if isinstance(body, Reply):
+            return body
+        if self.throttle > 0:
+            self.throttle -= 1
+            return Reply(429, {"message": "Too Many Requests"}, {"Retry-After": "1"})
+        attribute, start_field, key, flag, table, rows_key = shape
+        company = body.get("companyNumber")
+        if company not in self.sx_companies:
+            answer = {"cErrorMessage": f"Invalid Company Number: {company}", flag: False}
+            return Reply(200, {"response": {**answer, table: {rows_key: []}}})
+        limit = body.get("recordLimit")
+        if not isinstance(limit, int) or limit < 1:
+            return Reply(400, {"message": "recordLimit must be a positive number"})
+        start = body.get(start_field) or None
+        rows = sorted(getattr(self, attribute), key=lambda r: (r[key], r.get("posuf", 0)))
+        rows = [r for r in rows if start is None or r[key] >= start]
+        answer = {"cErrorMessage": "", flag: len(rows) > limit, table: {rows_key: rows[:limit]}}
+        return Reply(200, {"response": answer})
+
+    def _sx_single_po(self, token: IonToken, request: Request) -> Reply:
+        """One purchase order's lines (``tPolineitemv2``), by number and suffix."""
+        body = self._sx_call(token, request)
+        if isinstance(body, Reply):
+            return body
+        if self.throttle > 0:
+            self.throttle -= 1
+            return Reply(429, {"message": "Too Many Requests"}, {"Retry-After": "1"})
+        if body.get("companyNumber") not in self.sx_companies:
+            error = f"Invalid Company Number: {body.get('companyNumber')}"
+            return Reply(200, {"response": {"cErrorMessage": error}})
+        number, suffix = body.get("purchaseOrderNumber"), body.get("purchaseOrderSuffix", 0)
+        if (number, suffix) not in self.sx_po_lines:
+            error = f"Purchase Order #{number}-{suffix} not found"
+            return Reply(200, {"response": {"cErrorMessage": error}})
+        rows = self.sx_po_lines[(number, suffix)] if body.get("includeLineData") else []
+        answer = {"cErrorMessage": "", "tPolineitemv2": {"t-polineitemv2": rows}}
+        return Reply(200, {"response": answer})
+
+    def _sx_warehouses(self, token: IonToken, request: Request) -> Reply:
+        body = self._sx_call(token, request)
+        if isinstance(body, Reply):
+            return body
         company = body.get("companyNumber")
         if company not in self.sx_companies:
             return Reply(200, _sx_answer(f"Invalid Company Number: {company}", []))

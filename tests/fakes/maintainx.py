@@ -1,7 +1,8 @@
 """MaintainX (CMMS): one API host, ``Authorization: Bearer <API key>``; users (the live
 check) and work orders, listed oldest first in cursor pages (``cursor``, ``limit`` up to
-200) as ``{"workOrders": [...], "nextCursor"}``. Built from public client code and
-integration docs (the catalog entry lists what is unverified)."""
+200) as ``{"workOrders": [...], "nextCursor"}``; ``throttle`` answers the next that many
+listings 429 with Retry-After (MaintainX's own limits are unverified). Built from public
+client code and integration docs (the catalog entry lists what is unverified)."""
 
 from __future__ import annotations
 
@@ -21,11 +22,13 @@ class FakeMaintainX(FakeSystem):
         super().__init__()
         self.keys: set[str] = set()
         self.work_orders: list[dict[str, Any]] = []
+        self.throttle = 0
 
     def reset(self) -> None:
         super().reset()
         self.keys.clear()
         self.work_orders.clear()
+        self.throttle = 0
 
     def handle(self, request: Request) -> Reply:
         scheme, _, key = request.headers.get("authorization", "").partition(" ")
@@ -40,6 +43,9 @@ class FakeMaintainX(FakeSystem):
         return Reply(404, {"errors": [{"error": "Not found"}]})
 
     def _work_orders(self, request: Request) -> Reply:
+        if self.throttle > 0:
+            self.throttle -= 1
+            return Reply(429, {"errors": [{"error": "Too Many Requests"}]}, {"Retry-After": "1"})
         limit = request.query.get("limit", ["100"])[0]
         if not limit.isdigit() or not 1 <= int(limit) <= MAX_LIMIT:
             return Reply(400, {"errors": [{"error": f"limit must be 1 to {MAX_LIMIT}"}]})

@@ -1,5 +1,16 @@
 """NetSuite: the OAuth 2.0 M2M token endpoint, Token-Based Auth, and SuiteQL.
 
+SuiteQL (``POST /services/rest/query/v1/suiteql``, ``{"q": ...}``, ``Prefer: transient``)
+answers ``{links, count, hasMore, items, offset, totalResults}`` in pages of ``limit`` (at
+most 1,000) from ``offset`` (Oracle: "Executing SuiteQL Queries Through REST Web Services",
+"Collection Paging"). A query ``FROM`` a table in ``Account.tables`` (rows as SuiteQL returns
+them: lowercase column names) lists its rows by id; ``lastmodifieddate >= TO_TIMESTAMP('…'``
+in it filters them on their ``lastmodified`` column (the SELECT gives it with ``TO_CHAR`` in
+ISO form); ``transaction IN (…)`` or ``item IN (…)`` keeps the rows of those transactions
+(``transactionline``) or items (``inventoryitemlocations``), sorted by them, then by id.
+``throttle`` answers the next that many queries 429 (NetSuite's concurrency limit; with
+``throttle_table``, only queries on that table).
+
 It checks what NetSuite checks, independently of Onramp's client code: the client assertion
 is parsed and its signature verified here with plain ``cryptography`` against the uploaded
 certificate (alg, kid, iss, aud, scope, iat/exp); TBA signatures are recomputed from RFC 5849
@@ -13,6 +24,7 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -27,6 +39,11 @@ from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from tests.fakes.base import FakeSystem, Reply, Request
 
 TOKEN_PATH = "/services/rest/auth/oauth2/v1/token"
+MAX_LIMIT = 1000
+FROM = re.compile(r"\bFROM\s+(\w+)", re.IGNORECASE)
+# Some records' rows of a table of details: transactionline's, inventoryitemlocations'.
+IN_PARENTS = re.compile(r"\b(transaction|item)\s+IN\s*\(([^)]*)\)", re.IGNORECASE)
+MODIFIED_SINCE = re.compile(r"lastmodifieddate\s*>=\s*TO_TIMESTAMP\('([0-9T:Z-]+)'", re.IGNORECASE)
 SUITEQL_PATH = "/services/rest/query/v1/suiteql"
 RECORD_PATH = "/services/rest/record/v1/"
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
@@ -83,6 +100,7 @@ class Account:
     mappings: dict[str, Mapping] = field(default_factory=dict)
     tokens: dict[str, AccessToken] = field(default_factory=dict)
     issued: dict[str, tuple[Role, float, set[str]]] = field(default_factory=dict)
+    tables: dict[str, list[dict]] = field(default_factory=dict)  # SuiteQL: table → rows
 
     @property
     def host(self) -> str:
@@ -161,6 +179,8 @@ class FakeNetSuite(FakeSystem):
         self.login_audit: list[str] = []
         self.nonces: set[tuple[str, str, str]] = set()
         self.now = time.time
+        self.throttle = 0  # the next this many SuiteQL queries answer 429
+        self.throttle_table = ""  # only those on this table (e.g. "transactionline")
 
     def reset(self) -> None:
         super().reset()
@@ -168,6 +188,8 @@ class FakeNetSuite(FakeSystem):
         self.login_audit.clear()
         self.nonces.clear()
         self.now = time.time
+        self.throttle = 0
+        self.throttle_table = ""
 
     def add_account(self, account_id: str) -> Account:
         account = Account(account_id)
@@ -292,6 +314,9 @@ class FakeNetSuite(FakeSystem):
                 "Search error occurred: Record 'employee' was not found.",
                 "",
             )
+        table = FROM.search(query)
+        if table and table.group(1).lower() in account.tables:
+            return self._rows(account.tables[table.group(1).lower()], query, request)
         return Reply(
             200,
             {
@@ -303,6 +328,48 @@ class FakeNetSuite(FakeSystem):
                 "items": [{"links": [], "id": "7"}],
             },
         )
+
+    def _rows(self, rows: list[dict], query: str, request: Request) -> Reply:
+        """One page of a table's rows, by id, filtered on ``lastmodified`` if asked."""
+        table = (FROM.search(query) or [None, ""])[1].lower()
+        if self.throttle > 0 and self.throttle_table in ("", table):
+            self.throttle -= 1
+            body = {
+                "title": "Too Many Requests",
+                "status": 429,
+                "o:errorDetails": [
+                    {
+                        "detail": "Concurrency limit exceeded.",
+                        "o:errorCode": "CONCURRENCY_LIMIT_EXCEEDED",
+                    }
+                ],
+            }
+            return Reply(429, body, {"Retry-After": "1"})
+        limit, offset = (
+            request.query.get("limit", ["1000"])[0],
+            request.query.get("offset", ["0"])[0],
+        )
+        if not (limit.isdigit() and offset.isdigit() and 1 <= int(limit) <= MAX_LIMIT):
+            raise rest_error(400, "INVALID_PARAMETER", "Invalid limit or offset.", "")
+        if since := MODIFIED_SINCE.search(query):
+            rows = [r for r in rows if r["lastmodified"] >= since.group(1)[:19]]
+        column = ""
+        if parents := IN_PARENTS.search(query):  # some orders' lines, some items' stock
+            column = parents.group(1).lower()
+            ids = {i.strip() for i in parents.group(2).split(",")}
+            rows = [r for r in rows if r[column] in ids]
+        rows = sorted(rows, key=lambda r: (int(r.get(column) or 0), int(r.get("id") or 0)))
+        start, end = int(offset), int(offset) + int(limit)
+        page = [{"links": [], **row} for row in rows[start:end]]
+        body = {
+            "links": [],
+            "count": len(page),
+            "hasMore": end < len(rows),
+            "offset": start,
+            "totalResults": len(rows),
+            "items": page,
+        }
+        return Reply(200, body)
 
     def _record(self, account: Account, request: Request) -> Reply:
         """REST record service: ``GET /services/rest/record/v1/<type>/<id>``."""

@@ -8,8 +8,11 @@ from typing import Any
 from django.http import HttpResponse
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
 from catalog.schema import MethodSpec, SystemDefinition
+from connections.agents.reach import needs_agent
+from connections.agents.services import pairing_start
 from connections.errors import OnrampError, with_headers
 from connections.flow.forms import DetailsForm
 from connections.flow.steps import StepIncomplete, step_for
@@ -31,6 +34,7 @@ from connections.selectors import last_attempt, link_session_now
 from connections.services.attempt_notices import attempt_notice_wait
 from connections.services.link_sessions import draft_values, link_session_save_draft
 from connections.services.validation import attempt_start, secrets_on_file
+from connections.verification.run import build_target
 
 # Seconds a submit waits for its check to end before it shows the progress screen: a quick
 # check goes straight to its result, with no poll's delay (a gunicorn thread waits meanwhile,
@@ -95,10 +99,15 @@ def _submit_details(
     on_file = {}
     if _secret_left_blank(request, specs):
         on_file = _posted_secrets_on_file(request, session, definition, method)
-    form = DetailsForm(request.POST, specs=specs, secrets_on_file=frozenset(on_file))
+    on_premises = definition.on_premises
+    form = DetailsForm(
+        request.POST, specs=specs, secrets_on_file=frozenset(on_file), on_premises=on_premises
+    )
     if not form.is_valid():
         on_file = on_file or _posted_secrets_on_file(request, session, definition, method)
-        form = DetailsForm(request.POST, specs=specs, secrets_on_file=frozenset(on_file))
+        form = DetailsForm(
+            request.POST, specs=specs, secrets_on_file=frozenset(on_file), on_premises=on_premises
+        )
         form.is_valid()  # the errors, on the form shown again
         return screen(request, session, "details", context | {"form": form}, status=422)
     config, credentials = form.split()
@@ -110,6 +119,15 @@ def _submit_details(
             form.add_error(None, incomplete.message)
             return screen(request, session, "details", context | {"form": form}, status=422)
         config, credentials = config | extra_config, credentials | extra_credentials
+    if on_premises and needs_agent(build_target(definition, method, config).base_url):
+        pairing_start(
+            session=session,
+            definition=definition,
+            method=method,
+            config=config,
+            credentials=credentials,
+        )
+        return _to_agent(request)
     try:
         attempt = attempt_start(
             session=session,
@@ -123,7 +141,15 @@ def _submit_details(
         form.add_error(None, exc.message)
         response = screen(request, session, "details", context | {"form": form}, status=exc.status)
         return with_headers(response, exc)
-    return _to_attempt(request, attempt)
+    return to_attempt(request, attempt)
+
+
+def _to_agent(request: HtmxHttpRequest) -> HttpResponse:
+    """A private instance: to the agent screen (its pairing code, its install steps)."""
+    url = flow_url(request, "agent")
+    if request.htmx:
+        return HttpResponseClientRedirect(url)
+    return see_other(url)
 
 
 def _secret_left_blank(request: HtmxHttpRequest, specs: tuple) -> bool:
@@ -153,7 +179,7 @@ def _secrets_for(
     )
 
 
-def _to_attempt(request: HtmxHttpRequest, attempt: ValidationAttempt) -> HttpResponse:
+def to_attempt(request: HtmxHttpRequest, attempt: ValidationAttempt) -> HttpResponse:
     """Where a submit goes: a check that ended within ``RESULT_WAIT`` straight to its result
     (the done screen, or why it failed), a longer one (or one the broker did not take) to its
     progress screen."""

@@ -43,6 +43,7 @@ from connections.models import (
 from connections.selectors import (
     link_session_status,
     session_categories,
+    session_hidden_matches,
     session_methods,
     session_systems,
     session_unavailable_reason,
@@ -53,6 +54,7 @@ from connections.services.link_sessions import (
     link_session_set_locale,
 )
 from connections.services.system_requests import system_request_record
+from connections.syncs.words import models_in_words
 
 POPULAR_COUNT = 8
 
@@ -68,7 +70,9 @@ def start(request: HtmxHttpRequest, session: LinkSession) -> HttpResponse:
         return HttpResponseRedirect(resume)
     if only := only_system(session):
         return HttpResponseRedirect(flow_url(request, "system", only))
-    return screen(request, session, "choose", _choose_context(session, "", "") | {"opened": True})
+    reads = models_in_words(session.partner.sync_models or [])
+    context = _choose_context(session, "", "") | {"opened": True, "reads": reads}
+    return screen(request, session, "choose", context)
 
 
 @require_GET
@@ -123,8 +127,10 @@ def _choose_context(
     none)."""
     browsing = not query and not category
     limit = POPULAR_COUNT if browsing else 50
+    systems = session_systems(session, query, category, limit=limit)
     return {
-        "systems": session_systems(session, query, category, limit=limit),
+        "systems": systems,
+        "not_offered": [] if systems else [e.name for e in session_hidden_matches(session, query)],
         "categories": session_categories(session) if with_categories else [],
         "popular": browsing,
         "query": query,

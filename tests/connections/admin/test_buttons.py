@@ -15,6 +15,7 @@ from django.test import Client, RequestFactory
 from django.utils import timezone
 
 from connections.models import (
+    Agent,
     Connection,
     Event,
     LinkSession,
@@ -60,6 +61,7 @@ def rows(acme, django_capture_on_commit_callbacks):
         WebhookDelivery: WebhookDelivery.objects.first(),
         PartnerKey: PartnerKey.objects.get(),
         type(acme.partner): acme.partner,
+        Agent: Agent.objects.create(partner=acme.partner, end_user_id="u", token_digest="d"),
     }
 
 

@@ -177,3 +177,14 @@ def test_a_systems_page_says_which_partners_its_sign_in_is_offered_to(acme, oper
     infoplus = System.objects.get(slug="infoplus").pk
     html = admin.get(f"/admin/catalog/system/{infoplus}/change/").content.decode()
     assert "Every partner&#x27;s end users." in html
+
+
+def test_a_systems_page_says_how_its_facts_were_checked(acme, operator):
+    from catalog.models import System
+
+    admin = operator()
+    veeqo = System.objects.get(slug="veeqo").pk
+    html = admin.get(f"/admin/catalog/system/{veeqo}/change/").content.decode()
+    assert "against the vendor&#x27;s docs, 2026-12-07" in html
+    listing = admin.get("/admin/catalog/system/").content.decode()
+    assert "Facts checked" in listing and "not checked" in listing  # the Sandbox ERP

@@ -100,7 +100,7 @@ def test_secrets_are_never_echoed_and_can_be_kept_for_a_retry(end_user, fake_sys
 
     again = text(user.get("s/infoplus/api_key/details/"))
     assert "wrong-key-77" not in again
-    assert 'value="acme"' in again and "Leave blank to keep" in again
+    assert 'value="acme"' in again and "Leave it blank to try the same one again" in again
 
     retry = user.submit("s/infoplus/api_key/details/", {"site": "acme", "api_key": ""})
     assert retry.status_code == 303

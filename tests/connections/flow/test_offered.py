@@ -30,10 +30,17 @@ def test_a_sign_in_without_the_partners_oauth_app_is_not_offered(end_user):
 
 def test_a_system_with_no_usable_method_is_not_in_the_catalog(end_user):
     user = end_user()
-    assert "Xero" not in text(user.get("systems/?q=xero"))
-    assert "QuickBooks" not in text(user.get("systems/?q=quickbooks"))
+    assert 'id="system-option-xero"' not in text(user.get("systems/?q=xero"))
+    assert "system-option-quickbooks" not in text(user.get("systems/?q=quickbooks"))
     assert "Infoplus" in text(user.get("systems/?q=infoplus"))
     assert user.get("s/xero/").status_code == 404
+
+
+def test_searching_for_a_system_not_offered_says_so_instead_of_blaming_the_spelling(end_user):
+    page = text(end_user().get("systems/?q=quickbooks"))
+    assert "Acme does not offer QuickBooks Online here yet. Tell them below" in page
+    assert "Check the spelling" not in page
+    assert "Check the spelling" in text(end_user().get("systems/?q=zzqqxx"))
 
 
 def test_registering_the_app_offers_the_sign_in(acme, end_user):

@@ -1,7 +1,8 @@
 """Signing in with OAuth 2.0 (``schemes/oauth2_code.py``: authorization code + PKCE, with the
 sign-in step, token refresh and revocation at the provider): Xero, QuickBooks Online and
 Business Central against an authorization server simulator that checks PKCE, exact redirect
-URIs, single-use codes, client authentication and refresh-token rotation."""
+URIs, single-use codes, client authentication and refresh-token rotation; Fakturoid (a JSON
+code exchange and refresh with a User-Agent naming the app and a contact) against its own."""
 
 from __future__ import annotations
 
@@ -17,14 +18,18 @@ from django.db import transaction
 from django.test import Client
 from django.utils import timezone
 
+from catalog.schema import MethodSpec, parse_definition
+from connections.checks import definition_problems
 from connections.errors import OnrampError
 from connections.models import Connection, Event, SignIn, SignInOutcome, ValidationAttempt
+from connections.schemes import SCHEMES
 from connections.security import crypto
 from connections.services.connections import connection_credentials_fresh, connection_revoke
 from connections.services.credentials import connection_credentials, token_expiry
 from connections.services.health import oauth_tokens_refresh_due
 from connections.services.oauth import remote_revocations_send
 from tests.fakes.base import Reply, Trick
+from tests.fakes.vendors_options import FakeFakturoid
 
 pytestmark = pytest.mark.django_db
 CLIENT_ID, CLIENT_SECRET = "partner-app-id", "partner-app-secret"
@@ -533,3 +538,116 @@ def test_myob_names_the_partners_app_and_the_version_on_each_call(end_user, fake
     config = Connection.objects.get().config
     assert config["businessId"] == "5d4b1ce0-bb9f-4f4c-9578-2b168b7295db"
     assert config["oauth_client_id"] == CLIENT_ID
+
+
+# --- a JSON code exchange with headers of its own: Fakturoid (tests/fakes/vendors_options.py) --
+
+
+@pytest.fixture(scope="module")
+def fakturoid_server():
+    fake = FakeFakturoid().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def fakturoid(fakturoid_server, settings, api):
+    fake = fakturoid_server
+    fake.reset()
+    fake.clients[CLIENT_ID] = CLIENT_SECRET
+    settings.ONRAMP_OUTBOUND_HOST_MAP = ",".join(f"{h}={fake.url}" for h in fake.hosts)
+    settings.ONRAMP_CONTACT_EMAIL = "integrations@onramp.test"
+    body = {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET}
+    answer = api.put("/api/v1/oauth-apps/fakturoid", body, content_type="application/json")
+    assert answer.status_code == 200
+    return fake
+
+
+def _fakturoid_connection(end_user, fakturoid) -> Connection:
+    user = end_user()
+    to_provider = user.sign_in("fakturoid", account="applecorp")
+    assert to_provider["Location"].startswith("https://app.fakturoid.cz/api/v3/oauth?")
+    user.back_from_provider(fakturoid.approve(query_of(to_provider["Location"])))
+    attempt = ValidationAttempt.objects.get()
+    assert attempt.status == "succeeded", attempt.error_message
+    return Connection.objects.get()
+
+
+def test_fakturoid_trades_the_code_as_json_naming_the_app_and_a_contact(end_user, fakturoid):
+    connection = _fakturoid_connection(end_user, fakturoid)
+    token_call = next(r for r in fakturoid.requests if r.path == "/api/v3/oauth/token.json")
+    assert token_call.headers["content-type"].startswith("application/json")
+    assert token_call.json()["grant_type"] == "authorization_code"
+    assert token_call.headers["user-agent"] == "Onramp (integrations@onramp.test)"
+    checks = [r.path for r in fakturoid.requests if r.method == "GET"]
+    assert checks == ["/api/v3/user.json", "/api/v3/accounts/applecorp/account.json"]
+    assert all(
+        r.headers["user-agent"].endswith("(integrations@onramp.test)") for r in fakturoid.requests
+    )
+    assert connection.config["account"] == "applecorp"
+
+
+def test_fakturoid_refreshes_as_json_too(end_user, fakturoid):
+    connection = _fakturoid_connection(end_user, fakturoid)
+    expire_access_token(connection)
+    fresh = connection_credentials_fresh(connection)
+    refresh = [r for r in fakturoid.requests if r.path == "/api/v3/oauth/token.json"][-1]
+    assert refresh.json()["grant_type"] == "refresh_token"
+    assert refresh.headers["user-agent"] == "Onramp (integrations@onramp.test)"
+    assert fresh["access_token"] in fakturoid.tokens
+
+
+def test_without_a_contact_fakturoid_refuses_the_sign_in(end_user, fakturoid, settings):
+    settings.ONRAMP_CONTACT_EMAIL = ""
+    user = end_user()
+    to_provider = user.sign_in("fakturoid", account="applecorp")
+    user.back_from_provider(fakturoid.approve(query_of(to_provider["Location"])))
+    assert not ValidationAttempt.objects.exists()
+    assert SignIn.objects.get().outcome == SignInOutcome.FAILED
+    assert not fakturoid.tokens
+
+
+def test_token_format_and_token_headers_are_checked():
+    method = MethodSpec(
+        id="m",
+        scheme="oauth2_code",
+        label="m",
+        options={
+            "authorize_url": "https://x.example/a",
+            "token_url": "https://x.example/t",
+            "scope": "",
+            "token_format": "xml",
+            "token_headers": "User-Agent: me",
+        },
+    )
+    problems = SCHEMES["oauth2_code"].check_method(method)
+    assert "option 'token_format' must be 'form' or 'json'" in problems
+    assert "option 'token_headers' must be a dict" in problems
+
+
+def test_a_definition_with_malformed_token_headers_is_reported_not_crashed():
+    data = {
+        "slug": "x",
+        "name": "X",
+        "vendor": "X",
+        "summary": "X",
+        "categories": ["accounting"],
+        "base_url": "https://x.example",
+        "methods": [
+            {
+                "id": "m",
+                "scheme": "oauth2_code",
+                "label": "m",
+                "recommended": True,
+                "options": {
+                    "authorize_url": "https://x.example/a",
+                    "token_url": "https://x.example/t",
+                    "scope": "",
+                    "token_headers": "User-Agent: me",
+                },
+            }
+        ],
+        "verify": [{"label": "Me", "method": "GET", "path": "/me"}],
+    }
+    problems = definition_problems(parse_definition(data, source="x.toml"))
+    assert "method 'm': option 'token_headers' must be a dict" in problems

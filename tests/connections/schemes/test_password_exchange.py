@@ -1,7 +1,8 @@
 """Logging in for a session (``schemes/password_exchange.py``) with the options later systems
 need, each against a simulator: Linnworks' answer names the server the account lives on (the
 live check and the proxy go there, and a kept session remembers it); a login sent as a form
-whose answer nests the session; ``extra_headers`` from the customer's own values."""
+whose answer nests the session; ``extra_headers`` from the customer's own values; headers on
+the login itself (``login_headers``) for a system that pairs its token with one."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from catalog.schema import parse_definition
 from connections.schemes import SCHEMES
 from connections.verification.run import build_target, verify
 from tests.factories import connected, live_check
+from tests.fakes.vendors_options import FakePairedLogin
 
 pytestmark = pytest.mark.django_db
 
@@ -162,3 +164,87 @@ def test_the_scheme_refuses_options_it_cannot_use(options, problem):
     data["methods"][0]["options"] |= options
     method = parse_definition(data, source="acme-cmms.toml").methods[0]
     assert problem in SCHEMES["password_exchange"].check_method(method)
+
+
+PAIRED_LOGIN = """
+slug = "paired-cmms"
+name = "Paired CMMS"
+vendor = "Acme"
+summary = "A CMMS whose token is paired with a client header."
+categories = ["cmms"]
+base_url = "https://cmms.paired.test"
+
+[[fields]]
+name = "username"
+label = "Username"
+
+[[methods]]
+id = "login"
+scheme = "password_exchange"
+label = "Login"
+recommended = true
+
+[methods.options]
+url = "/api/login"
+body = { username = "{username}", password = "{password}" }
+token_key = "token"
+header = "Authorization"
+prefix = "Bearer "
+login_headers = { "Xt-UserAgent" = "Onramp-{username}" }
+extra_headers = { "Xt-UserAgent" = "Onramp-{username}" }
+
+[[methods.fields]]
+name = "password"
+label = "Password"
+secret = true
+
+[[verify]]
+label = "List records"
+method = "GET"
+path = "/api/records"
+expect_key = "records"
+"""
+
+
+@pytest.fixture(scope="module")
+def paired_server():
+    fake = FakePairedLogin().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def paired(paired_server, settings):
+    paired_server.reset()
+    settings.ONRAMP_OUTBOUND_HOST_MAP = f"cmms.paired.test={paired_server.url}"
+    paired_server.users["api"] = "pw"
+    return paired_server
+
+
+def paired_check(text: str, password: str = "pw"):
+    definition = parse_definition(tomllib.loads(text), source="paired-cmms.toml")
+    target = build_target(definition, definition.methods[0], {"username": "api"})
+    return verify(target, {"password": password}, {}.update)
+
+
+def test_login_headers_go_on_the_login_and_the_token_works_with_them(paired):
+    assert paired_check(PAIRED_LOGIN) is None
+    login, check = paired.requests
+    assert login.headers["xt-useragent"] == "Onramp-api"
+    assert check.headers["xt-useragent"] == "Onramp-api"
+
+
+def test_without_login_headers_such_a_login_is_refused(paired):
+    bare = PAIRED_LOGIN.replace('login_headers = { "Xt-UserAgent" = "Onramp-{username}" }\n', "")
+    outcome = paired_check(bare)
+    assert outcome is not None and outcome.code == "invalid_credentials"
+    assert not paired.tokens
+
+
+def test_login_headers_may_not_use_a_secret():
+    data = tomllib.loads(PAIRED_LOGIN)
+    data["methods"][0]["options"]["login_headers"] = {"Xt-UserAgent": "{password}"}
+    method = parse_definition(data, source="paired-cmms.toml").methods[0]
+    assert "login_headers use the secret 'password'" in SCHEMES["password_exchange"].check_method(
+        method
+    )

@@ -21,6 +21,10 @@ from tests.factories import link_session
 from tests.fakes.base import Trick
 from tests.stack import FAST, TIMEOUT, sign_ins, wait_for
 
+# A check ends by its own deadline, give or take workers starting on a busy machine: the bound
+# tells "ends" from "hangs", not a speed.
+SLACK = 3
+
 DETAILS = "s/infoplus/api_key/details/"
 FORM = {"site": "acme", "api_key": "key-1"}
 
@@ -66,7 +70,7 @@ def test_a_worker_killed_mid_check_is_replaced_and_the_check_reruns_once(
     faults.worker(**FAST)
     attempt = final(attempt)
     assert attempt.status == "succeeded" and attempt.runs == 2
-    assert attempt.finished_at - attempt.created_at <= timedelta(seconds=TIMEOUT)
+    assert attempt.finished_at - attempt.created_at <= timedelta(seconds=TIMEOUT * SLACK)
     assert Connection.objects.get().status == "active"
 
 
@@ -83,7 +87,7 @@ def test_a_check_whose_worker_dies_twice_ends_saying_so(faults, acme, fake_syste
     faults.worker(**FAST)  # a worker left to run the sweeper
     attempt = final(attempt)
     assert attempt.status == "error" and attempt.error_code == "worker_lost"
-    assert attempt.finished_at - attempt.created_at <= timedelta(seconds=TIMEOUT + 1)
+    assert attempt.finished_at - attempt.created_at <= timedelta(seconds=TIMEOUT * SLACK)
     page = Client().get(f"/connect/{token}/attempts/{attempt.id}/").content.decode()
     assert "We could not finish checking." in page and "Try again" in page
     assert "hx-trigger" not in page  # no more polling

@@ -9,7 +9,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.test import Client
 
-from connections.models import SyncRun
+from connections.models import SyncRun, SyncState
+from connections.syncs.models import SyncStatus
+from tests.connections.syncs.remote import RemoteSyncs
 from tests.factories import connected
 
 pytestmark = pytest.mark.django_db
@@ -80,3 +82,28 @@ def test_maintainx_changes_and_deletions(maintainx):
 
     assert (run.mode, run.deleted) == ("full", 1)
     assert api.get(f"/api/v1/work-orders/{gone['id']}").json()["deleted"] is True
+
+
+def test_a_429_waits_then_the_run_goes_on_from_its_page(
+    maintainx, django_capture_on_commit_callbacks
+):
+    fake, _, sync = maintainx
+    fake.throttle = 1
+    sync()
+    assert SyncState.objects.get(model="work_orders").status == SyncStatus.WAITING
+
+    run = RemoteSyncs("", django_capture_on_commit_callbacks).resume("work_orders")
+
+    assert (run.status, run.added, run.pages) == ("succeeded", 150, 2)
+
+
+def test_a_work_order_that_cannot_be_mapped_is_reported_and_the_rest_are_synced(maintainx):
+    fake, api, sync = maintainx
+    fake.work_orders[2]["status"] = "ARCHIVED"
+    fake.work_orders[3]["dueDate"] = "tomorrow"
+
+    run = sync()
+
+    assert (run.status, run.added, run.failed) == ("succeeded", 148, 2)
+    assert {(e["id"], e["field"]) for e in run.errors} == {("3", "status"), ("4", "due_at")}
+    assert api.get("/api/v1/work-orders/3").status_code == 404

@@ -92,7 +92,7 @@ def test_a_mapping_to_a_field_the_model_lacks_is_a_problem():
 @pytest.mark.parametrize(
     ("path", "value", "message"),
     [
-        (("purchase_orders", "pagination", "style"), "link", "pagination.style"),
+        (("purchase_orders", "pagination", "style"), "scroll", "pagination.style"),
         (("purchase_orders", "deletions", "style"), "vanish", "deletions.style"),
         (("purchase_orders", "paging"), {}, "unknown key 'paging'"),
         (("purchase_orders", "fields", "total"), {"source": "t", "type": "money"}, "total.type"),
@@ -113,14 +113,14 @@ def test_the_schema_refuses_what_the_engine_cannot_run(path, value, message):
 def test_offset_and_page_styles_end_on_a_short_page():
     offset = PaginationSpec(style="offset", size=2, offset_param="skip", size_param="top")
     assert page_query(offset, None) == {"top": "2", "skip": "0"}
-    assert next_position(offset, 4, {}, 2) == 6
-    assert next_position(offset, 6, {}, 1) is None
+    assert next_position(offset, 4, {}, [{}] * 2) == 6
+    assert next_position(offset, 6, {}, [{}]) is None
     page = replace(offset, style="page", page_param="p", first_page=0)
     assert page_query(page, None) == {"top": "2", "p": "0"}
-    assert next_position(page, None, {}, 2) == 1 and next_position(page, 1, {}, 0) is None
+    assert next_position(page, None, {}, [{}] * 2) == 1 and next_position(page, 1, {}, []) is None
     cursor = replace(offset, style="cursor", next_cursor="meta.next")
-    assert next_position(cursor, None, {"meta": {"next": "abc"}}, 2) == "abc"
-    assert next_position(cursor, "abc", {"meta": {"next": None}}, 2) is None
+    assert next_position(cursor, None, {"meta": {"next": "abc"}}, [{}] * 2) == "abc"
+    assert next_position(cursor, "abc", {"meta": {"next": None}}, [{}] * 2) is None
 
 
 def test_the_readme_documents_every_field_of_every_model():

@@ -121,9 +121,15 @@ def _authorized(request, method) -> bool:
         "api_key": lambda: options["header"].lower() in headers,
         "header_set": lambda: all(name.lower() in headers for name in options["headers"]),
         "hmac_query": lambda: options["header"].lower() in headers,
+        "oauth2_client_credentials": lambda: (
+            options.get("token_header", "authorization").lower() in headers
+        ),
         "password_exchange": lambda: (
             "cookie" in headers if options.get("cookies") else options["header"].lower() in headers
         ),
+        # NTLM answers a server's 401 challenge only (an echo never sends one): its handshake
+        # is checked against a Windows-like server in tests/connections/schemes/test_ntlm.py.
+        "ntlm": lambda: True,
     }
     check = evidence.get(method.scheme, lambda: "authorization" in headers)
     return check()
