@@ -102,6 +102,17 @@ class ConnectionAdmin(LargeTableAdmin):
     ]
     list_filter = ["status", SystemFilter, "partner", ("created_at", admin.DateFieldListFilter)]
     list_select_related = ["partner", "system"]
+    list_only = (
+        "id",
+        "partner__name",
+        "system__name",
+        "end_user_id",
+        "status",
+        "last_checked_at",
+        "next_check_at",
+        "last_error_code",
+        "created_at",
+    )
     ordering = ["-created_at", "-id"]  # index connection_newest
     search_fields = ["id", "end_user_id", "end_user_email"]
     fields = [

@@ -103,6 +103,19 @@ class LinkSessionAdmin(LargeTableAdmin):
         ("created_at", admin.DateFieldListFilter),
     ]
     list_select_related = ["partner"]
+    list_only = (  # the shown columns, and what the status is worked out from
+        "id",
+        "partner__name",
+        "end_user_id",
+        "system_chosen",
+        "last_screen",
+        "failed_attempts",
+        "created_at",
+        "expires_at",
+        "public_token_used_at",
+        "validated_at",
+        "locked_at",
+    )
     ordering = ["-created_at", "-id"]  # index link_session_newest
     search_fields = ["id", "end_user_id", "end_user_email"]
     exclude = ["token_digest", "public_token_digest", "public_token_sealed", "drafts"]

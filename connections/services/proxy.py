@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -28,6 +29,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from catalog.registry import get_definition
+from config.cache import CacheUnavailable
 from connections.agents.routing import agent_route_for_connection
 from connections.errors import OnrampError
 from connections.models import Connection, ConnectionStatus
@@ -38,7 +40,7 @@ from connections.outbound.paths import path_stays_under
 from connections.schemes import SCHEMES
 from connections.schemes.base import AuthFailure, Authorizer, StaticAuthorizer, Target
 from connections.security.inflight import Cap, CapReached, in_flight
-from connections.security.ratelimit import Limit, RateLimited, enforce
+from connections.security.ratelimit import Limit, RateLimited
 from connections.services.connections import connection_credentials_fresh
 from connections.services.oauth import app_headers_for
 from connections.verification.remote_sessions import session_cached, session_forget, session_keep
@@ -73,17 +75,17 @@ def proxy_forward(*, connection: Connection, call: ProxyCall) -> OutboundRespons
         raise OnrampError("connection_invalid", message, 409)
     if call.method not in METHODS:
         raise OnrampError("method_not_allowed", f"{call.method} is not proxied.", 405)
-    _throttle(connection)
     target = _target(connection)
     url = proxy_url(target.base_url, call.path, call.query)
     headers = {k: v for k, v in call.headers.items() if k.lower() in FORWARDED}
+    host = urlsplit(url).hostname or ""
     route = agent_route_for_connection(connection)  # on-premises: through its agent
     with (
-        _capped(connection, urlsplit(url).hostname or ""),
+        _capped(connection, host, _throttle(connection)) as refusals,
         agent_routed(route),
         Client() as client,
     ):
-        return _send_authorized(client, connection, target, call, url, headers)
+        return _send_authorized(client, connection, target, call, url, headers, refusals)
 
 
 def connection_read(
@@ -108,18 +110,24 @@ def connection_read(
     call = ProxyCall("POST" if body else "GET", path, query, sent, body)
     route = agent_route_for_connection(connection)  # on-premises: through its agent
     with (
-        _capped(connection, urlsplit(url).hostname or ""),
+        _capped(connection, urlsplit(url).hostname or "") as refusals,
         agent_routed(route),
         Client() as client,
     ):
-        return _send_authorized(client, connection, target, call, url, dict(call.headers))
+        return _send_authorized(
+            client, connection, target, call, url, dict(call.headers), refusals
+        )
 
 
 @contextmanager
-def _capped(connection: Connection, host: str) -> Iterator[None]:
+def _capped(
+    connection: Connection, host: str, limit: tuple[Limit, str] | None = None
+) -> Iterator[int]:
     """Calls in flight per connection and per partner (429: the partner's own concurrency,
     so one partner's slow customers cannot take every thread) and per remote host (503: that
-    system is busy), so a hanging system holds few of Onramp's threads."""
+    system is busy), so a hanging system holds few of Onramp's threads. With ``limit``, the
+    call is counted against it too. Gives the connection's recent sign-in refusals (see
+    ``_refused``): all in one cache round trip."""
     per_connection = Cap(
         f"connection:{connection.id}", settings.ONRAMP_PROXY_IN_FLIGHT_PER_CONNECTION
     )
@@ -130,8 +138,15 @@ def _capped(connection: Connection, host: str) -> Iterator[None]:
     # A call is at most a sign-in, a send, and once more after a 401: four outbound deadlines.
     hold = 4 * settings.ONRAMP_OUTBOUND_DEADLINE + 10
     try:
-        with in_flight(per_connection, per_partner, per_host, hold_seconds=hold):
-            yield
+        with in_flight(
+            per_connection,
+            per_partner,
+            per_host,
+            hold_seconds=hold,
+            limit=limit,
+            peek=_refusals_key(connection),
+        ) as admitted:
+            yield admitted.peeked or 0
     except CapReached as reached:
         if reached.cap is per_connection:
             raise RateLimited(
@@ -187,24 +202,28 @@ def _send_authorized(
     call: ProxyCall,
     url: str,
     headers: dict[str, str],
+    refusals: int,
 ) -> OutboundResponse:
-    authorizer, fresh = _authorizer(client, connection, target)
+    authorizer, fresh = _authorizer(client, connection, target, refusals)
     response = _send(client, authorizer, target, call, url, headers)
     if response.status == 401 and not fresh:  # the kept session expired early: buy another
         session_forget(connection.id)
-        authorizer, fresh = _authorizer(client, connection, target)
+        authorizer, fresh = _authorizer(client, connection, target, refusals)
         response = _send(client, authorizer, target, call, url, headers)
     if response.status == 401:
         _refused(connection)
     return response
 
 
-def _authorizer(client: Client, connection: Connection, target: Target) -> tuple[Authorizer, bool]:
-    """The connection's auth: a kept session, or a new one (``fresh``)."""
+def _authorizer(
+    client: Client, connection: Connection, target: Target, refusals: int
+) -> tuple[Authorizer, bool]:
+    """The connection's auth: a kept session, or a new one (``fresh``), unless sign-ins are
+    paused after ``refusals``."""
     scheme = SCHEMES[target.method.scheme]
     if scheme.keeps_session and (kept := session_cached(connection.id)) is not None:
         return kept, False
-    _refuse_while_paused(connection)
+    _refuse_while_paused(refusals)
     try:
         values = {**target.config, **connection_credentials_fresh(connection)}
         authorizer = scheme.authenticate(target, values, client.request)
@@ -251,15 +270,20 @@ def _unreachable(exc: OutboundError) -> OnrampError:
     return OnrampError(f"remote_{exc.code}", exc.message, status)
 
 
-def _throttle(connection: Connection) -> None:
+def _throttle(connection: Connection) -> tuple[Limit, str]:
+    """The per-connection rate limit (counted as the call takes its slots, ``_capped``)."""
     limit = Limit(f"onramp:proxy:{connection.id}", settings.ONRAMP_PROXY_REQUESTS_PER_MINUTE, 60)
-    enforce((limit, "Too many proxied requests for this connection."))
+    return limit, "Too many proxied requests for this connection."
+
+
+def _refusals_key(connection: Connection) -> str:
+    return f"onramp:proxy-refusals:{connection.id}"
 
 
 def _refused(connection: Connection) -> None:
     """The remote refused our auth: count it toward a pause, and check the connection
     properly soon (a system check, which alone may make it invalid)."""
-    key = f"onramp:proxy-refusals:{connection.id}"
+    key = _refusals_key(connection)
     if not cache.add(key, 1, timeout=settings.ONRAMP_PROXY_AUTH_PAUSE):
         with contextlib.suppress(ValueError):  # expired between add and incr: counted anew
             cache.incr(key)
@@ -269,8 +293,7 @@ def _refused(connection: Connection) -> None:
     )
 
 
-def _refuse_while_paused(connection: Connection) -> None:
-    refusals = cache.get(f"onramp:proxy-refusals:{connection.id}") or 0
+def _refuse_while_paused(refusals: int) -> None:
     if refusals >= settings.ONRAMP_PROXY_AUTH_REFUSALS:
         paused = OnrampError(
             "remote_auth_paused",
@@ -289,13 +312,35 @@ def proxy_use_record(*, connection_id: str) -> None:
     connection at most every ``USE_FLUSH_SECONDS``: a database commit per call would cost
     more than the call. The API calls this once the answer is sent."""
     key = f"onramp:proxy-uses:{connection_id}"
+    flushed = f"onramp:proxy-uses-flushed:{connection_id}"
+    try:
+        due = _count_use_pipelined(key, flushed)
+    except CacheUnavailable:  # one call at a time, to what the cache has
+        due = _count_use(key, flushed)
+    if due:
+        _flush_uses(connection_id, key)
+
+
+def _count_use_pipelined(key: str, flushed: str) -> bool:
+    """Count the use and see whether a write is due, in one Redis round trip."""
+    if not hasattr(cache, "run"):  # not Redis (the embedded default)
+        raise CacheUnavailable("no pipelines")
+
+    def commands(client: Any, counter: str) -> list[Any]:
+        marker = cache.make_and_validate_key(flushed)
+        pipe = client.pipeline(transaction=False).incr(counter)
+        return pipe.set(marker, 1, nx=True, ex=USE_FLUSH_SECONDS).execute()
+
+    return bool(cache.run(key, commands)[1])
+
+
+def _count_use(key: str, flushed: str) -> bool:
     try:
         cache.incr(key)
     except ValueError:
         if not cache.add(key, 1, timeout=None):
             cache.incr(key)
-    if cache.add(f"onramp:proxy-uses-flushed:{connection_id}", 1, timeout=USE_FLUSH_SECONDS):
-        _flush_uses(connection_id, key)
+    return cache.add(flushed, 1, timeout=USE_FLUSH_SECONDS)
 
 
 def _flush_uses(connection_id: str, key: str) -> None:
