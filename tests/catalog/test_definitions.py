@@ -8,7 +8,7 @@ import pytest
 from django.conf import settings
 
 from catalog.checks import check_definitions
-from catalog.registry import SYSTEMS_DIR
+from catalog.registry import SYSTEMS_DIR, definitions
 from catalog.schema import DefinitionError
 from connections.checks import check_definitions_against_code
 from connections.checks import checked_definition as load_file
@@ -244,3 +244,11 @@ def test_the_catalog_imports_nothing_from_connections():
 def test_definitions_are_plain_toml():
     for path in FILES:
         tomllib.loads(path.read_text())
+
+
+def test_the_readmes_catalog_count_is_current():
+    from django.conf import settings
+
+    readme = (Path(settings.BASE_DIR) / "README.md").read_text()
+    real = [slug for slug in definitions() if slug != "sandbox-erp"]
+    assert f"{len(real)} real systems and the Sandbox ERP" in readme
