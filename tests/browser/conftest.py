@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import BrowserContext, FrameLocator, Playwright, sync_playwright
+from playwright.sync_api import BrowserContext, FrameLocator, Playwright, expect, sync_playwright
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = [
@@ -29,6 +29,10 @@ CHROMIUM_FLAGS = [
 # the ORM calls tests make around browser steps are synchronous and safe. (Subprocesses that
 # run production checks drop this variable.)
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+# A busy machine answers slowly: assertions wait for a condition generously (Playwright's
+# default is 5 s), as do actions (``set_default_timeout`` below).
+expect.set_options(timeout=15_000)
 
 PARTNER_PAGE = """<!doctype html>
 <html><head><meta charset="utf-8"><title>Partner app</title></head>

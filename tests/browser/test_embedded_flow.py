@@ -167,11 +167,11 @@ def test_browsing_by_category_searching_and_asking_for_a_missing_system(
     frame.get_by_label("Search systems").fill("")
     frame.get_by_label("Kind of system").select_option(label="All")
     expect(frame.get_by_role("heading", name="Popular")).to_be_visible()
-    frame.get_by_label("Search systems").fill("plex smart")
+    frame.get_by_label("Search systems").fill("quarkly erp")
     expect(frame.get_by_text("No system matches")).to_be_visible()
-    expect(frame.get_by_label("The system you use")).to_have_value("plex smart")
-    frame.get_by_label("The system you use").fill("Plex Smart Manufacturing")
+    expect(frame.get_by_label("The system you use")).to_have_value("quarkly erp")
+    frame.get_by_label("The system you use").fill("Quarkly ERP Cloud")
     frame.get_by_role("button", name="Send").click()
-    expect(frame.get_by_text("know you use Plex Smart Manufacturing")).to_be_visible()
+    expect(frame.get_by_text("know you use Quarkly ERP Cloud")).to_be_visible()
     page.wait_for_function("window.results.events.includes('SYSTEM_REQUESTED')")
-    assert SystemRequest.objects.get().name == "Plex Smart Manufacturing"
+    assert SystemRequest.objects.get().name == "Quarkly ERP Cloud"

@@ -274,7 +274,7 @@ def test_a_sign_in_that_connects_no_organisation_says_which_way_to_go(end_user, 
 
 def test_without_the_partners_app_the_sign_in_is_not_offered(end_user, fake_systems):
     xero = end_user()
-    assert "Xero" not in xero.get("systems/?q=xero").content.decode()
+    assert "system-option-xero" not in xero.get("systems/?q=xero").content.decode()
     assert xero.sign_in("xero").status_code == 404  # tests/connections/flow/test_offered.py
 
 
