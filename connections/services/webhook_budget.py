@@ -1,0 +1,263 @@
+"""Who may send to an endpoint now: send budgets per endpoint and per partner, shared by every
+worker through Redis, and which endpoints are slow.
+
+A batch takes a *slot* for each lane it means to send (the deliveries of one subject to one
+endpoint, sent one after another) before it claims the lane's rows, and gives it back when
+the lane ends. An endpoint has ``ONRAMP_WEBHOOK_SENDS_PER_ENDPOINT`` slots and a partner
+``ONRAMP_WEBHOOK_SENDS_PER_PARTNER`` over all its endpoints, across every worker; a lane over
+either budget is not claimed at all (its rows stay due, for later), so a slow endpoint's
+backlog never sits in a batch nor holds a Celery thread. A slot is a member of a sorted set
+scored by when it lapses (a lease later): a killed worker's slots are reclaimed by the next
+take, so a budget cannot leak for longer than a lease. The member is the lane's subject, so
+two batches never send one subject's deliveries to one endpoint at once (their order holds
+across batches as within one).
+
+A lane skipped for its budget leaves a *waiting* mark on its endpoint (and partner); whoever
+gives a slot of that endpoint or partner back learns of it and sends a task for the waiting
+deliveries (round-robin between endpoints comes from the take: each batch takes lanes
+endpoint by endpoint in turn). Should Redis not answer, each process keeps the same budgets
+in its own memory until it does (the caps then hold per process).
+
+An endpoint whose last send took ``ONRAMP_WEBHOOK_SLOW_AFTER`` seconds or more (or is still
+running after that long) is marked *slow* for ``SLOW_FOR`` seconds: a worker process runs at
+most ``ONRAMP_WEBHOOK_SLOW_BATCHES`` batches that send to slow endpoints at once, so slow
+receivers never occupy all its Celery threads (the others stay free for everyone else).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache, caches
+
+from config.cache import CacheUnavailable, SharedRedisCache
+
+SLOW_FOR = 60  # seconds an endpoint stays marked slow after its last slow send
+
+
+@dataclass(frozen=True)
+class Want:
+    """A lane a batch would send: its endpoint, its endpoint's partner, its subject."""
+
+    endpoint_id: str
+    partner_id: str
+    subject: str
+
+    @property
+    def member(self) -> str:
+        return f"{self.endpoint_id}:{self.subject}"
+
+
+@dataclass(frozen=True)
+class Slot:
+    """A lane's slot, taken in Redis (``shared``) or, during an outage, in this process."""
+
+    want: Want
+    shared: bool
+
+
+def slots_take(wants: list[Want], *, hold_seconds: float) -> list[Slot]:
+    """A slot for each lane within its endpoint's and partner's budgets (in the given order,
+    which the caller makes round-robin), none for the others (their endpoints and partners
+    are marked as waited on)."""
+    caps = (settings.ONRAMP_WEBHOOK_SENDS_PER_ENDPOINT, settings.ONRAMP_WEBHOOK_SENDS_PER_PARTNER)
+    if not wants:
+        return []
+    try:
+        taken = _shared_take(wants, caps, hold_seconds)
+    except (CacheUnavailable, _NoRedis):
+        return [Slot(want, shared=False) for want in LOCAL.take(wants, caps)]
+    return [Slot(want, shared=True) for want, ok in zip(wants, taken, strict=True) if ok]
+
+
+def slots_give_back(slots: Iterable[Slot]) -> bool:
+    """Give the slots back; True if a lane of their endpoints or partners waited for one
+    meanwhile (then send a task for it). A slot Redis cannot take back lapses on its own."""
+    slots = list(slots)
+    waited = LOCAL.give_back([s.want for s in slots if not s.shared])
+    shared = [s.want for s in slots if s.shared]
+    if shared:
+        try:
+            waited = _shared_give_back(shared) or waited
+        except (CacheUnavailable, _NoRedis):
+            waited = True  # unknown: a task too many costs one empty claim
+    return waited
+
+
+# KEYS per lane: endpoint's slots, partner's slots, endpoint's waiting mark, partner's.
+# ARGV: now, lapse time, endpoint cap, partner cap, mark ttl, then a member per lane.
+TAKE = """
+local now, lapse = tonumber(ARGV[1]), tonumber(ARGV[2])
+local cap_e, cap_p, ttl = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+local taken = {}
+for i = 1, #KEYS / 4 do
+  local e, p, we, wp = KEYS[4*i-3], KEYS[4*i-2], KEYS[4*i-1], KEYS[4*i]
+  local member = ARGV[5 + i]
+  redis.call('ZREMRANGEBYSCORE', e, '-inf', now)
+  redis.call('ZREMRANGEBYSCORE', p, '-inf', now)
+  if redis.call('ZSCORE', e, member) or redis.call('ZCARD', e) >= cap_e then
+    redis.call('SET', we, 1, 'EX', ttl)
+    taken[i] = 0
+  elseif redis.call('ZCARD', p) >= cap_p then
+    redis.call('SET', wp, 1, 'EX', ttl)
+    taken[i] = 0
+  else
+    redis.call('ZADD', e, lapse, member)
+    redis.call('ZADD', p, lapse, member)
+    redis.call('EXPIRE', e, ttl)
+    redis.call('EXPIRE', p, ttl)
+    taken[i] = 1
+  end
+end
+return taken
+"""
+
+GIVE_BACK = """
+local waited = 0
+for i = 1, #KEYS / 4 do
+  local member = ARGV[i]
+  redis.call('ZREM', KEYS[4*i-3], member)
+  redis.call('ZREM', KEYS[4*i-2], member)
+  waited = waited + redis.call('DEL', KEYS[4*i-1], KEYS[4*i])
+end
+return waited
+"""
+
+
+def _shared_take(wants: list[Want], caps: tuple[int, int], hold_seconds: float) -> list[bool]:
+    now = time.time()
+    ttl = int(hold_seconds) + 1
+    args = [now, now + hold_seconds, *caps, ttl, *(w.member for w in wants)]
+    taken = _redis().run(_name(wants[0], "e"), _script(TAKE, wants, args))
+    return [bool(flag) for flag in taken]
+
+
+def _shared_give_back(wants: list[Want]) -> bool:
+    waited = _redis().run(
+        _name(wants[0], "e"), _script(GIVE_BACK, wants, [w.member for w in wants])
+    )
+    return bool(waited)
+
+
+def _script(source: str, wants: list[Want], args: list[Any]) -> Any:
+    backend = _redis()
+    keys = [
+        backend.make_and_validate_key(_name(want, kind))
+        for want in wants
+        for kind in ("e", "p", "we", "wp")
+    ]
+
+    def run(client: Any, _key: str) -> Any:
+        return client.eval(source, len(keys), *keys, *args)
+
+    return run
+
+
+def _name(want: Want, kind: str) -> str:
+    owner = want.partner_id if kind in ("p", "wp") else want.endpoint_id
+    return f"onramp:webhooks:{kind}:{owner}"
+
+
+class _NoRedis(Exception):
+    """The cache is not Redis (the embedded default: one process, tasks inline)."""
+
+
+def _redis() -> SharedRedisCache:
+    backend = caches["default"]
+    if not isinstance(backend, SharedRedisCache):
+        raise _NoRedis
+    return backend
+
+
+class LocalSlots:
+    """The same budgets in this process's memory (no Redis, or Redis out)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._endpoint: dict[str, set[str]] = {}
+        self._partner: dict[str, set[str]] = {}
+        self._waiting: set[str] = set()
+
+    def take(self, wants: list[Want], caps: tuple[int, int]) -> list[Want]:
+        with self._lock:
+            return [want for want in wants if self._take_one(want, caps)]
+
+    def _take_one(self, want: Want, caps: tuple[int, int]) -> bool:
+        mine = self._endpoint.setdefault(want.endpoint_id, set())
+        partners = self._partner.setdefault(want.partner_id, set())
+        if want.member in mine or len(mine) >= caps[0] or len(partners) >= caps[1]:
+            self._waiting |= {want.endpoint_id, want.partner_id}
+            return False
+        mine.add(want.member)
+        partners.add(want.member)
+        return True
+
+    def give_back(self, wants: list[Want]) -> bool:
+        waited = False
+        with self._lock:
+            for want in wants:
+                self._endpoint.get(want.endpoint_id, set()).discard(want.member)
+                self._partner.get(want.partner_id, set()).discard(want.member)
+                for owner in (want.endpoint_id, want.partner_id):
+                    if owner in self._waiting:
+                        self._waiting.discard(owner)
+                        waited = True
+        return waited
+
+
+LOCAL = LocalSlots()
+
+
+def slow_endpoints(endpoint_ids: Iterable[str]) -> set[str]:
+    """Which of these endpoints are marked slow (the cache falls back to this process's
+    memory while Redis is out)."""
+    keys = {_slow_key(pk): pk for pk in set(endpoint_ids)}
+    return {keys[key] for key in cache.get_many(list(keys))}
+
+
+def slowness_note(durations: dict[str, float]) -> None:
+    """Mark each endpoint slow or not by its latest send's seconds."""
+    slow_after = settings.ONRAMP_WEBHOOK_SLOW_AFTER
+    slow = {_slow_key(pk): 1 for pk, seconds in durations.items() if seconds >= slow_after}
+    fast = [_slow_key(pk) for pk, seconds in durations.items() if seconds < slow_after]
+    if slow:
+        cache.set_many(slow, timeout=SLOW_FOR)
+    if fast:
+        cache.delete_many(fast)
+
+
+def _slow_key(endpoint_id: str) -> str:
+    return f"onramp:webhooks:slow:{endpoint_id}"
+
+
+class SlowBatches:
+    """How many of this process's batches send to slow endpoints (at most
+    ``ONRAMP_WEBHOOK_SLOW_BATCHES``), and whether one was turned away meanwhile."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._running = 0
+        self._turned_away = False
+
+    def enter(self) -> bool:
+        with self._lock:
+            if self._running >= settings.ONRAMP_WEBHOOK_SLOW_BATCHES:
+                self._turned_away = True
+                return False
+            self._running += 1
+            return True
+
+    def leave(self) -> bool:
+        """True if a batch was turned away while this one ran (send a task for it)."""
+        with self._lock:
+            self._running -= 1
+            turned_away, self._turned_away = self._turned_away, False
+            return turned_away
+
+
+slow_batches = SlowBatches()

@@ -1,0 +1,160 @@
+"""Claiming a batch of due webhook deliveries fairly: round-robin between endpoints, each lane
+within its endpoint's and partner's send budgets (``webhook_budget.py``).
+
+A task reads up to ``CANDIDATES`` due deliveries (the one its message names first, then the
+oldest), groups them into lanes (one subject's deliveries to one endpoint, oldest first), and
+orders the lanes endpoint by endpoint in turn. It takes a budget slot for each lane it can,
+up to ``BATCH`` deliveries, and only then claims those lanes' rows, with a conditional UPDATE
+under one token and a lease (a row another batch claimed meanwhile is not taken twice; a
+killed worker's rows are due again when the lease ends). Lanes over budget are not claimed:
+they stay due, and the end of one of their endpoint's or partner's sends calls a task for
+them. Lanes of endpoints marked slow are claimed only by a batch holding one of the process's
+places for slow batches.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from itertools import chain, zip_longest
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+
+from connections.models import DeliveryStatus, WebhookDelivery
+from connections.services.webhook_budget import (
+    Slot,
+    Want,
+    slots_give_back,
+    slots_take,
+    slow_batches,
+    slow_endpoints,
+)
+
+BATCH = 100  # deliveries claimed by one task
+CANDIDATES = 300  # due deliveries a task looks at to choose its batch
+COLUMNS = ("pk", "endpoint_id", "endpoint__partner_id", "event__connection_id")
+COLUMNS += ("event__link_session_id",)
+
+
+def timeout() -> float:
+    return settings.ONRAMP_WEBHOOK_TIMEOUT
+
+
+def lease() -> timedelta:
+    """How long a worker holds a delivery it is sending before it is taken for dead."""
+    return timedelta(seconds=timeout() * 1.5)
+
+
+def start_within() -> float:
+    """Seconds after its claim a batch may still start a send: one started later could end
+    (a whole ``timeout()``) after the lease, and be sent again meanwhile by another worker."""
+    return lease().total_seconds() - timeout() * 1.2
+
+
+@dataclass
+class Batch:
+    """Deliveries this worker is sending, the token that proves it still holds them, and the
+    budget slots of their lanes (by ``Want.member``)."""
+
+    token: str
+    deliveries: dict[str, WebhookDelivery]
+    start_by: float  # time.monotonic() after which no send of it starts
+    slots: dict[str, Slot] = field(default_factory=dict)
+    slow: bool = False  # holds one of the process's places for slow batches
+    more_due: bool = False  # lanes within budget were left for want of room in the batch
+
+
+def due(now: datetime) -> Q:
+    free = Q(claimed_until=None) | Q(claimed_until__lt=now)
+    return Q(status=DeliveryStatus.PENDING, next_attempt_at__lte=now) & free
+
+
+def batch_claim(first: str) -> Batch:
+    """A batch of due deliveries, ``first`` first while it is due and within budget."""
+    started, now = time.monotonic(), timezone.now()
+    batch = Batch(secrets.token_hex(16), {}, started + start_within())
+    lanes = _candidate_lanes(first, now)
+    wants = _round_robin(_without_slow(batch, list(lanes)))
+    chosen, batch.more_due = _fill(wants, lanes)
+    for slot in slots_take(chosen, hold_seconds=lease().total_seconds()):
+        batch.slots[slot.want.member] = slot
+    ids = [pk for member in batch.slots for pk in lanes[_want(batch, member)]]
+    if ids:
+        WebhookDelivery.objects.filter(due(now), pk__in=ids).update(
+            claimed_until=now + lease(), claimed_by=batch.token
+        )
+        rows = WebhookDelivery.objects.select_related("endpoint__partner", "event")
+        claimed = rows.filter(pk__in=ids, claimed_by=batch.token).order_by("created_at")
+        batch.deliveries = {d.pk: d for d in claimed}
+    return batch
+
+
+def batch_end(batch: Batch, members: list[str] | None = None) -> bool:
+    """Give back the slots of these lanes (None: all the batch still holds), and its place
+    among slow batches once it holds no slot; True if someone waited for them."""
+    members = list(batch.slots) if members is None else members
+    waited = slots_give_back(batch.slots.pop(m) for m in members if m in batch.slots)
+    if batch.slow and not batch.slots:
+        batch.slow = False
+        waited = slow_batches.leave() or waited
+    return waited
+
+
+def subject_of(connection_id: str | None, link_session_id: str | None, pk: str) -> str:
+    return connection_id or link_session_id or pk
+
+
+def _want(batch: Batch, member: str) -> Want:
+    return batch.slots[member].want
+
+
+def _candidate_lanes(first: str, now: datetime) -> OrderedDict[Want, list[str]]:
+    """Due deliveries by lane, ``first``'s lane first, then by their oldest."""
+    free = WebhookDelivery.objects.filter(due(now))
+    named = list(free.filter(pk=first).values_list(*COLUMNS)) if first else []
+    oldest = free.order_by("next_attempt_at", "created_at").values_list(*COLUMNS)
+    lanes: OrderedDict[Want, list[str]] = OrderedDict()
+    for pk, endpoint, partner, connection, session in chain(named, oldest[:CANDIDATES]):
+        want = Want(str(endpoint), str(partner), subject_of(connection, session, pk))
+        lane = lanes.setdefault(want, [])
+        if pk not in lane:
+            lane.append(pk)
+    return lanes
+
+
+def _without_slow(batch: Batch, wants: list[Want]) -> list[Want]:
+    """The lanes this batch may send: those of slow endpoints only if it gets a place among
+    the process's slow batches."""
+    slow = slow_endpoints(want.endpoint_id for want in wants)
+    if not slow:
+        return wants
+    batch.slow = slow_batches.enter()
+    if batch.slow:
+        return wants
+    return [want for want in wants if want.endpoint_id not in slow]
+
+
+def _round_robin(wants: list[Want]) -> list[Want]:
+    """Lanes endpoint by endpoint in turn (each endpoint's in their order), so one endpoint's
+    backlog does not fill a batch before another's first lane."""
+    by_endpoint: OrderedDict[str, list[Want]] = OrderedDict()
+    for want in wants:
+        by_endpoint.setdefault(want.endpoint_id, []).append(want)
+    turns = zip_longest(*by_endpoint.values())
+    return [want for turn in turns for want in turn if want is not None]
+
+
+def _fill(wants: list[Want], lanes: OrderedDict[Want, list[str]]) -> tuple[list[Want], bool]:
+    """The lanes that fit in a batch (at least the first), and whether any were left."""
+    chosen, count = [], 0
+    for want in wants:
+        if chosen and count + len(lanes[want]) > BATCH:
+            return chosen, True
+        chosen.append(want)
+        count += len(lanes[want])
+    return chosen, False
