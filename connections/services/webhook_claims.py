@@ -66,7 +66,7 @@ class Batch:
     start_by: float  # time.monotonic() after which no send of it starts
     slots: dict[str, Slot] = field(default_factory=dict)
     slow: bool = False  # holds one of the process's places for slow batches
-    more_due: bool = False  # lanes within budget were left for want of room in the batch
+    more_due: bool = False  # lanes were left for want of room in the batch, none for budget
 
 
 def due(now: datetime) -> Q:
@@ -80,9 +80,11 @@ def batch_claim(first: str) -> Batch:
     batch = Batch(secrets.token_hex(16), {}, started + start_within())
     lanes = _candidate_lanes(first, now)
     wants = _round_robin(_without_slow(batch, list(lanes)))
-    chosen, batch.more_due = _fill(wants, lanes)
+    chosen, left = _fill(wants, lanes)
     for slot in slots_take(chosen, hold_seconds=lease().total_seconds()):
         batch.slots[slot.want.member] = slot
+    # Lanes left over budget wait for a slot to be given back; those left for room do not.
+    batch.more_due = left and len(batch.slots) == len(chosen)
     ids = [pk for member in batch.slots for pk in lanes[_want(batch, member)]]
     if ids:
         WebhookDelivery.objects.filter(due(now), pk__in=ids).update(

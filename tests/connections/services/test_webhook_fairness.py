@@ -1,0 +1,136 @@
+"""One partner's slow receiver never delays another partner's webhooks (issue 22), on the
+production path: real Celery workers, Redis budgets (``services/webhook_budget.py``)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from django.db import transaction
+
+from connections.models import WebhookDelivery
+from connections.services.webhook_budget import Want, slots_give_back, slots_take
+from tests.stack import FAST, wait_for
+
+SLOW_S = 12.0  # each try at the slow receiver
+SLOW = {
+    **FAST,
+    "ONRAMP_WEBHOOK_TIMEOUT": "15",  # the slow receiver answers in time: no retries
+    "ONRAMP_TEST_READ_TIMEOUT": "20",
+    "ONRAMP_TEST_DEADLINE": "25",
+    "ONRAMP_WEBHOOK_SENDS_PER_ENDPOINT": "4",
+    "ONRAMP_WEBHOOK_SLOW_BATCHES": "1",  # of the worker's two threads
+}
+
+
+def endpoint(partner, receiver, path: str):
+    from connections.services.webhooks import webhook_endpoint_create
+
+    made, secret = webhook_endpoint_create(
+        partner=partner, url=f"https://hooks.acme.test{path}", events=[], actor="test"
+    )
+    receiver.secrets.append(secret)
+    return made
+
+
+def burst(partner, count: int) -> list[str]:
+    """``count`` connections made in one transaction: as many deliveries queued at once."""
+    from tests.factories import connected
+
+    with transaction.atomic():
+        made = [connected(partner, end_user_id=f"burst-{n}")[0] for n in range(count)]
+    return list(
+        WebhookDelivery.objects.filter(event__connection__in=made).values_list("pk", flat=True)
+    )
+
+
+def flip(connection_id: str, n: int) -> float:
+    """A state change of the connection (one event); when it committed."""
+    from connections.services.connections import connection_record_check
+    from connections.verification.failures import describe
+
+    outcome = describe("forbidden") if n % 2 == 0 else None
+    connection_record_check(connection_id=connection_id, outcome=outcome)
+    return time.time()
+
+
+def test_a_slow_receiver_does_not_delay_another_partners_deliveries(
+    faults, acme, fake_systems, settings
+):
+    """Acme's receiver takes 12 s per delivery and 24 of them are queued; a worker with two
+    threads still delivers another partner's events, written over the next 7 s, without
+    waiting for Acme's sends (before, both threads held Acme's batches from the moment the
+    first batch released what it could not send), in the order they were written."""
+    from connections.services.partners import partner_create
+    from tests.factories import connected
+
+    receiver = fake_systems.receiver
+    receiver.slow["/slow"] = SLOW_S
+    other, _ = partner_create(name="Other", origins=[], actor="test")
+    customer, _ = connected(other, end_user_id="other-1")
+    endpoint(acme.partner, receiver, "/slow")
+    endpoint(other, receiver, "/fast")
+    faults.worker(threads=2, **SLOW)
+    burst(acme.partner, 24)
+    wait_for(lambda: len(receiver.requests) >= 1, what="Acme's first delivery to be under way")
+    committed = []
+    for n in range(5):
+        committed.append(flip(customer.id, n))
+        time.sleep(1.5)
+
+    def fast():
+        return [e for e in receiver.accepted if e["path"] == "/fast"]
+
+    wait_for(lambda: len(fast()) == 5, timeout=60, what="the other partner's five events")
+    waits = [event["received_at"] - at for event, at in zip(fast(), committed, strict=True)]
+    assert max(waits) < SLOW_S / 2  # none waited for a slow send to end
+    assert [e["data"]["sequence"] for e in fast()] == [2, 3, 4, 5, 6]
+    assert receiver.most_at_once["/slow"] <= 4  # the slow endpoint's budget, across batches
+
+
+def test_a_killed_workers_send_budget_heals(faults, acme, fake_systems, settings):
+    """A worker dies while it holds every slot of an endpoint's budget: the slots lapse with
+    the deliveries' lease, and another worker sends everything, within the budget."""
+    receiver = fake_systems.receiver
+    receiver.slow["/hooks"] = 30.0  # hangs past the kill
+    endpoint(acme.partner, receiver, "/hooks")
+    env = {**SLOW, "ONRAMP_WEBHOOK_TIMEOUT": "4", "ONRAMP_WEBHOOK_SENDS_PER_ENDPOINT": "2"}
+    env["ONRAMP_WEBHOOK_SLOW_BATCHES"] = "2"
+    first = faults.worker(**env)
+    ids = burst(acme.partner, 6)
+    wait_for(lambda: len(receiver.requests) >= 2, what="two sends to hold the budget")
+    first.kill()
+    receiver.slow["/hooks"] = 0.0
+    faults.beat(**env)
+    faults.worker(threads=2, **env)
+
+    def all_settled():
+        return WebhookDelivery.objects.filter(pk__in=ids, status="succeeded").count() == 6
+
+    wait_for(all_settled, timeout=90, what="every delivery once the budget healed")
+    assert {e["id"] for e in receiver.accepted} == set(ids)
+    assert receiver.most_at_once["/hooks"] <= 2
+
+
+@pytest.mark.django_db
+def test_budgets_cap_each_endpoint_and_partner_and_one_subject_at_a_time(settings):
+    settings.ONRAMP_WEBHOOK_SENDS_PER_ENDPOINT = 2
+    settings.ONRAMP_WEBHOOK_SENDS_PER_PARTNER = 3
+    wants = [Want("e1", "p1", f"s{n}") for n in range(3)] + [Want("e2", "p1", "s9")] * 2
+    wants += [Want("e3", "p2", "s1")]
+    taken = slots_take(wants, hold_seconds=30)
+    # e1: two (its budget); e2: one (the partner's third), once (one subject at a time)
+    assert [s.want for s in taken] == [wants[0], wants[1], wants[3], wants[5]]
+    assert slots_take([Want("e2", "p1", "s8")], hold_seconds=30) == []  # partner full
+    assert slots_give_back(taken[:1])  # a lane waited: the caller sends a task
+    assert not slots_give_back(taken[1:2])  # nobody waits any more
+    assert len(slots_take([Want("e2", "p1", "s8")], hold_seconds=30)) == 1
+
+
+@pytest.mark.django_db
+def test_slots_of_a_dead_holder_lapse(settings):
+    settings.ONRAMP_WEBHOOK_SENDS_PER_ENDPOINT = 1
+    assert slots_take([Want("e1", "p1", "s1")], hold_seconds=0.5)  # never given back
+    assert slots_take([Want("e1", "p1", "s2")], hold_seconds=30) == []
+    time.sleep(0.6)
+    assert len(slots_take([Want("e1", "p1", "s2")], hold_seconds=30)) == 1
