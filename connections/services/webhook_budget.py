@@ -18,10 +18,12 @@ deliveries (round-robin between endpoints comes from the take: each batch takes 
 endpoint by endpoint in turn). Should Redis not answer, each process keeps the same budgets
 in its own memory until it does (the caps then hold per process).
 
-An endpoint whose last send took ``ONRAMP_WEBHOOK_SLOW_AFTER`` seconds or more (or is still
-running after that long) is marked *slow* for ``SLOW_FOR`` seconds: a worker process runs at
-most ``ONRAMP_WEBHOOK_SLOW_BATCHES`` batches that send to slow endpoints at once, so slow
-receivers never occupy all its Celery threads (the others stay free for everyone else).
+A batch holds its Celery thread until its slowest send ends, so a worker process also caps
+its batches (``Places``): at most ``ONRAMP_WEBHOOK_BATCHES_PER_ENDPOINT`` send to one endpoint
+at once, and at most ``ONRAMP_WEBHOOK_SLOW_BATCHES`` to endpoints marked *slow* (the last send
+took ``ONRAMP_WEBHOOK_SLOW_AFTER`` seconds or more, or is still running after that long; the
+mark lasts ``SLOW_FOR`` seconds). Slow receivers never occupy all of a worker's threads: the
+others stay free for everyone else's deliveries.
 """
 
 from __future__ import annotations
@@ -235,29 +237,44 @@ def _slow_key(endpoint_id: str) -> str:
     return f"onramp:webhooks:slow:{endpoint_id}"
 
 
-class SlowBatches:
-    """How many of this process's batches send to slow endpoints (at most
-    ``ONRAMP_WEBHOOK_SLOW_BATCHES``), and whether one was turned away meanwhile."""
+class Places:
+    """Which endpoints this process's batches send to: at most
+    ``ONRAMP_WEBHOOK_BATCHES_PER_ENDPOINT`` batches to one endpoint, and at most
+    ``ONRAMP_WEBHOOK_SLOW_BATCHES`` batches to slow ones at once. A batch holds its Celery
+    thread until its slowest send ends, so this bounds the threads one receiver can hold."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._running = 0
+        self._batches: dict[str, int] = {}
+        self._slow = 0
         self._turned_away = False
 
-    def enter(self) -> bool:
+    def enter(self, endpoints: set[str], slow: set[str]) -> tuple[set[str], bool]:
+        """The endpoints a new batch may send to, and whether it took a slow batch's place;
+        any other is turned away (noted, for ``leave``)."""
+        cap = settings.ONRAMP_WEBHOOK_BATCHES_PER_ENDPOINT
         with self._lock:
-            if self._running >= settings.ONRAMP_WEBHOOK_SLOW_BATCHES:
-                self._turned_away = True
-                return False
-            self._running += 1
-            return True
+            allowed = {e for e in endpoints if self._batches.get(e, 0) < cap}
+            took_slow = bool(allowed & slow) and self._slow < settings.ONRAMP_WEBHOOK_SLOW_BATCHES
+            if took_slow:
+                self._slow += 1
+            else:
+                allowed -= slow
+            self._turned_away = self._turned_away or allowed != endpoints
+            for endpoint in allowed:
+                self._batches[endpoint] = self._batches.get(endpoint, 0) + 1
+            return allowed, took_slow
 
-    def leave(self) -> bool:
-        """True if a batch was turned away while this one ran (send a task for it)."""
+    def leave(self, endpoints: set[str], *, slow: bool) -> bool:
+        """True if a batch was turned away meanwhile (send a task for what it left)."""
         with self._lock:
-            self._running -= 1
+            for endpoint in endpoints:
+                left = self._batches.pop(endpoint, 1) - 1
+                if left > 0:
+                    self._batches[endpoint] = left
+            self._slow -= 1 if slow else 0
             turned_away, self._turned_away = self._turned_away, False
             return turned_away
 
 
-slow_batches = SlowBatches()
+places = Places()

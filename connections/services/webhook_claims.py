@@ -8,8 +8,8 @@ up to ``BATCH`` deliveries, and only then claims those lanes' rows, with a condi
 under one token and a lease (a row another batch claimed meanwhile is not taken twice; a
 killed worker's rows are due again when the lease ends). Lanes over budget are not claimed:
 they stay due, and the end of one of their endpoint's or partner's sends calls a task for
-them. Lanes of endpoints marked slow are claimed only by a batch holding one of the process's
-places for slow batches.
+them. A batch sends only to endpoints it has a place for in its process (``Places``: a few
+batches per endpoint, fewer still to slow endpoints), so no receiver holds all the threads.
 """
 
 from __future__ import annotations
@@ -29,9 +29,9 @@ from connections.models import DeliveryStatus, WebhookDelivery
 from connections.services.webhook_budget import (
     Slot,
     Want,
+    places,
     slots_give_back,
     slots_take,
-    slow_batches,
     slow_endpoints,
 )
 
@@ -65,7 +65,9 @@ class Batch:
     deliveries: dict[str, WebhookDelivery]
     start_by: float  # time.monotonic() after which no send of it starts
     slots: dict[str, Slot] = field(default_factory=dict)
-    slow: bool = False  # holds one of the process's places for slow batches
+    endpoints: set[str] = field(default_factory=set)  # its places (``Places``)
+    slow: set[str] = field(default_factory=set)  # of those, the slow ones
+    slow_place: bool = False  # holds one of the process's places for slow batches
     more_due: bool = False  # lanes were left for want of room in the batch, none for budget
 
 
@@ -78,32 +80,44 @@ def batch_claim(first: str) -> Batch:
     """A batch of due deliveries, ``first`` first while it is due and within budget."""
     started, now = time.monotonic(), timezone.now()
     batch = Batch(secrets.token_hex(16), {}, started + start_within())
+    try:
+        _claim(batch, first, now)
+    except BaseException:  # a database error: no slot or place is kept for nothing
+        batch_end(batch)
+        raise
+    return batch
+
+
+def _claim(batch: Batch, first: str, now: datetime) -> None:
     lanes = _candidate_lanes(first, now)
-    wants = _round_robin(_without_slow(batch, list(lanes)))
+    wants = _round_robin(_within_places(batch, list(lanes)))
     chosen, left = _fill(wants, lanes)
     for slot in slots_take(chosen, hold_seconds=lease().total_seconds()):
         batch.slots[slot.want.member] = slot
     # Lanes left over budget wait for a slot to be given back; those left for room do not.
     batch.more_due = left and len(batch.slots) == len(chosen)
     ids = [pk for member in batch.slots for pk in lanes[_want(batch, member)]]
-    if ids:
-        WebhookDelivery.objects.filter(due(now), pk__in=ids).update(
-            claimed_until=now + lease(), claimed_by=batch.token
-        )
-        rows = WebhookDelivery.objects.select_related("endpoint__partner", "event")
-        claimed = rows.filter(pk__in=ids, claimed_by=batch.token).order_by("created_at")
-        batch.deliveries = {d.pk: d for d in claimed}
-    return batch
+    if not ids:
+        return
+    WebhookDelivery.objects.filter(due(now), pk__in=ids).update(
+        claimed_until=now + lease(), claimed_by=batch.token
+    )
+    rows = WebhookDelivery.objects.select_related("endpoint__partner", "event")
+    claimed = rows.filter(pk__in=ids, claimed_by=batch.token).order_by("created_at")
+    batch.deliveries = {d.pk: d for d in claimed}
 
 
 def batch_end(batch: Batch, members: list[str] | None = None) -> bool:
-    """Give back the slots of these lanes (None: all the batch still holds), and its place
-    among slow batches once it holds no slot; True if someone waited for them."""
+    """Give back the slots of these lanes (None: all the batch still holds), and its places
+    for endpoints it no longer sends to; True if someone waited for them."""
     members = list(batch.slots) if members is None else members
     waited = slots_give_back(batch.slots.pop(m) for m in members if m in batch.slots)
-    if batch.slow and not batch.slots:
-        batch.slow = False
-        waited = slow_batches.leave() or waited
+    sending = {slot.want.endpoint_id for slot in list(batch.slots.values())}
+    done, slow_done = batch.endpoints - sending, batch.slow_place and not batch.slow & sending
+    if done or slow_done:
+        batch.endpoints -= done
+        batch.slow_place = batch.slow_place and not slow_done
+        waited = places.leave(done, slow=slow_done) or waited
     return waited
 
 
@@ -129,16 +143,13 @@ def _candidate_lanes(first: str, now: datetime) -> OrderedDict[Want, list[str]]:
     return lanes
 
 
-def _without_slow(batch: Batch, wants: list[Want]) -> list[Want]:
-    """The lanes this batch may send: those of slow endpoints only if it gets a place among
-    the process's slow batches."""
-    slow = slow_endpoints(want.endpoint_id for want in wants)
-    if not slow:
-        return wants
-    batch.slow = slow_batches.enter()
-    if batch.slow:
-        return wants
-    return [want for want in wants if want.endpoint_id not in slow]
+def _within_places(batch: Batch, wants: list[Want]) -> list[Want]:
+    """The lanes this batch may send, by the process's places (``Places``)."""
+    endpoints = {want.endpoint_id for want in wants}
+    slow = slow_endpoints(endpoints)
+    batch.endpoints, batch.slow_place = places.enter(endpoints, slow)
+    batch.slow = slow & batch.endpoints
+    return [want for want in wants if want.endpoint_id in batch.endpoints]
 
 
 def _round_robin(wants: list[Want]) -> list[Want]:

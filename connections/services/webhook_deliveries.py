@@ -59,9 +59,18 @@ def webhook_deliver(*, delivery_id: str = "") -> int:
     claimed. A batch that left lanes for want of room, or sends it could not start in time
     (released), asks for another task: more are due."""
     batch = batch_claim(delivery_id)
-    if not batch.deliveries:
-        _wake(batch_end(batch))
-        return 0
+    unstarted: list[list[Send]] = []
+    try:
+        if batch.deliveries:
+            unstarted = _send_batch(batch)
+    finally:  # what the batch still holds (all of it, should recording have failed)
+        waited = batch_end(batch)
+    if waited or unstarted or batch.more_due:
+        task_nudge(Task.DELIVER_WEBHOOK)
+    return len(batch.deliveries)
+
+
+def _send_batch(batch: Batch) -> list[list[Send]]:
     lanes, members = _lanes(_hold_disabled(batch))
     _wake(batch_end(batch, [m for m in batch.slots if m not in members]))  # nothing to send
     watch = Watch(
@@ -72,10 +81,7 @@ def webhook_deliver(*, delivery_id: str = "") -> int:
     )
     unstarted = sends_run(lanes, start_by=batch.start_by, watch=watch)
     _release(batch, [send for lane in unstarted for send in lane])
-    waited = batch_end(batch)  # the lanes whose sends could not start in time
-    if waited or unstarted or batch.more_due:
-        task_nudge(Task.DELIVER_WEBHOOK)
-    return len(batch.deliveries)
+    return unstarted
 
 
 def _wake(waited: bool) -> None:
