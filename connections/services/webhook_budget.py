@@ -12,11 +12,14 @@ take, so a budget cannot leak for longer than a lease. The member is the lane's 
 two batches never send one subject's deliveries to one endpoint at once (their order holds
 across batches as within one).
 
-A lane skipped for its budget leaves a *waiting* mark on its endpoint (and partner); whoever
-gives a slot of that endpoint or partner back learns of it and sends a task for the waiting
-deliveries (round-robin between endpoints comes from the take: each batch takes lanes
-endpoint by endpoint in turn). Should Redis not answer, each process keeps the same budgets
-in its own memory until it does (the caps then hold per process).
+A lane refused a slot puts its endpoint (or partner) in the set of those *over budget*;
+whoever gives a slot of that endpoint or partner back takes it out, learns that someone
+waited, and sends a task for the waiting deliveries. Meanwhile claims pass over the
+deliveries of endpoints and partners over budget (but the one their task names), so a slow
+endpoint's backlog never hides another endpoint's deliveries from a batch (round-robin
+between endpoints comes from the claim: it takes lanes endpoint by endpoint in turn). Should
+Redis not answer, each process keeps the same budgets in its own memory until it does (the
+caps then hold per process).
 
 A batch holds its Celery thread until its slowest send ends, so a worker process also caps
 its batches (``Places``): at most ``ONRAMP_WEBHOOK_BATCHES_PER_ENDPOINT`` send to one endpoint
@@ -91,23 +94,25 @@ def slots_give_back(slots: Iterable[Slot]) -> bool:
     return waited
 
 
-# KEYS per lane: endpoint's slots, partner's slots, endpoint's waiting mark, partner's.
-# ARGV: now, lapse time, endpoint cap, partner cap, mark ttl, then a member per lane.
+# KEYS: the endpoints and the partners over budget (sets), then per lane its endpoint's slots
+# and its partner's. ARGV: now, lapse time, endpoint cap, partner cap, ttl, then per lane its
+# member, endpoint and partner.
 TAKE = """
 local now, lapse = tonumber(ARGV[1]), tonumber(ARGV[2])
 local cap_e, cap_p, ttl = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local taken = {}
-for i = 1, #KEYS / 4 do
-  local e, p, we, wp = KEYS[4*i-3], KEYS[4*i-2], KEYS[4*i-1], KEYS[4*i]
-  local member = ARGV[5 + i]
+for i = 1, (#KEYS - 2) / 2 do
+  local e, p = KEYS[2*i+1], KEYS[2*i+2]
+  local member, endpoint, partner = ARGV[3*i+3], ARGV[3*i+4], ARGV[3*i+5]
   redis.call('ZREMRANGEBYSCORE', e, '-inf', now)
   redis.call('ZREMRANGEBYSCORE', p, '-inf', now)
+  taken[i] = 0
   if redis.call('ZSCORE', e, member) or redis.call('ZCARD', e) >= cap_e then
-    redis.call('SET', we, 1, 'EX', ttl)
-    taken[i] = 0
+    redis.call('SADD', KEYS[1], endpoint)
+    redis.call('EXPIRE', KEYS[1], ttl)
   elseif redis.call('ZCARD', p) >= cap_p then
-    redis.call('SET', wp, 1, 'EX', ttl)
-    taken[i] = 0
+    redis.call('SADD', KEYS[2], partner)
+    redis.call('EXPIRE', KEYS[2], ttl)
   else
     redis.call('ZADD', e, lapse, member)
     redis.call('ZADD', p, lapse, member)
@@ -121,11 +126,11 @@ return taken
 
 GIVE_BACK = """
 local waited = 0
-for i = 1, #KEYS / 4 do
-  local member = ARGV[i]
-  redis.call('ZREM', KEYS[4*i-3], member)
-  redis.call('ZREM', KEYS[4*i-2], member)
-  waited = waited + redis.call('DEL', KEYS[4*i-1], KEYS[4*i])
+for i = 1, (#KEYS - 2) / 2 do
+  local member, endpoint, partner = ARGV[3*i-2], ARGV[3*i-1], ARGV[3*i]
+  redis.call('ZREM', KEYS[2*i+1], member)
+  redis.call('ZREM', KEYS[2*i+2], member)
+  waited = waited + redis.call('SREM', KEYS[1], endpoint) + redis.call('SREM', KEYS[2], partner)
 end
 return waited
 """
@@ -134,25 +139,23 @@ return waited
 def _shared_take(wants: list[Want], caps: tuple[int, int], hold_seconds: float) -> list[bool]:
     now = time.time()
     ttl = int(hold_seconds) + 1
-    args = [now, now + hold_seconds, *caps, ttl, *(w.member for w in wants)]
-    taken = _redis().run(_name(wants[0], "e"), _script(TAKE, wants, args))
+    args = [now, now + hold_seconds, *caps, ttl, *_lane_args(wants)]
+    taken = _redis().run(OVER_ENDPOINTS, _script(TAKE, wants, args))
     return [bool(flag) for flag in taken]
 
 
 def _shared_give_back(wants: list[Want]) -> bool:
-    waited = _redis().run(
-        _name(wants[0], "e"), _script(GIVE_BACK, wants, [w.member for w in wants])
-    )
-    return bool(waited)
+    return bool(_redis().run(OVER_ENDPOINTS, _script(GIVE_BACK, wants, _lane_args(wants))))
+
+
+def _lane_args(wants: list[Want]) -> list[str]:
+    return [arg for w in wants for arg in (w.member, w.endpoint_id, w.partner_id)]
 
 
 def _script(source: str, wants: list[Want], args: list[Any]) -> Any:
     backend = _redis()
-    keys = [
-        backend.make_and_validate_key(_name(want, kind))
-        for want in wants
-        for kind in ("e", "p", "we", "wp")
-    ]
+    names = [OVER_ENDPOINTS, OVER_PARTNERS, *(_name(w, kind) for w in wants for kind in "ep")]
+    keys = [backend.make_and_validate_key(name) for name in names]
 
     def run(client: Any, _key: str) -> Any:
         return client.eval(source, len(keys), *keys, *args)
@@ -160,9 +163,29 @@ def _script(source: str, wants: list[Want], args: list[Any]) -> Any:
     return run
 
 
+def over_budget() -> tuple[set[str], set[str]]:
+    """The endpoints and the partners a lane was refused a slot for since their last slot
+    was given back: a claim leaves their deliveries to the task a give-back sends."""
+    try:
+        backend = _redis()
+        keys = [backend.make_and_validate_key(n) for n in (OVER_ENDPOINTS, OVER_PARTNERS)]
+
+        def read(client: Any, _key: str) -> Any:
+            return [client.smembers(key) for key in keys]
+
+        endpoints, partners = backend.run(OVER_ENDPOINTS, read)
+    except (CacheUnavailable, _NoRedis):
+        return LOCAL.over()
+    return {e.decode() for e in endpoints}, {p.decode() for p in partners}
+
+
+OVER_ENDPOINTS = "onramp:webhooks:over:endpoints"
+OVER_PARTNERS = "onramp:webhooks:over:partners"
+
+
 def _name(want: Want, kind: str) -> str:
-    owner = want.partner_id if kind in ("p", "wp") else want.endpoint_id
-    return f"onramp:webhooks:{kind}:{owner}"
+    owner = want.partner_id if kind == "p" else want.endpoint_id
+    return f"onramp:webhooks:sending:{kind}:{owner}"
 
 
 class _NoRedis(Exception):
@@ -183,7 +206,7 @@ class LocalSlots:
         self._lock = threading.Lock()
         self._endpoint: dict[str, set[str]] = {}
         self._partner: dict[str, set[str]] = {}
-        self._waiting: set[str] = set()
+        self._waiting: set[str] = set()  # endpoints and partners over budget
 
     def take(self, wants: list[Want], caps: tuple[int, int]) -> list[Want]:
         with self._lock:
@@ -192,12 +215,19 @@ class LocalSlots:
     def _take_one(self, want: Want, caps: tuple[int, int]) -> bool:
         mine = self._endpoint.setdefault(want.endpoint_id, set())
         partners = self._partner.setdefault(want.partner_id, set())
-        if want.member in mine or len(mine) >= caps[0] or len(partners) >= caps[1]:
-            self._waiting |= {want.endpoint_id, want.partner_id}
+        if want.member in mine or len(mine) >= caps[0]:
+            self._waiting.add(want.endpoint_id)
+            return False
+        if len(partners) >= caps[1]:
+            self._waiting.add(want.partner_id)
             return False
         mine.add(want.member)
         partners.add(want.member)
         return True
+
+    def over(self) -> tuple[set[str], set[str]]:
+        with self._lock:
+            return set(self._waiting), set(self._waiting)
 
     def give_back(self, wants: list[Want]) -> bool:
         waited = False

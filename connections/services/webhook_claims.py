@@ -29,6 +29,7 @@ from connections.models import DeliveryStatus, WebhookDelivery
 from connections.services.webhook_budget import (
     Slot,
     Want,
+    over_budget,
     places,
     slots_give_back,
     slots_take,
@@ -130,10 +131,13 @@ def _want(batch: Batch, member: str) -> Want:
 
 
 def _candidate_lanes(first: str, now: datetime) -> OrderedDict[Want, list[str]]:
-    """Due deliveries by lane, ``first``'s lane first, then by their oldest."""
+    """Due deliveries by lane, ``first``'s lane first, then by their oldest (but those of
+    endpoints and partners over budget: a give-back sends a task for them)."""
     free = WebhookDelivery.objects.filter(due(now))
     named = list(free.filter(pk=first).values_list(*COLUMNS)) if first else []
-    oldest = free.order_by("next_attempt_at", "created_at").values_list(*COLUMNS)
+    endpoints, partners = over_budget()
+    others = free.exclude(endpoint_id__in=endpoints).exclude(endpoint__partner_id__in=partners)
+    oldest = others.order_by("next_attempt_at", "created_at").values_list(*COLUMNS)
     lanes: OrderedDict[Want, list[str]] = OrderedDict()
     for pk, endpoint, partner, connection, session in chain(named, oldest[:CANDIDATES]):
         want = Want(str(endpoint), str(partner), subject_of(connection, session, pk))
