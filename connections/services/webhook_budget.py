@@ -94,13 +94,17 @@ def slots_give_back(slots: Iterable[Slot]) -> bool:
     return waited
 
 
-# KEYS: the endpoints and the partners over budget (sets), then per lane its endpoint's slots
+# KEYS: the endpoints and the partners over budget (sorted sets, scored by when the mark lapses:
+# a holder that died never gives back, so a mark lasts a lease after its last refusal), then
+# per lane its endpoint's slots
 # and its partner's. ARGV: now, lapse time, endpoint cap, partner cap, ttl, then per lane its
 # member, endpoint and partner.
 TAKE = """
 local now, lapse = tonumber(ARGV[1]), tonumber(ARGV[2])
 local cap_e, cap_p, ttl = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local taken = {}
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
 for i = 1, (#KEYS - 2) / 2 do
   local e, p = KEYS[2*i+1], KEYS[2*i+2]
   local member, endpoint, partner = ARGV[3*i+3], ARGV[3*i+4], ARGV[3*i+5]
@@ -108,10 +112,10 @@ for i = 1, (#KEYS - 2) / 2 do
   redis.call('ZREMRANGEBYSCORE', p, '-inf', now)
   taken[i] = 0
   if redis.call('ZSCORE', e, member) or redis.call('ZCARD', e) >= cap_e then
-    redis.call('SADD', KEYS[1], endpoint)
+    redis.call('ZADD', KEYS[1], now + ttl, endpoint)
     redis.call('EXPIRE', KEYS[1], ttl)
   elseif redis.call('ZCARD', p) >= cap_p then
-    redis.call('SADD', KEYS[2], partner)
+    redis.call('ZADD', KEYS[2], now + ttl, partner)
     redis.call('EXPIRE', KEYS[2], ttl)
   else
     redis.call('ZADD', e, lapse, member)
@@ -130,7 +134,7 @@ for i = 1, (#KEYS - 2) / 2 do
   local member, endpoint, partner = ARGV[3*i-2], ARGV[3*i-1], ARGV[3*i]
   redis.call('ZREM', KEYS[2*i+1], member)
   redis.call('ZREM', KEYS[2*i+2], member)
-  waited = waited + redis.call('SREM', KEYS[1], endpoint) + redis.call('SREM', KEYS[2], partner)
+  waited = waited + redis.call('ZREM', KEYS[1], endpoint) + redis.call('ZREM', KEYS[2], partner)
 end
 return waited
 """
@@ -171,7 +175,7 @@ def over_budget() -> tuple[set[str], set[str]]:
         keys = [backend.make_and_validate_key(n) for n in (OVER_ENDPOINTS, OVER_PARTNERS)]
 
         def read(client: Any, _key: str) -> Any:
-            return [client.smembers(key) for key in keys]
+            return [client.zrangebyscore(key, time.time(), "+inf") for key in keys]
 
         endpoints, partners = backend.run(OVER_ENDPOINTS, read)
     except (CacheUnavailable, _NoRedis):

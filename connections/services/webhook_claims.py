@@ -136,6 +136,8 @@ def _candidate_lanes(first: str, now: datetime) -> OrderedDict[Want, list[str]]:
     free = WebhookDelivery.objects.filter(due(now))
     named = list(free.filter(pk=first).values_list(*COLUMNS)) if first else []
     endpoints, partners = over_budget()
+    if named and (str(named[0][1]) in endpoints or str(named[0][2]) in partners):
+        return OrderedDict()  # its endpoint waits for a slot: the give-back sends a task
     others = free.exclude(endpoint_id__in=endpoints).exclude(endpoint__partner_id__in=partners)
     oldest = others.order_by("next_attempt_at", "created_at").values_list(*COLUMNS)
     lanes: OrderedDict[Want, list[str]] = OrderedDict()

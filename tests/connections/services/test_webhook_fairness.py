@@ -9,7 +9,7 @@ import pytest
 from django.db import transaction
 
 from connections.models import WebhookDelivery
-from connections.services.webhook_budget import Want, slots_give_back, slots_take
+from connections.services.webhook_budget import Want, over_budget, slots_give_back, slots_take
 from tests.stack import FAST, wait_for
 
 SLOW_S = 12.0  # each try at the slow receiver
@@ -131,9 +131,13 @@ def test_budgets_cap_each_endpoint_and_partner_and_one_subject_at_a_time(setting
 
 
 @pytest.mark.django_db
-def test_slots_of_a_dead_holder_lapse(settings):
+def test_slots_and_marks_of_a_dead_holder_lapse(settings):
+    """A holder that never gives back (its worker died): its slot lapses, and so does the
+    mark that makes claims pass over its endpoint, so the endpoint's deliveries go again."""
     settings.ONRAMP_WEBHOOK_SENDS_PER_ENDPOINT = 1
     assert slots_take([Want("e1", "p1", "s1")], hold_seconds=0.5)  # never given back
-    assert slots_take([Want("e1", "p1", "s2")], hold_seconds=30) == []
-    time.sleep(0.6)
+    assert slots_take([Want("e1", "p1", "s2")], hold_seconds=0.5) == []
+    assert over_budget()[0] == {"e1"}
+    time.sleep(1.2)
+    assert over_budget()[0] == set()
     assert len(slots_take([Want("e1", "p1", "s2")], hold_seconds=30)) == 1
