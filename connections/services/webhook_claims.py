@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import chain, zip_longest
@@ -95,7 +95,7 @@ def _claim(batch: Batch, first: str, now: datetime) -> None:
     chosen, left = _fill(wants, lanes)
     for slot in slots_take(chosen, hold_seconds=lease().total_seconds()):
         batch.slots[slot.want.member] = slot
-    # Lanes left over budget wait for a slot to be given back; those left for room do not.
+    # Lanes refused a slot wait for one to be given back; those left out, for a next task.
     batch.more_due = left and len(batch.slots) == len(chosen)
     ids = [pk for member in batch.slots for pk in lanes[_want(batch, member)]]
     if not ids:
@@ -169,11 +169,17 @@ def _round_robin(wants: list[Want]) -> list[Want]:
 
 
 def _fill(wants: list[Want], lanes: OrderedDict[Want, list[str]]) -> tuple[list[Want], bool]:
-    """The lanes that fit in a batch (at least the first), and whether any were left."""
-    chosen, count = [], 0
+    """The lanes that fit in a batch (at least the first; no more of one endpoint's than its
+    budget, which could never all get a slot), and whether any were left."""
+    cap = settings.ONRAMP_WEBHOOK_SENDS_PER_ENDPOINT
+    chosen, count, per_endpoint, left = [], 0, Counter(), False
     for want in wants:
+        if per_endpoint[want.endpoint_id] >= cap:
+            left = True
+            continue
         if chosen and count + len(lanes[want]) > BATCH:
             return chosen, True
         chosen.append(want)
         count += len(lanes[want])
-    return chosen, False
+        per_endpoint[want.endpoint_id] += 1
+    return chosen, left
