@@ -3,8 +3,9 @@ within its endpoint's and partner's send budgets (``webhook_budget.py``).
 
 A task reads up to ``CANDIDATES`` due deliveries (the one its message names first, then the
 oldest), groups them into lanes (one subject's deliveries to one endpoint, oldest first), and
-orders the lanes endpoint by endpoint in turn. It takes a budget slot for each lane it can,
-up to ``BATCH`` deliveries, and only then claims those lanes' rows, with a conditional UPDATE
+orders the lanes endpoint by endpoint in turn. It takes budget slots for the lanes it can
+(a slot carries several lanes one after another), up to ``BATCH`` deliveries, and only then
+claims those lanes' rows, with a conditional UPDATE
 under one token and a lease (a row another batch claimed meanwhile is not taken twice; a
 killed worker's rows are due again when the lease ends). Lanes over budget are not claimed:
 they stay due, and the end of one of their endpoint's or partner's sends calls a task for
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections import Counter, OrderedDict
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import chain, zip_longest
@@ -30,11 +31,10 @@ from connections.services.webhook_budget import (
     Slot,
     Want,
     over_budget,
-    places,
-    slots_give_back,
+    slot_give_back,
     slots_take,
-    slow_endpoints,
 )
+from connections.services.webhook_places import places, slow_endpoints
 
 BATCH = 100  # deliveries claimed by one task
 CANDIDATES = 300  # due deliveries a task looks at to choose its batch
@@ -60,12 +60,13 @@ def start_within() -> float:
 @dataclass
 class Batch:
     """Deliveries this worker is sending, the token that proves it still holds them, and the
-    budget slots of their lanes (by ``Want.member``)."""
+    budget slots it sends them through (by member), each lane's (endpoint, subject) by slot."""
 
     token: str
     deliveries: dict[str, WebhookDelivery]
     start_by: float  # time.monotonic() after which no send of it starts
     slots: dict[str, Slot] = field(default_factory=dict)
+    lane_slot: dict[tuple[str, str], str] = field(default_factory=dict)
     endpoints: set[str] = field(default_factory=set)  # its places (``Places``)
     slow: set[str] = field(default_factory=set)  # of those, the slow ones
     slow_place: bool = False  # holds one of the process's places for slow batches
@@ -93,11 +94,13 @@ def _claim(batch: Batch, first: str, now: datetime) -> None:
     lanes = _candidate_lanes(first, now)
     wants = _round_robin(_within_places(batch, list(lanes)))
     chosen, left = _fill(wants, lanes)
-    for slot in slots_take(chosen, hold_seconds=lease().total_seconds()):
-        batch.slots[slot.want.member] = slot
+    given = slots_take(chosen, token=batch.token, hold_seconds=lease().total_seconds())
+    for want, slot in given.items():
+        batch.slots[slot.member] = slot
+        batch.lane_slot[(want.endpoint_id, want.subject)] = slot.member
     # Lanes refused a slot wait for one to be given back; those left out, for a next task.
-    batch.more_due = left and len(batch.slots) == len(chosen)
-    ids = [pk for member in batch.slots for pk in lanes[_want(batch, member)]]
+    batch.more_due = left and len(given) == len(chosen)
+    ids = [pk for want in given for pk in lanes[want]]
     if not ids:
         return
     WebhookDelivery.objects.filter(due(now), pk__in=ids).update(
@@ -109,11 +112,14 @@ def _claim(batch: Batch, first: str, now: datetime) -> None:
 
 
 def batch_end(batch: Batch, members: list[str] | None = None) -> bool:
-    """Give back the slots of these lanes (None: all the batch still holds), and its places
-    for endpoints it no longer sends to; True if someone waited for them."""
+    """Give back these slots (None: all the batch still holds), and its places for endpoints
+    it no longer sends to; True if someone waited for them."""
     members = list(batch.slots) if members is None else members
-    waited = slots_give_back(batch.slots.pop(m) for m in members if m in batch.slots)
-    sending = {slot.want.endpoint_id for slot in list(batch.slots.values())}
+    waited = False
+    for member in members:
+        slot = batch.slots.pop(member, None)
+        waited = (slot is not None and slot_give_back(slot)) or waited
+    sending = {slot.endpoint_id for slot in list(batch.slots.values())}
     done, slow_done = batch.endpoints - sending, batch.slow_place and not batch.slow & sending
     if done or slow_done:
         batch.endpoints -= done
@@ -124,10 +130,6 @@ def batch_end(batch: Batch, members: list[str] | None = None) -> bool:
 
 def subject_of(connection_id: str | None, link_session_id: str | None, pk: str) -> str:
     return connection_id or link_session_id or pk
-
-
-def _want(batch: Batch, member: str) -> Want:
-    return batch.slots[member].want
 
 
 def _candidate_lanes(first: str, now: datetime) -> OrderedDict[Want, list[str]]:
@@ -169,17 +171,11 @@ def _round_robin(wants: list[Want]) -> list[Want]:
 
 
 def _fill(wants: list[Want], lanes: OrderedDict[Want, list[str]]) -> tuple[list[Want], bool]:
-    """The lanes that fit in a batch (at least the first; no more of one endpoint's than its
-    budget, which could never all get a slot), and whether any were left."""
-    cap = settings.ONRAMP_WEBHOOK_SENDS_PER_ENDPOINT
-    chosen, count, per_endpoint, left = [], 0, Counter(), False
+    """The lanes that fit in a batch (at least the first), and whether any were left."""
+    chosen, count = [], 0
     for want in wants:
-        if per_endpoint[want.endpoint_id] >= cap:
-            left = True
-            continue
         if chosen and count + len(lanes[want]) > BATCH:
             return chosen, True
         chosen.append(want)
         count += len(lanes[want])
-        per_endpoint[want.endpoint_id] += 1
-    return chosen, left
+    return chosen, False

@@ -34,7 +34,6 @@ from connections.events import EventKind
 from connections.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from connections.services.audit import event_record
 from connections.services.outbox import delivery_send_later
-from connections.services.webhook_budget import slowness_note
 from connections.services.webhook_claims import (
     BATCH,
     Batch,
@@ -44,6 +43,7 @@ from connections.services.webhook_claims import (
     lease,
     subject_of,
 )
+from connections.services.webhook_places import slowness_note
 from connections.services.webhook_sends import Send, Sent, Watch, sends_run
 from connections.services.webhooks import endpoint_local_allowed, endpoint_signing_secrets
 
@@ -71,7 +71,7 @@ def webhook_deliver(*, delivery_id: str = "") -> int:
 
 
 def _send_batch(batch: Batch) -> list[list[Send]]:
-    lanes, members = _lanes(_hold_disabled(batch))
+    lanes, members = _lanes(batch, _hold_disabled(batch))
     _wake(batch_end(batch, [m for m in batch.slots if m not in members]))  # nothing to send
     watch = Watch(
         record=partial(_record, batch),
@@ -110,9 +110,9 @@ def _still_ours(batch: Batch) -> models.QuerySet[WebhookDelivery]:
     return WebhookDelivery.objects.filter(status=DeliveryStatus.PENDING, claimed_by=batch.token)
 
 
-def _lanes(deliveries: list[WebhookDelivery]) -> tuple[list[list[Send]], list[str]]:
-    """Signed sends, a lane per endpoint and subject (oldest first within each), and each
-    lane's budget slot (``Want.member``)."""
+def _lanes(batch: Batch, deliveries: list[WebhookDelivery]) -> tuple[list[list[Send]], list[str]]:
+    """Signed sends, a lane per budget slot (one subject's deliveries to one endpoint in the
+    order they were written, then the next subject's), and each lane's slot."""
     signers: dict[str, list[Webhook]] = {}
     lanes: dict[str, list[Send]] = {}
     for delivery in deliveries:
@@ -121,7 +121,7 @@ def _lanes(deliveries: list[WebhookDelivery]) -> tuple[list[list[Send]], list[st
             signers[endpoint.pk] = [Webhook(s) for s in endpoint_signing_secrets(endpoint)]
         event = delivery.event
         subject = subject_of(event.connection_id, event.link_session_id, delivery.pk)
-        lane = lanes.setdefault(f"{endpoint.pk}:{subject}", [])
+        lane = lanes.setdefault(batch.lane_slot[(endpoint.pk, subject)], [])
         lane.append(_signed(delivery, signers[endpoint.pk]))
     return list(lanes.values()), list(lanes)
 

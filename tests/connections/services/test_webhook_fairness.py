@@ -9,7 +9,13 @@ import pytest
 from django.db import transaction
 
 from connections.models import WebhookDelivery
-from connections.services.webhook_budget import Want, over_budget, slots_give_back, slots_take
+from connections.services.webhook_budget import (
+    PER_SLOT,
+    Want,
+    over_budget,
+    slot_give_back,
+    slots_take,
+)
 from tests.stack import FAST, wait_for
 
 SLOW_S = 12.0  # each try at the slow receiver
@@ -119,15 +125,23 @@ def test_a_killed_workers_send_budget_heals(faults, acme, fake_systems, settings
 def test_budgets_cap_each_endpoint_and_partner_and_one_subject_at_a_time(settings):
     settings.ONRAMP_WEBHOOK_SENDS_PER_ENDPOINT = 2
     settings.ONRAMP_WEBHOOK_SENDS_PER_PARTNER = 3
-    wants = [Want("e1", "p1", f"s{n}") for n in range(3)] + [Want("e2", "p1", "s9")] * 2
-    wants += [Want("e3", "p2", "s1")]
-    taken = slots_take(wants, hold_seconds=30)
-    # e1: two (its budget); e2: one (the partner's third), once (one subject at a time)
-    assert [s.want for s in taken] == [wants[0], wants[1], wants[3], wants[5]]
-    assert slots_take([Want("e2", "p1", "s8")], hold_seconds=30) == []  # partner full
-    assert slots_give_back(taken[:1])  # a lane waited: the caller sends a task
-    assert not slots_give_back(taken[1:2])  # nobody waits any more
-    assert len(slots_take([Want("e2", "p1", "s8")], hold_seconds=30)) == 1
+    e1 = [Want("e1", "p1", f"s{n}") for n in range(20)]
+    e2 = [Want("e2", "p1", "s9"), Want("e2", "p1", "s9")]  # one subject, twice
+    given = slots_take([*e1, *e2, Want("e3", "p2", "s1")], token="a", hold_seconds=30)
+    slots = {slot.member: slot for slot in given.values()}
+    # e1: its two slots, each carrying up to PER_SLOT lanes one after another; e2: the
+    # partner's third slot, for one lane of its subject (never two at once); e3: its own
+    assert sorted(slots) == ["a:e1:1", "a:e1:2", "a:e2:1", "a:e3:1"]
+    assert sum(len(slot.subjects) for slot in slots.values()) == 2 * PER_SLOT + 2
+    assert over_budget() == ({"e1", "e2"}, set())
+    assert slots_take([Want("e4", "p1", "s1")], token="b", hold_seconds=30) == {}  # p1 full
+    assert over_budget() == ({"e1", "e2"}, {"p1"})
+    assert slot_give_back(slots["a:e1:1"])  # lanes waited: the caller sends a task
+    assert not slot_give_back(slots["a:e1:2"])  # nobody waits any more
+    assert len(slots_take([Want("e4", "p1", "s1")], token="b", hold_seconds=30)) == 1
+    assert slots_take([Want("e2", "p1", "s9")], token="b", hold_seconds=30) == {}  # in flight
+    slot_give_back(slots["a:e2:1"])
+    assert len(slots_take([Want("e2", "p1", "s9")], token="c", hold_seconds=30)) == 1
 
 
 @pytest.mark.django_db
@@ -135,9 +149,9 @@ def test_slots_and_marks_of_a_dead_holder_lapse(settings):
     """A holder that never gives back (its worker died): its slot lapses, and so does the
     mark that makes claims pass over its endpoint, so the endpoint's deliveries go again."""
     settings.ONRAMP_WEBHOOK_SENDS_PER_ENDPOINT = 1
-    assert slots_take([Want("e1", "p1", "s1")], hold_seconds=0.5)  # never given back
-    assert slots_take([Want("e1", "p1", "s2")], hold_seconds=0.5) == []
+    assert slots_take([Want("e1", "p1", "s1")], token="a", hold_seconds=0.5)  # never back
+    assert slots_take([Want("e1", "p1", "s2")], token="b", hold_seconds=0.5) == {}
     assert over_budget()[0] == {"e1"}
     time.sleep(1.2)
     assert over_budget()[0] == set()
-    assert len(slots_take([Want("e1", "p1", "s2")], hold_seconds=30)) == 1
+    assert len(slots_take([Want("e1", "p1", "s2")], token="c", hold_seconds=30)) == 1

@@ -1,0 +1,87 @@
+"""Which endpoints are slow, and how many of a worker process's batches may send to one
+endpoint, or to slow ones, at once.
+
+A batch holds its Celery thread until its slowest send ends, so a worker process caps its
+batches (``Places``): at most ``ONRAMP_WEBHOOK_BATCHES_PER_ENDPOINT`` send to one endpoint at
+once, and at most ``ONRAMP_WEBHOOK_SLOW_BATCHES`` to endpoints marked *slow* (a send took
+``ONRAMP_WEBHOOK_SLOW_AFTER`` seconds or more, or is still running after that long; the mark
+lasts ``SLOW_FOR`` seconds, in the cache, which falls back to this process's memory while
+Redis is out). Slow receivers never occupy all of a worker's threads: the others stay free
+for everyone else's deliveries. A batch turned away leaves its deliveries due; the next batch
+to leave its place sends a task for them.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.core.cache import cache
+
+SLOW_FOR = 60  # seconds an endpoint stays marked slow after its last slow send
+
+
+def slow_endpoints(endpoint_ids: Iterable[str]) -> set[str]:
+    """Which of these endpoints are marked slow (the cache falls back to this process's
+    memory while Redis is out)."""
+    keys = {_slow_key(pk): pk for pk in set(endpoint_ids)}
+    return {keys[key] for key in cache.get_many(list(keys))}
+
+
+def slowness_note(durations: dict[str, float]) -> None:
+    """Mark each endpoint slow or not by its latest send's seconds."""
+    slow_after = settings.ONRAMP_WEBHOOK_SLOW_AFTER
+    slow = {_slow_key(pk): 1 for pk, seconds in durations.items() if seconds >= slow_after}
+    fast = [_slow_key(pk) for pk, seconds in durations.items() if seconds < slow_after]
+    if slow:
+        cache.set_many(slow, timeout=SLOW_FOR)
+    if fast:
+        cache.delete_many(fast)
+
+
+def _slow_key(endpoint_id: str) -> str:
+    return f"onramp:webhooks:slow:{endpoint_id}"
+
+
+class Places:
+    """Which endpoints this process's batches send to: at most
+    ``ONRAMP_WEBHOOK_BATCHES_PER_ENDPOINT`` batches to one endpoint, and at most
+    ``ONRAMP_WEBHOOK_SLOW_BATCHES`` batches to slow ones at once. A batch holds its Celery
+    thread until its slowest send ends, so this bounds the threads one receiver can hold."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._batches: dict[str, int] = {}
+        self._slow = 0
+        self._turned_away = False
+
+    def enter(self, endpoints: set[str], slow: set[str]) -> tuple[set[str], bool]:
+        """The endpoints a new batch may send to, and whether it took a slow batch's place;
+        any other is turned away (noted, for ``leave``)."""
+        cap = settings.ONRAMP_WEBHOOK_BATCHES_PER_ENDPOINT
+        with self._lock:
+            allowed = {e for e in endpoints if self._batches.get(e, 0) < cap}
+            took_slow = bool(allowed & slow) and self._slow < settings.ONRAMP_WEBHOOK_SLOW_BATCHES
+            if took_slow:
+                self._slow += 1
+            else:
+                allowed -= slow
+            self._turned_away = self._turned_away or allowed != endpoints
+            for endpoint in allowed:
+                self._batches[endpoint] = self._batches.get(endpoint, 0) + 1
+            return allowed, took_slow
+
+    def leave(self, endpoints: set[str], *, slow: bool) -> bool:
+        """True if a batch was turned away meanwhile (send a task for what it left)."""
+        with self._lock:
+            for endpoint in endpoints:
+                left = self._batches.pop(endpoint, 1) - 1
+                if left > 0:
+                    self._batches[endpoint] = left
+            self._slow -= 1 if slow else 0
+            turned_away, self._turned_away = self._turned_away, False
+            return turned_away
+
+
+places = Places()
