@@ -14,6 +14,7 @@ to leave its place sends a task for them.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterable
 
 from django.conf import settings
@@ -30,14 +31,27 @@ def slow_endpoints(endpoint_ids: Iterable[str]) -> set[str]:
 
 
 def slowness_note(durations: dict[str, float]) -> None:
-    """Mark each endpoint slow or not by its latest send's seconds."""
-    slow_after = settings.ONRAMP_WEBHOOK_SLOW_AFTER
-    slow = {_slow_key(pk): 1 for pk, seconds in durations.items() if seconds >= slow_after}
-    fast = [_slow_key(pk) for pk, seconds in durations.items() if seconds < slow_after]
+    """Mark each endpoint slow or not by its latest send's seconds (written to the cache when
+    this process last wrote otherwise, or over ``REWRITE_AFTER`` seconds ago: one write per
+    endpoint now and then, not one per batch)."""
+    slow_after, now = settings.ONRAMP_WEBHOOK_SLOW_AFTER, time.monotonic()
+    changed = {
+        pk: seconds >= slow_after
+        for pk, seconds in durations.items()
+        if _written.get(pk, (None, 0.0))[0] != (seconds >= slow_after)
+        or now - _written[pk][1] > REWRITE_AFTER
+    }
+    slow = {_slow_key(pk): 1 for pk, is_slow in changed.items() if is_slow}
+    fast = [_slow_key(pk) for pk, is_slow in changed.items() if not is_slow]
     if slow:
         cache.set_many(slow, timeout=SLOW_FOR)
     if fast:
         cache.delete_many(fast)
+    _written.update({pk: (is_slow, now) for pk, is_slow in changed.items()})
+
+
+REWRITE_AFTER = 10.0
+_written: dict[str, tuple[bool, float]] = {}  # endpoint → (slow, when this process wrote it)
 
 
 def _slow_key(endpoint_id: str) -> str:
