@@ -37,7 +37,7 @@ from connections.services.webhook_budget import (
 from connections.services.webhook_places import places, slow_endpoints
 
 BATCH = 100  # deliveries claimed by one task
-CANDIDATES = 300  # due deliveries a task looks at to choose its batch
+CANDIDATES = 100  # due deliveries a task looks at to choose its batch
 COLUMNS = ("pk", "endpoint_id", "endpoint__partner_id", "event__connection_id")
 COLUMNS += ("event__link_session_id",)
 

@@ -3,7 +3,8 @@ endpoint, or to slow ones, at once.
 
 A batch holds its Celery thread until its slowest send ends, so a worker process caps its
 batches (``Places``): at most ``ONRAMP_WEBHOOK_BATCHES_PER_ENDPOINT`` send to one endpoint at
-once, and at most ``ONRAMP_WEBHOOK_SLOW_BATCHES`` to endpoints marked *slow* (a send took
+once unless the process saw it answer fast of late (a receiver not yet known to be fast may
+turn out slow), and at most ``ONRAMP_WEBHOOK_SLOW_BATCHES`` to endpoints marked *slow* (a send took
 ``ONRAMP_WEBHOOK_SLOW_AFTER`` seconds or more, or is still running after that long; the mark
 lasts ``SLOW_FOR`` seconds, in the cache, which falls back to this process's memory while
 Redis is out). Slow receivers never occupy all of a worker's threads: the others stay free
@@ -54,6 +55,13 @@ REWRITE_AFTER = 10.0
 _written: dict[str, tuple[bool, float]] = {}  # endpoint → (slow, when this process wrote it)
 
 
+def _fast(endpoint_id: str) -> bool:
+    """This process saw the endpoint answer fast within ``SLOW_FOR`` seconds (and not slow
+    since)."""
+    slow, when = _written.get(endpoint_id, (True, 0.0))
+    return not slow and time.monotonic() - when < SLOW_FOR
+
+
 def _slow_key(endpoint_id: str) -> str:
     return f"onramp:webhooks:slow:{endpoint_id}"
 
@@ -71,11 +79,12 @@ class Places:
         self._turned_away = False
 
     def enter(self, endpoints: set[str], slow: set[str]) -> tuple[set[str], bool]:
-        """The endpoints a new batch may send to, and whether it took a slow batch's place;
-        any other is turned away (noted, for ``leave``)."""
+        """The endpoints a new batch may send to (any number of batches to an endpoint this
+        process saw answer fast of late), and whether it took a slow batch's place; any
+        other is turned away (noted, for ``leave``)."""
         cap = settings.ONRAMP_WEBHOOK_BATCHES_PER_ENDPOINT
         with self._lock:
-            allowed = {e for e in endpoints if self._batches.get(e, 0) < cap}
+            allowed = {e for e in endpoints if _fast(e) or self._batches.get(e, 0) < cap}
             took_slow = bool(allowed & slow) and self._slow < settings.ONRAMP_WEBHOOK_SLOW_BATCHES
             if took_slow:
                 self._slow += 1
