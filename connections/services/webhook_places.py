@@ -25,10 +25,19 @@ SLOW_FOR = 60  # seconds an endpoint stays marked slow after its last slow send
 
 
 def slow_endpoints(endpoint_ids: Iterable[str]) -> set[str]:
-    """Which of these endpoints are marked slow (the cache falls back to this process's
-    memory while Redis is out)."""
-    keys = {_slow_key(pk): pk for pk in set(endpoint_ids)}
-    return {keys[key] for key in cache.get_many(list(keys))}
+    """Which of these endpoints are marked slow, as read from the cache (which falls back to
+    this process's memory while Redis is out) at most ``READ_EVERY`` seconds ago: one read per
+    endpoint and second, not one per batch."""
+    now, wanted = time.monotonic(), set(endpoint_ids)
+    stale = [pk for pk in wanted if now - _read.get(pk, (False, -READ_EVERY))[1] >= READ_EVERY]
+    if stale:
+        found = cache.get_many([_slow_key(pk) for pk in stale])
+        _read.update({pk: (_slow_key(pk) in found, now) for pk in stale})
+    return {pk for pk in wanted if _read[pk][0]}
+
+
+READ_EVERY = 1.0
+_read: dict[str, tuple[bool, float]] = {}  # endpoint → (slow, when this process read it)
 
 
 def slowness_note(durations: dict[str, float]) -> None:
@@ -49,6 +58,7 @@ def slowness_note(durations: dict[str, float]) -> None:
     if fast:
         cache.delete_many(fast)
     _written.update({pk: (is_slow, now) for pk, is_slow in changed.items()})
+    _read.update({pk: (is_slow, now) for pk, is_slow in changed.items()})
 
 
 REWRITE_AFTER = 10.0
