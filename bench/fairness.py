@@ -81,12 +81,12 @@ def _serve_sandbox(port: int) -> None:
     ).serve_forever()
 
 
-def receivers() -> tuple[object, object]:
+def receivers(slow_s: float) -> tuple[object, object]:
     from tests.fakes.receiver import FakeReceiver
 
     class SlowReceiver(FakeReceiver):
         def handle(self, request: object) -> object:
-            time.sleep(SLOW_RECEIVER_S)
+            time.sleep(slow_s)
             return super().handle(request)
 
     return SlowReceiver().start(), FakeReceiver().start()
@@ -104,6 +104,9 @@ def main() -> None:
         "--split", action="store_true", help="a worker per lane (as the README sizes it)"
     )
     parser.add_argument("--deliveries", type=int, default=None, help="A's (default: --burst)")
+    parser.add_argument(
+        "--slow-receiver", type=float, default=SLOW_RECEIVER_S, help="A's receiver's seconds"
+    )
     args = parser.parse_args()
     if not (settings.USING_POSTGRES and settings.USING_REDIS):
         print("skipped: needs PostgreSQL and Redis")
@@ -111,7 +114,7 @@ def main() -> None:
     for name, value in NO_LIMITS.items():
         setattr(settings, name, value)
     sandbox = serve_slow_sandbox()
-    slow, fast = receivers()
+    slow, fast = receivers(args.slow_receiver)
     with throwaway_database():
         host_map = (
             f"*.sandbox-erp.test={sandbox},hooks-a.bench.test={slow.url},"
@@ -238,7 +241,7 @@ def partner_b_works(b: Partner, receiver: object, checks: int) -> dict[str, list
 def report(alone: dict, alongside: dict, args: argparse.Namespace) -> None:
     print(
         f"\nPartner B's figures alone and while partner A bursts {args.burst} checks and "
-        f"{args.burst} deliveries to a receiver taking {SLOW_RECEIVER_S:.0f} s "
+        f"{args.burst} deliveries to a receiver taking {args.slow_receiver:g} s "
         f"({'a worker per lane' if args.split else 'one worker'}, {args.threads} threads each, "
         f"share {args.share}; remote {REMOTE_DELAY_S} s)\n"
     )

@@ -7,6 +7,15 @@
 - ``<default>-scheduled``: work nobody is waiting on — health checks, syncs (scheduled or
   asked for through the API: they run for minutes), the per-system figures, the hourly purge.
 
+Within the webhooks lane, receivers share fairly without a queue per receiver
+(``connections/services/webhook_budget.py``): every endpoint and every partner has a budget of
+sends in flight across all workers (kept in Redis, taken before a delivery is claimed; what is
+over budget stays due and is picked when a slot is given back, round-robin between endpoints),
+and a worker process lets only a few of its batches send to one endpoint, and fewer still to
+endpoints whose receivers answer slowly, so a slow receiver never holds all its threads. (No
+separate "slow" queue: a worker consuming several queues shares its threads between them, so
+a queue would not bound the threads slow receivers hold; the per-process places do.)
+
 A worker started without ``-Q`` consumes all three (``CELERY_TASK_QUEUES``); at scale, run
 workers per lane (``-Q celery``, ``-Q celery-webhooks``, ``-Q celery-scheduled``) and size each
 on its own. Routing reads the default queue when a task is sent, so a process that changes it

@@ -168,10 +168,17 @@ ONRAMP_WEBHOOK_TIMEOUT = env.float("ONRAMP_WEBHOOK_TIMEOUT", default=10.0)
 ONRAMP_WEBHOOK_RETRY_SCHEDULE = env.list(
     "ONRAMP_WEBHOOK_RETRY_SCHEDULE", cast=int, default=[5, 300, 1800, 7200, 18000, 36000, 36000]
 )
-# A worker process sends this many deliveries at once (threads waiting on receivers), and
-# gives one endpoint at most this many of them (a slow endpoint cannot hold them all).
+# A worker process sends this many deliveries at once (threads waiting on receivers); across
+# all workers one endpoint has at most so many sends in flight, one partner so many over all
+# its endpoints (services/webhook_budget.py). A worker process runs at most BATCHES_PER_ENDPOINT
+# batches sending to one endpoint at once, and SLOW_BATCHES to endpoints whose sends take
+# SLOW_AFTER seconds (keep both below the worker's threads).
 ONRAMP_WEBHOOK_SEND_SLOTS = env.int("ONRAMP_WEBHOOK_SEND_SLOTS", default=64)
 ONRAMP_WEBHOOK_SENDS_PER_ENDPOINT = env.int("ONRAMP_WEBHOOK_SENDS_PER_ENDPOINT", default=16)
+ONRAMP_WEBHOOK_SENDS_PER_PARTNER = env.int("ONRAMP_WEBHOOK_SENDS_PER_PARTNER", default=32)
+ONRAMP_WEBHOOK_SLOW_AFTER = env.float("ONRAMP_WEBHOOK_SLOW_AFTER", default=1.0)
+ONRAMP_WEBHOOK_SLOW_BATCHES = env.int("ONRAMP_WEBHOOK_SLOW_BATCHES", default=2)
+ONRAMP_WEBHOOK_BATCHES_PER_ENDPOINT = env.int("ONRAMP_WEBHOOK_BATCHES_PER_ENDPOINT", default=2)
 # Admin lists count their rows exactly up to this many; past it they show PostgreSQL's
 # estimate ("about 1,000,000"), since an exact count reads every row on every page view.
 ONRAMP_ADMIN_EXACT_COUNT_UP_TO = env.int("ONRAMP_ADMIN_EXACT_COUNT_UP_TO", default=10_000)

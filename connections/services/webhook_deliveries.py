@@ -1,24 +1,23 @@
 """Sending the deliveries the outbox (``outbox.py``) wrote, retrying them, and the sweep.
 
-A task claims a batch of due deliveries (up to ``BATCH``, the one its message names first) in
-one ``SELECT … FOR UPDATE SKIP LOCKED`` and holds them with a lease under one token, so two
-workers never send a delivery at once and a killed worker's batch is due again when the lease
-ends (the sweeper sends it): the receiver may see a delivery twice (at least once), never zero
-times. The batch is signed with the ``standardwebhooks`` package (``webhook-id`` = the
-delivery's id, the same on every retry) and sent at once through ``outbound/client.py`` within
-the worker's send slots (``webhook_sends.py``). What came back is recorded in groups as it
-arrives, only while this batch still holds its claim (a worker paused past its lease changes
-nothing): a 2xx within ``ONRAMP_WEBHOOK_TIMEOUT`` (10 s) is success, in one UPDATE for the
-group; anything else is retried on ``ONRAMP_WEBHOOK_RETRY_SCHEDULE``, then the delivery is
-failed.
+A task claims a batch of due deliveries (``webhook_claims.py``: round-robin between endpoints,
+each lane within its endpoint's and partner's send budgets, the one its message names first)
+and holds them with a lease under one token, so two workers never send a delivery at once and
+a killed worker's batch is due again when the lease ends (the sweeper sends it): the receiver
+may see a delivery twice (at least once), never zero times. The batch is signed with the
+``standardwebhooks`` package (``webhook-id`` = the delivery's id, the same on every retry) and
+sent at once through ``outbound/client.py`` from the worker's send slots
+(``webhook_sends.py``); each lane gives its budget slot back as it ends, and calls a task for
+deliveries that waited for it. What came back is recorded in groups as it arrives, only while
+this batch still holds its claim (a worker paused past its lease changes nothing): a 2xx
+within ``ONRAMP_WEBHOOK_TIMEOUT`` (10 s) is success, in one UPDATE for the group; anything else
+is retried on ``ONRAMP_WEBHOOK_RETRY_SCHEDULE``, then the delivery is failed. Each send's time
+marks its endpoint slow or not (``webhook_budget.py``).
 """
 
 from __future__ import annotations
 
 import json
-import secrets
-import time
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
@@ -35,74 +34,60 @@ from connections.events import EventKind
 from connections.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from connections.services.audit import event_record
 from connections.services.outbox import delivery_send_later
-from connections.services.webhook_sends import Send, Sent, sends_run
+from connections.services.webhook_claims import (
+    BATCH,
+    Batch,
+    batch_claim,
+    batch_end,
+    due,
+    lease,
+    subject_of,
+)
+from connections.services.webhook_places import slowness_note
+from connections.services.webhook_sends import Send, Sent, Watch, sends_run
 from connections.services.webhooks import endpoint_local_allowed, endpoint_signing_secrets
 
-BATCH = 100  # deliveries claimed by one task
 DISABLE_AFTER = timedelta(days=5)
 DISABLE_AFTER_FAILURES = 10  # more than one delivery's whole retry schedule (8 tries)
 DISABLED_REASON = "Every try failed for 5 days (10 or more tries in a row)."
 SWEEP_BATCH = 500
 
 
-def timeout() -> float:
-    return settings.ONRAMP_WEBHOOK_TIMEOUT
-
-
-def lease() -> timedelta:
-    """How long a worker holds a delivery it is sending before it is taken for dead."""
-    return timedelta(seconds=timeout() * 1.5)
-
-
-def start_within() -> float:
-    """Seconds after its claim a batch may still start a send: one started later could end
-    (a whole ``timeout()``) after the lease, and be sent again meanwhile by another worker."""
-    return lease().total_seconds() - timeout() * 1.2
-
-
 def webhook_deliver(*, delivery_id: str = "") -> int:
-    """Claim due deliveries (``delivery_id`` first, while it is due and free), send them at
-    once and record what came back. Returns how many were claimed. A full batch, or one whose
-    endpoints' budgets left sends unstarted (released), asks for another task: more are due."""
-    batch = _claim(delivery_id)
-    if not batch.deliveries:
-        return 0
-    ready = _hold_disabled(batch)
-    unstarted = sends_run(_lanes(ready), start_by=batch.start_by, record=partial(_record, batch))
-    _release(batch, unstarted)
-    if unstarted or len(batch.deliveries) >= BATCH:
+    """Claim due deliveries within their endpoints' budgets (``delivery_id`` first, while it
+    is due and free), send them at once and record what came back. Returns how many were
+    claimed. A batch that left lanes for want of room, or sends it could not start in time
+    (released), asks for another task: more are due."""
+    batch = batch_claim(delivery_id)
+    unstarted: list[list[Send]] = []
+    try:
+        if batch.deliveries:
+            unstarted = _send_batch(batch)
+    finally:  # what the batch still holds (all of it, should recording have failed)
+        waited = batch_end(batch)
+    if waited or unstarted or batch.more_due:
         task_nudge(Task.DELIVER_WEBHOOK)
     return len(batch.deliveries)
 
 
-@dataclass(frozen=True)
-class Batch:
-    """Deliveries this worker is sending, and the token that proves it still holds them."""
+def _send_batch(batch: Batch) -> list[list[Send]]:
+    lanes, members = _lanes(batch, _hold_disabled(batch))
+    _wake(batch_end(batch, [m for m in batch.slots if m not in members]))  # nothing to send
+    watch = Watch(
+        record=partial(_record, batch),
+        lane_ended=lambda index: _wake(batch_end(batch, [members[index]])),
+        still_running=lambda endpoint_id, seconds: slowness_note({endpoint_id: seconds}),
+        slow_after=settings.ONRAMP_WEBHOOK_SLOW_AFTER,
+    )
+    unstarted = sends_run(lanes, start_by=batch.start_by, watch=watch)
+    _release(batch, [send for lane in unstarted for send in lane])
+    return unstarted
 
-    token: str
-    deliveries: dict[str, WebhookDelivery]
-    start_by: float  # time.monotonic() after which no send of it starts
 
-
-def _due(now: datetime) -> Q:
-    free = Q(claimed_until=None) | Q(claimed_until__lt=now)
-    return Q(status=DeliveryStatus.PENDING, next_attempt_at__lte=now) & free
-
-
-def _claim(first: str) -> Batch:
-    started, now, token = time.monotonic(), timezone.now(), secrets.token_hex(16)
-    with transaction.atomic():
-        free = WebhookDelivery.objects.select_for_update(skip_locked=True).filter(_due(now))
-        ids = list(free.filter(pk=first).values_list("pk", flat=True)) if first else []
-        oldest = free.order_by("next_attempt_at").values_list("pk", flat=True)[:BATCH]
-        ids += [pk for pk in oldest if pk not in ids][: BATCH - len(ids)]
-        if ids:
-            WebhookDelivery.objects.filter(pk__in=ids).update(
-                claimed_until=now + lease(), claimed_by=token
-            )
-    rows = WebhookDelivery.objects.select_related("endpoint__partner", "event").filter(pk__in=ids)
-    deliveries = {d.pk: d for d in rows.order_by("created_at")} if ids else {}
-    return Batch(token, deliveries, started + start_within())
+def _wake(waited: bool) -> None:
+    """Someone waited for the slots just given back: a task for the waiting deliveries."""
+    if waited:
+        task_nudge(Task.DELIVER_WEBHOOK)
 
 
 def _hold_disabled(batch: Batch) -> list[WebhookDelivery]:
@@ -125,19 +110,20 @@ def _still_ours(batch: Batch) -> models.QuerySet[WebhookDelivery]:
     return WebhookDelivery.objects.filter(status=DeliveryStatus.PENDING, claimed_by=batch.token)
 
 
-def _lanes(deliveries: list[WebhookDelivery]) -> list[list[Send]]:
-    """Signed sends, a lane per endpoint and subject (oldest first within each)."""
+def _lanes(batch: Batch, deliveries: list[WebhookDelivery]) -> tuple[list[list[Send]], list[str]]:
+    """Signed sends, a lane per budget slot (one subject's deliveries to one endpoint in the
+    order they were written, then the next subject's), and each lane's slot."""
     signers: dict[str, list[Webhook]] = {}
-    lanes: dict[tuple[str, str], list[Send]] = {}
+    lanes: dict[str, list[Send]] = {}
     for delivery in deliveries:
         endpoint = delivery.endpoint
         if endpoint.pk not in signers:
             signers[endpoint.pk] = [Webhook(s) for s in endpoint_signing_secrets(endpoint)]
         event = delivery.event
-        subject = event.connection_id or event.link_session_id or delivery.pk
-        lane = lanes.setdefault((endpoint.pk, subject), [])
+        subject = subject_of(event.connection_id, event.link_session_id, delivery.pk)
+        lane = lanes.setdefault(batch.lane_slot[(endpoint.pk, subject)], [])
         lane.append(_signed(delivery, signers[endpoint.pk]))
-    return list(lanes.values())
+    return list(lanes.values()), list(lanes)
 
 
 def _signed(delivery: WebhookDelivery, signers: list[Webhook]) -> Send:
@@ -170,6 +156,7 @@ def _release(batch: Batch, unstarted: list[Send]) -> None:
 
 
 def _record(batch: Batch, sent: list[Sent]) -> None:
+    slowness_note({s.send.endpoint_id: s.seconds for s in sent})
     _record_successes(batch, [s for s in sent if s.succeeded])
     for one in sent:
         if not one.succeeded:
@@ -281,7 +268,7 @@ def webhook_sweep() -> int:
     WebhookDelivery.objects.filter(status=DeliveryStatus.HELD, endpoint__enabled=True).update(
         status=DeliveryStatus.PENDING, next_attempt_at=now, dispatched_at=None
     )
-    lost = WebhookDelivery.objects.filter(_due(now)).filter(
+    lost = WebhookDelivery.objects.filter(due(now)).filter(
         Q(dispatched_at=None) | Q(dispatched_at__lt=now - lease())
     )
     ids = list(lost.order_by("next_attempt_at").values_list("pk", flat=True)[:SWEEP_BATCH])
