@@ -50,6 +50,8 @@
     document.body.appendChild(overlay);
     iframe.focus();
     var ready = false;
+    var opened = false;  // OPEN announced
+    var selected = "";  // the system SELECT_SYSTEM last announced
 
     var finished = false;
     var closed = false;
@@ -71,6 +73,21 @@
       close();
       if (first && typeof callback === "function") callback.apply(null, args);
     }
+    /* Events as a partner counts them: OPEN once per open (a language switch reloads the
+     * first screen), SELECT_SYSTEM once per system chosen, also for a system whose only
+     * method skips the methods screen, and not again on Back to that screen. */
+    function announce(name, meta) {
+      if (typeof options.onEvent !== "function") return;
+      if (name === "OPEN" && opened) return;
+      if (name === "OPEN") opened = true;
+      if (meta.system && meta.system !== selected) {
+        selected = meta.system;
+        if (name !== "SELECT_SYSTEM") options.onEvent("SELECT_SYSTEM", { link_session_id: meta.link_session_id, system: meta.system });
+      } else if (name === "SELECT_SYSTEM") {
+        return;
+      }
+      options.onEvent(name, meta);
+    }
     function onMessage(event) {
       if (event.origin !== flowOrigin || event.source !== iframe.contentWindow) return;
       var data = event.data;
@@ -84,7 +101,7 @@
       if (data.type === "navigate" && typeof data.path === "string" && data.path.indexOf(start.pathname) === 0) {
         remember(resumeKey, flowOrigin + data.path);
       }
-      if (data.type === "event" && typeof options.onEvent === "function") options.onEvent(data.name, meta);
+      if (data.type === "event") announce(data.name, meta);
       if (data.type === "success") {
         // The "connected" screen stays until the user continues, unless the partner asked
         // for it to close by itself (closeDelay, in milliseconds).

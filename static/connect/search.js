@@ -54,13 +54,16 @@
   /* Enter picks what the results show for what is typed: if the answer to the last keys is
    * still on its way, the pick waits for it rather than opening a stale first result. */
   var pickWhenCurrent = false;
+  var asked = 0;  // searches sent for a pick: an older answer may settle first
   function pick(found, settled) {
     var stale = found.answered !== found.box.value;  // the results answer another query
-    if (stale && !settled) {
+    if (stale && (!settled || asked < 3)) {
       pickWhenCurrent = true;
+      asked = settled ? asked + 1 : 1;
       if (window.htmx) window.htmx.trigger(found.box, "search");
       return;
     }
+    asked = 0;
     var active = document.getElementById(found.box.getAttribute("aria-activedescendant") || "");
     var option = active || found.options[0];
     if (option) option.click();

@@ -67,7 +67,7 @@
       var row = document.createElement("tr");
       cell(row, order.number);
       cell(row, (order.vendor || {}).name || "");
-      cell(row, order.status);
+      cell(row, (order.status || "").replace(/_/g, " "));
       cell(row, (order.total || "") + " " + (order.currency || ""));
       cell(row, String((order.lines || []).length));
       rows.appendChild(row);
@@ -107,6 +107,7 @@
       show([["Status", "revoked — the token now gets " + result.introspection_after.status]]);
       revokeButton.hidden = true;
       ordersButton.hidden = true;
+      document.getElementById("orders-panel").hidden = true;  // the customer's data is gone
     });
   });
 })();

@@ -40,3 +40,4 @@ def test_demo_page_connects_shows_a_masked_token_reads_orders_and_revokes(browse
     page.get_by_role("button", name="Revoke connection").click()
     expect(panel).to_contain_text("revoked — the token now gets 401")
     expect(page.get_by_role("button", name="Read purchase orders")).to_be_hidden()
+    expect(page.locator("#orders-panel")).to_be_hidden()

@@ -175,3 +175,36 @@ def test_browsing_by_category_searching_and_asking_for_a_missing_system(
     expect(frame.get_by_text("know you use Quarkly ERP Cloud")).to_be_visible()
     page.wait_for_function("window.results.events.includes('SYSTEM_REQUESTED')")
     assert SystemRequest.objects.get().name == "Quarkly ERP Cloud"
+
+
+def test_events_count_what_the_user_did_once(browser, partner_site, onramp_server):
+    """OPEN once per open, though a language switch reloads the first screen; SELECT_SYSTEM
+    for a system whose one method skips the methods screen, and not again on Back."""
+    _, page, frame = embed(browser, partner_site)
+    frame.get_by_role("form", name="Language").get_by_role("button", name="Deutsch").click()
+    expect(frame.locator("html")).to_have_attribute("lang", "de")
+    frame.get_by_role("form", name="Sprache").get_by_role("button", name="English").click()
+    expect(frame.locator("html")).to_have_attribute("lang", "en")
+    frame.get_by_label("Search systems").fill("infoplus")
+    frame.get_by_role("option", name=re.compile("^Infoplus")).click()  # one method: its guide
+    expect(frame.get_by_role("heading", name=re.compile("Infoplus"))).to_be_visible()
+    frame.get_by_role("link", name=re.compile("Back")).first.click()  # to the catalog
+    expect(frame.get_by_role("heading", name="Which system do you use?")).to_be_visible()
+    frame.get_by_label("Search systems").fill("sandbox")
+    frame.get_by_role("option", name="Sandbox ERP").click()
+    frame.get_by_role("link", name=re.compile("^Username and password")).click()
+    expect(frame.get_by_role("heading", name="Before you connect Sandbox ERP")).to_be_visible()
+    frame.get_by_role("link", name=re.compile("Back")).first.click()  # to its methods again
+    expect(frame.get_by_role("heading", name=re.compile("Sandbox ERP"))).to_be_visible()
+
+    page.wait_for_function("window.results.events.filter(e => e === 'VIEW_GUIDE').length >= 2")
+    results = page.evaluate("window.results")
+    selected = [
+        m["system"]
+        for e, m in zip(results["events"], results["metas"], strict=True)
+        if e == "SELECT_SYSTEM"
+    ]
+    assert results["events"].count("OPEN") == 1
+    assert selected == ["infoplus", "sandbox-erp"]
+    first_guide = results["events"].index("VIEW_GUIDE")
+    assert results["events"].index("SELECT_SYSTEM") < first_guide
