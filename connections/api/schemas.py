@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from connections.api.cursors import MAX_LENGTH as MAX_CURSOR_LENGTH
 from connections.errors import OnrampError
-from connections.models import Connection
+from connections.models import Connection, ConnectionStatus
 
 
 class Clean(Schema):
@@ -179,6 +179,14 @@ class ConnectionFilters(Clean):
     limit: int = Field(default=50, ge=1, le=100)
     cursor: str | None = Field(default=None, min_length=1, max_length=MAX_CURSOR_LENGTH)
     offset: int = Field(default=0, ge=0)
+
+    @field_validator("status")
+    @classmethod
+    def _known_status(cls, value: str | None) -> str | None:
+        """A status no connection can have would list nothing: say so instead."""
+        if value is not None and value not in ConnectionStatus.values:
+            raise ValueError(f"one of {', '.join(ConnectionStatus.values)}")
+        return value
 
     @field_validator("offset")
     @classmethod

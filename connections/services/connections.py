@@ -304,7 +304,9 @@ def connection_revoke(*, connection: Connection, actor: str) -> None:
     connection.status = ConnectionStatus.REVOKED
     connection.revoked_at = now
     connection.credentials = ""
-    connection.save(update_fields=["status", "revoked_at", "credentials", "updated_at"])
+    connection.next_check_at = None  # never checked again
+    fields = ["status", "revoked_at", "credentials", "next_check_at", "updated_at"]
+    connection.save(update_fields=fields)
     # Its synced records go with it (a running sync sees the revocation at its next page,
     # under this same lock, and writes nothing more).
     SyncedRecord.objects.filter(connection=connection).delete()

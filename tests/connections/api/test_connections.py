@@ -88,11 +88,13 @@ def test_list_filter_and_page_connections(acme, api):
     assert len(page["data"]) == 1 and page["has_more"] is True
 
 
-@pytest.mark.parametrize("query", ["limit=0", "limit=101", "offset=-1", "limit=abc"])
+@pytest.mark.parametrize(
+    "query", ["limit=0", "limit=101", "offset=-1", "limit=abc", "status=bogus"]
+)
 def test_bad_list_parameters(api, query):
     response = api.get(f"/api/v1/connections?{query}")
     assert response.status_code == 400
-    error_of(response)
+    assert query.split("=")[0] in error_of(response)["message"]
 
 
 def test_get_connection_shows_config_never_credentials(acme, api):
@@ -159,8 +161,9 @@ def test_revoke_stops_the_token_at_once_and_erases_secrets(acme, api):
     response = api.delete(f"/api/v1/connections/{connection.id}")
     assert response.status_code == 200 and response.json()["status"] == "revoked"
     assert bearer(token).get("/api/v1/connection").status_code == 401
+    assert response.json()["next_check_at"] is None  # never checked again
     connection.refresh_from_db()
-    assert connection.credentials == ""
+    assert connection.credentials == "" and connection.next_check_at is None
     assert post(api, f"/connections/{connection.id}/rotate-token").status_code == 409
     assert post(api, f"/connections/{connection.id}/revalidate").status_code == 409
 
